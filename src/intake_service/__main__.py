@@ -1,0 +1,3 @@
+from intake_service.cli import app
+
+app()

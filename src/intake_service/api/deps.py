@@ -1,0 +1,55 @@
+"""Annotated dependency aliases shared by the routers."""
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Path, Request
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.errors import MetadataStoreUnavailable
+from intake_service.lifespan import State
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.experiments import ExperimentRepository
+
+WORKSPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
+# Starlette decodes %2F before routing, so a name never holds "/"; control characters are refused.
+NAME_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
+
+Workspace = Annotated[str, Path(min_length=1, max_length=63, pattern=WORKSPACE_PATTERN)]
+ExperimentName = Annotated[str, Path(min_length=1, max_length=255, pattern=NAME_PATTERN)]
+
+
+def get_state(request: Request) -> State:
+    return request.state.state
+
+
+async def _session(request: Request) -> AsyncIterator[AsyncSession]:
+    """The session is the transaction: commit on success, roll back on error."""
+    async with get_state(request).sessionmaker() as session:
+        try:
+            yield session
+            await session.commit()
+        except (OperationalError, ConnectionError, OSError) as exc:
+            await session.rollback()
+            raise MetadataStoreUnavailable() from exc
+        except DBAPIError as exc:
+            await session.rollback()
+            if exc.connection_invalidated:
+                raise MetadataStoreUnavailable() from exc
+            raise
+        except BaseException:
+            await session.rollback()
+            raise
+
+
+async def _repository(session: Annotated[AsyncSession, Depends(_session, scope="function")]) -> ExperimentRepository:
+    return ExperimentRepository(session)
+
+
+def _telemetry(request: Request) -> TelemetryStore | None:
+    return get_state(request).telemetry
+
+
+Experiments = Annotated[ExperimentRepository, Depends(_repository)]
+Telemetry = Annotated[TelemetryStore | None, Depends(_telemetry)]

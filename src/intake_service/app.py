@@ -1,0 +1,22 @@
+"""create_app(settings): the FastAPI application factory."""
+
+from fastapi_offline import FastAPIOffline
+
+from intake_service import __version__
+from intake_service.api.router import api_router
+from intake_service.errors import install_error_handlers
+from intake_service.lifespan import lifespan_for
+from intake_service.settings import Settings
+
+
+def create_app(settings: Settings):
+    # FastAPIOffline serves the Swagger UI and ReDoc assets from the installed package, not a CDN.
+    app = FastAPIOffline(
+        title="intake-service",
+        version=__version__,
+        description="NeMo intake v2 experiments API with exact rollups.",
+        lifespan=lifespan_for(settings),
+    )
+    install_error_handlers(app)
+    app.include_router(api_router)
+    return app

@@ -1,0 +1,149 @@
+"""Experiment rules: naming, the immutable-field guard, soft delete, pinning, listing."""
+
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from uuid6 import uuid7
+
+from intake_service.domain.leaderboard import rollup_page
+from intake_service.domain.listing import ListQuery
+from intake_service.domain.rollups import Hydrated, hydrate
+from intake_service.errors import ExperimentNotFound, ImmutableFieldChanged, NameTaken, validation_error
+from intake_service.models.generated import ExperimentRequest, ExperimentResponsesPage, PaginationData
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.experiments import ExperimentRepository
+from intake_service.store.postgres.tables import Experiment
+
+IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version", "agent_name", "agent_version")
+MAX_METADATA_BYTES = 64 * 1024
+
+
+def new_experiment_id() -> str:
+    return f"exp-{uuid7()}"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _mutable_values(body: ExperimentRequest) -> dict[str, Any]:
+    """The fields PUT replaces; an omitted optional field goes back to its default."""
+    metadata = body.metadata or {}
+    if len(orjson.dumps(metadata)) > MAX_METADATA_BYTES:
+        raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
+    return {
+        "experiment_group_id": body.experiment_group_id,
+        "source_link": str(body.source_link) if body.source_link is not None else None,
+        "metadata_": metadata,
+        "description": body.description,
+        "summary": body.summary,
+    }
+
+
+async def create(
+    repo: ExperimentRepository,
+    telemetry: TelemetryStore | None,
+    workspace: str,
+    body: ExperimentRequest,
+    created_by: str | None = None,
+) -> Hydrated:
+    created_at = now()
+    row = await repo.insert(
+        {
+            "id": new_experiment_id(),
+            "workspace": workspace,
+            "name": body.name,
+            "agent_name": body.agent_name,
+            "agent_version": body.agent_version,
+            "dataset_name": body.dataset_name,
+            "dataset_version": body.dataset_version,
+            "created_by": created_by,
+            "created_at": created_at,
+            "updated_at": created_at,
+            **_mutable_values(body),
+        }
+    )
+    if row is None:
+        raise NameTaken(workspace, body.name)
+    return await hydrate_one(telemetry, row)
+
+
+async def _require(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment:
+    row = await repo.get_live(workspace, name, **kwargs)
+    if row is None:
+        raise ExperimentNotFound(workspace, name)
+    return row
+
+
+async def hydrate_one(telemetry: TelemetryStore | None, row: Experiment) -> Hydrated:
+    return await hydrate(telemetry, [row])
+
+
+async def get(repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str) -> Hydrated:
+    return await hydrate_one(telemetry, await _require(repo, workspace, name))
+
+
+async def replace(
+    repo: ExperimentRepository,
+    telemetry: TelemetryStore | None,
+    workspace: str,
+    name: str,
+    body: ExperimentRequest,
+) -> Hydrated:
+    # The row lock makes the immutable-field check and the update one step against racing writers.
+    current = await _require(repo, workspace, name, for_update=True)
+    changed = [f for f in IMMUTABLE_FIELDS if getattr(body, f) != (name if f == "name" else getattr(current, f))]
+    # Current clients omit the agent fields: omission keeps the stored values, it changes nothing.
+    changed = [f for f in changed if not (f in ("agent_name", "agent_version") and getattr(body, f) is None)]
+    if changed:
+        raise ImmutableFieldChanged(changed)
+    row = await repo.update_live(workspace, name, {**_mutable_values(body), "updated_at": now()})
+    assert row is not None  # locked above
+    return await hydrate_one(telemetry, row)
+
+
+async def delete(repo: ExperimentRepository, workspace: str, name: str) -> None:
+    deleted_at = now()
+    row = await repo.update_live(
+        workspace, name, {"is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at}
+    )
+    if row is None:
+        raise ExperimentNotFound(workspace, name)
+
+
+async def set_pin(
+    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str, *, pinned: bool
+) -> Hydrated:
+    moment = now()
+    row = await repo.update_live(workspace, name, {"pinned_at": moment if pinned else None, "updated_at": moment})
+    if row is None:
+        raise ExperimentNotFound(workspace, name)
+    return await hydrate_one(telemetry, row)
+
+
+def page_envelope(query: ListQuery, hydrated: Hydrated, total: int) -> ExperimentResponsesPage:
+    return ExperimentResponsesPage(
+        data=hydrated.experiments,
+        pagination=PaginationData(
+            page=query.page,
+            page_size=query.page_size,
+            current_page_size=len(hydrated.experiments),
+            total_pages=math.ceil(total / query.page_size),
+            total_results=total,
+        ),
+        sort=query.sort.text,
+        filter=query.filter_echo,
+    )
+
+
+async def list_page(
+    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, query: ListQuery
+) -> tuple[ExperimentResponsesPage, bool]:
+    if query.uses_rollups:
+        rows, total, hydrated = await rollup_page(repo, telemetry, workspace, query)
+    else:
+        rows, total = await repo.list_page(workspace, query)
+        hydrated = await hydrate(telemetry, list(rows))
+    return page_envelope(query, hydrated, total), hydrated.available

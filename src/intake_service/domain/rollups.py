@@ -1,0 +1,61 @@
+"""Rollups on experiment responses: one place joins PostgreSQL rows with ClickHouse rollups."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from intake_service.errors import TelemetryUnavailable
+from intake_service.models.generated import ExperimentResponse
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.tables import Experiment
+
+
+def empty_rollups() -> dict[str, Any]:
+    return {
+        "evaluator_names": [],
+        "model_names": [],
+        "agent_names": [],
+        "agent_versions": [],
+        "aggregate_scores": {},
+        "run_count": 0,
+        "cost_usd": None,
+        "latency_ms": None,
+    }
+
+
+@dataclass
+class Hydrated:
+    experiments: list[ExperimentResponse]
+    # False when the telemetry store could not be read: rollups are empty, not zero.
+    available: bool = True
+
+
+def to_response(row: Experiment, rollups: dict[str, Any]) -> ExperimentResponse:
+    return ExperimentResponse(
+        id=row.id,
+        name=row.name,
+        workspace=row.workspace,
+        experiment_group_id=row.experiment_group_id,
+        agent_name=row.agent_name,
+        agent_version=row.agent_version,
+        dataset_name=row.dataset_name,
+        dataset_version=row.dataset_version,
+        source_link=row.source_link,
+        metadata=row.metadata_,
+        description=row.description,
+        summary=row.summary,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        pinned_at=row.pinned_at,
+        **rollups,
+    )
+
+
+async def hydrate(telemetry: TelemetryStore | None, rows: list[Experiment]) -> Hydrated:
+    if telemetry is None or not rows:
+        return Hydrated([to_response(row, empty_rollups()) for row in rows])
+    try:
+        by_id = await telemetry.rollups(rows[0].workspace, [row.id for row in rows])
+    except TelemetryUnavailable:
+        return Hydrated([to_response(row, empty_rollups()) for row in rows], available=False)
+    return Hydrated([to_response(row, by_id.get(row.id) or empty_rollups()) for row in rows])

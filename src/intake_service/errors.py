@@ -1,0 +1,76 @@
+"""Domain errors carry their HTTP status and one sentence; the handlers here render them."""
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+
+class DomainError(Exception):
+    status_code = 400
+    headers: dict[str, str] | None = None
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class ExperimentNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Experiment '{workspace}/{name}' not found.")
+
+
+class NameTaken(DomainError):
+    status_code = 409
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Experiment '{workspace}/{name}' already exists.")
+
+
+class ImmutableFieldChanged(DomainError):
+    status_code = 409
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(
+            f"Cannot change immutable field(s) {fields} on an existing experiment; "
+            "create a new experiment instead."
+        )
+
+
+class TelemetryUnavailable(DomainError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("Telemetry store unavailable.")
+
+
+class MetadataStoreUnavailable(DomainError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("Metadata store unavailable.")
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+def validation_error(loc: list[str | int], value: Any, message: str) -> RequestValidationError:
+    """A problem found after parsing, rendered in FastAPI's 422 shape with a `loc`."""
+    return RequestValidationError([{"loc": loc, "msg": message, "type": "value_error", "input": value}])
+
+
+def query_error(param: str, value: Any, message: str) -> RequestValidationError:
+    return validation_error(["query", param], value, message)
+
+
+async def _domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(DomainError, _domain_error_handler)

@@ -1,0 +1,36 @@
+"""The lifespan owns every resource the app uses and yields them as typed state."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from intake_service.settings import Settings
+from intake_service.store.clickhouse.telemetry import TelemetryStore, open_telemetry
+from intake_service.store.postgres.engine import create_engine, create_sessionmaker
+
+
+@dataclass
+class State:
+    settings: Settings
+    sessionmaker: async_sessionmaker[AsyncSession]
+    telemetry: TelemetryStore | None
+
+
+def lifespan_for(settings: Settings):
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, State]]:
+        if settings.database_url is None:
+            raise RuntimeError("DATABASE_URL is not set; start through `intake-service serve`.")
+        engine = create_engine(settings.database_url)
+        telemetry = open_telemetry(settings)
+        try:
+            yield {"state": State(settings, create_sessionmaker(engine), telemetry)}
+        finally:
+            if telemetry is not None:
+                telemetry.close()
+            await engine.dispose()
+
+    return lifespan

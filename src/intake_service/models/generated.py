@@ -1,0 +1,211 @@
+# Generated from openapi/intake-v2.yaml by scripts/generate-models.sh. Do not edit.
+
+from __future__ import annotations
+
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field
+from typing import Annotated, Any, Literal
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+class ValidationError(BaseModel):
+    loc: list[str | int]
+    msg: str
+    type: str
+    input: Any | None = None
+    ctx: dict[str, Any] | None = None
+
+
+class HTTPValidationError(BaseModel):
+    detail: list[ValidationError] | None = None
+
+
+class ExperimentRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Annotated[
+        str,
+        Field(
+            description="Producer-supplied, workspace-unique experiment id.",
+            max_length=255,
+            min_length=1,
+            pattern="^[^/\\x00-\\x1f\\x7f]+$",
+        ),
+    ]
+    dataset_name: Annotated[str, Field(max_length=255, min_length=1)]
+    agent_name: Annotated[
+        str | None,
+        Field(
+            description="Name of the agent under test (original clients).",
+            max_length=255,
+        ),
+    ] = None
+    agent_version: Annotated[
+        str | None,
+        Field(
+            description="Version of the agent under test (original clients).",
+            max_length=255,
+        ),
+    ] = None
+    experiment_group_id: Annotated[
+        str | None,
+        Field(
+            description="Entity id of the owning ExperimentGroup; soft reference, not validated.",
+            max_length=255,
+        ),
+    ] = None
+    dataset_version: Annotated[str | None, Field(max_length=255)] = None
+    source_link: AnyUrl | None = None
+    metadata: Annotated[
+        dict[str, Any] | None,
+        Field(description="Free-form producer metadata, at most 64 KiB as JSON."),
+    ] = None
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    summary: Annotated[str | None, Field(max_length=65536)] = None
+
+
+class EvaluatorAggregate(BaseModel):
+    sum: float | None = None
+    mean: float | None = None
+    median: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+    count: int | None = 0
+
+
+class ExperimentResponse(BaseModel):
+    id: str
+    name: str
+    workspace: str
+    experiment_group_id: str | None
+    agent_name: str | None
+    agent_version: str | None
+    dataset_name: str
+    dataset_version: str | None
+    source_link: str | None
+    metadata: dict[str, Any]
+    description: str | None
+    summary: str | None
+    created_by: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    pinned_at: AwareDatetime | None
+    evaluator_names: list[str]
+    model_names: list[str]
+    agent_names: list[str]
+    agent_versions: list[str]
+    aggregate_scores: dict[str, EvaluatorAggregate]
+    run_count: int
+    cost_usd: EvaluatorAggregate | None
+    latency_ms: EvaluatorAggregate | None
+
+
+class PaginationData(BaseModel):
+    page: Annotated[int, Field(description="The current page number.")]
+    page_size: Annotated[int, Field(description="The page size used for the query.")]
+    current_page_size: Annotated[
+        int, Field(description="The size for the current page.")
+    ]
+    total_pages: Annotated[int, Field(description="The total number of pages.")]
+    total_results: Annotated[int, Field(description="The total number of results.")]
+
+
+class ExperimentResponsesPage(BaseModel):
+    data: list[ExperimentResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class SessionInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    session_id: Annotated[str, Field(max_length=255, min_length=1)]
+    test_case_id: Annotated[str | None, Field(max_length=255)] = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    latency_ms: Annotated[float | None, Field(ge=0.0)] = None
+    status: Literal["success", "error", "cancelled", "unknown"] | None = "unknown"
+    model_name: Annotated[str | None, Field(max_length=255)] = None
+    agent_name: Annotated[str | None, Field(max_length=255)] = None
+    agent_version: Annotated[str | None, Field(max_length=255)] = None
+    input_tokens: Annotated[int | None, Field(ge=0)] = None
+    output_tokens: Annotated[int | None, Field(ge=0)] = None
+    cached_tokens: Annotated[int | None, Field(ge=0)] = None
+    cost_usd: Annotated[float | None, Field(ge=0.0)] = None
+    input: str | None = None
+    output: str | None = None
+    metadata: dict[str, Any] | None = None
+    scores: dict[str, bool | float | None] | None = None
+
+
+class SessionsIngestRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    sessions: list[SessionInput]
+
+
+class SessionsIngestResponse(BaseModel):
+    accepted: int
+
+
+class ExperimentSessionResponse(BaseModel):
+    workspace: str
+    experiment_name: str
+    session_id: str
+    test_case_id: str | None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None
+    latency_ms: float | None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    model_name: str | None
+    agent_name: str | None
+    agent_version: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    cost_usd: float | None
+    input: str | None
+    evaluator_scores: dict[str, float]
+
+
+class ExperimentSessionsPage(BaseModel):
+    data: list[ExperimentSessionResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class EvaluatorResultInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    session_id: Annotated[str, Field(max_length=255, min_length=1)]
+    span_id: Annotated[str | None, Field(max_length=255)] = ""
+    name: Annotated[str, Field(max_length=255, min_length=1)]
+    data_type: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
+    value: float | None = None
+    string_value: Annotated[str | None, Field(max_length=65536)] = None
+    comment: Annotated[str | None, Field(max_length=65536)] = None
+    experiment_name: Annotated[str | None, Field(max_length=255)] = None
+
+
+class EvaluatorResult(BaseModel):
+    evaluator_result_id: str
+    workspace: str
+    session_id: str
+    span_id: str
+    name: str
+    data_type: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
+    value: float | None
+    string_value: str | None
+    comment: str | None
+    experiment_name: str | None
+    created_by: str | None
+    created_at: AwareDatetime

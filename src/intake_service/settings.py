@@ -1,0 +1,57 @@
+"""The one settings class. Flags override the environment, the environment overrides defaults."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
+
+    database_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("DATABASE_URL", "INTAKE_DATABASE_URL")
+    )
+    clickhouse_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("CLICKHOUSE_URL", "INTAKE_CLICKHOUSE_URL")
+    )
+    # Replicated tables on a ClickHouse cluster: the DDL gains ON CLUSTER and Replicated engines.
+    clickhouse_cluster: str | None = None
+    data_dir: Path = Path(".intake-data")
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    log_level: str = "info"
+
+    @field_validator("database_url")
+    @classmethod
+    def _asyncpg_driver(cls, url: str | None) -> str | None:
+        """Accept the plain postgres:// forms people paste and talk to them through asyncpg."""
+        if not url:
+            return None
+        for prefix in ("postgresql+asyncpg://", "postgresql://", "postgres://"):
+            if url.startswith(prefix):
+                return "postgresql+asyncpg://" + url[len(prefix) :]
+        raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+    @field_validator("clickhouse_url")
+    @classmethod
+    def _clickhouse_http(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        if not url.startswith(("http://", "https://", "clickhouse://")):
+            raise ValueError("CLICKHOUSE_URL must be an http(s):// or clickhouse:// URL")
+        return url
+
+    @property
+    def embedded_postgres(self) -> bool:
+        return self.database_url is None
+
+    @property
+    def embedded_clickhouse(self) -> bool:
+        return self.clickhouse_url is None
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

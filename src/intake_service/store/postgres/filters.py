@@ -1,0 +1,90 @@
+"""Filter tree → SQLAlchemy expression over the experiments table, through a column whitelist.
+
+Every leaf is two-valued (never SQL NULL), so `$not` negates exactly what a person reads:
+`$ne` and `$nin` match rows where the field is null; everything else never matches a null.
+"""
+
+from typing import Any
+
+from sqlalchemy import Float, and_, case, cast, false, func, literal, not_, or_, true
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.elements import ColumnElement
+
+from intake_service.domain.listing import AllOf, AnyOf, Condition, FilterNode, Negation
+from intake_service.store.postgres.tables import Experiment
+
+COLUMNS: dict[str, Any] = {
+    "name": Experiment.name,
+    "experiment_group_id": Experiment.experiment_group_id,
+    "agent_name": Experiment.agent_name,
+    "agent_version": Experiment.agent_version,
+    "dataset_name": Experiment.dataset_name,
+    "dataset_version": Experiment.dataset_version,
+    "created_by": Experiment.created_by,
+    "created_at": Experiment.created_at,
+    "updated_at": Experiment.updated_at,
+    "pinned_at": Experiment.pinned_at,
+    "is_deleted": Experiment.is_deleted,
+}
+SCALAR_TYPES = ("string", "number", "boolean")
+
+
+def escape_like(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
+    if op == "$eq":
+        return column.is_(None) if value is None else and_(column.is_not(None), column == value)
+    if op == "$ne":
+        return column.is_not(None) if value is None else or_(column.is_(None), column != value)
+    if op == "$in":
+        return and_(column.is_not(None), column.in_(value))
+    if op == "$nin":
+        return or_(column.is_(None), column.not_in(value))
+    if op == "$like":
+        pattern = "%" + escape_like(value) + "%"
+        return and_(column.is_not(None), column.ilike(pattern, escape="\\"))
+    operators = {"$gt": column > value, "$gte": column >= value, "$lt": column < value, "$lte": column <= value}
+    return and_(column.is_not(None), operators[op])
+
+
+def _metadata_condition(condition: Condition) -> ColumnElement[bool]:
+    raw = Experiment.metadata_[condition.metadata_key]
+    kind = func.jsonb_typeof(raw)
+    op, value = condition.op, condition.value
+    if op in ("$gt", "$gte", "$lt", "$lte"):
+        number = case((kind == "number", cast(raw.astext, Float)))
+        return _compare(number, op, value)
+    if condition.text_match or op == "$like":
+        text_form = case((kind.in_(SCALAR_TYPES), raw.astext))
+        return _compare(text_form, op, value)
+    # JSON filters compare typed values: jsonb equality (10 equals 10.0, "10" does not).
+    if op in ("$in", "$nin"):
+        values = [cast(literal(v, JSONB), JSONB) for v in value]
+        return _compare(raw, op, values)
+    return _compare(raw, op, None if value is None else cast(literal(value, JSONB), JSONB))
+
+
+def condition_sql(condition: Condition) -> ColumnElement[bool]:
+    if condition.kind == "metadata":
+        return _metadata_condition(condition)
+    if condition.field == "is_pinned":
+        pinned = Experiment.pinned_at.is_not(None)
+        wanted = condition.value if condition.op == "$eq" else not condition.value
+        return pinned if wanted else not_(pinned)
+    if condition.field == "is_deleted":
+        return _compare(Experiment.is_deleted, condition.op, condition.value)
+    return _compare(COLUMNS[condition.field], condition.op, condition.value)
+
+
+def filter_sql(node: FilterNode | None) -> ColumnElement[bool]:
+    """Rollup conditions are left out here (true): the rollup store applies them."""
+    if node is None:
+        return true()
+    if isinstance(node, Condition):
+        return true() if node.rollup else condition_sql(node)
+    if isinstance(node, Negation):
+        return not_(filter_sql(node.node))
+    parts = [filter_sql(child) for child in node.nodes]
+    return and_(*parts) if isinstance(node, AllOf) else or_(*parts) if parts else false()

@@ -1,0 +1,65 @@
+"""PostgreSQL tables. Alembic migrations in migrations/ create them; the app never calls create_all."""
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Boolean, DateTime, Index, MetaData, String, Text, text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Experiment(Base):
+    __tablename__ = "experiments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(63))
+    # "C" collation: names sort by code point, the same order everywhere (and in Python).
+    name: Mapped[str] = mapped_column(String(255, collation="C"))
+    experiment_group_id: Mapped[str | None] = mapped_column(String(255))
+    agent_name: Mapped[str | None] = mapped_column(String(255))
+    agent_version: Mapped[str | None] = mapped_column(String(255))
+    dataset_name: Mapped[str] = mapped_column(String(255, collation="C"))
+    dataset_version: Mapped[str | None] = mapped_column(String(255))
+    source_link: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", JSONB, server_default=text("'{}'::jsonb")
+    )
+    description: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        # One live name per workspace, enforced by the database so concurrent creates race safely.
+        Index(
+            "uq_experiments_live_name",
+            "workspace",
+            "name",
+            unique=True,
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index("ix_experiments_workspace_created_at", "workspace", "is_deleted", "created_at"),
+        Index("ix_experiments_workspace_updated_at", "workspace", "is_deleted", "updated_at"),
+        Index(
+            "ix_experiments_workspace_pinned_at",
+            "workspace",
+            "pinned_at",
+            postgresql_where=text("pinned_at IS NOT NULL"),
+        ),
+    )
