@@ -70,7 +70,7 @@ async def create(
     return await hydrate_one(telemetry, row)
 
 
-async def _require(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment:
+async def require_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment:
     row = await repo.get_live(workspace, name, **kwargs)
     if row is None:
         raise ExperimentNotFound(workspace, name)
@@ -82,7 +82,7 @@ async def hydrate_one(telemetry: TelemetryStore | None, row: Experiment) -> Hydr
 
 
 async def get(repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str) -> Hydrated:
-    return await hydrate_one(telemetry, await _require(repo, workspace, name))
+    return await hydrate_one(telemetry, await require_live(repo, workspace, name))
 
 
 async def replace(
@@ -93,7 +93,7 @@ async def replace(
     body: ExperimentRequest,
 ) -> Hydrated:
     # The row lock makes the immutable-field check and the update one step against racing writers.
-    current = await _require(repo, workspace, name, for_update=True)
+    current = await require_live(repo, workspace, name, for_update=True)
     changed = [f for f in IMMUTABLE_FIELDS if getattr(body, f) != (name if f == "name" else getattr(current, f))]
     # Current clients omit the agent fields: omission keeps the stored values, it changes nothing.
     changed = [f for f in changed if not (f in ("agent_name", "agent_version") and getattr(body, f) is None)]

@@ -1,21 +1,116 @@
-"""TelemetryStore: sessions, evaluator results and rollups in ClickHouse (placeholder until issue 4)."""
+"""TelemetryStore: the ClickHouse repository for sessions, evaluator results and rollups.
 
-from typing import Any
+Every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
+"""
+
+from collections import defaultdict
+from typing import TYPE_CHECKING, Any
+
+from intake_service.domain.listing import RollupPath
+from intake_service.store.clickhouse import rollups as rollup_sql
+from intake_service.store.clickhouse import sessions as session_sql
+from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, create_executor
+from intake_service.store.clickhouse.migrate import apply_migrations
+
+if TYPE_CHECKING:
+    from intake_service.settings import Settings
 
 
 class TelemetryStore:
-    """Every ClickHouse read and write. Failures surface as errors.TelemetryUnavailable."""
-
-    async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
-        raise NotImplementedError
+    def __init__(self, executor: Executor) -> None:
+        self.executor = executor
+        self._ch = AsyncExecutor(executor)
 
     def close(self) -> None:
-        pass
+        self.executor.close()
+
+    async def ping(self) -> None:
+        await self._ch.query("SELECT 1 AS ok")
+
+    async def insert_sessions(self, workspace: str, experiment_id: str, rows: list[dict[str, Any]]) -> None:
+        """Store a batch in one INSERT (one block: all or nothing), then refresh the experiment's rollups."""
+        await self._ch.command(
+            session_sql.INSERT_SESSIONS,
+            {"structure": session_sql.SESSION_COLUMNS, "rows": session_sql.json_rows(rows)},
+        )
+        await self.recompute_rollups(workspace, [experiment_id])
+
+    async def insert_evaluator_result(self, row: dict[str, Any], experiment_ids: list[str]) -> None:
+        await self._ch.command(
+            session_sql.INSERT_EVALUATOR_RESULTS,
+            {"structure": session_sql.EVALUATOR_RESULT_COLUMNS, "rows": session_sql.json_rows([row])},
+        )
+        await self.recompute_rollups(row["workspace"], experiment_ids)
+
+    async def experiments_with_session(self, workspace: str, session_id: str) -> list[str]:
+        rows = await self._ch.query(
+            session_sql.EXPERIMENTS_WITH_SESSION, {"workspace": workspace, "session_id": session_id}
+        )
+        return [row["experiment_id"] for row in rows]
+
+    async def recompute_rollups(self, workspace: str, experiment_ids: list[str]) -> None:
+        if experiment_ids:
+            await self._ch.command(
+                rollup_sql.RECOMPUTE_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids}
+            )
+
+    async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
+        rows = await self._ch.query(
+            rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids}
+        )
+        return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+
+    async def metric_values(self, workspace: str, path: RollupPath) -> dict[str, float]:
+        """experiment id → the metric's value, for every experiment of the workspace that has one."""
+        sql, params = rollup_sql.metric_query(path)
+        rows = await self._ch.query(sql, {"workspace": workspace, **params})
+        return {row["experiment_id"]: row["value"] for row in rows if row["value"] is not None}
+
+    async def list_sessions(
+        self,
+        workspace: str,
+        experiment_id: str,
+        *,
+        sort: str,
+        descending: bool,
+        test_case_id: str | None,
+        status: str | None,
+        limit: int,
+        offset: int,
+    ) -> tuple[list[dict[str, Any]], int]:
+        where = {
+            "workspace": workspace,
+            "experiment_id": experiment_id,
+            "test_case_id": test_case_id,
+            "status": status,
+        }
+        total_rows = await self._ch.query(session_sql.COUNT_SESSIONS, where)
+        rows = await self._ch.query(
+            session_sql.list_sessions_sql(sort, descending), {**where, "limit": limit, "offset": offset}
+        )
+        external = await self._ch.query(
+            session_sql.SESSION_EXTERNAL_SCORES,
+            {"workspace": workspace, "experiment_id": experiment_id, "session_ids": [r["session_id"] for r in rows]},
+        ) if rows else []
+        values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
+        for row in rows:
+            for name, value in (row.pop("scores") or {}).items():
+                values[row["session_id"]][name].append(value)
+        for result in external:
+            values[result["session_id"]][result["name"]].append(result["value"])
+        for row in rows:
+            scores = values[row["session_id"]]
+            row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
+        return rows, int(total_rows[0]["total"]) if total_rows else 0
 
 
-def open_telemetry(settings: "Settings") -> TelemetryStore | None:  # noqa: F821
-    return None
+def open_telemetry(settings: "Settings") -> TelemetryStore:
+    return TelemetryStore(create_executor(settings.clickhouse_url, settings.data_dir))
 
 
-def migrate_telemetry(settings: "Settings") -> None:  # noqa: F821
-    pass
+def migrate_telemetry(settings: "Settings") -> list[str]:
+    executor = create_executor(settings.clickhouse_url, settings.data_dir)
+    try:
+        return apply_migrations(executor, settings.clickhouse_cluster)
+    finally:
+        executor.close()

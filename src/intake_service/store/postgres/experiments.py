@@ -97,11 +97,3 @@ class ExperimentRepository:
     async def get_many(self, ids: Sequence[str]) -> dict[str, Experiment]:
         rows = await self.session.scalars(select(Experiment).where(Experiment.id.in_(ids)))
         return {row.id: row for row in rows}
-
-    async def live_ids(self, workspace: str) -> list[tuple[str, str]]:
-        rows = await self.session.execute(
-            select(Experiment.id, Experiment.name).where(
-                Experiment.workspace == workspace, ~Experiment.is_deleted
-            )
-        )
-        return [tuple(row) for row in rows]  # type: ignore[misc]

@@ -1,0 +1,64 @@
+"""Session listing: sort and filter rules for GET .../experiments/{name}/sessions."""
+
+import math
+
+from intake_service.domain.experiments import require_live
+from intake_service.errors import TelemetryUnavailable, query_error
+from intake_service.models.generated import ExperimentSessionResponse, ExperimentSessionsPage, PaginationData
+from intake_service.store.clickhouse.sessions import SESSION_SORTS
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.experiments import ExperimentRepository
+
+STATUSES = ("success", "error", "cancelled", "unknown")
+
+
+def parse_session_sort(raw: str) -> tuple[str, bool]:
+    descending = raw.startswith("-")
+    name = raw[1:] if descending else raw
+    if name not in SESSION_SORTS:
+        raise query_error("sort", raw, f"Unsupported sort field: {name!r}. Use one of {', '.join(SESSION_SORTS)}.")
+    return name, descending
+
+
+async def list_sessions(
+    repo: ExperimentRepository,
+    telemetry: TelemetryStore | None,
+    workspace: str,
+    name: str,
+    *,
+    page: int,
+    page_size: int,
+    sort: str,
+    test_case_id: str | None,
+    status: str | None,
+) -> ExperimentSessionsPage:
+    sort_field, descending = parse_session_sort(sort)
+    if status is not None and status not in STATUSES:
+        raise query_error("filter[status]", status, f"Invalid status {status!r}. Valid values: {list(STATUSES)}.")
+    experiment = await require_live(repo, workspace, name)
+    if telemetry is None:
+        raise TelemetryUnavailable()
+    rows, total = await telemetry.list_sessions(
+        workspace,
+        experiment.id,
+        sort=sort_field,
+        descending=descending,
+        test_case_id=test_case_id,
+        status=status,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+    )
+    data = [ExperimentSessionResponse(workspace=workspace, experiment_name=name, **row) for row in rows]
+    echo = {k: v for k, v in (("test_case_id", test_case_id), ("status", status)) if v is not None}
+    return ExperimentSessionsPage(
+        data=data,
+        pagination=PaginationData(
+            page=page,
+            page_size=page_size,
+            current_page_size=len(data),
+            total_pages=math.ceil(total / page_size),
+            total_results=total,
+        ),
+        sort=sort,
+        filter=echo,
+    )

@@ -1,0 +1,176 @@
+"""The only module that talks to ClickHouse: chDB in-process, or a server through clickhouse-connect.
+
+Both run the same SQL text with typed `{name:Type}` placeholders; values always travel as
+parameters. Any driver failure becomes errors.TelemetryUnavailable.
+"""
+
+import asyncio
+import logging
+import math
+import threading
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlparse
+
+from intake_service.errors import TelemetryUnavailable
+
+Row = dict[str, Any]
+logger = logging.getLogger(__name__)
+
+
+class Executor(Protocol):
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def _clean(value: Any) -> Any:
+    """Maps arrive from Arrow as pairs; NaN (an aggregate over no values) means no value."""
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, list):
+        if value and isinstance(value[0], tuple) and len(value[0]) == 2:
+            return {k: _clean(v) for k, v in value}
+        return [_clean(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    return value
+
+
+def _unavailable(exc: Exception) -> TelemetryUnavailable:
+    logger.warning("ClickHouse call failed: %s", exc)
+    return TelemetryUnavailable()
+
+
+def _tsv_escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t").replace("\r", "\\r")
+
+
+def _quoted(value: Any) -> str:
+    if isinstance(value, str):
+        return "'" + _tsv_escape(value).replace("'", "\\'") + "'"
+    return "NULL" if value is None else str(value)
+
+
+def _param_text(value: Any) -> Any:
+    """A parameter in the escaped (TSV) text form ClickHouse parses query parameters from;
+    chDB takes it as given, while clickhouse-connect does this itself for a server."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return _tsv_escape(value)
+    if isinstance(value, list | tuple):
+        # Arrays are read in their quoted text form, element escapes and all, not as TSV.
+        return "[" + ",".join(_quoted(v) for v in value) + "]"
+    return value
+
+
+class ChdbExecutor:
+    """chDB session in the data directory. One session serves one process; a lock serialises it."""
+
+    def __init__(self, path: Path) -> None:
+        path.mkdir(parents=True, exist_ok=True)
+        self.path = path
+        self._lock = threading.Lock()
+        self._session: Any = None
+
+    def _open(self) -> Any:
+        if self._session is None:
+            from chdb import session
+
+            self._session = session.Session(str(self.path))
+        return self._session
+
+    def _params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        return {k: _param_text(v) for k, v in (params or {}).items()}
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        with self._lock:
+            try:
+                table = self._open().query(sql, "ArrowTable", params=self._params(params))
+            except Exception as exc:
+                raise _unavailable(exc) from exc
+        return [{k: _clean(v) for k, v in row.items()} for row in table.to_pylist()]
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        with self._lock:
+            try:
+                self._open().query(sql, "CSV", params=self._params(params))
+            except Exception as exc:
+                raise _unavailable(exc) from exc
+
+    def close(self) -> None:
+        with self._lock:
+            if self._session is not None:
+                self._session.close()
+                self._session = None
+
+
+class HttpExecutor:
+    """A ClickHouse server through clickhouse-connect; reconnects by itself after an outage."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def _get_client(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                import clickhouse_connect
+
+                parsed = urlparse(self.url)
+                self._client = clickhouse_connect.get_client(
+                    dsn=self.url if parsed.scheme != "clickhouse" else self.url.replace("clickhouse://", "http://", 1),
+                    autogenerate_session_id=False,
+                    connect_timeout=3,
+                    send_receive_timeout=60,
+                )
+            return self._client
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        try:
+            result = self._get_client().query(sql, parameters=dict(params or {}))
+        except Exception as exc:
+            self._forget()
+            raise _unavailable(exc) from exc
+        return [{k: _clean(v) for k, v in row.items()} for row in result.named_results()]
+
+    def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        try:
+            self._get_client().command(sql, parameters=dict(params or {}))
+        except Exception as exc:
+            self._forget()
+            raise _unavailable(exc) from exc
+
+    def _forget(self) -> None:
+        with self._lock:
+            self._client = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close()
+                self._client = None
+
+
+class AsyncExecutor:
+    """Runs the blocking drivers off the event loop."""
+
+    def __init__(self, executor: Executor) -> None:
+        self.sync = executor
+
+    async def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        return await asyncio.to_thread(self.sync.query, sql, params)
+
+    async def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
+        await asyncio.to_thread(self.sync.command, sql, params)
+
+
+def create_executor(clickhouse_url: str | None, data_dir: Path) -> Executor:
+    if clickhouse_url:
+        return HttpExecutor(clickhouse_url)
+    return ChdbExecutor(data_dir.resolve() / "clickhouse")

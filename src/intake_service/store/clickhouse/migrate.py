@@ -1,0 +1,49 @@
+"""Applies ddl/NNNN_*.sql in order and records each applied number, once.
+
+On a cluster (`INTAKE_CLICKHOUSE_CLUSTER`), the same files become `ON CLUSTER <name>` statements
+with Replicated engines: configuration, not a second copy of the DDL.
+"""
+
+from importlib import resources
+from string import Template
+
+from intake_service.store.clickhouse.executor import Executor
+
+LEDGER_DDL = Template(
+    "CREATE TABLE IF NOT EXISTS intake_schema_migrations ${on_cluster} "
+    "(version UInt32, name String, applied_at DateTime DEFAULT now()) "
+    "ENGINE = ${replicated}ReplacingMergeTree ORDER BY version"
+)
+
+
+def ddl_files() -> list[tuple[int, str, str]]:
+    folder = resources.files("intake_service.store.clickhouse") / "ddl"
+    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    return [(int(f.name.split("_", 1)[0]), f.name, f.read_text()) for f in files]
+
+
+def render(sql: str, cluster: str | None) -> str:
+    substitutions = {
+        "on_cluster": f"ON CLUSTER `{cluster}`" if cluster else "",
+        "replicated": "Replicated" if cluster else "",
+    }
+    return Template(sql).substitute(substitutions)
+
+
+def apply_migrations(executor: Executor, cluster: str | None = None) -> list[str]:
+    """Apply what is missing; return the names applied now."""
+    if cluster and "`" in cluster:
+        raise ValueError("The ClickHouse cluster name may not contain a backtick.")
+    executor.command(render(LEDGER_DDL.template, cluster))
+    done = {row["version"] for row in executor.query("SELECT version FROM intake_schema_migrations")}
+    applied = []
+    for version, name, sql in ddl_files():
+        if version in done:
+            continue
+        executor.command(render(sql, cluster))
+        executor.command(
+            "INSERT INTO intake_schema_migrations (version, name) VALUES ({version:UInt32}, {name:String})",
+            {"version": version, "name": name},
+        )
+        applied.append(name)
+    return applied

@@ -1,0 +1,78 @@
+"""Session and evaluator-result SQL: batch inserts as one parameter, session listing reads."""
+
+from typing import Any
+
+import orjson
+
+# Rows travel as one JSONEachRow parameter: values never become SQL text, and the same statement
+# runs on chDB and on a server.
+SESSION_COLUMNS = (
+    "workspace LowCardinality(String), experiment_id String, session_id String, "
+    "test_case_id Nullable(String), started_at DateTime64(6, 'UTC'), "
+    "ended_at Nullable(DateTime64(6, 'UTC')), latency_ms Nullable(Float64), "
+    "status LowCardinality(String), model_name Nullable(String), agent_name Nullable(String), "
+    "agent_version Nullable(String), input_tokens Nullable(Int64), output_tokens Nullable(Int64), "
+    "cached_tokens Nullable(Int64), cost_usd Nullable(Float64), input Nullable(String), "
+    "output Nullable(String), metadata String, scores Map(String, Float64), version UInt64"
+)
+INSERT_SESSIONS = """
+INSERT INTO sessions
+SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
+"""
+
+EVALUATOR_RESULT_COLUMNS = (
+    "workspace LowCardinality(String), session_id String, span_id String, name String, "
+    "evaluator_result_id String, experiment_id String, experiment_name Nullable(String), "
+    "data_type LowCardinality(String), value Nullable(Float64), string_value Nullable(String), "
+    "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64"
+)
+INSERT_EVALUATOR_RESULTS = """
+INSERT INTO evaluator_results
+SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
+"""
+
+EXPERIMENTS_WITH_SESSION = """
+SELECT DISTINCT experiment_id FROM sessions
+WHERE workspace = {workspace:String} AND session_id = {session_id:String}
+"""
+
+# Sort columns come from this whitelist only; ties break by session_id.
+SESSION_SORTS = {
+    "started_at": "started_at",
+    "ended_at": "ended_at",
+    "latency_ms": "latency_ms",
+    "cost_usd": "cost_usd",
+    "test_case_id": "test_case_id",
+    "status": "status",
+    "session_id": "session_id",
+}
+_SESSION_WHERE = """
+    workspace = {workspace:String} AND experiment_id = {experiment_id:String}
+    AND ({test_case_id:Nullable(String)} IS NULL OR test_case_id = {test_case_id:Nullable(String)})
+    AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
+"""
+COUNT_SESSIONS = f"SELECT count() AS total FROM sessions FINAL WHERE {_SESSION_WHERE}"
+_LIST_SESSIONS = f"""
+SELECT session_id, test_case_id, started_at, ended_at, latency_ms, status, model_name, agent_name,
+       agent_version, input_tokens, output_tokens, cached_tokens, cost_usd, input, scores
+FROM sessions FINAL
+WHERE {_SESSION_WHERE}
+ORDER BY {{order}} NULLS LAST, session_id
+LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
+"""
+SESSION_EXTERNAL_SCORES = """
+SELECT session_id, name, value FROM evaluator_results FINAL
+WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}
+  AND (experiment_id = '' OR experiment_id = {experiment_id:String})
+  AND data_type IN ('NUMERIC', 'BOOLEAN') AND value IS NOT NULL
+"""
+
+
+def list_sessions_sql(sort: str, descending: bool) -> str:
+    column = SESSION_SORTS[sort]
+    order = f"{column} {'DESC' if descending else 'ASC'}"
+    return _LIST_SESSIONS.replace("{order}", order)
+
+
+def json_rows(rows: list[dict[str, Any]]) -> str:
+    return b"\n".join(orjson.dumps(row) for row in rows).decode()
