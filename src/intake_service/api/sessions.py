@@ -8,16 +8,29 @@ from intake_service.api.deps import ExperimentName, Experiments, Telemetry, Work
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE
 from intake_service.domain import ingest
 from intake_service.domain.sessions import list_sessions
-from intake_service.errors import query_error
+from intake_service.errors import PayloadTooLarge, query_error
 from intake_service.models.generated import (
     EvaluatorResult,
     EvaluatorResultInput,
     ExperimentSessionsPage,
-    SessionsIngestRequest,
     SessionsIngestResponse,
 )
 
 router = APIRouter(tags=["sessions"])
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to pass `limit` (before any parsing)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
+        chunks.append(chunk)
+    return b"".join(chunks)
 SESSION_LIST_PARAMS = {"page", "page_size", "sort", "filter[test_case_id]", "filter[status]"}
 INGEST_BODY = {
     "requestBody": {
@@ -42,7 +55,7 @@ INGEST_BODY = {
 async def ingest_sessions(
     workspace: Workspace, name: ExperimentName, request: Request, repo: Experiments, telemetry: Telemetry
 ) -> SessionsIngestResponse:
-    body = await request.body()
+    body = await read_body(request, ingest.MAX_BODY_BYTES)
     content_type = request.headers.get("content-type", "application/json")
     accepted = await ingest.ingest_sessions(repo, telemetry, workspace, name, body, content_type)
     return SessionsIngestResponse(accepted=accepted)

@@ -41,8 +41,6 @@ def _json(body: bytes) -> Any:
 
 def parse_session_items(body: bytes, content_type: str) -> list[Any]:
     """The raw session objects of a JSON or NDJSON body, before validation."""
-    if len(body) > MAX_BODY_BYTES:
-        raise PayloadTooLarge("The request body exceeds 32 MiB.")
     if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
         items = []
         for number, line in enumerate(body.splitlines()):
