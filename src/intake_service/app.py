@@ -3,6 +3,8 @@
 from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
+from intake_service.api import health
+from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
 from intake_service.errors import install_error_handlers
 from intake_service.lifespan import lifespan_for
@@ -19,4 +21,6 @@ def create_app(settings: Settings):
     )
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(health.router)
+    app.openapi = with_extra_schemas(app)  # type: ignore[method-assign]
     return app
