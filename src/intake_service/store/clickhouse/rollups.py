@@ -10,73 +10,83 @@ from typing import Any
 
 from intake_service.domain.listing import STATS, RollupPath
 
-_STATS_OF = """tuple(
-        sum({v}), avg({v}),
-        if(count({v}) = 0, NULL, quantileExactInclusive(0.5)({v})),
-        if(count({v}) = 0, NULL, quantileExactInclusive(0.9)({v})),
-        if(count({v}) = 0, NULL, quantileExactInclusive(0.95)({v})),
-        if(count({v}) = 0, NULL, quantileExactInclusive(0.99)({v})),
-        count({v}))"""
+_EVALUATOR_MAP = (
+    "Map(String, Tuple(sum Float64, mean Float64, median Float64, p90 Float64, p95 Float64, p99 Float64, count UInt64))"
+)
 
-RECOMPUTE_ROLLUPS = f"""
-INSERT INTO experiment_rollups
-WITH
-    scoped AS (
+
+def _stats(value: str, alias: str) -> str:
+    """sum, mean, median, p90, p95, p99, count of `value` in one pass (one sort for the quantiles)."""
+    return (
+        f"quantilesExactInclusive(0.5, 0.9, 0.95, 0.99)({value}) AS {alias}_q, "
+        f"tuple(sum({value}), avg({value}), {alias}_q[1], {alias}_q[2], {alias}_q[3], {alias}_q[4], "
+        f"count({value})) AS {alias}"
+    )
+
+
+_SCOPED = """
         SELECT experiment_id, session_id, cost_usd, latency_ms, model_name, agent_name, agent_version, scores
         FROM sessions FINAL
-        WHERE workspace = {{workspace:String}} AND experiment_id IN {{experiment_ids:Array(String)}}
-    ),
-    external_scores AS (
-        SELECT s.experiment_id AS experiment_id, r.session_id AS session_id, r.name AS name, r.value AS value
+        WHERE workspace = {workspace:String} AND experiment_id IN {experiment_ids:Array(String)}"""
+
+# Sessions whose scores also take in evaluator results: a session's value for an evaluator is the
+# mean of all its values for it (avgMap averages each key over the rows that hold it).
+_SCOPED_WITH_RESULTS = """
+        SELECT experiment_id, session_id, any(cost_usd) AS cost_usd, any(latency_ms) AS latency_ms,
+            any(model_name) AS model_name, any(agent_name) AS agent_name,
+            any(agent_version) AS agent_version, avgMap(scores) AS scores
         FROM (
-            SELECT session_id, name, value, experiment_id
-            FROM evaluator_results FINAL
-            WHERE workspace = {{workspace:String}}
-              AND session_id IN (SELECT session_id FROM scoped)
-              AND data_type IN ('NUMERIC', 'BOOLEAN') AND value IS NOT NULL
-        ) AS r
-        INNER JOIN scoped AS s ON s.session_id = r.session_id
-        WHERE r.experiment_id = '' OR r.experiment_id = s.experiment_id
-    ),
-    session_scores AS (
-        SELECT experiment_id, session_id, name, avg(value) AS value
-        FROM (
-            SELECT experiment_id, session_id, pair.1 AS name, pair.2 AS value
-            FROM scoped ARRAY JOIN CAST(scores, 'Array(Tuple(String, Float64))') AS pair
+            SELECT * FROM scoped
             UNION ALL
-            SELECT experiment_id, session_id, name, value FROM external_scores
+            SELECT s.experiment_id, r.session_id, NULL, NULL, NULL, NULL, NULL, map(r.name, r.value)
+            FROM (
+                SELECT session_id, name, assumeNotNull(value) AS value, experiment_id
+                FROM evaluator_results FINAL
+                WHERE workspace = {workspace:String}
+                  AND session_id IN (SELECT session_id FROM scoped)
+                  AND data_type IN ('NUMERIC', 'BOOLEAN') AND value IS NOT NULL
+            ) AS r
+            INNER JOIN scoped AS s ON s.session_id = r.session_id
+            WHERE r.experiment_id = '' OR r.experiment_id = s.experiment_id
         )
-        GROUP BY experiment_id, session_id, name
-    ),
-    evaluator_stats AS (
-        SELECT experiment_id, CAST((groupArray(name), groupArray(stats)),
-            'Map(String, Tuple(sum Float64, mean Float64, median Float64, p90 Float64, p95 Float64, p99 Float64, count UInt64))'
-        ) AS evaluators
-        FROM (
-            SELECT experiment_id, name, tuple(sum(value), avg(value),
-                quantileExactInclusive(0.5)(value), quantileExactInclusive(0.9)(value),
-                quantileExactInclusive(0.95)(value), quantileExactInclusive(0.99)(value), count()) AS stats
-            FROM session_scores
-            GROUP BY experiment_id, name
-        )
-        GROUP BY experiment_id
-    ),
-    session_stats AS (
-        SELECT experiment_id,
-            count() AS run_count,
-            {_STATS_OF.format(v="cost_usd")} AS cost,
-            {_STATS_OF.format(v="latency_ms")} AS latency,
-            arraySort(groupUniqArrayIf(model_name, model_name != '')) AS model_names,
-            arraySort(groupUniqArrayIf(agent_name, agent_name != '')) AS agent_names,
-            arraySort(groupUniqArrayIf(agent_version, agent_version != '')) AS agent_versions
-        FROM scoped
-        GROUP BY experiment_id
-    )
-SELECT
-    {{workspace:String}} AS workspace, b.experiment_id, b.run_count, b.cost, b.latency,
-    e.evaluators, b.model_names, b.agent_names, b.agent_versions, now64(9) AS computed_at
-FROM session_stats AS b
-LEFT JOIN evaluator_stats AS e ON e.experiment_id = b.experiment_id
+        GROUP BY experiment_id, session_id"""
+
+
+def _recompute(source: str) -> str:
+    """One scan over the experiments' sessions; -Map combinators give per-evaluator statistics."""
+    return f"""
+INSERT INTO experiment_rollups
+    (workspace, experiment_id, run_count, cost, latency, evaluators, model_names, agent_names,
+     agent_versions, computed_at)
+WITH scoped AS ({_SCOPED})
+SELECT workspace, experiment_id, run_count, cost, latency,
+    CAST((mapKeys(ev_count), arrayMap(k -> tuple(ev_sum[k], ev_mean[k], ev_q[k][1], ev_q[k][2], ev_q[k][3],
+        ev_q[k][4], ev_count[k]), mapKeys(ev_count))), '{_EVALUATOR_MAP}') AS evaluators,
+    model_names, agent_names, agent_versions, computed_at
+FROM (
+    SELECT {{workspace:String}} AS workspace, experiment_id, count() AS run_count,
+        {_stats("cost_usd", "cost")},
+        {_stats("latency_ms", "latency")},
+        sumMap(scores) AS ev_sum,
+        avgMap(scores) AS ev_mean,
+        quantilesExactInclusiveMap(0.5, 0.9, 0.95, 0.99)(scores) AS ev_q,
+        sumMap(mapApply((k, v) -> (k, toUInt64(1)), scores)) AS ev_count,
+        arraySort(groupUniqArrayIf(model_name, model_name != '')) AS model_names,
+        arraySort(groupUniqArrayIf(agent_name, agent_name != '')) AS agent_names,
+        arraySort(groupUniqArrayIf(agent_version, agent_version != '')) AS agent_versions,
+        now64(9) AS computed_at
+    FROM ({source})
+    GROUP BY experiment_id
+)
+"""
+
+
+# Two texts, chosen by whether the workspace has any evaluator results: most ingests carry their
+# scores inline, and skipping the join with evaluator_results halves the cost of a recompute.
+RECOMPUTE_ROLLUPS = _recompute("SELECT * FROM scoped")
+RECOMPUTE_ROLLUPS_WITH_RESULTS = _recompute(_SCOPED_WITH_RESULTS)
+HAS_EVALUATOR_RESULTS = """
+SELECT count() AS n FROM (SELECT 1 FROM evaluator_results WHERE workspace = {workspace:String} LIMIT 1)
 """
 
 READ_ROLLUPS = """

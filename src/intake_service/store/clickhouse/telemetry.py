@@ -49,10 +49,12 @@ class TelemetryStore:
         return [row["experiment_id"] for row in rows]
 
     async def recompute_rollups(self, workspace: str, experiment_ids: list[str]) -> None:
-        if experiment_ids:
-            await self._ch.command(
-                rollup_sql.RECOMPUTE_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids}
-            )
+        if not experiment_ids:
+            return
+        params = {"workspace": workspace, "experiment_ids": experiment_ids}
+        has_results = await self._ch.query(rollup_sql.HAS_EVALUATOR_RESULTS, {"workspace": workspace})
+        sql = rollup_sql.RECOMPUTE_ROLLUPS_WITH_RESULTS if has_results[0]["n"] else rollup_sql.RECOMPUTE_ROLLUPS
+        await self._ch.command(sql, params)
 
     async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
         rows = await self._ch.query(
