@@ -24,7 +24,10 @@ WORKDIR /home/intake
 VOLUME ["/data"]
 
 # Settings come from the environment (flags would override it): see the README's configuration table.
+# The container listens on every interface, so API keys are on: create one with
+# `docker compose exec intake-service intake-service keys create NAME --scope intake:admin`.
 ENV INTAKE_HOST=0.0.0.0 \
+    INTAKE_AUTH=api-key \
     INTAKE_PORT=8080 \
     INTAKE_DATA_DIR=/data
 EXPOSE 8080

@@ -8,6 +8,11 @@ import typer
 from intake_service.settings import Settings
 
 app = typer.Typer(help="intake-service: NeMo intake v2 experiments with exact rollups.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+DataDir = Annotated[Path | None, typer.Option(help="Embedded stores live here [default: ./.intake-data].")]
+DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded when unset.")]
 
 
 def _settings(**flags: object) -> Settings:
@@ -19,10 +24,14 @@ def _settings(**flags: object) -> Settings:
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind [default: 127.0.0.1].")] = None,
     port: Annotated[int | None, typer.Option(help="Port to bind [default: 8080].")] = None,
-    data_dir: Annotated[Path | None, typer.Option(help="Embedded stores live here [default: ./.intake-data].")] = None,
-    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded when unset.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
     clickhouse_url: Annotated[str | None, typer.Option(help="ClickHouse URL; chDB in-process when unset.")] = None,
     log_level: Annotated[str | None, typer.Option(help="Log level [default: info].")] = None,
+    auth: Annotated[str | None, typer.Option(help="none or api-key [default: none].")] = None,
+    insecure_no_auth: Annotated[
+        bool, typer.Option("--insecure-no-auth", help="Allow auth none on a non-loopback address.")
+    ] = False,
 ) -> None:
     """Migrate the stores (starting embedded ones where no URL is set) and serve the API."""
     import uvicorn
@@ -32,8 +41,15 @@ def serve(
 
     settings = _settings(
         host=host, port=port, data_dir=data_dir, database_url=database_url,
-        clickhouse_url=clickhouse_url, log_level=log_level,
+        clickhouse_url=clickhouse_url, log_level=log_level, auth=auth,
     )
+    if settings.auth == "none" and settings.host not in LOOPBACK_HOSTS and not insecure_no_auth:
+        typer.echo(
+            f"Refusing to serve on {settings.host} with auth off: set INTAKE_AUTH=api-key "
+            "(or --auth api-key), or pass --insecure-no-auth.",
+            err=True,
+        )
+        raise typer.Exit(2)
     with prepared_stores(settings) as ready:
         typer.echo(f"intake-service on http://{ready.host}:{ready.port}  (Swagger UI: http://{ready.host}:{ready.port}/docs)")
         uvicorn.run(create_app(ready), host=ready.host, port=ready.port, log_level=ready.log_level)
@@ -41,8 +57,8 @@ def serve(
 
 @app.command()
 def migrate(
-    data_dir: Annotated[Path | None, typer.Option(help="Embedded stores live here [default: ./.intake-data].")] = None,
-    database_url: Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded when unset.")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
     clickhouse_url: Annotated[str | None, typer.Option(help="ClickHouse URL; chDB in-process when unset.")] = None,
 ) -> None:
     """Apply the PostgreSQL (Alembic) and ClickHouse migrations, then exit."""
@@ -50,3 +66,65 @@ def migrate(
 
     with prepared_stores(_settings(data_dir=data_dir, database_url=database_url, clickhouse_url=clickhouse_url)):
         typer.echo("Migrations applied.")
+
+
+def _run_keys(data_dir: Path | None, database_url: str | None, work):
+    import asyncio
+
+    from intake_service.embedded.bootstrap import prepared_stores
+    from intake_service.store.postgres.api_keys import ApiKeyRepository
+    from intake_service.store.postgres.engine import run_in_transaction
+
+    with prepared_stores(_settings(data_dir=data_dir, database_url=database_url)) as ready:
+        assert ready.database_url is not None
+        return asyncio.run(run_in_transaction(ready.database_url, lambda s: work(ApiKeyRepository(s))))
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Argument(help="A unique name; recorded as created_by on writes.")],
+    scope: Annotated[list[str], typer.Option(help="intake:read, intake:write, intake:admin, ml-workbench:read, ml-workbench:write; repeat for several.")],
+    workspace: Annotated[list[str] | None, typer.Option(help="A workspace it may touch; repeat; '*' for all [default: *].")] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until it expires [default: never].")] = None,
+    data_dir: DataDir = None,
+    database_url: DatabaseUrl = None,
+) -> None:
+    """Create a key and print its secret once: it is stored only as a hash."""
+    from datetime import timedelta
+
+    from intake_service.domain import auth
+
+    expires_at = auth.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    try:
+        _, secret = _run_keys(
+            data_dir, database_url, lambda repo: auth.create_key(repo, name, scope, workspace or ["*"], expires_at)
+        )
+    except auth.DomainError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(secret)
+
+
+@keys_app.command("list")
+def keys_list(data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """One line per key: name, scopes, workspaces, expiry, last use, revoked."""
+    rows = _run_keys(data_dir, database_url, lambda repo: repo.list_all())
+    for row in rows:
+        state = "revoked" if row.revoked_at else "active"
+        typer.echo(
+            f"{row.name}\t{','.join(row.scopes)}\t{','.join(row.workspaces)}\t"
+            f"expires={row.expires_at or 'never'}\tlast_used={row.last_used_at or 'never'}\t{state}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(name: str, data_dir: DataDir = None, database_url: DatabaseUrl = None) -> None:
+    """Revoke a key at once; requests with it get 401."""
+    from intake_service.domain import auth
+
+    try:
+        _run_keys(data_dir, database_url, lambda repo: auth.revoke_key(repo, name))
+    except auth.DomainError as exc:
+        typer.echo(exc.detail, err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"Revoked {name}.")

@@ -3,6 +3,8 @@
 from functools import lru_cache
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -22,6 +24,11 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     log_level: str = "info"
+    # "none" is only allowed on a loopback address unless serve gets --insecure-no-auth.
+    auth: Literal["none", "api-key"] = "none"
+    max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
+    # A request body that does not finish arriving within this many seconds is refused with 408.
+    body_timeout_seconds: float = Field(default=30.0, gt=0)
 
     @field_validator("database_url")
     @classmethod

@@ -7,9 +7,12 @@ from fastapi import Depends, Path, Request
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.domain import auth
+from intake_service.domain.auth import ANONYMOUS, Principal
 from intake_service.errors import MetadataStoreUnavailable
 from intake_service.lifespan import State
 from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 WORKSPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -43,8 +46,38 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
             raise
 
 
-async def _repository(session: Annotated[AsyncSession, Depends(_session, scope="function")]) -> ExperimentRepository:
+Session = Annotated[AsyncSession, Depends(_session, scope="function")]
+
+
+async def _repository(session: Session) -> ExperimentRepository:
     return ExperimentRepository(session)
+
+
+def _token(request: Request) -> str | None:
+    """X-API-Key, or Authorization: Bearer (both conventions appear in the seeds)."""
+    if key := request.headers.get("x-api-key"):
+        return key.strip()
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    return credentials.strip() if scheme.lower() == "bearer" and credentials.strip() else None
+
+
+async def _principal(request: Request, session: Session) -> Principal:
+    if get_state(request).settings.auth == "none":
+        return ANONYMOUS
+    return await auth.authenticate(ApiKeyRepository(session), _token(request))
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+async def authorize_workspace(request: Request, workspace: Workspace, caller: Caller) -> None:
+    """Router-level guard for intake v2: reads need intake:read, every other method intake:write."""
+    scope = auth.READ if request.method in ("GET", "HEAD") else auth.WRITE
+    auth.authorize(caller, scope, workspace)
+
+
+async def authorize_admin(caller: Caller) -> None:
+    auth.authorize(caller, auth.ADMIN, None)
 
 
 def _telemetry(request: Request) -> TelemetryStore | None:

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from intake_service.api.deps import ExperimentName, Experiments, Telemetry, Workspace
+from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
 from intake_service.api.responses import NOT_FOUND, CONFLICT, UNAVAILABLE, rollup_header
 from intake_service.domain import experiments as domain
 from intake_service.domain.listing import parse_list_query
@@ -24,9 +24,14 @@ LIST_PARAMS = {"page", "page_size", "sort", "pinned_first", "filter"}
     summary="Create Experiment",
 )
 async def create_experiment(
-    workspace: Workspace, body: ExperimentRequest, repo: Experiments, telemetry: Telemetry, response: Response
+    workspace: Workspace,
+    body: ExperimentRequest,
+    repo: Experiments,
+    telemetry: Telemetry,
+    caller: Caller,
+    response: Response,
 ) -> ExperimentResponse:
-    return rollup_header(response, await domain.create(repo, telemetry, workspace, body))
+    return rollup_header(response, await domain.create(repo, telemetry, workspace, body, caller.name))
 
 
 @router.get(

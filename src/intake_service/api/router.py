@@ -1,11 +1,16 @@
 """Mounts the resource routers under the intake v2 base path."""
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 
-from intake_service.api import experiments, sessions
+from intake_service.api import admin, experiments, sessions
+from intake_service.api.deps import authorize_workspace
 
 INTAKE_V2_BASE = "/apis/intake/v2/workspaces/{workspace}"
 
+# Every intake v2 route sits behind the workspace guard (scope by method, then the workspace).
+intake_v2 = APIRouter(prefix=INTAKE_V2_BASE, dependencies=[Depends(authorize_workspace)])
 api_router = APIRouter()
-api_router.include_router(experiments.router, prefix=INTAKE_V2_BASE)
-api_router.include_router(sessions.router, prefix=INTAKE_V2_BASE)
+intake_v2.include_router(experiments.router)
+intake_v2.include_router(sessions.router)
+api_router.include_router(intake_v2)
+api_router.include_router(admin.router)

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from intake_service.api.deps import ExperimentName, Experiments, Telemetry, Workspace
+from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE
 from intake_service.domain import ingest
 from intake_service.domain.sessions import list_sessions
@@ -99,6 +99,6 @@ async def get_sessions(
     summary="Create Evaluator Result",
 )
 async def create_evaluator_result(
-    workspace: Workspace, body: EvaluatorResultInput, repo: Experiments, telemetry: Telemetry
+    workspace: Workspace, body: EvaluatorResultInput, repo: Experiments, telemetry: Telemetry, caller: Caller
 ) -> EvaluatorResult:
-    return await ingest.record_evaluator_result(repo, telemetry, workspace, body)
+    return await ingest.record_evaluator_result(repo, telemetry, workspace, body, caller.name)

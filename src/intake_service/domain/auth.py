@@ -1,0 +1,148 @@
+"""Who may do what: API keys (hashed, constant-time compared), scopes and workspaces."""
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from intake_service.errors import DomainError
+from intake_service.store.postgres.api_keys import ApiKeyRepository
+from intake_service.store.postgres.tables import ApiKey
+
+READ, WRITE, ADMIN = "intake:read", "intake:write", "intake:admin"
+WORKBENCH_READ, WORKBENCH_WRITE = "ml-workbench:read", "ml-workbench:write"
+SCOPES = (READ, WRITE, ADMIN, WORKBENCH_READ, WORKBENCH_WRITE)
+ALL_WORKSPACES = "*"
+TOKEN_PREFIX = "isk"
+LAST_USED_INTERVAL = timedelta(minutes=1)
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="intake-service", ApiKey header="X-API-Key"'}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class KeyNameTaken(DomainError):
+    status_code = 409
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"An API key named '{name}' already exists.")
+
+
+class KeyNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"API key '{name}' not found.")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller. With auth off it is anonymous and may do everything."""
+
+    name: str | None
+    scopes: frozenset[str] = field(default_factory=lambda: frozenset(SCOPES))
+    workspaces: frozenset[str] = field(default_factory=lambda: frozenset({ALL_WORKSPACES}))
+
+    def has_scope(self, scope: str) -> bool:
+        return ADMIN in self.scopes or scope in self.scopes
+
+    def may_use(self, workspace: str) -> bool:
+        return ALL_WORKSPACES in self.workspaces or workspace in self.workspaces
+
+
+ANONYMOUS = Principal(name=None)
+
+
+def hash_secret(token: str) -> str:
+    # The secret has 256 random bits, so one SHA-256 round is enough: nothing to brute-force.
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def new_token() -> tuple[str, str]:
+    """(key id, token). The key id inside the token finds the row; the rest is the secret."""
+    key_id = secrets.token_hex(8)
+    return key_id, f"{TOKEN_PREFIX}_{key_id}_{secrets.token_urlsafe(32)}"
+
+
+def key_id_of(token: str) -> str | None:
+    parts = token.split("_", 2)
+    if len(parts) != 3 or parts[0] != TOKEN_PREFIX or len(parts[1]) != 16:
+        return None
+    return parts[1]
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+async def authenticate(repo: ApiKeyRepository, token: str | None) -> Principal:
+    if not token:
+        raise Unauthenticated("An API key is required: send it as X-API-Key or Authorization: Bearer.")
+    key_id = key_id_of(token)
+    row = await repo.get(key_id) if key_id else None
+    # compare_digest runs even for an unknown id, so timing says nothing about which part failed.
+    expected = row.secret_hash if row else hash_secret("")
+    if not hmac.compare_digest(expected, hash_secret(token)) or row is None:
+        raise Unauthenticated("The API key is not valid.")
+    moment = now()
+    if row.revoked_at is not None:
+        raise Unauthenticated("The API key has been revoked.")
+    if row.expires_at is not None and row.expires_at <= moment:
+        raise Unauthenticated("The API key has expired.")
+    await repo.touch(row.id, moment, moment - LAST_USED_INTERVAL)
+    return Principal(row.name, frozenset(row.scopes), frozenset(row.workspaces))
+
+
+def authorize(principal: Principal, scope: str, workspace: str | None) -> None:
+    if not principal.has_scope(scope):
+        raise Forbidden(f"This API key lacks the scope {scope}.")
+    # One answer whether the workspace exists or not, so keys cannot probe other tenants.
+    if workspace is not None and not principal.may_use(workspace):
+        raise Forbidden(f"This API key may not access workspace '{workspace}'.")
+
+
+def validate_key_request(scopes: list[str], workspaces: list[str]) -> None:
+    unknown = sorted(set(scopes) - set(SCOPES))
+    if unknown or not scopes:
+        raise DomainError(f"Scopes must be some of {', '.join(SCOPES)}; got {unknown or 'none'}.")
+    if not workspaces:
+        raise DomainError("A key needs at least one workspace, or '*' for all.")
+
+
+async def create_key(
+    repo: ApiKeyRepository,
+    name: str,
+    scopes: list[str],
+    workspaces: list[str],
+    expires_at: datetime | None,
+) -> tuple[ApiKey, str]:
+    """The stored key and its token; the token is not kept anywhere and cannot be shown again."""
+    validate_key_request(scopes, workspaces)
+    key_id, token = new_token()
+    row = await repo.insert(
+        {
+            "id": key_id,
+            "name": name,
+            "secret_hash": hash_secret(token),
+            "scopes": sorted(set(scopes)),
+            "workspaces": sorted(set(workspaces)),
+            "expires_at": expires_at,
+            "created_at": now(),
+        }
+    )
+    if row is None:
+        raise KeyNameTaken(name)
+    return row, token
+
+
+async def revoke_key(repo: ApiKeyRepository, name: str) -> ApiKey:
+    row = await repo.revoke(name, now())
+    if row is None:
+        raise KeyNotFound(name)
+    return row

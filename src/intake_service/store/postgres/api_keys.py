@@ -1,0 +1,45 @@
+"""ApiKeyRepository: every PostgreSQL query for API keys. It never commits."""
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.store.postgres.tables import ApiKey
+
+
+class ApiKeyRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def insert(self, values: dict[str, Any]) -> ApiKey | None:
+        """None when a key of that name exists already (revoked keys keep their name)."""
+        statement = insert(ApiKey).values(**values).on_conflict_do_nothing(index_elements=["name"]).returning(ApiKey)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def get(self, key_id: str) -> ApiKey | None:
+        return await self.session.get(ApiKey, key_id)
+
+    async def list_all(self) -> Sequence[ApiKey]:
+        return (await self.session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.name))).all()
+
+    async def revoke(self, name: str, moment: datetime) -> ApiKey | None:
+        statement = (
+            update(ApiKey)
+            .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+            .values(revoked_at=moment)
+            .returning(ApiKey)
+        )
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def touch(self, key_id: str, moment: datetime, older_than: datetime) -> None:
+        """Record use at most once per interval, so reads do not each write a row."""
+        await self.session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == key_id)
+            .where((ApiKey.last_used_at.is_(None)) | (ApiKey.last_used_at < older_than))
+            .values(last_used_at=moment)
+        )
