@@ -4,6 +4,7 @@ from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
 from intake_service.api import health
+from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
 from intake_service.errors import install_error_handlers
@@ -19,7 +20,12 @@ def create_app(settings: Settings):
         description="NeMo intake v2 experiments API with exact rollups.",
         lifespan=lifespan_for(settings),
     )
+    metrics = Metrics()
+    app.state.metrics = metrics
     install_error_handlers(app)
+    # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(api_router)
     app.include_router(health.router)
     app.openapi = with_extra_schemas(app)  # type: ignore[method-assign]

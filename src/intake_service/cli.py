@@ -1,5 +1,6 @@
 """Command line: serve and migrate. Options parse here; the work happens in bootstrap and app."""
 
+import logging
 from pathlib import Path
 from typing import Annotated
 
@@ -52,7 +53,16 @@ def serve(
         raise typer.Exit(2)
     with prepared_stores(settings) as ready:
         typer.echo(f"intake-service on http://{ready.host}:{ready.port}  (Swagger UI: http://{ready.host}:{ready.port}/docs)")
-        uvicorn.run(create_app(ready), host=ready.host, port=ready.port, log_level=ready.log_level)
+        # One JSON line per request comes from the app's access logger; uvicorn's own is off.
+        logging.basicConfig(level=ready.log_level.upper(), format="%(message)s")
+        uvicorn.run(
+            create_app(ready),
+            host=ready.host,
+            port=ready.port,
+            log_level=ready.log_level,
+            access_log=False,
+            timeout_graceful_shutdown=30,
+        )
 
 
 @app.command()

@@ -6,26 +6,39 @@ Not part of the intake v2 contract, so they stay out of the served OpenAPI docum
 import asyncio
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-router = APIRouter(prefix="/health", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 READY_TIMEOUT_SECONDS = 5.0
 
 
-@router.get("/live")
+@router.get("/health/live")
 async def live() -> dict[str, str]:
     """The process answers HTTP; says nothing about the stores."""
     return {"status": "ok"}
 
 
-@router.get("/ready")
+@router.get("/health/ready")
 async def ready(request: Request) -> JSONResponse:
-    """200 when PostgreSQL answers `SELECT 1`, else 503 in the contract's error shape."""
+    """200 when both stores answer, else 503 in the contract's error shape."""
+    state = request.state.state
     try:
-        async with request.state.state.sessionmaker() as session:
+        async with state.sessionmaker() as session:
             await asyncio.wait_for(session.execute(text("SELECT 1")), READY_TIMEOUT_SECONDS)
     except Exception:  # any failure to reach the store means "not ready", never a 500
         return JSONResponse({"detail": "Metadata store unavailable."}, status_code=503)
+    try:
+        await asyncio.wait_for(state.telemetry.ping(), READY_TIMEOUT_SECONDS)
+    except Exception:
+        return JSONResponse({"detail": "Telemetry store unavailable."}, status_code=503)
     return JSONResponse({"status": "ok"})
+
+
+@router.get("/metrics", include_in_schema=False)
+async def metrics(request: Request) -> Response:
+    """Prometheus text format: requests and latencies by route and status, ingest, store errors."""
+    registry = request.app.state.metrics.registry
+    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

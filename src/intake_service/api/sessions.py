@@ -58,6 +58,7 @@ async def ingest_sessions(
     body = await read_body(request, ingest.MAX_BODY_BYTES)
     content_type = request.headers.get("content-type", "application/json")
     accepted = await ingest.ingest_sessions(repo, telemetry, workspace, name, body, content_type)
+    request.app.state.metrics.ingested_sessions.inc(accepted)
     return SessionsIngestResponse(accepted=accepted)
 
 

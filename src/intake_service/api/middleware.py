@@ -1,0 +1,163 @@
+"""ASGI middleware: request ids, one JSON log line per request, Prometheus metrics, body limits.
+
+Pure ASGI (no BaseHTTPMiddleware) so streamed bodies are counted as they arrive.
+"""
+
+import asyncio
+import logging
+import time
+import uuid
+from typing import Any
+
+import orjson
+from fastapi import HTTPException
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+access_log = logging.getLogger("intake_service.access")
+
+
+class Metrics:
+    """One registry per app, so several apps in one process (tests) never collide."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter(
+            "intake_http_requests_total", "HTTP requests.", ["method", "route", "status"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "intake_http_request_duration_seconds",
+            "HTTP request latency.",
+            ["method", "route"],
+            registry=self.registry,
+            buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+        )
+        self.ingested_sessions = Counter(
+            "intake_ingested_sessions_total", "Sessions accepted by ingest.", registry=self.registry
+        )
+        self.store_errors = Counter(
+            "intake_store_errors_total", "Requests answered 503 because a store failed.", ["store"],
+            registry=self.registry,
+        )
+
+
+def _route_of(scope: Scope) -> str:
+    route = scope.get("route")
+    return getattr(route, "path", None) or "unmatched"
+
+
+class BodyTooLarge(HTTPException):
+    """An HTTPException, so FastAPI's body parsing lets it through as a 413 instead of a 400."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(413, f"The request body exceeds {max_bytes} bytes.")
+
+
+class BodyTimeout(HTTPException):
+    def __init__(self) -> None:
+        super().__init__(408, "The request body did not arrive in time.")
+
+
+class ObservabilityMiddleware:
+    """X-Request-ID in and out, an access log line in JSON, and request metrics by route."""
+
+    def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
+        self.app = app
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if 0 < len(given) <= 128 and given.isprintable() else uuid.uuid4().hex
+        scope.setdefault("state", {})["request_id"] = request_id
+        status = 500
+        started = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - started
+            route = _route_of(scope)
+            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
+            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            if status == 503:
+                self.metrics.store_errors.labels("any").inc()
+            access_log.info(
+                orjson.dumps(
+                    {
+                        "request_id": request_id,
+                        "method": scope["method"],
+                        "path": scope["path"],
+                        "route": route,
+                        "status": status,
+                        "duration_ms": round(elapsed * 1000, 2),
+                    }
+                ).decode()
+            )
+
+
+class BodyLimitMiddleware:
+    """413 once a body is known to exceed the limit (Content-Length or bytes streamed), before any
+    handler parses it; 408 when the body stops arriving for `timeout` seconds."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+        self.timeout = timeout
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await _reply(send, 413, f"The request body exceeds {self.max_bytes} bytes.")
+            return
+        received = 0
+        started = False
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            try:
+                message = await asyncio.wait_for(receive(), self.timeout)
+            except TimeoutError:
+                raise BodyTimeout() from None
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    raise BodyTooLarge(self.max_bytes)
+            return message
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, limited_receive, tracking_send)
+        except (BodyTooLarge, BodyTimeout) as exc:
+            # Raised where no exception handler runs (outside a route); inside one it is a response.
+            if not started:
+                await _reply(send, exc.status_code, exc.detail)
+
+
+async def _reply(send: Send, status: int, detail: str) -> None:
+    body = orjson.dumps({"detail": detail})
+    headers: list[tuple[bytes, Any]] = [
+        (b"content-type", b"application/json"),
+        (b"content-length", str(len(body)).encode()),
+        (b"connection", b"close"),
+    ]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": body})
