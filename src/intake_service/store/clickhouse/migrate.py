@@ -19,7 +19,13 @@ LEDGER_DDL = Template(
 def ddl_files() -> list[tuple[int, str, str]]:
     folder = resources.files("intake_service.store.clickhouse") / "ddl"
     files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
-    return [(int(f.name.split("_", 1)[0]), f.name, f.read_text()) for f in files]
+    numbered = [(int(f.name.split("_", 1)[0]), f.name, f.read_text()) for f in files]
+    seen: dict[int, str] = {}
+    for version, name, _ in numbered:
+        if version in seen:
+            raise ValueError(f"Two ClickHouse migrations share number {version}: {seen[version]} and {name}.")
+        seen[version] = name
+    return numbered
 
 
 def render(sql: str, cluster: str | None) -> str:
