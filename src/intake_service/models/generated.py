@@ -254,3 +254,29 @@ class ApiKeyResponse(BaseModel):
 class ApiKeyCreatedResponse(BaseModel):
     key: ApiKeyResponse
     secret: Annotated[str, Field(description="The API key itself; shown once.")]
+
+
+class EvaluatorResultsPage(BaseModel):
+    data: list[EvaluatorResult]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class AtifIngestResponse(BaseModel):
+    session_id: str
+
+
+class ChatCompletionIngestResponse(BaseModel):
+    session_id: str
+    span_id: str
+
+
+class OtlpSpanError(BaseModel):
+    trace_id: Annotated[str, Field(description="Hex; empty when the span had none.")]
+    span_id: Annotated[str, Field(description="Hex; empty when the span had none.")]
+    detail: str
+
+
+class OtlpExportResponse(BaseModel):
+    errors: list[OtlpSpanError]

@@ -3,12 +3,15 @@
 Every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
 """
 
+import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from intake_service.domain.listing import RollupPath
+from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
+from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
 
@@ -104,6 +107,70 @@ class TelemetryStore:
             scores = values[row["session_id"]]
             row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
         return rows, int(total_rows[0]["total"]) if total_rows else 0
+
+
+    # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
+
+    async def insert_spans(self, workspace: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+        """Store spans in one INSERT; with `replace`, the touched sessions' earlier spans go first."""
+        if replace:
+            session_ids = sorted({row["session_id"] for row in rows})
+            await self._ch.command(span_sql.DELETE_SESSION_SPANS, {"workspace": workspace, "session_ids": session_ids})
+        await self._ch.command(
+            span_sql.INSERT_SPANS, {"structure": span_sql.SPAN_COLUMNS, "rows": session_sql.json_rows(rows)}
+        )
+
+    async def session_roots(self, workspace: str, session_id: str) -> list[dict[str, Any]]:
+        return await self._ch.query(span_sql.SESSION_ROOTS, {"workspace": workspace, "session_id": session_id})
+
+    async def span_session_bindings(self, workspace: str, session_ids: list[str]) -> dict[str, str]:
+        """session id → the experiment id its span-built session is bound to now ('' = none)."""
+        rows = await self._ch.query(span_sql.READ_BINDINGS, {"workspace": workspace, "session_ids": session_ids})
+        return {row["session_id"]: row["experiment_id"] for row in rows}
+
+    async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
+        """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop
+        the copy a session left behind in its `previous` experiment, then refresh the rollups of both."""
+        session_ids = sorted(bindings)
+        await self._ch.command(
+            span_sql.REBUILD_SESSIONS,
+            {"workspace": workspace, "session_ids": session_ids, "experiment_ids": [bindings[s] for s in session_ids]},
+        )
+        changed = {s: e for s, e in bindings.items() if previous.get(s) != e}
+        if changed:
+            version = time.time_ns()
+            rows = [{"workspace": workspace, "session_id": s, "experiment_id": e, "version": version} for s, e in changed.items()]
+            await self._ch.command(
+                span_sql.INSERT_BINDINGS, {"structure": span_sql.BINDING_COLUMNS, "rows": session_sql.json_rows(rows)}
+            )
+        left: dict[str, list[str]] = defaultdict(list)
+        for session_id in changed:
+            if session_id in previous:
+                left[previous[session_id]].append(session_id)
+        for experiment_id, moved in left.items():
+            await self._ch.command(
+                span_sql.DELETE_SESSIONS, {"workspace": workspace, "experiment_id": experiment_id, "session_ids": moved}
+            )
+        affected = {e for e in [*bindings.values(), *left] if e}
+        await self.recompute_rollups(workspace, sorted(affected))
+
+    # --- evaluator-result reads -----------------------------------------------------------------
+
+    async def list_evaluator_results(
+        self, workspace: str, filters: dict[str, Any], *, sort: str, descending: bool, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        where = {"workspace": workspace, **{k: filters.get(k) for k in result_sql.FILTER_PARAMS}}
+        total = await self._ch.query(result_sql.COUNT_RESULTS, where)
+        rows = await self._ch.query(
+            result_sql.list_results_sql(sort, descending), {**where, "limit": limit, "offset": offset}
+        )
+        return rows, int(total[0]["total"]) if total else 0
+
+    async def get_evaluator_result(self, workspace: str, evaluator_result_id: str) -> dict[str, Any] | None:
+        rows = await self._ch.query(
+            result_sql.GET_RESULT, {"workspace": workspace, "evaluator_result_id": evaluator_result_id}
+        )
+        return rows[0] if rows else None
 
 
 def open_telemetry(settings: "Settings") -> TelemetryStore:

@@ -1,0 +1,163 @@
+"""Ingest front doors (ATIF, OTLP traces, chat completions) and the evaluator-result reads.
+
+Each route reads its body itself (size limit, then the Content-Encoding), hands the bytes and the
+media type to one domain function and returns its model.
+"""
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Path, Query, Request
+from pydantic import BaseModel
+
+from intake_service.api.deps import Experiments, Telemetry, Workspace
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, _error
+from intake_service.api.sessions import read_body
+from intake_service.domain import evaluator_results
+from intake_service.domain.formats import atif, chat, decompress, otlp
+from intake_service.domain.ingest import MAX_BODY_BYTES
+from intake_service.models.generated import (
+    AtifIngestResponse,
+    ChatCompletionIngestResponse,
+    EvaluatorResult,
+    EvaluatorResultsPage,
+    OtlpExportResponse,
+)
+
+router = APIRouter()
+UNSUPPORTED = _error(415, "Unsupported media type or content encoding")
+INGEST_ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
+
+
+def _inline(model: type[BaseModel]) -> dict[str, Any]:
+    """The model's JSON schema with its $defs put in place, for a body the route reads itself."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    return resolve(schema)
+
+
+def _json_body(model: type[BaseModel]) -> dict[str, Any]:
+    return {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline(model)}}}}
+
+
+async def _body(request: Request) -> bytes:
+    raw = await read_body(request, MAX_BODY_BYTES)
+    return decompress(raw, request.headers.get("content-encoding"), MAX_BODY_BYTES)
+
+
+@router.post(
+    "/ingest/atif",
+    status_code=201,
+    response_model=AtifIngestResponse,
+    responses=INGEST_ERRORS,
+    openapi_extra=_json_body(atif.Trajectory),
+    tags=["ingest"],
+    operation_id="ingest-atif-trajectory-apis-intake-v-2-workspaces-workspace-ingest-atif-post",
+    summary="Ingest ATIF Trajectory",
+)
+async def ingest_atif(
+    workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry
+) -> AtifIngestResponse:
+    body = await _body(request)
+    return await atif.ingest_trajectory(repo, telemetry, workspace, body, request.headers.get("content-type"))
+
+
+@router.post(
+    "/ingest/otlp/v1/traces",
+    response_model=OtlpExportResponse,
+    responses=INGEST_ERRORS,
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
+                "application/json": {"schema": {"type": "object"}},
+            },
+        }
+    },
+    tags=["ingest"],
+    operation_id="ingest-otlp-traces-apis-intake-v-2-workspaces-workspace-ingest-otlp-v-1-traces-post",
+    summary="Ingest OTLP Traces",
+)
+async def ingest_otlp_traces(
+    workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry
+) -> OtlpExportResponse:
+    body = await _body(request)
+    return await otlp.ingest_traces(repo, telemetry, workspace, body, request.headers.get("content-type"))
+
+
+@router.post(
+    "/ingest/chat-completions",
+    status_code=201,
+    response_model=ChatCompletionIngestResponse,
+    responses=INGEST_ERRORS,
+    openapi_extra=_json_body(chat.ChatCapture),
+    tags=["ingest"],
+    operation_id="ingest-chat-completion-apis-intake-v-2-workspaces-workspace-ingest-chat-completions-post",
+    summary="Ingest Chat Completion",
+)
+async def ingest_chat_completion(
+    workspace: Workspace,
+    request: Request,
+    repo: Experiments,
+    telemetry: Telemetry,
+    session_id: Annotated[str | None, Header(alias="X-Session-Id", min_length=1, max_length=255)] = None,
+) -> ChatCompletionIngestResponse:
+    body = await _body(request)
+    return await chat.ingest_completion(
+        repo, telemetry, workspace, body, request.headers.get("content-type"), session_id
+    )
+
+
+@router.get(
+    "/evaluator-results",
+    response_model=EvaluatorResultsPage,
+    responses=UNAVAILABLE,
+    tags=["evaluator-results"],
+    operation_id="list-evaluator-results-apis-intake-v-2-workspaces-workspace-evaluator-results-get",
+    summary="List Evaluator Results",
+)
+async def list_evaluator_results(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    sort: Annotated[str, Query()] = "-created_at",
+    session_id: Annotated[str | None, Query(alias="filter[session_id]")] = None,
+    span_id: Annotated[str | None, Query(alias="filter[span_id]")] = None,
+    name: Annotated[str | None, Query(alias="filter[name]")] = None,
+    data_type: Annotated[str | None, Query(alias="filter[data_type]")] = None,
+    value_gte: Annotated[float | None, Query(alias="filter[value][$gte]")] = None,
+    value_lte: Annotated[float | None, Query(alias="filter[value][$lte]")] = None,
+    created_gte: Annotated[str | None, Query(alias="filter[created_at][$gte]")] = None,
+    created_lte: Annotated[str | None, Query(alias="filter[created_at][$lte]")] = None,
+) -> EvaluatorResultsPage:
+    return await evaluator_results.list_results(
+        telemetry, workspace, dict(request.query_params), page=page, page_size=page_size, sort=sort
+    )
+
+
+@router.get(
+    "/evaluator-results/{evaluator_result_id}",
+    response_model=EvaluatorResult,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+    tags=["evaluator-results"],
+    operation_id="get-evaluator-result-apis-intake-v-2-workspaces-workspace-evaluator-results-evaluator-result-id-get",
+    summary="Get Evaluator Result",
+)
+async def get_evaluator_result(
+    workspace: Workspace,
+    evaluator_result_id: Annotated[str, Path(min_length=1, max_length=255)],
+    telemetry: Telemetry,
+) -> EvaluatorResult:
+    return await evaluator_results.get_result(telemetry, workspace, evaluator_result_id)

@@ -1,0 +1,71 @@
+"""Ingest formats (ATIF, OTLP, chat completions) mapped to the spans of domain/spans.py.
+
+Shared here: the body encodings and media types every format accepts, and the two errors a body
+that cannot be read at all gets (415 for a media type or encoding we do not take, 400 for bytes
+that do not decode).
+"""
+
+import zlib
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from intake_service.errors import DomainError, PayloadTooLarge, validation_error
+
+JSON_TYPES = ("application/json",)
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+
+
+class MalformedBody(DomainError):
+    status_code = 400
+
+
+def media_type(content_type: str | None) -> str:
+    return (content_type or "").split(";")[0].strip().lower()
+
+
+def is_json(content_type: str | None) -> bool:
+    kind = media_type(content_type)
+    return kind in JSON_TYPES or kind.endswith("+json")
+
+
+def decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:
+    """The body without its Content-Encoding (identity or gzip), refused past `limit` bytes."""
+    encoding = (content_encoding or "identity").strip().lower()
+    if encoding in ("", "identity"):
+        return body
+    if encoding not in ("gzip", "x-gzip"):
+        raise UnsupportedMediaType(f"Content-Encoding '{encoding}' is not supported; use gzip or none.")
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        data = inflater.decompress(body, limit + 1)
+    except zlib.error:
+        raise MalformedBody("The body is not valid gzip.") from None
+    if len(data) > limit:
+        raise PayloadTooLarge(f"The decompressed request body exceeds {limit // (1024 * 1024)} MiB.")
+    if not inflater.eof:
+        raise MalformedBody("The gzip body is truncated.")
+    return data
+
+
+def json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """A JSON object body: 415 for another media type, 422 for invalid JSON or a non-object."""
+    if content_type and not is_json(content_type):
+        raise UnsupportedMediaType(f"Content-Type '{media_type(content_type)}' is not supported; send application/json.")
+    try:
+        document = orjson.loads(body)
+    except orjson.JSONDecodeError:
+        raise validation_error(["body"], None, "The body is not valid JSON.") from None
+    if not isinstance(document, dict):
+        raise validation_error(["body"], None, "The body must be a JSON object.")
+    return document
+
+
+def first_error(exc: ValidationError, prefix: tuple[str | int, ...] = ("body",)) -> Exception:
+    """A pydantic error as the service's 422, its loc under `prefix`."""
+    first = exc.errors()[0]
+    return validation_error([*prefix, *first["loc"]], first.get("input"), first["msg"])

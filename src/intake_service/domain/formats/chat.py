@@ -1,0 +1,158 @@
+"""A captured chat completion (request as sent, response as received) → one LLM span in a session.
+
+The session is the one named by the X-Session-Id header (created if it does not exist yet), else a
+new one. Model and tokens come from response.model (else request.model) and response.usage
+(prompt_tokens, completion_tokens, prompt_tokens_details.cached_tokens, and `cost` where the
+provider reports one). A chat session has a root span "session" that spans its calls and carries
+the experiment tag; a call added to a session built from OTLP or ATIF hangs under that session's
+root instead and leaves its binding alone. Our additions to the body: optional `started_at` and
+`ended_at` of the call (else the response's `created` time, and no end).
+"""
+
+import math
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from intake_service.domain.formats import first_error, json_object
+from intake_service.domain.formats.tags import Tagged
+from intake_service.domain.spans import Span, store_spans, to_ns
+from intake_service.errors import TelemetryUnavailable, validation_error
+from intake_service.models.generated import ChatCompletionIngestResponse
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.experiments import ExperimentRepository
+
+ROOT_SPAN_ID = "session"
+Count = Annotated[int | None, Field(ge=0)]
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Usage(_Open):
+    prompt_tokens: Count = None
+    completion_tokens: Count = None
+    total_tokens: Count = None
+    prompt_tokens_details: dict[str, Any] | None = None
+    cost: Annotated[float | None, Field(ge=0, allow_inf_nan=False)] = None
+
+
+class ChatRequest(_Open):
+    model: Annotated[str, Field(min_length=1, max_length=255)]
+    messages: list[dict[str, Any]]
+
+
+class ChatResponse(_Open):
+    id: str | None = None
+    model: Annotated[str | None, Field(max_length=255)] = None
+    created: Annotated[int | None, Field(ge=0, lt=2**33)] = None
+    choices: list[dict[str, Any]] | None = None
+    usage: Usage | None = None
+
+
+class ChatCapture(Tagged):
+    model_config = ConfigDict(extra="forbid")
+    request: ChatRequest
+    response: ChatResponse
+    started_at: AwareDatetime | None = None
+    ended_at: AwareDatetime | None = None
+
+
+def _content(message: Any) -> str | None:
+    if not isinstance(message, dict):
+        return None
+    content = message.get("content")
+    if isinstance(content, list):
+        parts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        return "\n".join(parts) or None
+    return content if isinstance(content, str) else None
+
+
+def _cached(usage: Usage) -> int | None:
+    cached = (usage.prompt_tokens_details or {}).get("cached_tokens")
+    if cached is None:
+        return None
+    if isinstance(cached, bool) or not isinstance(cached, int) or cached < 0:
+        raise validation_error(
+            ["body", "response", "usage", "prompt_tokens_details", "cached_tokens"], cached,
+            "cached_tokens must be a non-negative integer.",
+        )
+    return cached
+
+
+def parse(body: bytes, content_type: str | None) -> ChatCapture:
+    try:
+        capture = ChatCapture.model_validate(json_object(body, content_type))
+    except ValidationError as exc:
+        raise first_error(exc) from None
+    if capture.started_at and capture.ended_at and capture.ended_at < capture.started_at:
+        raise validation_error(["body", "ended_at"], None, "ended_at is before started_at.")
+    return capture
+
+
+def call_span(capture: ChatCapture, session_id: str, parent: str, now_ns: int) -> Span:
+    response, usage = capture.response, capture.response.usage or Usage()
+    if capture.started_at is not None:
+        start = to_ns(capture.started_at)
+    elif response.created is not None:
+        start = to_ns(datetime.fromtimestamp(response.created, UTC))
+    else:
+        start = now_ns
+    experiment, test_case = capture.tag()
+    user = next((_content(m) for m in reversed(capture.request.messages) if m.get("role") == "user"), None)
+    choice = (response.choices or [None])[0]
+    return Span(
+        session_id=session_id, span_id=uuid.uuid4().hex[:16], parent_span_id=parent, source="chat",
+        start_ns=start, end_ns=None if capture.ended_at is None else to_ns(capture.ended_at),
+        name="chat.completions", kind="llm", status="success",
+        experiment_name=experiment, test_case_id=test_case,
+        model_name=response.model or capture.request.model,
+        input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens, cached_tokens=_cached(usage),
+        cost_usd=None if usage.cost is None or not math.isfinite(usage.cost) else usage.cost,
+        input=user, output=_content(choice.get("message")) if isinstance(choice, dict) else None,
+        attributes={"response.id": response.id, "request.model": capture.request.model},
+    )
+
+
+def session_root(call: Span, previous: dict[str, Any] | None) -> Span:
+    """The chat session's root, widened to take in `call`; the tag stays unless the call has one."""
+    start, end = call.start_ns, call.end_ns
+    if previous is not None:
+        start = min(start, to_ns(previous["start_time"]))
+        if previous["end_time"] is not None:
+            end = max(end or 0, to_ns(previous["end_time"]))
+    return Span(
+        session_id=call.session_id, span_id=ROOT_SPAN_ID, source="chat", start_ns=start, end_ns=end,
+        name="chat session", kind="session",
+        experiment_name=call.experiment_name,
+        test_case_id=call.test_case_id or (previous or {}).get("test_case_id"),
+        input=(previous or {}).get("input") or call.input, output=call.output,
+    )
+
+
+async def ingest_completion(
+    repo: ExperimentRepository,
+    telemetry: TelemetryStore | None,
+    workspace: str,
+    body: bytes,
+    content_type: str | None,
+    session_id: str | None,
+) -> ChatCompletionIngestResponse:
+    capture = parse(body, content_type)
+    if telemetry is None:
+        raise TelemetryUnavailable()
+    roots = await telemetry.session_roots(workspace, session_id) if session_id else []
+    session_id = session_id or str(uuid.uuid4())
+    chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)
+    if roots and chat_root is None:
+        # A session built from OTLP or ATIF: the call joins it under its (first) root.
+        spans = [call_span(capture, session_id, roots[0]["span_id"], time.time_ns())]
+    else:
+        call = call_span(capture, session_id, ROOT_SPAN_ID, time.time_ns())
+        spans = [session_root(call, chat_root), call]
+    await store_spans(repo, telemetry, workspace, spans, strict=True)
+    return ChatCompletionIngestResponse(session_id=session_id, span_id=spans[-1].span_id)
