@@ -29,6 +29,15 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
     # A request body that does not finish arriving within this many seconds is refused with 408.
     body_timeout_seconds: float = Field(default=30.0, gt=0)
+    # The ML-workbench API (/api/v1): artifact bytes in a directory under data_dir, or in an
+    # S3-compatible bucket for s3://bucket/prefix (credentials and endpoint from the usual AWS_* variables).
+    artifact_store_url: str | None = Field(
+        default=None, validation_alias=AliasChoices("ARTIFACT_STORE_URL", "INTAKE_ARTIFACT_STORE_URL")
+    )
+    # JWT Bearer tokens: HS256 with the shared secret, RS256 with the PEM public key (text or a file path).
+    jwt_secret: str | None = None
+    jwt_public_key: str | None = None
+    jwt_audience: str | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -49,6 +58,29 @@ class Settings(BaseSettings):
         if not url.startswith(("http://", "https://", "clickhouse://")):
             raise ValueError("CLICKHOUSE_URL must be an http(s):// or clickhouse:// URL")
         return url
+
+    @field_validator("artifact_store_url")
+    @classmethod
+    def _artifact_store(cls, url: str | None) -> str | None:
+        if not url:
+            return None
+        if url.startswith("s3://") and len(url) > len("s3://") and not url[len("s3://")].startswith("/"):
+            return url
+        if url.startswith("file://") and len(url) > len("file://"):
+            return url
+        raise ValueError("ARTIFACT_STORE_URL must be s3://bucket[/prefix] or file:///path")
+
+    @field_validator("jwt_public_key")
+    @classmethod
+    def _pem_text_or_file(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        if "-----BEGIN" in value:
+            return value
+        path = Path(value).expanduser()
+        if not path.is_file():
+            raise ValueError("INTAKE_JWT_PUBLIC_KEY must be a PEM public key or the path of a PEM file")
+        return path.read_text()
 
     @property
     def embedded_postgres(self) -> bool:
