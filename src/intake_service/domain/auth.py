@@ -6,6 +6,8 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+import jwt
+
 from intake_service.errors import DomainError
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.tables import ApiKey
@@ -97,6 +99,48 @@ async def authenticate(repo: ApiKeyRepository, token: str | None) -> Principal:
         raise Unauthenticated("The API key has expired.")
     await repo.touch(row.id, moment, moment - LAST_USED_INTERVAL)
     return Principal(row.name, frozenset(row.scopes), frozenset(row.workspaces))
+
+
+def is_jwt(token: str) -> bool:
+    """Three dot-separated parts; an API key (isk_<id>_<secret>) never holds a dot."""
+    return token.count(".") == 2
+
+
+def verify_jwt(token: str, *, secret: str | None, public_key: str | None, audience: str | None) -> Principal:
+    """A JWT from an internal service: HS256 against the shared secret or RS256 against the public key,
+    `exp` checked when present and `aud` when an audience is configured. `sub` names the principal and
+    the space-separated `scope` claim holds its scopes; it may use every workspace."""
+    keys = {"HS256": secret, "RS256": public_key}
+    if not secret and not public_key:
+        raise Unauthenticated("JWT bearer tokens are not accepted: no JWT verification key is configured.")
+    try:
+        algorithm = jwt.get_unverified_header(token).get("alg")
+    except jwt.PyJWTError:
+        raise Unauthenticated("The bearer token is not a valid JWT.") from None
+    key = keys.get(algorithm) if isinstance(algorithm, str) else None
+    if not key:
+        accepted = " or ".join(name for name, value in keys.items() if value)
+        raise Unauthenticated(f"The JWT must be signed with {accepted}.")
+    try:
+        claims = jwt.decode(
+            token, key, algorithms=[algorithm], audience=audience,
+            options={"verify_aud": audience is not None, "require": ["sub"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthenticated("The JWT has expired.") from None
+    except (jwt.InvalidAudienceError, jwt.MissingRequiredClaimError) as exc:
+        if isinstance(exc, jwt.MissingRequiredClaimError) and exc.claim != "aud":
+            raise Unauthenticated(f"The JWT lacks the '{exc.claim}' claim.") from None
+        raise Unauthenticated("The JWT audience is not accepted.") from None
+    except jwt.InvalidSignatureError:
+        raise Unauthenticated("The JWT signature is not valid.") from None
+    except (jwt.PyJWTError, ValueError, TypeError):
+        raise Unauthenticated("The JWT is not valid.") from None
+    subject, scope = claims.get("sub"), claims.get("scope", "")
+    if not isinstance(subject, str) or not subject.strip():
+        raise Unauthenticated("The JWT 'sub' claim must name the caller.")
+    scopes = scope.split() if isinstance(scope, str) else [s for s in scope if isinstance(s, str)] if isinstance(scope, list) else []
+    return Principal(subject, frozenset(scopes), frozenset({ALL_WORKSPACES}))
 
 
 def authorize(principal: Principal, scope: str, workspace: str | None) -> None:
