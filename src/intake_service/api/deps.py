@@ -62,9 +62,16 @@ def _token(request: Request) -> str | None:
 
 
 async def _principal(request: Request, session: Session) -> Principal:
-    if get_state(request).settings.auth == "none":
+    settings = get_state(request).settings
+    if settings.auth == "none":
         return ANONYMOUS
-    return await auth.authenticate(ApiKeyRepository(session), _token(request))
+    token = _token(request)
+    # A Bearer JWT comes from an internal service behind the auth proxy; an API key is never one.
+    if token and auth.is_jwt(token) and not request.headers.get("x-api-key"):
+        return auth.verify_jwt(
+            token, secret=settings.jwt_secret, public_key=settings.jwt_public_key, audience=settings.jwt_audience
+        )
+    return await auth.authenticate(ApiKeyRepository(session), token)
 
 
 Caller = Annotated[Principal, Depends(_principal)]
@@ -74,6 +81,13 @@ async def authorize_workspace(request: Request, workspace: Workspace, caller: Ca
     """Router-level guard for intake v2: reads need intake:read, every other method intake:write."""
     scope = auth.READ if request.method in ("GET", "HEAD") else auth.WRITE
     auth.authorize(caller, scope, workspace)
+
+
+async def authorize_workbench(request: Request, caller: Caller) -> None:
+    """Router-level guard for the ML-workbench API (/api/v1): reads need ml-workbench:read, every
+    other method ml-workbench:write (intake:admin grants both). Its workspace is checked per request."""
+    scope = auth.WORKBENCH_READ if request.method in ("GET", "HEAD") else auth.WORKBENCH_WRITE
+    auth.authorize(caller, scope, None)
 
 
 async def authorize_admin(caller: Caller) -> None:
