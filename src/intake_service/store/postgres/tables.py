@@ -3,7 +3,21 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, Index, MetaData, String, Text, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -79,3 +93,87 @@ class ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+# --- The ML-workbench API (/api/v1, seed 003) ----------------------------------------------------
+
+
+class WorkbenchExperiment(Base):
+    """An ML-workbench experiment. Names are unique per (workspace, owner): /register relies on it."""
+
+    __tablename__ = "workbench_experiments"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(63))
+    owner: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255, collation="C"))
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16))
+    tags: Mapped[list[str]] = mapped_column(ARRAY(String(64)), server_default=text("'{}'"))
+    pinned: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    is_public: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    shared_with: Mapped[list[str]] = mapped_column(ARRAY(String(255)), server_default=text("'{}'"))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        UniqueConstraint("workspace", "owner", "name"),
+        CheckConstraint("status IN ('draft', 'pending', 'running', 'completed', 'failed')", name="status"),
+        Index("ix_workbench_experiments_workspace_created_at", "workspace", "created_at"),
+    )
+
+
+class WorkbenchRun(Base):
+    """A run of an experiment; its id is unique per workspace (callers may choose it)."""
+
+    __tablename__ = "workbench_runs"
+
+    workspace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(
+        String(64), ForeignKey("workbench_experiments.id", ondelete="CASCADE")
+    )
+    name: Mapped[str | None] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(16))
+    # Lists of {"key", "value"} in the order they were given.
+    parameters: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    final_metrics: Mapped[list[dict[str, Any]]] = mapped_column(JSONB, server_default=text("'[]'::jsonb"))
+    model_type: Mapped[str | None] = mapped_column(String(255))
+    problem_type: Mapped[str | None] = mapped_column(String(255))
+    framework: Mapped[str | None] = mapped_column(String(255))
+    parent_run_id: Mapped[str | None] = mapped_column(String(255))
+    system_info: Mapped[dict[str, Any] | None] = mapped_column(JSONB)
+    duration_seconds: Mapped[float | None] = mapped_column(Float)
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'pending', 'running', 'completed', 'failed')", name="status"),
+        Index("ix_workbench_runs_experiment_id_created_at", "experiment_id", "created_at"),
+    )
+
+
+class WorkbenchArtifact(Base):
+    """An artifact record; `stored` marks bytes kept in the artifact store (else only `s3_key` is known)."""
+
+    __tablename__ = "workbench_artifacts"
+
+    workspace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    run_id: Mapped[str] = mapped_column(String(255), primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024), primary_key=True)
+    experiment_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(255))
+    type: Mapped[str] = mapped_column(String(16))
+    s3_key: Mapped[str] = mapped_column(String(2048))
+    stored: Mapped[bool] = mapped_column(Boolean)
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        ForeignKeyConstraint(
+            ["workspace", "run_id"], ["workbench_runs.workspace", "workbench_runs.id"], ondelete="CASCADE"
+        ),
+    )
