@@ -153,6 +153,8 @@ class TelemetryStore:
             )
         affected = {e for e in [*bindings.values(), *left] if e}
         await self.recompute_rollups(workspace, sorted(affected))
+        if emptied := sorted(e for e in left if e):
+            await self._ch.command(span_sql.RESET_EMPTY_ROLLUPS, {"workspace": workspace, "experiment_ids": emptied})
 
     # --- evaluator-result reads -----------------------------------------------------------------
 

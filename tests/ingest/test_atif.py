@@ -1,0 +1,315 @@
+"""POST /ingest/atif: ATIF trajectories of several schema versions → sessions, rollups, evaluator results."""
+
+import gzip
+import uuid
+
+import orjson
+import pytest
+
+pytestmark = pytest.mark.asyncio
+
+
+async def create_experiment(client, base: str, name: str = "exp") -> None:
+    response = await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "ds"})
+    assert response.status_code == 201, response.text
+
+
+async def experiment(client, base: str, name: str = "exp") -> dict:
+    response = await client.get(f"{base}/experiments/{name}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def sessions(client, base: str, name: str = "exp") -> list[dict]:
+    response = await client.get(f"{base}/experiments/{name}/sessions")
+    assert response.status_code == 200, response.text
+    return response.json()["data"]
+
+
+def trajectory(version: str = "ATIF-v1.5", *, session_id: str | None = None, **extra) -> dict:
+    """User question at t=0, two agent turns at t=1.5 s and t=4.25 s (with metrics), model from agent."""
+    doc = {
+        "schema_version": version,
+        "session_id": session_id or f"traj-{uuid.uuid4().hex[:8]}",
+        "agent": {"name": "terminus", "version": "2.0", "model_name": "gpt-x"},
+        "steps": [
+            {"step_id": 1, "source": "system", "message": "You are helpful.", "timestamp": "2026-03-01T10:00:00Z"},
+            {"step_id": 2, "source": "user", "message": [{"type": "text", "text": "What is 2+2?"}],
+             "timestamp": "2026-03-01T10:00:00Z"},
+            {"step_id": 3, "source": "agent", "message": "Let me think.", "timestamp": "2026-03-01T10:00:01.5Z",
+             "metrics": {"prompt_tokens": 100, "completion_tokens": 20, "cached_tokens": 40, "cost_usd": 0.002}},
+            {"step_id": 4, "source": "agent", "message": "4", "model_name": "gpt-y",
+             "timestamp": "2026-03-01T10:00:04.25Z",
+             "metrics": {"prompt_tokens": 150, "completion_tokens": 5, "cost_usd": 0.003}},
+        ],
+    }
+    doc.update(extra)
+    return doc
+
+
+class TestVersions:
+    @pytest.mark.parametrize("version", ["ATIF-v1.0", "ATIF-v1.2", "ATIF-v1.4", "ATIF-v1.6", "ATIF-v1.7"])
+    async def test_trajectory_becomes_one_session(self, client, base, version):
+        await create_experiment(client, base)
+        body = trajectory(version, experiment_context={"experiment_id": "exp", "test_case_id": "tc-7"})
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 201, response.text
+        assert response.json() == {"session_id": body["session_id"]}
+
+        [row] = await sessions(client, base)
+        assert row["session_id"] == body["session_id"]
+        assert row["test_case_id"] == "tc-7"
+        assert row["started_at"] == "2026-03-01T10:00:00Z"
+        assert row["ended_at"] == "2026-03-01T10:00:04.250000Z"
+        assert row["latency_ms"] == 4250.0
+        # Summed over the steps that carry them: 100+150, 20+5, 40 (only one step), 0.002+0.003.
+        assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (250, 25, 40)
+        assert row["cost_usd"] == pytest.approx(0.005)
+        assert (row["model_name"], row["agent_name"], row["agent_version"]) == ("gpt-x", "terminus", "2.0")
+        assert row["input"] == "What is 2+2?"
+
+        rollups = await experiment(client, base)
+        assert rollups["run_count"] == 1
+        assert rollups["cost_usd"]["sum"] == pytest.approx(0.005)
+        assert rollups["latency_ms"]["mean"] == 4250.0
+        assert rollups["agent_names"] == ["terminus"] and rollups["agent_versions"] == ["2.0"]
+        assert rollups["model_names"] == ["gpt-x"]
+
+    async def test_unknown_schema_version_is_422(self, client, base):
+        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.8"))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "schema_version"]
+
+
+class TestFinalMetrics:
+    async def test_final_totals_fill_only_metrics_no_step_carries(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory(experiment_context={"experiment_id": "exp"})
+        for step in body["steps"]:
+            step.get("metrics", {}).pop("cost_usd", None)  # no step carries cost any more
+        body["final_metrics"] = {
+            "total_prompt_tokens": 9999, "total_completion_tokens": 9999, "total_cached_tokens": 9999,
+            "total_cost_usd": 0.25, "total_steps": 4,
+        }
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        [row] = await sessions(client, base)
+        # Tokens from the steps (the totals would count them twice); cost from the final total.
+        assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (250, 25, 40)
+        assert row["cost_usd"] == 0.25
+
+    async def test_only_final_totals(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory("ATIF-v1.1", experiment_context={"experiment_id": "exp"})
+        for step in body["steps"]:
+            step.pop("metrics", None)
+        body["final_metrics"] = {"total_prompt_tokens": 70, "total_completion_tokens": 7, "total_cost_usd": 0.5}
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        [row] = await sessions(client, base)
+        assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"], row["cost_usd"]) == (70, 7, None, 0.5)
+
+    async def test_no_timestamps_no_metrics(self, client, base):
+        await create_experiment(client, base)
+        body = {
+            "schema_version": "ATIF-v1.0", "agent": {"name": "a", "version": "1"},
+            "steps": [{"step_id": 1, "source": "user", "message": "hi"}],
+            "experiment_context": {"experiment_id": "exp"},
+        }
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 201, response.text
+        session_id = response.json()["session_id"]
+        assert uuid.UUID(session_id)  # a new UUID when the trajectory has none
+        [row] = await sessions(client, base)
+        assert row["session_id"] == session_id
+        assert (row["ended_at"], row["latency_ms"], row["input_tokens"], row["cost_usd"]) == (None, None, None, None)
+        assert (await experiment(client, base))["cost_usd"] is None
+
+
+class TestVerifier:
+    async def test_number_reward(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory(extra={"verifier_result": 0.75}, experiment_context={"experiment_id": "exp"})
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        rollups = await experiment(client, base)
+        assert rollups["evaluator_names"] == ["verifier.reward"]
+        assert rollups["aggregate_scores"]["verifier.reward"]["mean"] == 0.75
+        [row] = await sessions(client, base)
+        assert row["evaluator_scores"] == {"verifier.reward": 0.75}
+
+    async def test_named_rewards_and_their_evaluator_results(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory(
+            extra={"verifier_result": {"reward": 1, "tests_passed": 0.5, "solved": True}},
+            evaluation_context={"evaluation_id": "exp", "evaluation_run_id": "old", "metadata": {"x": 1}},
+        )
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        rollups = await experiment(client, base)
+        assert rollups["evaluator_names"] == ["verifier.reward", "verifier.solved", "verifier.tests_passed"]
+        assert rollups["aggregate_scores"]["verifier.solved"]["sum"] == 1.0
+        page = (await client.get(f"{base}/evaluator-results", params={"sort": "name"})).json()
+        assert [(r["name"], r["data_type"], r["value"]) for r in page["data"]] == [
+            ("verifier.reward", "NUMERIC", 1.0),
+            ("verifier.solved", "BOOLEAN", 1.0),
+            ("verifier.tests_passed", "NUMERIC", 0.5),
+        ]
+        assert {(r["session_id"], r["span_id"], r["experiment_name"]) for r in page["data"]} == {
+            (body["session_id"], "trajectory", "exp")
+        }
+
+    async def test_non_numeric_reward_is_422_and_stores_nothing(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory(extra={"verifier_result": {"reward": "high"}}, experiment_context={"experiment_id": "exp"})
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "extra", "verifier_result", "reward"]
+        assert (await experiment(client, base))["run_count"] == 0
+
+
+class TestResend:
+    async def test_resending_replaces_the_session(self, client, base):
+        await create_experiment(client, base)
+        first = trajectory(session_id="same", extra={"verifier_result": 0.0}, experiment_context={"experiment_id": "exp"})
+        assert (await client.post(f"{base}/ingest/atif", json=first)).status_code == 201
+        second = trajectory(session_id="same", extra={"verifier_result": 1.0}, experiment_context={"experiment_id": "exp"})
+        second["steps"] = second["steps"][:3]  # the last agent turn is gone
+        assert (await client.post(f"{base}/ingest/atif", json=second)).status_code == 201
+        [row] = await sessions(client, base)
+        assert (row["input_tokens"], row["output_tokens"], row["cost_usd"]) == (100, 20, 0.002)
+        assert row["ended_at"] == "2026-03-01T10:00:01.500000Z"
+        rollups = await experiment(client, base)
+        assert rollups["run_count"] == 1
+        assert rollups["aggregate_scores"]["verifier.reward"]["mean"] == 1.0
+
+    async def test_resending_under_another_experiment_moves_it(self, client, base):
+        await create_experiment(client, base, "a")
+        await create_experiment(client, base, "b")
+        body = trajectory(session_id="moving", experiment_context={"experiment_id": "a"})
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        body["experiment_context"] = {"experiment_id": "b"}
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert (await experiment(client, base, "a"))["run_count"] == 0
+        assert await sessions(client, base, "a") == []
+        assert (await experiment(client, base, "b"))["run_count"] == 1
+
+    async def test_untagged_is_stored_in_no_experiment_until_tagged(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory(session_id="later")
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert (await experiment(client, base))["run_count"] == 0
+        body["experiment_context"] = {"experiment_id": "exp"}
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert (await experiment(client, base))["run_count"] == 1
+
+
+class TestTags:
+    async def test_experiment_context_wins_over_evaluation_context(self, client, base):
+        await create_experiment(client, base, "a")
+        await create_experiment(client, base, "b")
+        body = trajectory(
+            experiment_context={"experiment_id": "a", "test_case_id": "from-a"},
+            evaluation_context={"evaluation_id": "b", "test_case_id": "from-b"},
+        )
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert (await experiment(client, base, "a"))["run_count"] == 1
+        assert (await experiment(client, base, "b"))["run_count"] == 0
+        assert (await sessions(client, base, "a"))[0]["test_case_id"] == "from-a"
+
+    async def test_unknown_experiment_is_400(self, client, base):
+        response = await client.post(f"{base}/ingest/atif", json=trajectory(experiment_context={"experiment_id": "nope"}))
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Experiment 'nope' must be created before it can be logged."}
+
+    async def test_deleted_experiment_is_400_and_nothing_stored(self, client, base):
+        await create_experiment(client, base, "gone")
+        assert (await client.delete(f"{base}/experiments/gone")).status_code == 204
+        body = trajectory(evaluation_context={"evaluation_id": "gone"}, extra={"verifier_result": 1})
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 400
+        assert response.json() == {"detail": "Experiment 'gone' has been deleted and cannot accept new sessions."}
+        assert (await client.get(f"{base}/evaluator-results")).json()["data"] == []
+
+    @pytest.mark.parametrize(
+        ("tag", "loc"),
+        [
+            ({"experiment_context": {"experiment_id": "exp", "extra_key": 1}}, ["body", "experiment_context", "extra_key"]),
+            ({"experiment_context": {"test_case_id": "t"}}, ["body", "experiment_context", "experiment_id"]),
+            ({"evaluation_context": {"evaluation_id": "exp", "surprise": 1}}, ["body", "evaluation_context", "surprise"]),
+        ],
+    )
+    async def test_malformed_tags_are_422(self, client, base, tag, loc):
+        response = await client.post(f"{base}/ingest/atif", json=trajectory(**tag))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == loc
+
+
+class TestBadInput:
+    async def test_unknown_top_level_key_is_422(self, client, base):
+        response = await client.post(f"{base}/ingest/atif", json=trajectory(surprise=True))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "surprise"]
+
+    async def test_missing_agent_is_422(self, client, base):
+        body = trajectory()
+        del body["agent"]
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "agent"]
+
+    async def test_steps_out_of_sequence_are_422(self, client, base):
+        body = trajectory()
+        body["steps"][1]["step_id"] = 5
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 422
+        assert "step_id" in response.json()["detail"][0]["msg"]
+
+    async def test_negative_tokens_are_422(self, client, base):
+        body = trajectory()
+        body["steps"][2]["metrics"]["prompt_tokens"] = -1
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "steps", 2, "metrics", "prompt_tokens"]
+
+    async def test_not_json_is_422_and_wrong_type_is_415(self, client, base):
+        response = await client.post(f"{base}/ingest/atif", content=b"{nope", headers={"content-type": "application/json"})
+        assert response.status_code == 422
+        response = await client.post(f"{base}/ingest/atif", content=b"[]", headers={"content-type": "application/json"})
+        assert response.status_code == 422
+        response = await client.post(
+            f"{base}/ingest/atif", content=orjson.dumps(trajectory()), headers={"content-type": "text/plain"}
+        )
+        assert response.status_code == 415
+        assert response.json() == {"detail": "Content-Type 'text/plain' is not supported; send application/json."}
+
+    async def test_gzip_body(self, client, base):
+        await create_experiment(client, base)
+        body = gzip.compress(orjson.dumps(trajectory(experiment_context={"experiment_id": "exp"})))
+        response = await client.post(
+            f"{base}/ingest/atif", content=body,
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+        )
+        assert response.status_code == 201, response.text
+        assert (await experiment(client, base))["run_count"] == 1
+
+    async def test_bad_gzip_and_unknown_encoding(self, client, base):
+        headers = {"content-type": "application/json", "content-encoding": "gzip"}
+        response = await client.post(f"{base}/ingest/atif", content=b"not gzip", headers=headers)
+        assert response.status_code == 400
+        response = await client.post(
+            f"{base}/ingest/atif", content=b"{}", headers={**headers, "content-encoding": "br"}
+        )
+        assert response.status_code == 415
+
+    async def test_body_over_the_limit_is_413(self, client, base):
+        await create_experiment(client, base)
+        body = trajectory(experiment_context={"experiment_id": "exp"}, notes="x" * (32 * 1024 * 1024))
+        response = await client.post(f"{base}/ingest/atif", content=orjson.dumps(body),
+                                     headers={"content-type": "application/json"})
+        assert response.status_code == 413
+        assert (await experiment(client, base))["run_count"] == 0
+
+    async def test_gzip_bomb_is_413(self, client, base):
+        bomb = gzip.compress(b"{" + b" " * (33 * 1024 * 1024) + b"}")
+        response = await client.post(
+            f"{base}/ingest/atif", content=bomb,
+            headers={"content-type": "application/json", "content-encoding": "gzip"},
+        )
+        assert response.status_code == 413
