@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.settings import Settings
+from intake_service.store.artifacts import ArtifactStore, open_artifact_store
 from intake_service.store.clickhouse.telemetry import TelemetryStore, open_telemetry
 from intake_service.store.postgres.engine import create_engine, create_sessionmaker
 
@@ -17,6 +18,8 @@ class State:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
     telemetry: TelemetryStore | None
+    # Artifact bytes of the ML-workbench API (/api/v1).
+    artifacts: ArtifactStore | None = None
 
 
 def lifespan_for(settings: Settings):
@@ -27,7 +30,8 @@ def lifespan_for(settings: Settings):
         engine = create_engine(settings.database_url)
         telemetry = open_telemetry(settings)
         try:
-            yield {"state": State(settings, create_sessionmaker(engine), telemetry)}
+            state = State(settings, create_sessionmaker(engine), telemetry, open_artifact_store(settings))
+            yield {"state": state}
         finally:
             if telemetry is not None:
                 telemetry.close()

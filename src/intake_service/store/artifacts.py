@@ -1,0 +1,167 @@
+"""The artifact store: artifact bytes of the ML-workbench API.
+
+A directory under the data dir by default (`<data_dir>/artifacts`, or `file:///path`), or an
+S3-compatible bucket for `ARTIFACT_STORE_URL=s3://bucket/prefix` through boto3 (credentials, region
+and endpoint from the usual AWS_* variables, e.g. AWS_ENDPOINT_URL_S3 for MinIO or another S3 server).
+Keys are relative (`<workspace>/<experiment>/<run>/<path>`); each store maps them to its own place.
+Blocking I/O runs off the event loop; every failure becomes ArtifactStoreUnavailable.
+"""
+
+import asyncio
+import logging
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+from urllib.parse import unquote, urlparse
+
+from intake_service.errors import DomainError
+
+if TYPE_CHECKING:
+    from intake_service.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+
+class ArtifactStoreUnavailable(DomainError):
+    status_code = 503
+
+    def __init__(self) -> None:
+        super().__init__("Artifact store unavailable.")
+
+
+class ArtifactMissing(Exception):
+    """The store has no object under the key."""
+
+
+class ArtifactStore(Protocol):
+    def location(self, key: str) -> str:
+        """Where a key lives, as reported to callers (the bucket key for S3)."""
+        ...
+
+    async def write(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def read(self, key: str) -> bytes: ...
+
+    async def delete_prefix(self, prefix: str) -> None:
+        """Remove every object under `prefix` (a relative key ending in '/')."""
+        ...
+
+
+def _checked(key: str) -> str:
+    parts = key.split("/")
+    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
+        raise ValueError(f"unsafe artifact key {key!r}")
+    return key
+
+
+class LocalArtifactStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+
+    def location(self, key: str) -> str:
+        return key
+
+    def _path(self, key: str) -> Path:
+        path = (self.root / _checked(key)).resolve()
+        if self.root not in path.parents:
+            raise ValueError(f"artifact key {key!r} leaves the store")
+        return path
+
+    def _write(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Write aside, then rename: a reader never sees half a file.
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+
+    def _read(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            raise ArtifactMissing(key) from None
+
+    def _delete_prefix(self, prefix: str) -> None:
+        folder = self._path(prefix.rstrip("/"))
+        if folder.is_dir():
+            shutil.rmtree(folder)
+
+    async def write(self, key: str, data: bytes, content_type: str) -> None:
+        await _guarded(self._write, key, data)
+
+    async def read(self, key: str) -> bytes:
+        return await _guarded(self._read, key)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        await _guarded(self._delete_prefix, prefix)
+
+
+class S3ArtifactStore:
+    def __init__(self, bucket: str, prefix: str, client: Any = None) -> None:
+        import boto3
+        from botocore.config import Config
+
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.client = client or boto3.client(
+            "s3", config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3})
+        )
+
+    def location(self, key: str) -> str:
+        return f"{self.prefix}/{_checked(key)}" if self.prefix else _checked(key)
+
+    def _write(self, key: str, data: bytes, content_type: str) -> None:
+        self.client.put_object(Bucket=self.bucket, Key=self.location(key), Body=data, ContentType=content_type)
+
+    def _read(self, key: str) -> bytes:
+        from botocore.exceptions import ClientError
+
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self.location(key))["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404", "NotFound"):
+                raise ArtifactMissing(key) from None
+            raise
+
+    def _delete_prefix(self, prefix: str) -> None:
+        paginator = self.client.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=self.bucket, Prefix=self.location(prefix.rstrip("/")) + "/"):
+            objects = [{"Key": item["Key"]} for item in page.get("Contents", [])]
+            if objects:
+                self.client.delete_objects(Bucket=self.bucket, Delete={"Objects": objects, "Quiet": True})
+
+    async def write(self, key: str, data: bytes, content_type: str) -> None:
+        await _guarded(self._write, key, data, content_type)
+
+    async def read(self, key: str) -> bytes:
+        return await _guarded(self._read, key)
+
+    async def delete_prefix(self, prefix: str) -> None:
+        await _guarded(self._delete_prefix, prefix)
+
+
+async def _guarded(function: Any, *args: Any) -> Any:
+    try:
+        return await asyncio.to_thread(function, *args)
+    except ArtifactMissing:
+        raise
+    except Exception as exc:
+        logger.warning("Artifact store call failed: %s", exc)
+        raise ArtifactStoreUnavailable() from exc
+
+
+def open_artifact_store(settings: "Settings") -> ArtifactStore:
+    url = settings.artifact_store_url
+    if url and url.startswith("s3://"):
+        parsed = urlparse(url)
+        return S3ArtifactStore(parsed.netloc, parsed.path)
+    if url and url.startswith("file://"):
+        return LocalArtifactStore(Path(unquote(urlparse(url).path)))
+    return LocalArtifactStore(settings.data_dir / "artifacts")

@@ -1,0 +1,100 @@
+"""ML-workbench step metrics in ClickHouse: constant SQL with typed {name:Type} parameters.
+
+RunMetricStore runs on the executor TelemetryStore owns (one chDB session or server client per
+process); every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
+"""
+
+from datetime import datetime
+from typing import Any
+
+import orjson
+
+from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
+
+METRIC_COLUMNS = (
+    "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
+    "timestamp DateTime64(6, 'UTC'), value Float64, logged_at DateTime64(6, 'UTC'), seq UInt32"
+)
+# One INSERT per batch (one block: all rows or none); rows travel as one JSONEachRow parameter.
+INSERT_METRICS = """
+INSERT INTO workbench_metrics
+SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
+"""
+
+_HISTORY_WHERE = """
+    workspace = {workspace:String} AND run_id = {run_id:String}
+    AND ({key:Nullable(String)} IS NULL OR key = {key:Nullable(String)})
+"""
+COUNT_HISTORY = f"SELECT count() AS total FROM workbench_metrics WHERE {_HISTORY_WHERE}"
+READ_HISTORY = f"""
+SELECT key, value, step, timestamp
+FROM workbench_metrics
+WHERE {_HISTORY_WHERE}
+ORDER BY key, step, timestamp, logged_at, seq
+LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
+"""
+# The latest value of each key per run: the one with the highest (step, timestamp, arrival).
+LATEST_VALUES = """
+SELECT run_id, key, argMax(value, (step, timestamp, logged_at, seq)) AS value
+FROM workbench_metrics
+WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
+GROUP BY run_id, key
+ORDER BY run_id, key
+"""
+DELETE_RUNS = """
+DELETE FROM workbench_metrics
+WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
+"""
+
+
+def _time_text(moment: datetime) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+class RunMetricStore:
+    def __init__(self, executor: Executor) -> None:
+        self._ch = AsyncExecutor(executor)
+
+    async def append(
+        self, workspace: str, experiment_id: str, run_id: str, points: list[dict[str, Any]], logged_at: datetime
+    ) -> None:
+        """Append points ({key, value, step, timestamp}) to the run's histories, in one block."""
+        rows = b"\n".join(
+            orjson.dumps(
+                {
+                    "workspace": workspace,
+                    "experiment_id": experiment_id,
+                    "run_id": run_id,
+                    "key": point["key"],
+                    "step": point["step"],
+                    "timestamp": _time_text(point["timestamp"]),
+                    "value": point["value"],
+                    "logged_at": _time_text(logged_at),
+                    "seq": seq,
+                }
+            )
+            for seq, point in enumerate(points)
+        ).decode()
+        await self._ch.command(INSERT_METRICS, {"structure": METRIC_COLUMNS, "rows": rows})
+
+    async def history(
+        self, workspace: str, run_id: str, key: str | None, limit: int, offset: int
+    ) -> tuple[list[dict[str, Any]], int]:
+        where = {"workspace": workspace, "run_id": run_id, "key": key}
+        total = await self._ch.query(COUNT_HISTORY, where)
+        rows = await self._ch.query(READ_HISTORY, {**where, "limit": limit, "offset": offset})
+        return rows, int(total[0]["total"]) if total else 0
+
+    async def latest(self, workspace: str, run_ids: list[str]) -> dict[str, dict[str, float]]:
+        """run id → {key: latest value}, for the runs that logged anything."""
+        if not run_ids:
+            return {}
+        rows = await self._ch.query(LATEST_VALUES, {"workspace": workspace, "run_ids": run_ids})
+        latest: dict[str, dict[str, float]] = {}
+        for row in rows:
+            latest.setdefault(row["run_id"], {})[row["key"]] = row["value"]
+        return latest
+
+    async def delete_runs(self, workspace: str, run_ids: list[str]) -> None:
+        if run_ids:
+            await self._ch.command(DELETE_RUNS, {"workspace": workspace, "run_ids": run_ids})
