@@ -34,21 +34,21 @@ def is_json(content_type: str | None) -> bool:
 
 
 def decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:
-    """The body without its Content-Encoding (identity or gzip), refused past `limit` bytes."""
+    """The body without its Content-Encoding (identity, gzip or deflate), refused past `limit` bytes."""
     encoding = (content_encoding or "identity").strip().lower()
     if encoding in ("", "identity"):
         return body
-    if encoding not in ("gzip", "x-gzip"):
-        raise UnsupportedMediaType(f"Content-Encoding '{encoding}' is not supported; use gzip or none.")
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if encoding not in ("gzip", "x-gzip", "deflate"):
+        raise UnsupportedMediaType(f"Content-Encoding '{encoding}' is not supported; use gzip, deflate or none.")
+    inflater = zlib.decompressobj(zlib.MAX_WBITS if encoding == "deflate" else 16 + zlib.MAX_WBITS)
     try:
         data = inflater.decompress(body, limit + 1)
     except zlib.error:
-        raise MalformedBody("The body is not valid gzip.") from None
+        raise MalformedBody(f"The body is not valid {encoding}.") from None
     if len(data) > limit:
         raise PayloadTooLarge(f"The decompressed request body exceeds {limit // (1024 * 1024)} MiB.")
     if not inflater.eof:
-        raise MalformedBody("The gzip body is truncated.")
+        raise MalformedBody(f"The {encoding} body is truncated.")
     return data
 
 
