@@ -1,0 +1,101 @@
+"""GET /evaluator-results (paged, filtered, sorted) and GET /evaluator-results/{id}."""
+
+import asyncio
+
+import pytest
+
+pytestmark = pytest.mark.asyncio
+
+
+async def post(client, base: str, **body) -> dict:
+    response = await client.post(f"{base}/evaluator-results", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+@pytest.fixture
+async def results(client, base) -> list[dict]:
+    made = []
+    for session, span, name, kind, value, text in [
+        ("s1", "a", "faithfulness/v1", "NUMERIC", 0.2, None),
+        ("s1", "b", "faithfulness/v1", "NUMERIC", 0.9, None),
+        ("s2", "a", "passed", "BOOLEAN", 1, None),
+        ("s2", "a", "label", "CATEGORICAL", None, "good"),
+    ]:
+        made.append(await post(client, base, session_id=session, span_id=span, name=name, data_type=kind,
+                               value=value, string_value=text))
+        await asyncio.sleep(0.002)  # distinct created_at
+    return made
+
+
+async def page(client, base: str, **params) -> dict:
+    response = await client.get(f"{base}/evaluator-results", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+class TestList:
+    async def test_default_is_newest_first(self, client, base, results):
+        body = await page(client, base)
+        assert [r["evaluator_result_id"] for r in body["data"]] == [r["evaluator_result_id"] for r in reversed(results)]
+        assert body["data"][0] == results[-1]
+        assert body["pagination"] == {"page": 1, "page_size": 100, "current_page_size": 4, "total_pages": 1, "total_results": 4}
+        assert (body["sort"], body["filter"]) == ("-created_at", {})
+
+    async def test_filters(self, client, base, results):
+        assert [r["span_id"] for r in (await page(client, base, **{"filter[session_id]": "s1", "sort": "created_at"}))["data"]] == ["a", "b"]
+        assert len((await page(client, base, **{"filter[span_id]": "a"}))["data"]) == 3
+        assert [r["value"] for r in (await page(client, base, **{"filter[name]": "faithfulness/v1", "sort": "value"}))["data"]] == [0.2, 0.9]
+        assert [r["string_value"] for r in (await page(client, base, **{"filter[data_type]": "CATEGORICAL"}))["data"]] == ["good"]
+        ranged = await page(client, base, **{"filter[value][$gte]": "0.5", "filter[value][$lte]": "0.95"})
+        assert [r["value"] for r in ranged["data"]] == [0.9]
+        assert ranged["filter"] == {"value": {"$gte": 0.5, "$lte": 0.95}}
+        since = results[2]["created_at"]
+        newer = await page(client, base, **{"filter[created_at][$gte]": since, "sort": "created_at"})
+        assert [r["name"] for r in newer["data"]] == ["passed", "label"]
+        older = await page(client, base, **{"filter[created_at][$lte]": results[0]["created_at"]})
+        assert [r["evaluator_result_id"] for r in older["data"]] == [results[0]["evaluator_result_id"]]
+
+    async def test_paging_and_value_sort_puts_missing_last(self, client, base, results):
+        first = await page(client, base, page=1, page_size=3, sort="-value")
+        assert [r["value"] for r in first["data"]] == [1.0, 0.9, 0.2]
+        second = await page(client, base, page=2, page_size=3, sort="-value")
+        assert [r["value"] for r in second["data"]] == [None]
+        assert second["pagination"]["total_pages"] == 2
+
+    async def test_repeat_replaces(self, client, base, results):
+        again = await post(client, base, session_id="s1", span_id="a", name="faithfulness/v1", data_type="NUMERIC", value=0.4)
+        assert again["evaluator_result_id"] == results[0]["evaluator_result_id"]
+        body = await page(client, base, **{"filter[session_id]": "s1", "filter[span_id]": "a"})
+        assert [r["value"] for r in body["data"]] == [0.4]
+
+    async def test_other_workspaces_are_not_seen(self, client, base, results):
+        assert (await page(client, base.replace("/ws-", "/other-")))["data"] == []
+
+    @pytest.mark.parametrize(
+        ("params", "loc"),
+        [
+            ({"sort": "color"}, ["query", "sort"]),
+            ({"filter[data_type]": "NUMBER"}, ["query", "filter[data_type]"]),
+            ({"filter[value][$gt]": "1"}, ["query", "filter[value][$gt]"]),
+            ({"filter[created_at][$gte]": "yesterday"}, ["query", "filter[created_at][$gte]"]),
+            ({"filter[value][$gte]": "abc"}, ["query", "filter[value][$gte]"]),
+            ({"page": "0"}, ["query", "page"]),
+        ],
+    )
+    async def test_bad_parameters_are_422(self, client, base, params, loc):
+        response = await client.get(f"{base}/evaluator-results", params=params)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == loc
+
+
+class TestGet:
+    async def test_by_id(self, client, base, results):
+        response = await client.get(f"{base}/evaluator-results/{results[1]['evaluator_result_id']}")
+        assert response.status_code == 200
+        assert response.json() == results[1]
+
+    async def test_unknown_id_is_404(self, client, base):
+        response = await client.get(f"{base}/evaluator-results/eval-nope")
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Evaluator result 'eval-nope' not found."}
