@@ -1,6 +1,7 @@
 """Command line: serve and migrate. Options parse here; the work happens in bootstrap and app."""
 
 import logging
+import signal
 from pathlib import Path
 from typing import Annotated
 
@@ -19,6 +20,10 @@ DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded 
 def _settings(**flags: object) -> Settings:
     """Flags win over the environment, the environment over defaults."""
     return Settings(**{k: v for k, v in flags.items() if v is not None})
+
+
+def _exit_cleanly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 @app.command()
@@ -51,6 +56,11 @@ def serve(
             err=True,
         )
         raise typer.Exit(2)
+    # uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal with the handlers it
+    # found. A default SIGTERM handler would kill the process there, before the embedded PostgreSQL
+    # is stopped; exiting through SystemExit runs prepared_stores' cleanup (a clean pg_ctl stop).
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _exit_cleanly)
     with prepared_stores(settings) as ready:
         typer.echo(f"intake-service on http://{ready.host}:{ready.port}  (Swagger UI: http://{ready.host}:{ready.port}/docs)")
         # One JSON line per request comes from the app's access logger; uvicorn's own is off.

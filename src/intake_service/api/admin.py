@@ -29,8 +29,10 @@ async def list_keys(session: Session) -> list[ApiKeyResponse]:
     description="The secret is in this response only; the service keeps nothing but its hash.",
 )
 async def create_key(body: ApiKeyRequest, session: Session) -> ApiKeyCreatedResponse:
+    # Workspace items are RootModels; an explicit null is no workspace at all (400), never "all".
+    workspaces = [w.root for w in body.workspaces or []]
     row, secret = await auth.create_key(
-        ApiKeyRepository(session), body.name, list(body.scopes), list(body.workspaces), body.expires_at
+        ApiKeyRepository(session), body.name, list(body.scopes), workspaces, body.expires_at
     )
     return ApiKeyCreatedResponse(key=ApiKeyResponse.model_validate(row, from_attributes=True), secret=secret)
 
