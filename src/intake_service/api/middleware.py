@@ -42,8 +42,24 @@ class Metrics:
 
 
 def _route_of(scope: Scope) -> str:
+    """The matched route's full path template. Under included routers scope["route"].path is only
+    the leaf's own part ("/experiments/{name}"); FastAPI keeps the full one in its route context."""
+    context = (scope.get("fastapi") or {}).get("effective_route_context")
+    if full := getattr(context, "path", None):
+        return full
     route = scope.get("route")
     return getattr(route, "path", None) or "unmatched"
+
+
+STORE_OF_DETAIL = {
+    b"Metadata store unavailable.": "postgresql",
+    b"Telemetry store unavailable.": "clickhouse",
+}
+
+
+def _failed_store(body: bytes) -> str | None:
+    """Which store a 503 is about, from its one-sentence detail."""
+    return next((store for detail, store in STORE_OF_DETAIL.items() if detail in body), None)
 
 
 class BodyTooLarge(HTTPException):
@@ -76,11 +92,15 @@ class ObservabilityMiddleware:
         status = 500
         started = time.perf_counter()
 
+        failed_store: str | None = None
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, failed_store
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            elif message["type"] == "http.response.body" and status == 503 and failed_store is None:
+                failed_store = _failed_store(message.get("body", b""))
             await send(message)
 
         try:
@@ -91,7 +111,7 @@ class ObservabilityMiddleware:
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
             if status == 503:
-                self.metrics.store_errors.labels("any").inc()
+                self.metrics.store_errors.labels(failed_store or "unknown").inc()
             access_log.info(
                 orjson.dumps(
                     {
@@ -125,17 +145,28 @@ class BodyLimitMiddleware:
             return
         received = 0
         started = False
+        complete = False
+        deadline: float | None = None
 
         async def limited_receive() -> Message:
-            nonlocal received
+            # The whole body must arrive within `timeout` of the first read: a body that trickles in
+            # forever (a byte a second) times out too, not only one that stalls. Once it is complete,
+            # receive() only waits for a disconnect and is left alone.
+            nonlocal received, complete, deadline
+            if complete:
+                return await receive()
+            loop = asyncio.get_running_loop()
+            if deadline is None:
+                deadline = loop.time() + self.timeout
             try:
-                message = await asyncio.wait_for(receive(), self.timeout)
+                message = await asyncio.wait_for(receive(), max(deadline - loop.time(), 0))
             except TimeoutError:
                 raise BodyTimeout() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
                     raise BodyTooLarge(self.max_bytes)
+                complete = not message.get("more_body", False)
             return message
 
         async def tracking_send(message: Message) -> None:
