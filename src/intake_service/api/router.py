@@ -4,6 +4,7 @@ from fastapi import APIRouter, Depends
 
 from intake_service.api import admin, experiments, ingest, sessions
 from intake_service.api.deps import authorize_workspace
+from intake_service.api.workbench import router as workbench_router
 
 INTAKE_V2_BASE = "/apis/intake/v2/workspaces/{workspace}"
 
@@ -15,3 +16,5 @@ intake_v2.include_router(sessions.router)
 intake_v2.include_router(ingest.router)
 api_router.include_router(intake_v2)
 api_router.include_router(admin.router)
+# The ML-workbench API of seed 003 (/api/v1/experiments), under its own OpenAPI tag and scope guard.
+api_router.include_router(workbench_router)

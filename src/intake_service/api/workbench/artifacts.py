@@ -1,0 +1,54 @@
+"""Artifact routes: register or upload, list, download."""
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Query, Response
+
+from intake_service.api.workbench.routing import CurrentViewer, Ref, WorkbenchStores, errors, workbench_router
+from intake_service.domain.workbench import tracking
+from intake_service.models.workbench import ArtifactList, ArtifactRequest, ArtifactResult
+
+router = workbench_router()
+
+
+@router.post(
+    "/{id}/artifacts",
+    response_model=ArtifactResult,
+    responses=errors(400, 404, 413, 503),
+    operation_id="workbench-add-artifact",
+    summary="Register (s3_key) or upload (content_base64, at most 25 MiB) an artifact",
+)
+async def add_artifact(id: Ref, body: ArtifactRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+    return await tracking.add_artifact(stores, viewer, id, body)
+
+
+@router.get(
+    "/{id}/artifacts",
+    response_model=ArtifactList,
+    responses=errors(400, 404),
+    operation_id="workbench-list-artifacts",
+    summary="List a run's artifacts",
+)
+async def list_artifacts(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+    return await tracking.list_artifacts(stores, viewer, id)
+
+
+@router.get(
+    "/{id}/artifacts/content",
+    response_class=Response,
+    responses={200: {"content": {"application/octet-stream": {}}, "description": "The artifact's bytes"}, **errors(400, 404, 503)},
+    operation_id="workbench-download-artifact",
+    summary="Download an uploaded artifact with its content type",
+)
+async def download_artifact(
+    id: Ref,
+    stores: WorkbenchStores,
+    viewer: CurrentViewer,
+    path: Annotated[str, Query(min_length=1, max_length=1024)],
+) -> Response:
+    content = await tracking.artifact_content(stores, viewer, id, path)
+    headers = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(content.name, safe='')}"}
+    if content.sha256:
+        headers |= {"ETag": f'"{content.sha256}"', "X-Artifact-SHA256": content.sha256}
+    return Response(content.data, media_type=content.content_type, headers=headers)

@@ -1,0 +1,103 @@
+"""What every ML-workbench router shares: the route class that renders validation problems as one
+sentence (the seed's clients print `detail`), the declared error responses, and the dependencies
+that give a handler its viewer (caller + workspace) and stores."""
+
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+
+from intake_service.api.deps import Caller, Session, get_state
+from intake_service.domain.workbench.access import Viewer, viewer_for
+from intake_service.domain.workbench.errors import InvalidInput
+from intake_service.domain.workbench.targets import Stores
+from intake_service.models.workbench import Error
+from intake_service.store.clickhouse.metrics import RunMetricStore
+from intake_service.store.postgres.workbench import WorkbenchRepository
+
+TAG = "ml-workbench"
+PREFIX = "/api/v1/experiments"
+_PLACES = {"query": "query parameter", "header": "header", "path": "path parameter"}
+
+
+def _where(loc: tuple[Any, ...]) -> str:
+    if loc and loc[0] in _PLACES:
+        return f"{_PLACES[loc[0]]} '{loc[1]}'" if len(loc) > 1 else _PLACES[loc[0]]
+    parts = [p for p in (loc[1:] if loc and loc[0] == "body" else loc)]
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text or "the request body"
+
+
+def sentence(errors: list[dict[str, Any]]) -> str:
+    """The first problem as one sentence, e.g. "metrics[3].value: input should be a finite number."."""
+    if not errors:
+        return "The request is not valid."
+    error = errors[0]
+    kind, loc = error.get("type", ""), tuple(error.get("loc", ()))
+    if kind == "json_invalid":
+        return "The request body is not valid JSON."
+    if kind == "missing":
+        return "A JSON request body is required." if loc == ("body",) else f"{_where(loc)} is required."
+    message = str(error.get("msg", "is not valid")).removeprefix("Value error, ").rstrip(".")
+    return f"{_where(loc)}: {message[:1].lower()}{message[1:]}."
+
+
+class WorkbenchRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                raise InvalidInput(sentence(list(exc.errors()))) from None
+
+        return route
+
+
+def workbench_router() -> APIRouter:
+    return APIRouter(route_class=WorkbenchRoute)
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    described = {
+        400: "Ambiguous id prefix",
+        401: "Not authenticated",
+        403: "Missing scope, workspace or ownership",
+        404: "Not found",
+        409: "Conflict",
+        413: "Content too large",
+        422: "Invalid input (one sentence)",
+        503: "A store is unavailable",
+    }
+    return {status: {"model": Error, "description": described[status]} for status in (401, 403, 422, *statuses)}
+
+
+async def _viewer(
+    caller: Caller,
+    x_organization_id: Annotated[
+        str | None,
+        Header(
+            alias="X-Organization-Id",
+            description="The workspace, for callers that may use several (else the caller's only one, or 'default').",
+        ),
+    ] = None,
+) -> Viewer:
+    return viewer_for(caller, x_organization_id)
+
+
+async def _stores(request: Request, session: Session) -> Stores:
+    state = get_state(request)
+    metrics = RunMetricStore(state.telemetry.executor) if state.telemetry is not None else None
+    return Stores(WorkbenchRepository(session), metrics, state.artifacts)
+
+
+CurrentViewer = Annotated[Viewer, Depends(_viewer)]
+WorkbenchStores = Annotated[Stores, Depends(_stores)]
+Ref = Annotated[
+    str, Path(min_length=1, max_length=255, description="An experiment or run id, or an unambiguous prefix of one.")
+]

@@ -1,0 +1,218 @@
+"""WorkbenchRepository: every PostgreSQL query of the ML-workbench API. It never commits.
+
+Visibility is a parameter (`viewer`: the principal whose view applies, None for an admin), so
+lookups by id prefix never reveal experiments the caller may not see.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from intake_service.store.postgres.tables import WorkbenchArtifact, WorkbenchExperiment, WorkbenchRun
+
+E, R, A = WorkbenchExperiment, WorkbenchRun, WorkbenchArtifact
+NAME_CONSTRAINT = "uq_workbench_experiments_workspace_owner_name"
+STATUSES = ("draft", "pending", "running", "completed", "failed")
+
+
+@dataclass(frozen=True)
+class ExperimentQuery:
+    """A parsed list request: filters, one sort column (API name) and a page."""
+
+    search: str | None
+    status: str | None
+    tag: str | None
+    pinned: bool | None
+    sort_field: str
+    descending: bool
+    limit: int
+    offset: int
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _visible(viewer: str | None) -> ColumnElement[bool]:
+    if viewer is None:
+        return true()
+    return or_(E.owner == viewer, E.is_public, E.shared_with.contains([viewer]))
+
+
+def _run_count() -> Any:
+    return select(func.count()).where(R.experiment_id == E.id).correlate(E).scalar_subquery()
+
+
+class WorkbenchRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # --- experiments -------------------------------------------------------------------------
+
+    async def insert_experiment(self, values: dict[str, Any]) -> WorkbenchExperiment | None:
+        """None when the owner already has an experiment of that name in the workspace."""
+        statement = insert(E).values(**values).on_conflict_do_nothing(constraint=NAME_CONSTRAINT).returning(E)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def experiment_by_name(self, workspace: str, owner: str, name: str) -> WorkbenchExperiment | None:
+        statement = select(E).where(E.workspace == workspace, E.owner == owner, E.name == name)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def find_experiments(self, workspace: str, viewer: str | None, ref: str) -> Sequence[WorkbenchExperiment]:
+        """The visible experiment with id `ref`, else those whose id starts with it (at most two)."""
+        statement = (
+            select(E)
+            .where(E.workspace == workspace, _visible(viewer))
+            .where(or_(E.id == ref, E.id.like(_escape_like(ref) + "%", escape="\\")))
+            .order_by((E.id == ref).desc(), E.id)
+            .limit(2)
+        )
+        return (await self.session.scalars(statement)).all()
+
+    async def get_experiment(self, experiment_id: str) -> WorkbenchExperiment | None:
+        return await self.session.get(E, experiment_id, populate_existing=True)
+
+    async def update_experiment(self, experiment_id: str, values: dict[str, Any]) -> WorkbenchExperiment | None:
+        """One UPDATE of the given columns; None when a rename hits another experiment's name."""
+        statement = update(E).where(E.id == experiment_id).values(**values).returning(E)
+        try:
+            async with self.session.begin_nested():
+                return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
+        except IntegrityError as exc:
+            if NAME_CONSTRAINT in str(exc.orig):
+                return None
+            raise
+
+    async def toggle_pin(self, experiment_id: str, moment: datetime) -> WorkbenchExperiment:
+        """Flip `pinned` in one statement, so concurrent toggles never lose each other."""
+        statement = (
+            update(E).where(E.id == experiment_id).values(pinned=~E.pinned, updated_at=moment).returning(E)
+        )
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
+
+    async def delete_experiment(self, experiment_id: str) -> None:
+        """Runs and artifact records go with it (ON DELETE CASCADE)."""
+        await self.session.execute(delete(E).where(E.id == experiment_id))
+
+    async def list_experiments(
+        self, workspace: str, viewer: str | None, query: ExperimentQuery
+    ) -> tuple[list[tuple[WorkbenchExperiment, int]], int]:
+        where: list[ColumnElement[bool]] = [E.workspace == workspace, _visible(viewer)]
+        if query.search:
+            pattern = "%" + _escape_like(query.search) + "%"
+            where.append(or_(E.name.ilike(pattern, escape="\\"), E.description.ilike(pattern, escape="\\")))
+        if query.status is not None:
+            where.append(E.status == query.status)
+        if query.tag is not None:
+            where.append(E.tags.contains([query.tag]))
+        if query.pinned is not None:
+            where.append(E.pinned.is_(true()) if query.pinned else E.pinned.is_(false()))
+        total = int(await self.session.scalar(select(func.count()).select_from(E).where(*where)) or 0)
+        if query.offset >= total:
+            return [], total
+        run_count = _run_count().label("run_count")
+        columns = {
+            "createdAt": E.created_at,
+            "updatedAt": E.updated_at,
+            "name": E.name,
+            "runCount": run_count,
+            "status": E.status,
+        }
+        column = columns[query.sort_field]
+        statement = (
+            select(E, run_count)
+            .where(*where)
+            .order_by(E.pinned.desc(), column.desc() if query.descending else column.asc(), E.id.asc())
+            .offset(query.offset)
+            .limit(query.limit)
+        )
+        rows = (await self.session.execute(statement)).all()
+        return [(row[0], int(row[1])) for row in rows], total
+
+    async def stats(self, workspace: str, viewer: str | None) -> dict[str, int]:
+        counts = [func.count().label("total")]
+        counts += [func.count().filter(E.status == status).label(status) for status in STATUSES]
+        counts.append(func.count().filter(E.pinned).label("pinned"))
+        row = (await self.session.execute(select(*counts).where(E.workspace == workspace, _visible(viewer)))).one()
+        return {key: int(value) for key, value in row._mapping.items()}
+
+    # --- runs --------------------------------------------------------------------------------
+
+    async def insert_run(self, values: dict[str, Any]) -> WorkbenchRun | None:
+        """None when the workspace already has a run with that id."""
+        statement = insert(R).values(**values).on_conflict_do_nothing(index_elements=["workspace", "id"]).returning(R)
+        return (await self.session.scalars(statement)).one_or_none()
+
+    async def get_run(self, workspace: str, run_id: str, *, for_update: bool = False) -> WorkbenchRun | None:
+        statement = select(R).where(R.workspace == workspace, R.id == run_id)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one_or_none()
+
+    async def find_runs(
+        self, workspace: str, viewer: str | None, ref: str
+    ) -> Sequence[tuple[WorkbenchRun, WorkbenchExperiment]]:
+        """Visible runs (through their experiment) with id `ref`, else starting with it (at most two)."""
+        statement = (
+            select(R, E)
+            .join(E, E.id == R.experiment_id)
+            .where(R.workspace == workspace, _visible(viewer))
+            .where(or_(R.id == ref, R.id.like(_escape_like(ref) + "%", escape="\\")))
+            .order_by((R.id == ref).desc(), R.id)
+            .limit(2)
+        )
+        return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
+
+    async def latest_run(self, experiment_id: str, *, for_update: bool = False) -> WorkbenchRun | None:
+        statement = select(R).where(R.experiment_id == experiment_id).order_by(R.created_at.desc(), R.id.desc()).limit(1)
+        if for_update:
+            statement = statement.with_for_update()
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one_or_none()
+
+    async def runs_of(self, experiment_ids: Sequence[str]) -> list[WorkbenchRun]:
+        """Runs of the experiments, oldest first (the order ties in best-run choice break by)."""
+        if not experiment_ids:
+            return []
+        statement = select(R).where(R.experiment_id.in_(experiment_ids)).order_by(R.created_at, R.id)
+        return list((await self.session.scalars(statement)).all())
+
+    async def update_run(self, workspace: str, run_id: str, values: dict[str, Any]) -> WorkbenchRun:
+        statement = update(R).where(R.workspace == workspace, R.id == run_id).values(**values).returning(R)
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
+
+    async def delete_runs(self, workspace: str, run_ids: Sequence[str]) -> None:
+        """Delete runs (their artifact records cascade) and forget them as other runs' parent."""
+        if not run_ids:
+            return
+        await self.session.execute(
+            update(R).where(R.workspace == workspace, R.parent_run_id.in_(run_ids)).values(parent_run_id=None)
+        )
+        await self.session.execute(delete(R).where(R.workspace == workspace, R.id.in_(run_ids)))
+
+    # --- artifacts ---------------------------------------------------------------------------
+
+    async def upsert_artifact(self, values: dict[str, Any]) -> WorkbenchArtifact:
+        """A second artifact at the same path of a run replaces the first."""
+        statement = insert(A).values(**values)
+        statement = statement.on_conflict_do_update(
+            index_elements=["workspace", "run_id", "path"],
+            set_={key: statement.excluded[key] for key in values if key not in ("workspace", "run_id", "path")},
+        ).returning(A)
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
+
+    async def artifacts_of(self, workspace: str, run_ids: Sequence[str]) -> list[WorkbenchArtifact]:
+        if not run_ids:
+            return []
+        statement = (
+            select(A).where(A.workspace == workspace, A.run_id.in_(run_ids)).order_by(A.created_at, A.path)
+        )
+        return list((await self.session.scalars(statement)).all())
+
+    async def artifact(self, workspace: str, run_id: str, path: str) -> WorkbenchArtifact | None:
+        return await self.session.get(A, (workspace, run_id, path))
