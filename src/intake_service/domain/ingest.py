@@ -18,6 +18,7 @@ from intake_service.store.postgres.experiments import ExperimentRepository
 MAX_SESSIONS_PER_REQUEST = 10_000
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
+MAX_INT64 = 2**63 - 1  # token counts are Int64 in ClickHouse, which would wrap larger values
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 
@@ -74,6 +75,10 @@ def session_row(workspace: str, experiment_id: str, session: SessionInput, index
     loc: list[str | int] = ["body", "sessions", index]
     for name in ("latency_ms", "cost_usd"):
         _finite(getattr(session, name), [*loc, name])
+    for name in ("input_tokens", "output_tokens", "cached_tokens"):
+        count = getattr(session, name)
+        if count is not None and count > MAX_INT64:
+            raise validation_error([*loc, name], count, f"{name} must be at most {MAX_INT64}.")
     scores: dict[str, float] = {}
     for name, value in (session.scores or {}).items():
         if value is None:
@@ -143,8 +148,10 @@ async def ingest_sessions(
     return len(rows)
 
 
-def evaluator_result_id(workspace: str, session_id: str, span_id: str, name: str) -> str:
-    digest = hashlib.sha256("\x1f".join((workspace, session_id, span_id, name)).encode()).hexdigest()
+def evaluator_result_id(workspace: str, session_id: str, span_id: str, name: str, experiment_id: str = "") -> str:
+    """Stable per replacement key; a result scoped to an experiment is keyed by that experiment too."""
+    parts = (workspace, session_id, span_id, name, *((experiment_id,) if experiment_id else ()))
+    digest = hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
     return f"eval-{digest[:32]}"
 
 
@@ -181,7 +188,9 @@ async def record_evaluator_result(
         affected = [row.id for row in having_session.values() if not row.is_deleted]
     created_at = datetime.now(UTC)
     result = EvaluatorResult(
-        evaluator_result_id=evaluator_result_id(workspace, body.session_id, body.span_id or "", body.name),
+        evaluator_result_id=evaluator_result_id(
+            workspace, body.session_id, body.span_id or "", body.name, experiment_id
+        ),
         workspace=workspace,
         session_id=body.session_id,
         span_id=body.span_id or "",
@@ -199,6 +208,8 @@ async def record_evaluator_result(
         "experiment_id": experiment_id,
         "created_at": _ch_time(created_at),
         "version": time.time_ns(),
+        # The replacement key: (session, span, name) within the experiment it is scoped to, if any.
+        "scope": experiment_id,
     }
     await telemetry.insert_evaluator_result(row, affected)
     return result

@@ -22,8 +22,14 @@ COMPARE = {
 
 def top_level_rollup_conditions(query: ListQuery) -> list[Condition]:
     """Rollup conditions, which may only be AND-combined at the top of the filter."""
-    node = query.filter
-    top = [node] if isinstance(node, Condition) else list(node.nodes) if isinstance(node, AllOf) else []
+    top: list[Any] = []
+    pending = [query.filter] if query.filter is not None else []
+    while pending:  # AND of ANDs is still AND: flatten nested $and groups
+        node = pending.pop()
+        if isinstance(node, AllOf):
+            pending.extend(node.nodes)
+        else:
+            top.append(node)
     found = [c for c in top if isinstance(c, Condition) and c.rollup]
     if len(found) != sum(1 for c in query.conditions() if c.rollup):
         raise query_error("filter", query.filter_echo, "Rollup filters can only be combined with AND, not $or/$not.")

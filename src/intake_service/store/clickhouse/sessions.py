@@ -24,7 +24,8 @@ EVALUATOR_RESULT_COLUMNS = (
     "workspace LowCardinality(String), session_id String, span_id String, name String, "
     "evaluator_result_id String, experiment_id String, experiment_name Nullable(String), "
     "data_type LowCardinality(String), value Nullable(Float64), string_value Nullable(String), "
-    "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64"
+    "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64, "
+    "scope String"
 )
 INSERT_EVALUATOR_RESULTS = """
 INSERT INTO evaluator_results

@@ -1,6 +1,6 @@
 -- One row per (workspace, session, span, evaluator name): a repeat replaces the earlier value.
 -- experiment_id is '' when the result names no experiment (it then counts in every experiment
--- of the workspace that has the session).
+-- of the workspace that has the session). 0006 adds `scope` to the replacement key.
 CREATE TABLE IF NOT EXISTS evaluator_results ${on_cluster}
 (
     workspace LowCardinality(String),
