@@ -7,6 +7,7 @@ from intake_service.api import health
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
+from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
 from intake_service.lifespan import lifespan_for
 from intake_service.settings import Settings
@@ -24,7 +25,13 @@ def create_app(settings: Settings):
     app.state.metrics = metrics
     install_error_handlers(app)
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes, timeout=settings.body_timeout_seconds)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout=settings.body_timeout_seconds,
+        # A 25 MiB artifact is about 33.4 MiB of base64, beyond the default limit.
+        path_limits=[(ARTIFACT_UPLOAD_PATH, max(settings.max_body_bytes, ARTIFACT_UPLOAD_MAX_BODY))],
+    )
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(api_router)
     app.include_router(health.router)

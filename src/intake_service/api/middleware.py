@@ -5,8 +5,10 @@ Pure ASGI (no BaseHTTPMiddleware) so streamed bodies are counted as they arrive.
 
 import asyncio
 import logging
+import re
 import time
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -130,18 +132,23 @@ class BodyLimitMiddleware:
     """413 once a body is known to exceed the limit (Content-Length or bytes streamed), before any
     handler parses it; 408 when the body stops arriving for `timeout` seconds."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int, timeout: float) -> None:
+    def __init__(
+        self, app: ASGIApp, max_bytes: int, timeout: float, path_limits: Sequence[tuple[str, int]] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
         self.timeout = timeout
+        # (path regex, limit): routes whose bodies may be larger, e.g. base64 artifact uploads.
+        self.path_limits = [(re.compile(pattern), limit) for pattern, limit in path_limits]
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = next((limit for pattern, limit in self.path_limits if pattern.match(scope["path"])), self.max_bytes)
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
-        if declared.isdigit() and int(declared) > self.max_bytes:
-            await _reply(send, 413, f"The request body exceeds {self.max_bytes} bytes.")
+        if declared.isdigit() and int(declared) > max_bytes:
+            await _reply(send, 413, f"The request body exceeds {max_bytes} bytes.")
             return
         received = 0
         started = False
@@ -164,8 +171,8 @@ class BodyLimitMiddleware:
                 raise BodyTimeout() from None
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    raise BodyTooLarge(self.max_bytes)
+                if received > max_bytes:
+                    raise BodyTooLarge(max_bytes)
                 complete = not message.get("more_body", False)
             return message
 

@@ -19,6 +19,9 @@ from intake_service.store.postgres.workbench import WorkbenchRepository
 
 TAG = "ml-workbench"
 PREFIX = "/api/v1/experiments"
+# Artifact uploads carry up to 25 MiB as base64 (4/3 of it) plus the other fields of the body.
+ARTIFACT_UPLOAD_PATH = r"^/api/v1/experiments/[^/]+/artifacts/?$"
+ARTIFACT_UPLOAD_MAX_BODY = (25 * 1024 * 1024 + 2) // 3 * 4 + 1024 * 1024
 _PLACES = {"query": "query parameter", "header": "header", "path": "path parameter"}
 
 
