@@ -7,7 +7,7 @@ from typing import Any
 
 from intake_service.domain.workbench.access import Viewer
 from intake_service.domain.workbench.errors import AmbiguousId, ExperimentNotFound, NotFound
-from intake_service.domain.workbench.values import DEFAULT_STATUS, new_run_id
+from intake_service.domain.workbench.values import DEFAULT_STATUS, RESERVED_IDS, new_run_id
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.artifacts import ArtifactStore
 from intake_service.store.clickhouse.metrics import RunMetricStore
@@ -46,6 +46,8 @@ def _exact_or_only(ref: str, ids: list[str]) -> int | None:
 
 
 async def resolve(stores: Stores, viewer: Viewer, ref: str) -> Target:
+    if ref in RESERVED_IDS:  # /compare, /stats, /register under another method: never an id (prefix)
+        raise NotFound(ref)
     experiments = list(await stores.repo.find_experiments(viewer.workspace, viewer.visibility, ref))
     runs = list(await stores.repo.find_runs(viewer.workspace, viewer.visibility, ref))
     candidates: list[Target] = [Target(e, None) for e in experiments] + [Target(e, r) for r, e in runs]
@@ -56,6 +58,8 @@ async def resolve(stores: Stores, viewer: Viewer, ref: str) -> Target:
 
 
 async def resolve_experiment(stores: Stores, viewer: Viewer, ref: str) -> WorkbenchExperiment:
+    if ref in RESERVED_IDS:
+        raise ExperimentNotFound(ref)
     experiments = list(await stores.repo.find_experiments(viewer.workspace, viewer.visibility, ref))
     chosen = _exact_or_only(ref, [e.id for e in experiments])
     if chosen is None:
