@@ -10,6 +10,7 @@ the keys CLI, and `serve` refusing a non-loopback address with auth off."""
 import asyncio
 import base64
 import hashlib
+import json
 import os
 import re
 import secrets
@@ -426,6 +427,19 @@ async def test_admin_key_routes_validate(auth_http, keys: Keys) -> None:
     assert (await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": "x", "scopes": []})).status_code == 422
     assert (await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": "x", "scopes": [auth.READ], "workspaces": []})).status_code == 422
     assert (await auth_http.delete(f"{ADMIN_KEYS}/no-such-key", headers=admin)).status_code == 404
+    # Workspaces follow the workspace grammar (or '*'): NUL, control characters, upper case → 422.
+    for index, bad in enumerate(["a\x00b", "UPPER", "a b", "-lead", "x" * 64, "\ud800"]):
+        body = {"name": f"badws-{index}-{RUN}", "scopes": [auth.READ], "workspaces": ["ok", bad]}
+        response = await auth_http.post(  # json.dumps escapes the lone surrogate as \ud800
+            ADMIN_KEYS, headers={**admin, "content-type": "application/json"}, content=json.dumps(body)
+        )
+        assert response.status_code == 422, (bad, response.text)
+        assert response.json()["detail"][0]["loc"][:2] == ["body", "workspaces"]
+    assert not [k for k in (await auth_http.get(ADMIN_KEYS, headers=admin)).json() if k["name"].startswith("badws-")]
+    # The domain function (what the CLI calls) refuses the same.
+    for name, workspaces in (("ok-name", ["a\x00"]), ("bad name", ["ws"]), ("nul\x00", ["ws"])):
+        with pytest.raises(auth.DomainError):
+            auth.validate_key_request(name, [auth.READ], workspaces)
     # Revoking twice: the second is a 404 (nothing active by that name).
     assert (await auth_http.delete(f"{ADMIN_KEYS}/{keys.names['revoked']}", headers=admin)).status_code == 404
 

@@ -7,6 +7,7 @@ from fastapi import APIRouter, Depends, Path
 from intake_service.api.deps import Session, authorize_admin
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
 from intake_service.domain import auth
+from intake_service.errors import validation_error
 from intake_service.models.generated import ApiKeyCreatedResponse, ApiKeyRequest, ApiKeyResponse
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 
@@ -31,6 +32,9 @@ async def list_keys(session: Session) -> list[ApiKeyResponse]:
 async def create_key(body: ApiKeyRequest, session: Session) -> ApiKeyCreatedResponse:
     # Workspace items are RootModels; an explicit null is no workspace at all (400), never "all".
     workspaces = [w.root for w in body.workspaces or []]
+    for index, workspace in enumerate(workspaces):
+        if problem := auth.workspace_problem(workspace):
+            raise validation_error(["body", "workspaces", index], workspace, problem)
     row, secret = await auth.create_key(
         ApiKeyRepository(session), body.name, list(body.scopes), workspaces, body.expires_at
     )

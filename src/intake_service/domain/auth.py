@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -151,12 +152,28 @@ def authorize(principal: Principal, scope: str, workspace: str | None) -> None:
         raise Forbidden(f"This API key may not access workspace '{workspace}'.")
 
 
-def validate_key_request(scopes: list[str], workspaces: list[str]) -> None:
+KEY_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,254}")
+WORKSPACE_NAME = re.compile(r"[a-z0-9][a-z0-9._-]{0,62}")
+
+
+def workspace_problem(workspace: str) -> str | None:
+    """Why `workspace` cannot be granted: the workspace grammar of the contract, or '*'."""
+    if workspace == ALL_WORKSPACES or WORKSPACE_NAME.fullmatch(workspace):
+        return None
+    return "A workspace is 1-63 characters of a-z 0-9 - _ . starting with a letter or digit, or '*' for all."
+
+
+def validate_key_request(name: str, scopes: list[str], workspaces: list[str]) -> None:
+    if not KEY_NAME.fullmatch(name):
+        raise DomainError("A key name is 1-255 characters of A-Z a-z 0-9 - _ . starting with a letter or digit.")
     unknown = sorted(set(scopes) - set(SCOPES))
     if unknown or not scopes:
         raise DomainError(f"Scopes must be some of {', '.join(SCOPES)}; got {unknown or 'none'}.")
     if not workspaces:
         raise DomainError("A key needs at least one workspace, or '*' for all.")
+    for workspace in workspaces:
+        if problem := workspace_problem(workspace):
+            raise DomainError(problem)
 
 
 async def create_key(
@@ -167,7 +184,7 @@ async def create_key(
     expires_at: datetime | None,
 ) -> tuple[ApiKey, str]:
     """The stored key and its token; the token is not kept anywhere and cannot be shown again."""
-    validate_key_request(scopes, workspaces)
+    validate_key_request(name, scopes, workspaces)
     key_id, token = new_token()
     row = await repo.insert(
         {
