@@ -28,7 +28,10 @@ async def client_for(settings: Settings, **changes: Any) -> AsyncIterator[httpx.
             yield http
 
 
-async def make_key(settings: Settings, scopes: list[str], workspaces: list[str], expires_at: datetime | None = None) -> str:
+async def make_key(
+    settings: Settings, scopes: list[str], workspaces: list[str], expires_at: datetime | None = None
+) -> tuple[str, str]:
+    """(principal name, token) of a new API key, made the way the CLI makes one."""
     name = f"wb-{uuid.uuid4().hex[:10]}"
 
     async def work(session):
@@ -36,7 +39,7 @@ async def make_key(settings: Settings, scopes: list[str], workspaces: list[str],
         return token
 
     assert settings.database_url is not None
-    return await run_in_transaction(settings.database_url, work)
+    return name, await run_in_transaction(settings.database_url, work)
 
 
 def ok(response: httpx.Response, status: int = 200) -> Any:

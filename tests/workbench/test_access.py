@@ -1,0 +1,194 @@
+"""Who sees and changes what: the visibility rule across principals (own, public, shared, admin),
+the ml-workbench scopes on API keys, the workspace a caller works in, and JWT Bearer tokens
+(HS256 and RS256; expired, wrong signature, wrong audience → 401)."""
+
+import time
+import uuid
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from intake_service.domain import auth
+from workbench.support import API, client_for, make_key, ok, problem
+
+SECRET = "workbench-test-secret-of-32-bytes!!"
+AUDIENCE = "intake-service"
+WB = [auth.WORKBENCH_READ, auth.WORKBENCH_WRITE]
+
+
+def _private_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+RSA_KEY, OTHER_RSA_KEY = _private_key(), _private_key()
+PUBLIC_PEM = RSA_KEY.public_key().public_bytes(
+    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+).decode()
+
+
+@dataclass
+class Caller:
+    name: str
+    headers: dict[str, str]
+
+
+@pytest.fixture(scope="module")
+async def http(settings) -> AsyncIterator[httpx.AsyncClient]:
+    async with client_for(
+        settings, auth="api-key", jwt_secret=SECRET, jwt_public_key=PUBLIC_PEM, jwt_audience=AUDIENCE
+    ) as client:
+        yield client
+
+
+@pytest.fixture
+def ws() -> str:
+    return f"ws-{uuid.uuid4().hex[:12]}"
+
+
+async def key_caller(settings, scopes: list[str], workspaces: list[str], header: str = "x-api-key") -> Caller:
+    name, token = await make_key(settings, scopes, workspaces)
+    headers = {"X-API-Key": token} if header == "x-api-key" else {"Authorization": f"Bearer {token}"}
+    return Caller(name, headers)
+
+
+def token(claims: dict, *, key=SECRET, algorithm: str = "HS256") -> dict[str, str]:
+    body = {"sub": "svc-trainer", "scope": " ".join(WB), "aud": AUDIENCE, "exp": int(time.time()) + 300, **claims}
+    return {"Authorization": f"Bearer {jwt.encode(body, key, algorithm=algorithm)}"}
+
+
+class TestVisibility:
+    async def test_own_public_shared_and_admin(self, http, settings, ws) -> None:
+        alice = await key_caller(settings, WB, [ws])
+        bob = await key_caller(settings, WB, [ws], header="bearer")
+        carol = await key_caller(settings, WB, [ws])
+        admin = await key_caller(settings, [auth.ADMIN], ["*"])
+        admin.headers["X-Organization-Id"] = ws
+
+        async def make(caller: Caller, **body) -> dict:
+            return ok(await http.post(API, headers=caller.headers, json=body), 201)
+
+        private = await make(alice, name="a-private", run_name="r")
+        public = await make(alice, name="a-public", is_public=True)
+        shared = await make(alice, name="a-shared", shared_with=[bob.name])
+        bobs = await make(bob, name="b-own")
+
+        async def visible(caller: Caller) -> list[str]:
+            listed = ok(await http.get(API, headers=caller.headers, params={"sort": "name:asc"}))
+            assert listed["count"] == len(listed["experiments"])
+            return [e["name"] for e in listed["experiments"]]
+
+        assert await visible(alice) == ["a-private", "a-public", "a-shared"]
+        assert await visible(bob) == ["a-public", "a-shared", "b-own"]
+        assert await visible(carol) == ["a-public"]
+        assert await visible(admin) == ["a-private", "a-public", "a-shared", "b-own"]
+        assert ok(await http.get(f"{API}/stats", headers=carol.headers))["total"] == 1
+        assert ok(await http.get(f"{API}/stats", headers=bob.headers))["total"] == 3
+
+        got = ok(await http.get(f"{API}/{shared['id']}", headers=bob.headers))
+        assert got["owner"] == alice.name and got["organizationId"] == ws and got["sharedWith"] == [bob.name]
+        for ref in (private["id"], private["run_id"], private["id"][:-3]):
+            assert problem(await http.get(f"{API}/{ref}", headers=bob.headers), 404).endswith("not found.")
+        assert problem(
+            await http.get(f"{API}/compare", headers=carol.headers, params={"ids": f"{public['id']},{private['id']}"}), 404
+        ) == f"Experiment '{private['id']}' not found."
+
+        # Seeing is not changing: only the owner (or an admin) writes.
+        forbidden = f"Only the owner of experiment '{shared['id']}' may change it."
+        assert problem(await http.put(f"{API}/{shared['id']}", headers=bob.headers, json={"name": "mine"}), 403) == forbidden
+        assert problem(await http.post(f"{API}/{shared['id']}/pin", headers=bob.headers), 403) == forbidden
+        metrics = {"metrics": [{"key": "a", "value": 1}]}
+        assert problem(await http.post(f"{API}/{shared['id']}/metrics", headers=bob.headers, json=metrics), 403) == forbidden
+        assert problem(await http.delete(f"{API}/{shared['id']}", headers=bob.headers), 403) == forbidden
+        assert problem(await http.delete(f"{API}/{private['id']}", headers=bob.headers), 404).endswith("not found.")
+        assert ok(await http.put(f"{API}/{public['id']}/tags", headers=admin.headers, json={"tags": ["reviewed"]}))["tags"] == ["reviewed"]
+        # Names are unique per owner: bob may have his own a-private; alice's POST of it conflicts.
+        assert ok(await http.post(f"{API}/register", headers=bob.headers, json={"name": "a-private"}), 201)["exists"] is False
+        assert ok(await http.post(f"{API}/register", headers=alice.headers, json={"name": "a-private"}))["exists"] is True
+        # experiment_name only finds the caller's own experiment: carol gets a new one, not alice's.
+        mine = ok(await http.post(API, headers=carol.headers, json={"experiment_name": "a-public", "run_name": "c"}), 201)
+        assert mine["experiment_id"] != public["id"] and mine["name"] == "c"
+        assert bobs["id"] in {e["id"] for e in ok(await http.get(API, headers=admin.headers))["experiments"]}
+
+    async def test_workspace_of_the_caller(self, http, settings, ws) -> None:
+        single = await key_caller(settings, WB, [ws])
+        single.headers["X-Organization-Id"] = "elsewhere"  # a key with one workspace always works in it
+        made = ok(await http.post(API, headers=single.headers, json={"name": "here"}), 201)
+        assert ok(await http.get(f"{API}/{made['id']}", headers=single.headers))["organizationId"] == ws
+        other_ws = f"{ws}-b"
+        both = await key_caller(settings, WB, [ws, other_ws])
+        assert problem(await http.get(API, headers=both.headers), 403) == "This API key may not access workspace 'default'."
+        assert ok(await http.get(API, headers={**both.headers, "X-Organization-Id": other_ws}))["count"] == 0
+        outsider = await key_caller(settings, WB, [other_ws])
+        assert problem(await http.get(f"{API}/{made['id']}", headers=outsider.headers), 404).endswith("not found.")
+
+
+class TestScopes:
+    async def test_key_scopes(self, http, settings, ws) -> None:
+        reader = await key_caller(settings, [auth.WORKBENCH_READ], [ws])
+        writer = await key_caller(settings, [auth.WORKBENCH_WRITE], [ws])
+        intake = await key_caller(settings, [auth.READ, auth.WRITE], [ws])
+        assert ok(await http.get(API, headers=reader.headers))["count"] == 0
+        assert problem(await http.post(API, headers=reader.headers, json={"name": "x"}), 403) == (
+            "This API key lacks the scope ml-workbench:write."
+        )
+        ok(await http.post(API, headers=writer.headers, json={"name": "x"}), 201)
+        assert problem(await http.get(f"{API}/stats", headers=writer.headers), 403) == (
+            "This API key lacks the scope ml-workbench:read."
+        )
+        assert problem(await http.get(API, headers=intake.headers), 403) == "This API key lacks the scope ml-workbench:read."
+        assert problem(await http.get(API), 401).startswith("An API key is required")
+        assert problem(await http.get(API, headers={"X-API-Key": "isk_0000000000000000_nope"}), 401) == "The API key is not valid."
+
+
+class TestJwt:
+    async def test_hs256_and_rs256_tokens(self, http) -> None:
+        ws_headers = {"X-Organization-Id": f"jwt-{uuid.uuid4().hex[:10]}"}
+        made = ok(await http.post(API, headers={**token({}), **ws_headers}, json={"name": "from-a-service"}), 201)
+        got = ok(await http.get(f"{API}/{made['id']}", headers={**token({}, key=RSA_KEY, algorithm="RS256"), **ws_headers}))
+        assert got["owner"] == "svc-trainer" and got["organizationId"] == ws_headers["X-Organization-Id"]
+        other = token({"sub": "svc-other"}, key=RSA_KEY, algorithm="RS256")
+        assert problem(await http.get(f"{API}/{made['id']}", headers={**other, **ws_headers}), 404).endswith("not found.")
+
+    @pytest.mark.parametrize(
+        ("headers", "sentence"),
+        [
+            (token({"exp": int(time.time()) - 60}), "The JWT has expired."),
+            (token({"exp": int(time.time()) - 60}, key=RSA_KEY, algorithm="RS256"), "The JWT has expired."),
+            (token({}, key="another-secret-of-at-least-32-bytes"), "The JWT signature is not valid."),
+            (token({}, key=OTHER_RSA_KEY, algorithm="RS256"), "The JWT signature is not valid."),
+            (token({"aud": "someone-else"}), "The JWT audience is not accepted."),
+            (token({"aud": "someone-else"}, key=RSA_KEY, algorithm="RS256"), "The JWT audience is not accepted."),
+            (token({"aud": None}), "The JWT audience is not accepted."),
+            (token({"sub": None}), "The JWT lacks the 'sub' claim."),
+            ({"Authorization": "Bearer " + jwt.encode({"sub": "x", "aud": AUDIENCE}, None, algorithm="none")},
+             "The JWT must be signed with HS256 or RS256."),
+            ({"Authorization": "Bearer not.a.jwt"}, "The bearer token is not a valid JWT."),
+        ],
+        ids=["expired", "expired-rs256", "wrong-secret", "wrong-rsa-key", "wrong-audience", "wrong-audience-rs256",
+             "no-audience", "no-subject", "alg-none", "garbage"],
+    )
+    async def test_rejected_tokens_are_401(self, http, headers, sentence) -> None:
+        response = await http.get(API, headers=headers)
+        assert problem(response, 401) == sentence
+        assert "Bearer" in response.headers["www-authenticate"]
+
+    async def test_jwt_scopes(self, http) -> None:
+        reader = token({"scope": auth.WORKBENCH_READ})
+        assert ok(await http.get(API, headers=reader))["count"] >= 0
+        assert problem(await http.post(API, headers=reader, json={"name": "x"}), 403) == (
+            "This API key lacks the scope ml-workbench:write."
+        )
+        assert problem(await http.get(API, headers=token({"scope": auth.READ})), 403).endswith("ml-workbench:read.")
+        admin = token({"scope": auth.ADMIN, "sub": "platform-admin"})
+        assert ok(await http.get(f"{API}/stats", headers=admin))["total"] >= 0
+
+    async def test_tokens_need_a_configured_key(self, settings) -> None:
+        async with client_for(settings, auth="api-key") as plain:
+            assert problem(await plain.get(API, headers=token({})), 401) == (
+                "JWT bearer tokens are not accepted: no JWT verification key is configured."
+            )
