@@ -1,8 +1,10 @@
 """Domain errors carry their HTTP status and one sentence; the handlers here render them."""
 
+import math
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
@@ -72,5 +74,25 @@ async def _domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+def _renderable(value: Any) -> Any:
+    """An echoed `input` that JSON can carry: lone surrogates replaced, NaN/Infinity as text."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "replace").decode("utf-8")
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {_renderable(k): _renderable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_renderable(v) for v in value]
+    return value
+
+
+async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422 shape, safe for any input the caller sent (the default handler fails on some)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse({"detail": _renderable(jsonable_encoder(exc.errors()))}, status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error_handler)
+    app.add_exception_handler(RequestValidationError, _validation_error_handler)

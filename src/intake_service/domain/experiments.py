@@ -1,15 +1,16 @@
 """Experiment rules: naming, the immutable-field guard, soft delete, pinning, listing."""
 
+import json
 import math
 from datetime import UTC, datetime
 from typing import Any
 
-import orjson
 from uuid6 import uuid7
 
 from intake_service.domain.leaderboard import rollup_page
 from intake_service.domain.listing import ListQuery
 from intake_service.domain.rollups import Hydrated, hydrate
+from intake_service.domain.values import json_problem, text_problem
 from intake_service.errors import ExperimentNotFound, ImmutableFieldChanged, NameTaken, validation_error
 from intake_service.models.generated import ExperimentRequest, ExperimentResponsesPage, PaginationData
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -17,6 +18,10 @@ from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version", "agent_name", "agent_version")
+TEXT_FIELDS = (
+    "name", "dataset_name", "agent_name", "agent_version", "experiment_group_id", "dataset_version",
+    "description", "summary",
+)  # fmt: skip
 MAX_METADATA_BYTES = 64 * 1024
 
 
@@ -28,10 +33,24 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+def check_storable(body: ExperimentRequest) -> None:
+    """422 for values the schema admits but PostgreSQL cannot store (NUL, lone surrogates, NaN)."""
+    for name in TEXT_FIELDS:
+        value = getattr(body, name)
+        problem = text_problem(value) if value is not None else None
+        if problem:
+            raise validation_error(["body", name], None, f"{name} {problem}.")
+    problem = json_problem(body.metadata or {})
+    if problem:
+        raise validation_error(["body", "metadata"], None, f"metadata {problem}.")
+
+
 def _mutable_values(body: ExperimentRequest) -> dict[str, Any]:
     """The fields PUT replaces; an omitted optional field goes back to its default."""
+    check_storable(body)
     metadata = body.metadata or {}
-    if len(orjson.dumps(metadata)) > MAX_METADATA_BYTES:
+    # Measured as compact UTF-8 JSON; the stdlib encoder takes integers of any size.
+    if len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
         raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
     return {
         "experiment_group_id": body.experiment_group_id,
@@ -116,10 +135,12 @@ async def delete(repo: ExperimentRepository, workspace: str, name: str) -> None:
 async def set_pin(
     repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str, *, pinned: bool
 ) -> Hydrated:
+    # Lock first, then read the clock: racing PUT/pin/unpin commit in lock order, so updated_at
+    # (and pinned_at) only ever move forward and the last writer's time is the one kept.
+    await require_live(repo, workspace, name, for_update=True)
     moment = now()
     row = await repo.update_live(workspace, name, {"pinned_at": moment if pinned else None, "updated_at": moment})
-    if row is None:
-        raise ExperimentNotFound(workspace, name)
+    assert row is not None  # locked above
     return await hydrate_one(telemetry, row)
 
 

@@ -14,6 +14,7 @@ from typing import Any, Literal
 
 from starlette.datastructures import QueryParams
 
+from intake_service.domain.values import json_problem, text_problem
 from intake_service.errors import query_error
 
 STATS = ("sum", "mean", "median", "p90", "p95", "p99", "count")
@@ -174,6 +175,9 @@ def field_kind(name: str) -> tuple[FieldKind, str | None, RollupPath | None]:
     if name in BOOL_FIELDS:
         return "bool", None, None
     if name.startswith("metadata.") and len(name) > len("metadata."):
+        problem = text_problem(name)
+        if problem:
+            raise ValueError(f"The metadata key {problem}.")
         return "metadata", name[len("metadata.") :], None
     rollup = parse_rollup_path(name)
     if rollup is not None:
@@ -188,7 +192,12 @@ def parse_datetime(value: Any) -> datetime:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00").replace("z", "+00:00"))
     except ValueError:
         raise ValueError(f"{value!r} is not an RFC 3339 date-time") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    try:
+        parsed.astimezone(UTC)  # the database compares instants in UTC
+    except OverflowError:
+        raise ValueError(f"{value!r} is outside the supported range of date-times") from None
+    return parsed
 
 
 def parse_bool(value: Any) -> bool:
@@ -225,7 +234,7 @@ def coerce_scalar(kind: FieldKind, op: str, value: Any, text_match: bool) -> Any
             return None
         if not isinstance(value, str):
             raise ValueError("expected a string")
-        return value
+        return _storable(value)
     if kind == "datetime":
         if value is None and op in EQUALITY_OPS:
             return None
@@ -240,9 +249,14 @@ def coerce_scalar(kind: FieldKind, op: str, value: Any, text_match: bool) -> Any
     if op == "$like" or text_match:
         if not isinstance(value, str):
             raise ValueError("expected a string")
-        return value
-    if isinstance(value, float) and not math.isfinite(value):
-        raise ValueError("expected a finite number")
+    return _storable(value)
+
+
+def _storable(value: Any) -> Any:
+    """A value PostgreSQL can compare: no NUL, no lone surrogates, no NaN/Infinity, bounded depth."""
+    problem = json_problem(value)
+    if problem:
+        raise ValueError(f"The filter value {problem}.")
     return value
 
 
@@ -259,7 +273,7 @@ def make_condition(name: str, op: str, value: Any, *, text_match: bool) -> Condi
         if not values:
             raise ValueError(f"{op} expects at least one value")
         parsed: Any = tuple(coerce_scalar(kind, "$eq", v, text_match) for v in values)
-        if kind in ("string", "datetime") and None in parsed:
+        if kind in ("string", "datetime", "metadata") and None in parsed:
             raise ValueError(f"{op} values cannot be null")
     else:
         parsed = coerce_scalar(kind, op, value, text_match)
@@ -372,6 +386,8 @@ def parse_filter(params: QueryParams) -> tuple[FilterNode | None, dict[str, Any]
         obj = json.loads(raw)
     except ValueError:
         raise query_error("filter", raw, "filter is not valid JSON.") from None
+    except RecursionError:
+        raise query_error("filter", None, f"A filter may nest at most {MAX_FILTER_DEPTH} levels deep.") from None
     try:
         node, echo = parse_json_node(obj, 1, _Budget())
     except ValueError as exc:

@@ -74,7 +74,10 @@ class ExperimentRepository:
 
     async def list_page(self, workspace: str, query: ListQuery) -> tuple[Sequence[Experiment], int]:
         where = self._where(workspace, query)
-        total = await self.session.scalar(select(func.count()).select_from(Experiment).where(*where))
+        total = int(await self.session.scalar(select(func.count()).select_from(Experiment).where(*where)) or 0)
+        if query.offset >= total:
+            # A page past the end is empty; skipping the query also keeps a huge offset out of bigint.
+            return [], total
         rows = await self.session.scalars(
             select(Experiment)
             .where(*where)
@@ -82,7 +85,7 @@ class ExperimentRepository:
             .offset(query.offset)
             .limit(query.page_size)
         )
-        return rows.all(), int(total or 0)
+        return rows.all(), total
 
     async def list_candidates(self, workspace: str, query: ListQuery) -> list[Candidate]:
         """Every row the PostgreSQL filters admit, as the few columns a rollup sort/filter needs."""

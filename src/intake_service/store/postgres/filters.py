@@ -44,7 +44,9 @@ def _compare(column: Any, op: str, value: Any) -> ColumnElement[bool]:
         return or_(column.is_(None), column.not_in(value))
     if op == "$like":
         pattern = "%" + escape_like(value) + "%"
-        return and_(column.is_not(None), column.ilike(pattern, escape="\\"))
+        # name and dataset_name use the "C" collation (code-point order), under which ILIKE folds
+        # only ASCII; the database default folds all of Unicode, as "case-insensitive" promises.
+        return and_(column.is_not(None), column.collate("default").ilike(pattern, escape="\\"))
     operators = {"$gt": column > value, "$gte": column >= value, "$lt": column < value, "$lte": column <= value}
     return and_(column.is_not(None), operators[op])
 
@@ -60,10 +62,12 @@ def _metadata_condition(condition: Condition) -> ColumnElement[bool]:
         text_form = case((kind.in_(SCALAR_TYPES), raw.astext))
         return _compare(text_form, op, value)
     # JSON filters compare typed values: jsonb equality (10 equals 10.0, "10" does not).
+    # A stored JSON null reads as null, as an absent key does: {"metadata.k": null} matches both.
+    typed = func.nullif(raw, cast(literal("null"), JSONB))
     if op in ("$in", "$nin"):
         values = [cast(literal(v, JSONB), JSONB) for v in value]
-        return _compare(raw, op, values)
-    return _compare(raw, op, None if value is None else cast(literal(value, JSONB), JSONB))
+        return _compare(typed, op, values)
+    return _compare(typed, op, None if value is None else cast(literal(value, JSONB), JSONB))
 
 
 def condition_sql(condition: Condition) -> ColumnElement[bool]:
