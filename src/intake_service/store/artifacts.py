@@ -110,9 +110,15 @@ class S3ArtifactStore:
 
         self.bucket = bucket
         self.prefix = prefix.strip("/")
-        self.client = client or boto3.client(
-            "s3", config=Config(connect_timeout=5, read_timeout=60, retries={"max_attempts": 3})
+        # S3-compatible servers (MinIO, Ceph, moto) behind a custom endpoint want path-style URLs.
+        custom_endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or os.environ.get("AWS_ENDPOINT_URL")
+        config = Config(
+            connect_timeout=5,
+            read_timeout=60,
+            retries={"max_attempts": 3},
+            s3={"addressing_style": "path" if custom_endpoint else "auto"},
         )
+        self.client = client or boto3.client("s3", config=config)
 
     def location(self, key: str) -> str:
         return f"{self.prefix}/{_checked(key)}" if self.prefix else _checked(key)
