@@ -268,6 +268,13 @@ class TestBadInput:
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body", "steps", 2, "metrics", "prompt_tokens"]
 
+    async def test_timestamp_out_of_range_is_422(self, client, base):
+        body = trajectory()
+        body["steps"][3]["timestamp"] = "2999-01-01T00:00:00Z"
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "steps", 3, "timestamp"]
+
     async def test_not_json_is_422_and_wrong_type_is_415(self, client, base):
         response = await client.post(f"{base}/ingest/atif", content=b"{nope", headers={"content-type": "application/json"})
         assert response.status_code == 422

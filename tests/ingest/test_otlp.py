@@ -292,6 +292,7 @@ class TestPartialSuccess:
             span(b"", OTHER),
             span(TRACE, OTHER, ROOT, **{"gen_ai.usage.input_tokens": "many"}),
             span(TRACE, b"\x00" * 8, ROOT),
+            span(TRACE, bytes.fromhex("3" * 16), ROOT, start=2**64 - 10**12),
         )
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
         assert response.status_code == 200
@@ -300,6 +301,7 @@ class TestPartialSuccess:
             {"trace_id": TRACE.hex(), "span_id": OTHER.hex(),
              "detail": "Attribute 'gen_ai.usage.input_tokens' must be a non-negative integer."},
             {"trace_id": TRACE.hex(), "span_id": "0" * 16, "detail": "The span has no valid span_id (8 bytes, not all zero)."},
+            {"trace_id": TRACE.hex(), "span_id": "3" * 16, "detail": "The span's times must fall between 1900 and 2261."},
         ]
         [row] = (await client.get(f"{base}/experiments/exp/sessions")).json()["data"]
         assert row["input_tokens"] == 5

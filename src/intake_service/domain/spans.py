@@ -108,6 +108,15 @@ def to_ns(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * 1_000_000_000 + delta.microseconds * 1_000
 
 
+# The window of DateTime64(9): a time outside it would be stored clamped, so it is refused instead.
+MIN_NS = to_ns(datetime(1900, 1, 1, tzinfo=UTC))
+MAX_NS = to_ns(datetime(2262, 1, 1, tzinfo=UTC))
+
+
+def in_range(ns: int) -> bool:
+    return MIN_NS <= ns < MAX_NS
+
+
 def ch_time_ns(ns: int) -> str:
     seconds, fraction = divmod(ns, 1_000_000_000)
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S") + f".{fraction:09d}"

@@ -23,7 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from intake_service.domain import ingest
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
-from intake_service.domain.spans import Span, store_spans, to_ns
+from intake_service.domain.spans import Span, in_range, store_spans, to_ns
 from intake_service.errors import validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -201,9 +201,15 @@ def to_spans(trajectory: Trajectory, session_id: str, now_ns: int) -> list[Span]
 
 def parse(body: bytes, content_type: str | None) -> Trajectory:
     try:
-        return Trajectory.model_validate(json_object(body, content_type))
+        trajectory = Trajectory.model_validate(json_object(body, content_type))
     except ValidationError as exc:
         raise first_error(exc) from None
+    for index, step in enumerate(trajectory.steps):
+        if step.timestamp is not None and not in_range(to_ns(step.timestamp)):
+            raise validation_error(
+                ["body", "steps", index, "timestamp"], step.timestamp.isoformat(), "Timestamps must fall between 1900 and 2261."
+            )
+    return trajectory
 
 
 async def ingest_trajectory(

@@ -19,7 +19,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
-from intake_service.domain.spans import Span, store_spans, to_ns
+from intake_service.domain.spans import Span, in_range, store_spans, to_ns
 from intake_service.errors import TelemetryUnavailable, validation_error
 from intake_service.models.generated import ChatCompletionIngestResponse
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -89,6 +89,10 @@ def parse(body: bytes, content_type: str | None) -> ChatCapture:
         capture = ChatCapture.model_validate(json_object(body, content_type))
     except ValidationError as exc:
         raise first_error(exc) from None
+    for name in ("started_at", "ended_at"):
+        moment = getattr(capture, name)
+        if moment is not None and not in_range(to_ns(moment)):
+            raise validation_error(["body", name], moment.isoformat(), "Times must fall between 1900 and 2261.")
     if capture.started_at and capture.ended_at and capture.ended_at < capture.started_at:
         raise validation_error(["body", "ended_at"], None, "ended_at is before started_at.")
     return capture

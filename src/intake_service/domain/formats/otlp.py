@@ -25,7 +25,7 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from intake_service.domain.formats import MalformedBody, UnsupportedMediaType, is_json, media_type
-from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
+from intake_service.domain.spans import MAX_ID_LENGTH, Span, in_range, store_spans
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -184,6 +184,8 @@ def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
     if span.start_time_unix_nano == 0:
         raise SpanProblem("The span has no start_time_unix_nano.")
     end = span.end_time_unix_nano or None
+    if not in_range(span.start_time_unix_nano) or (end is not None and not in_range(end)):
+        raise SpanProblem("The span's times must fall between 1900 and 2261.")
     if end is not None and end < span.start_time_unix_nano:
         raise SpanProblem("The span ends before it starts.")
     attributes = {**resource, **_attributes(span.attributes)}
