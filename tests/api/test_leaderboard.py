@@ -243,9 +243,6 @@ async def test_rollup_sort_reads_your_writes(client, base) -> None:
 @pytest.mark.parametrize(
     "params",
     [
-        {"filter": json.dumps({"$or": [{"run_count": {"$gte": 1}}, {"dataset_name": "d"}]})},
-        {"filter": json.dumps({"$not": {"evaluators.acc.mean": {"$gte": 0.5}}})},
-        {"filter": json.dumps({"$and": [{"$or": [{"cost_usd.sum": {"$lt": 1}}]}]})},
         {"sort": "evaluators.acc.p42"},
         {"sort": "-evaluators.acc.p42"},
         {"sort": "evaluators.acc"},
@@ -279,3 +276,33 @@ async def test_dotted_evaluator_name_stat_is_the_last_segment(client, base) -> N
     assert [row["name"] for row in body["data"]] == ["e3"]
     body = await listing(client, base, **{"filter[evaluators.a.b.count]": "1", "sort": "name"})
     assert [row["name"] for row in body["data"]] == ["e1", "e3"]
+
+
+async def test_rollup_filters_under_or_and_not_match_a_naive_evaluation(client, base) -> None:
+    """Rollup conditions combine with $or/$not and column filters like any other field."""
+    data = {"a": ("d1", [0.9, 0.7]), "b": ("d2", [0.2]), "c": ("d1", []), "d": ("d2", [0.6, 0.4])}
+    for name, (dataset, accs) in data.items():
+        assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": dataset})).status_code == 201
+        if accs:
+            sessions = [{"session_id": f"s{i}", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": v}}
+                        for i, v in enumerate(accs)]  # fmt: skip
+            assert (await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": sessions})).status_code == 201
+
+    def mean(name: str) -> float | None:
+        accs = data[name][1]
+        return sum(accs) / len(accs) if accs else None
+
+    cases = [
+        ({"$or": [{"run_count": {"$gte": 2}}, {"dataset_name": "d2"}]},
+         lambda n: len(data[n][1]) >= 2 or data[n][0] == "d2"),
+        ({"$not": {"evaluators.acc.mean": {"$gte": 0.5}}}, lambda n: not (mean(n) is not None and mean(n) >= 0.5)),
+        ({"$or": [{"run_count": 0}, {"evaluators.acc.mean": {"$lt": 0.5}}]},
+         lambda n: not data[n][1] or (mean(n) is not None and mean(n) < 0.5)),
+        ({"dataset_name": "d1", "$not": {"run_count": {"$lt": 1}}}, lambda n: data[n][0] == "d1" and len(data[n][1]) >= 1),
+    ]  # fmt: skip
+    for flt, predicate in cases:
+        for sort in ("name", "-evaluators.acc.mean"):
+            body = await listing(client, base, filter=json.dumps(flt), sort=sort, pinned_first="false")
+            expected = sorted(n for n in data if predicate(n))
+            assert sorted(row["name"] for row in body["data"]) == expected, (flt, sort)
+            assert body["pagination"]["total_results"] == len(expected)

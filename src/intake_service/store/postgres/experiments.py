@@ -9,7 +9,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain.listing import ListQuery, Sort
-from intake_service.store.postgres.filters import COLUMNS, filter_sql
+from intake_service.store.postgres.filters import COLUMNS, RollupLeaves, filter_sql
 from intake_service.store.postgres.tables import Experiment
 
 
@@ -66,14 +66,18 @@ class ExperimentRepository:
         )
         return (await self.session.scalars(statement)).one_or_none()
 
-    def _where(self, workspace: str, query: ListQuery) -> list[ColumnElement[bool]]:
-        where = [Experiment.workspace == workspace, filter_sql(query.filter)]
+    def _where(
+        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None
+    ) -> list[ColumnElement[bool]]:
+        where = [Experiment.workspace == workspace, filter_sql(query.filter, rollups)]
         if not query.mentions_is_deleted:
             where.append(~Experiment.is_deleted)
         return where
 
-    async def list_page(self, workspace: str, query: ListQuery) -> tuple[Sequence[Experiment], int]:
-        where = self._where(workspace, query)
+    async def list_page(
+        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None = None
+    ) -> tuple[Sequence[Experiment], int]:
+        where = self._where(workspace, query, rollups)
         total = int(await self.session.scalar(select(func.count()).select_from(Experiment).where(*where)) or 0)
         if query.offset >= total:
             # A page past the end is empty; skipping the query also keeps a huge offset out of bigint.
@@ -87,12 +91,14 @@ class ExperimentRepository:
         )
         return rows.all(), total
 
-    async def list_candidates(self, workspace: str, query: ListQuery) -> list[Candidate]:
+    async def list_candidates(
+        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None = None
+    ) -> list[Candidate]:
         """Every row the PostgreSQL filters admit, as the few columns a rollup sort/filter needs."""
         sort_column = COLUMNS[query.sort.field] if query.sort.rollup is None else literal(None)
         rows = await self.session.execute(
             select(Experiment.id, Experiment.name, Experiment.pinned_at, sort_column).where(
-                *self._where(workspace, query)
+                *self._where(workspace, query, rollups)
             )
         )
         return [Candidate(*row) for row in rows]

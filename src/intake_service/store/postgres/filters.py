@@ -6,8 +6,8 @@ Every leaf is two-valued (never SQL NULL), so `$not` negates exactly what a pers
 
 from typing import Any
 
-from sqlalchemy import Float, and_, case, cast, false, func, literal, not_, or_, true
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import Float, String, and_, any_, case, cast, false, func, literal, not_, or_, true
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
 from intake_service.domain.listing import AllOf, AnyOf, Condition, FilterNode, Negation
@@ -82,13 +82,26 @@ def condition_sql(condition: Condition) -> ColumnElement[bool]:
     return _compare(COLUMNS[condition.field], condition.op, condition.value)
 
 
-def filter_sql(node: FilterNode | None) -> ColumnElement[bool]:
-    """Rollup conditions are left out here (true): the rollup store applies them."""
+# Rollup conditions arrive decided by ClickHouse: id(condition) → (experiment ids, negated).
+RollupLeaves = dict[int, tuple[list[str], bool]]
+
+
+def _rollup_leaf(ids: list[str], negated: bool) -> ColumnElement[bool]:
+    # One array parameter, however many ids: `= ANY(:ids)`, never a list spliced into SQL.
+    member = Experiment.id == any_(literal(ids, ARRAY(String)))
+    return not_(member) if negated else member
+
+
+def filter_sql(node: FilterNode | None, rollups: RollupLeaves | None = None) -> ColumnElement[bool]:
     if node is None:
         return true()
     if isinstance(node, Condition):
-        return true() if node.rollup else condition_sql(node)
+        if node.rollup is None:
+            return condition_sql(node)
+        if rollups is None or id(node) not in rollups:
+            raise ValueError("a rollup condition reached PostgreSQL undecided")
+        return _rollup_leaf(*rollups[id(node)])
     if isinstance(node, Negation):
-        return not_(filter_sql(node.node))
-    parts = [filter_sql(child) for child in node.nodes]
+        return not_(filter_sql(node.node, rollups))
+    parts = [filter_sql(child, rollups) for child in node.nodes]
     return and_(*parts) if isinstance(node, AllOf) else or_(*parts) if parts else false()
