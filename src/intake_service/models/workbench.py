@@ -27,8 +27,8 @@ KEY_VALUES_SCHEMA = {
 KeyValuesIn = Annotated[Any, Field(json_schema_extra=KEY_VALUES_SCHEMA)]
 
 
-def _either(snake: str, camel: str) -> Any:
-    return Field(default=None, validation_alias=AliasChoices(snake, camel))
+def _either(snake: str, camel: str, **constraints: Any) -> Any:
+    return Field(default=None, validation_alias=AliasChoices(snake, camel), **constraints)
 
 
 class _Request(BaseModel):
@@ -45,10 +45,10 @@ class CreateRequest(_Request):
     run_id: str | None = _either("run_id", "runId")
     parameters: KeyValuesIn = None
     final_metrics: KeyValuesIn = _either("final_metrics", "finalMetrics")
-    model_type: str | None = _either("modelType", "model_type")
-    problem_type: str | None = _either("problem_type", "problemType")
-    framework: str | None = None
-    parent_run_id: str | None = _either("parent_run_id", "parentRunId")
+    model_type: str | None = _either("modelType", "model_type", max_length=255)
+    problem_type: str | None = _either("problem_type", "problemType", max_length=255)
+    framework: Annotated[str, Field(max_length=255)] | None = None
+    parent_run_id: str | None = _either("parent_run_id", "parentRunId", max_length=255)
     system_info: dict[str, Any] | None = _either("system_info", "systemInfo")
     duration_seconds: Seconds | None = _either("duration_seconds", "durationSeconds")
     is_public: bool | None = _either("is_public", "isPublic")
@@ -99,7 +99,7 @@ class ArtifactRequest(_Request):
     s3_key: str | None = _either("s3_key", "s3Key")
     content_base64: str | None = _either("content_base64", "contentBase64")
     size: Annotated[int, Field(ge=0)] | None = None
-    content_type: str | None = _either("content_type", "contentType")
+    content_type: str | None = _either("content_type", "contentType", min_length=1, max_length=255)
 
 
 # --- responses -------------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from intake_service.domain.workbench.values import (
     check_name,
     check_run_id,
     check_status,
+    check_storable,
     key_values,
     new_experiment_id,
     normalize_principals,
@@ -85,6 +86,7 @@ async def _run_fields(stores: Stores, viewer: Viewer, body: CreateRequest) -> di
 
 
 async def create(stores: Stores, viewer: Viewer, body: CreateRequest) -> dict[str, Any]:
+    check_storable(body.model_dump(exclude_none=True))
     name = (
         check_name(body.name, "name")
         or check_name(body.run_name, "run_name")
@@ -127,6 +129,7 @@ async def create(stores: Stores, viewer: Viewer, body: CreateRequest) -> dict[st
 async def register(stores: Stores, viewer: Viewer, body: RegisterRequest) -> tuple[dict[str, Any], bool]:
     """Get-or-create by name for the caller; the unique (workspace, owner, name) constraint makes
     concurrent calls with one name agree on one experiment. True when it was made now."""
+    check_storable(body.model_dump(exclude_none=True))
     name = check_name(body.name, "name")
     if name is None:
         raise InvalidInput("name is required.")
@@ -191,6 +194,7 @@ async def update(stores: Stores, viewer: Viewer, ref: str, body: UpdateRequest) 
     """Partial update. On an experiment id, final_metrics/duration_seconds/error_message go to its
     latest run (made if there is none), status with them; on a run id, everything goes to the run."""
     check_status(body.status)
+    check_storable(body.model_dump(exclude_none=True))
     given = body.model_fields_set
     if "name" in given and check_name(body.name, "name") is None:
         raise InvalidInput("name may not be empty.")
@@ -265,6 +269,7 @@ async def toggle_pin(stores: Stores, viewer: Viewer, ref: str) -> dict[str, Any]
 
 
 async def set_tags(stores: Stores, viewer: Viewer, ref: str, tags: list[str]) -> dict[str, Any]:
+    check_storable(tags, "tags")
     normalized = normalize_tags(tags)
     experiment = await resolve_experiment(stores, viewer, ref)
     viewer.check_may_change(experiment)

@@ -7,7 +7,7 @@ from intake_service.domain.workbench.access import Viewer
 from intake_service.domain.workbench.errors import InvalidInput
 from intake_service.domain.workbench.experiments import best_runs_by_experiment
 from intake_service.domain.workbench.targets import Stores, resolve_experiment
-from intake_service.domain.workbench.values import check_status
+from intake_service.domain.workbench.values import check_status, check_text
 from intake_service.store.postgres.workbench import ExperimentQuery
 
 SORT_FIELDS = ("createdAt", "updatedAt", "name", "runCount", "status")
@@ -28,9 +28,9 @@ def list_query(
 ) -> ExperimentQuery:
     field, descending = parse_sort(sort)
     return ExperimentQuery(
-        search=search or None,
+        search=check_text(search, "search") or None,
         status=check_status(status),
-        tag=tag,
+        tag=check_text(tag, "tag"),
         pinned=pinned,
         sort_field=field,
         descending=descending,

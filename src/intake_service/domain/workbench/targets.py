@@ -7,7 +7,7 @@ from typing import Any
 
 from intake_service.domain.workbench.access import Viewer
 from intake_service.domain.workbench.errors import AmbiguousId, ExperimentNotFound, NotFound
-from intake_service.domain.workbench.values import DEFAULT_STATUS, RESERVED_IDS, new_run_id
+from intake_service.domain.workbench.values import DEFAULT_STATUS, RESERVED_IDS, check_text, new_run_id
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.artifacts import ArtifactStore
 from intake_service.store.clickhouse.metrics import RunMetricStore
@@ -46,6 +46,7 @@ def _exact_or_only(ref: str, ids: list[str]) -> int | None:
 
 
 async def resolve(stores: Stores, viewer: Viewer, ref: str) -> Target:
+    check_text(ref, "The id")
     if ref in RESERVED_IDS:  # /compare, /stats, /register under another method: never an id (prefix)
         raise NotFound(ref)
     experiments = list(await stores.repo.find_experiments(viewer.workspace, viewer.visibility, ref))
@@ -58,6 +59,7 @@ async def resolve(stores: Stores, viewer: Viewer, ref: str) -> Target:
 
 
 async def resolve_experiment(stores: Stores, viewer: Viewer, ref: str) -> WorkbenchExperiment:
+    check_text(ref, "The id")
     if ref in RESERVED_IDS:
         raise ExperimentNotFound(ref)
     experiments = list(await stores.repo.find_experiments(viewer.workspace, viewer.visibility, ref))

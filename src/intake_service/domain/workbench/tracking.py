@@ -5,7 +5,7 @@ its latest run: made if there is none when writing, none at all when reading."""
 import hashlib
 import mimetypes
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from intake_service.domain.workbench import views
@@ -15,6 +15,8 @@ from intake_service.domain.workbench.targets import Stores, now, run_for_read, r
 from intake_service.domain.workbench.values import (
     check_artifact_path,
     check_name,
+    check_storable,
+    check_text,
     decode_content,
     key_values,
     merge_key_values,
@@ -23,27 +25,30 @@ from intake_service.models.workbench import ArtifactRequest, MetricsRequest
 from intake_service.store.artifacts import ArtifactMissing, ArtifactStoreUnavailable
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
+# What DateTime64(6) can hold, with a margin: 1900-01-01 to 2261-12-31.
+EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC)
 
 
 async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsRequest) -> dict[str, int]:
     """Append to the run's histories in one block; a point without a step is step 0, without a
     timestamp it is stamped now (a naive timestamp is UTC)."""
     metric_store = stores.metric_store()
-    run, experiment = await run_for_write(stores, viewer, ref)
+    check_storable([point.key for point in body.metrics], "Metric keys")
     moment = now()
-    points = [
-        {
-            "key": point.key,
-            "value": point.value,
-            "step": point.step if point.step is not None else 0,
-            "timestamp": (
-                (point.timestamp if point.timestamp.tzinfo else point.timestamp.replace(tzinfo=UTC)).astimezone(UTC)
-                if point.timestamp is not None
-                else moment
-            ),
-        }
-        for point in body.metrics
-    ]
+    points = []
+    for index, point in enumerate(body.metrics):
+        stamp = moment
+        if point.timestamp is not None:
+            given = point.timestamp if point.timestamp.tzinfo else point.timestamp.replace(tzinfo=UTC)
+            try:
+                stamp = given.astimezone(UTC)
+            except OverflowError:
+                stamp = EARLIEST.replace(year=1)
+            if not EARLIEST <= stamp < LATEST:
+                raise InvalidInput(f"metrics[{index}].timestamp must fall in the years 1900 to 2261.")
+        step = point.step if point.step is not None else 0
+        points.append({"key": point.key, "value": point.value, "step": step, "timestamp": stamp})
+    run, experiment = await run_for_write(stores, viewer, ref)
     await metric_store.append(viewer.workspace, experiment.id, run.id, points, moment)
     return {"logged": len(points)}
 
@@ -52,6 +57,7 @@ async def metric_history(
     stores: Stores, viewer: Viewer, ref: str, key: str | None, limit: int, offset: int
 ) -> dict[str, Any]:
     """One metric's history (every key's when none is named), by step, then timestamp, then arrival."""
+    check_text(key, "key")
     run, experiment = await run_for_read(stores, viewer, ref)
     rows, total = (
         await stores.metric_store().history(viewer.workspace, run.id, key, limit, offset) if run else ([], 0)
@@ -69,6 +75,7 @@ async def metric_history(
 
 async def log_params(stores: Stores, viewer: Viewer, ref: str, params: Any) -> dict[str, int]:
     """New keys added, existing keys updated; the run row is locked so concurrent calls both land."""
+    check_storable(params, "params")
     items = key_values(params, "params")
     run, _ = await run_for_write(stores, viewer, ref, lock=True)
     merged = merge_key_values(list(run.parameters or []), items)
@@ -99,6 +106,7 @@ def _checked_artifact(body: ArtifactRequest) -> tuple[str, str, bytes | None]:
 
 async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactRequest) -> dict[str, Any]:
     """Register an existing object by s3_key, or store base64 content (≤ 25 MiB) with its sha256."""
+    check_storable(body.model_dump(exclude={"content_base64"}, exclude_none=True))
     name, path, data = _checked_artifact(body)
     content_type = body.content_type or mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
     run, experiment = await run_for_write(stores, viewer, ref)
@@ -137,6 +145,7 @@ async def list_artifacts(stores: Stores, viewer: Viewer, ref: str) -> dict[str, 
 
 async def artifact_content(stores: Stores, viewer: Viewer, ref: str, path: str) -> Content:
     """Only bytes the service stored are served: a key registered by a caller may point anywhere."""
+    check_text(path, "path")
     run, _ = await run_for_read(stores, viewer, ref)
     row = await stores.repo.artifact(viewer.workspace, run.id, path) if run else None
     if row is None:

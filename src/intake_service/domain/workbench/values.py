@@ -8,6 +8,7 @@ from typing import Any
 
 import uuid6
 
+from intake_service.domain.values import json_problem, text_problem
 from intake_service.domain.workbench.errors import ArtifactTooLarge, InvalidInput
 
 STATUSES = ("draft", "pending", "running", "completed", "failed")
@@ -21,6 +22,20 @@ RESERVED_IDS = frozenset({"compare", "stats", "register"})
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
 KEY_MAX_LENGTH = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_storable(value: Any, what: str = "The request body") -> None:
+    """Refuse what PostgreSQL cannot store (NUL, lone surrogates, NaN) with a 422, before any write."""
+    problem = json_problem(value)
+    if problem:
+        raise InvalidInput(f"{what} {problem}.")
+
+
+def check_text(value: str | None, what: str) -> str | None:
+    problem = text_problem(value) if value is not None else None
+    if problem:
+        raise InvalidInput(f"{what} {problem}.")
+    return value
 
 
 def new_experiment_id() -> str:
