@@ -6,7 +6,9 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.exception_handlers import http_exception_handler
+from fastapi.responses import JSONResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 
 class DomainError(Exception):
@@ -93,6 +95,22 @@ async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": _renderable(jsonable_encoder(exc.errors()))}, status_code=422)
 
 
+# FastAPI's answer to a JSON body it cannot even decode (not UTF-8). The intake v2 contract makes
+# every body problem a 422 in the validation shape; other APIs of the app keep their own conventions.
+BODY_PARSE_ERROR = "There was an error parsing the body"
+INTAKE_V2_PREFIX = "/apis/intake/v2/"
+
+
+async def _http_error_handler(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR and request.url.path.startswith(INTAKE_V2_PREFIX):
+        return await _validation_error_handler(
+            request, validation_error(["body"], None, "The body is not valid JSON (it must be UTF-8).")
+        )
+    return await http_exception_handler(request, exc)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(DomainError, _domain_error_handler)
     app.add_exception_handler(RequestValidationError, _validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, _http_error_handler)

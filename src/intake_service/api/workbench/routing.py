@@ -8,11 +8,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 
 from intake_service.api.deps import Caller, Session, get_state
 from intake_service.domain.workbench.access import Viewer, viewer_for
 from intake_service.domain.workbench.errors import InvalidInput
 from intake_service.domain.workbench.targets import Stores
+from intake_service.errors import BODY_PARSE_ERROR
 from intake_service.models.workbench import Error
 from intake_service.store.clickhouse.metrics import RunMetricStore
 from intake_service.store.postgres.workbench import WorkbenchRepository
@@ -58,6 +60,11 @@ class WorkbenchRoute(APIRoute):
                 return await handler(request)
             except RequestValidationError as exc:
                 raise InvalidInput(sentence(list(exc.errors()))) from None
+            except HTTPException as exc:
+                # FastAPI's 400 for a JSON body that is not even UTF-8: the same 422 as invalid JSON.
+                if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR:
+                    raise InvalidInput("The request body is not valid JSON.") from None
+                raise
 
         return route
 
