@@ -37,7 +37,14 @@ async def list_artifacts(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer
 @router.get(
     "/{id}/artifacts/content",
     response_class=Response,
-    responses={200: {"content": {"application/octet-stream": {}}, "description": "The artifact's bytes"}, **errors(400, 404, 503)},
+    responses={
+        200: {
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+            "description": "The artifact's bytes, with the content type it was stored with",
+            "headers": {"X-Artifact-SHA256": {"schema": {"type": "string"}, "description": "sha256 of the bytes"}},
+        },
+        **errors(400, 404, 503),
+    },
     operation_id="workbench-download-artifact",
     summary="Download an uploaded artifact with its content type",
 )
