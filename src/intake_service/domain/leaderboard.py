@@ -2,18 +2,15 @@
 
 ClickHouse's precomputed per-experiment rollups decide each rollup condition as a set of experiment
 ids, which PostgreSQL then applies like any other leaf (`id = ANY(...)`), so rollup conditions
-combine freely with `$and`/`$or`/`$not` and the column filters, and `total_results` is exact. Only a
-rollup *sort* needs the metric beside the rows: then the admitted rows' ids are merged with the
-metric values here, ordered, and one page of rows is read back.
+combine freely with `$and`/`$or`/`$not` and the column filters, and `total_results` is exact. A
+rollup sort sends the metric's values along as two arrays that PostgreSQL joins, orders and pages.
 """
-
-from typing import Any
 
 from intake_service.domain.listing import Condition, ListQuery, RollupPath
 from intake_service.domain.rollups import Hydrated, hydrate
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.postgres.experiments import Candidate, ExperimentRepository
+from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.filters import RollupLeaves
 from intake_service.store.postgres.tables import Experiment
 
@@ -69,34 +66,9 @@ async def rollup_page(
     if query.sort.rollup:
         paths.add(query.sort.rollup)
     values = await _metric_values(telemetry, workspace, paths)
-    leaves = rollup_leaves(conditions, values)
-    if query.sort.rollup is None:
-        rows, total = await repo.list_page(workspace, query, leaves)
-        return list(rows), total, await hydrate(telemetry, list(rows))
-
-    def metric(path: RollupPath, experiment_id: str) -> float | None:
-        value = values[path].get(experiment_id)
-        return missing_value(path) if value is None else value
-
-    admitted = order(query, await repo.list_candidates(workspace, query, leaves), metric)
-    page_ids = [c.id for c in admitted[query.offset : query.offset + query.page_size]]
-    by_id = await repo.get_many(page_ids)
-    rows = [by_id[i] for i in page_ids if i in by_id]
-    return rows, len(admitted), await hydrate(telemetry, rows)
-
-
-def order(query: ListQuery, candidates: list[Candidate], metric: Any) -> list[Candidate]:
-    """Requested order, missing values last in both directions, ties by name then id; pinned first.
-    Stable sorts applied from the weakest key to the strongest."""
-    ordered = sorted(candidates, key=lambda c: (c.name, c.id))
-    sort = query.sort
-
-    def value(c: Candidate) -> Any:
-        return metric(sort.rollup, c.id) if sort.rollup else c.sort_value
-
-    present = [c for c in ordered if value(c) is not None]
-    present.sort(key=value, reverse=sort.descending)
-    ordered = present + [c for c in ordered if value(c) is None]
-    if query.pinned_first:
-        ordered.sort(key=lambda c: (c.pinned_at is None, -c.pinned_at.timestamp() if c.pinned_at else 0.0))
-    return ordered
+    metric = None
+    if query.sort.rollup is not None:
+        by_id = values[query.sort.rollup]
+        metric = (list(by_id), list(by_id.values()), missing_value(query.sort.rollup))
+    rows, total = await repo.list_page(workspace, query, rollup_leaves(conditions, values), metric)
+    return list(rows), total, await hydrate(telemetry, list(rows))

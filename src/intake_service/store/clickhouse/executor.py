@@ -22,6 +22,8 @@ logger = logging.getLogger(__name__)
 class Executor(Protocol):
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
 
+    def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]: ...
+
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
 
     def close(self) -> None: ...
@@ -68,7 +70,19 @@ def _param_text(value: Any) -> Any:
     return value
 
 
-class ChdbExecutor:
+class _Rows:
+    """Rows from columns: each driver reads columns (cheap for large reads); rows derive here."""
+
+    def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+        columns = self.query_columns(sql, params)
+        names = list(columns)
+        return [{n: _clean(v) for n, v in zip(names, values, strict=True)} for values in zip(*columns.values())]
+
+
+class ChdbExecutor(_Rows):
     """chDB session in the data directory. One session serves one process; a lock serialises it."""
 
     def __init__(self, path: Path) -> None:
@@ -87,13 +101,13 @@ class ChdbExecutor:
     def _params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         return {k: _param_text(v) for k, v in (params or {}).items()}
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
         with self._lock:
             try:
                 table = self._open().query(sql, "ArrowTable", params=self._params(params))
             except Exception as exc:
                 raise _unavailable(exc) from exc
-        return [{k: _clean(v) for k, v in row.items()} for row in table.to_pylist()]
+        return table.to_pydict()
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         with self._lock:
@@ -109,7 +123,7 @@ class ChdbExecutor:
                 self._session = None
 
 
-class HttpExecutor:
+class HttpExecutor(_Rows):
     """A ClickHouse server through clickhouse-connect; reconnects by itself after an outage."""
 
     def __init__(self, url: str) -> None:
@@ -131,13 +145,13 @@ class HttpExecutor:
                 )
             return self._client
 
-    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
+    def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
         try:
             result = self._get_client().query(sql, parameters=dict(params or {}))
         except Exception as exc:
             self._forget()
             raise _unavailable(exc) from exc
-        return [{k: _clean(v) for k, v in row.items()} for row in result.named_results()]
+        return {name: list(column) for name, column in zip(result.column_names, result.result_columns, strict=True)}
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         try:
@@ -165,6 +179,9 @@ class AsyncExecutor:
 
     async def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         return await asyncio.to_thread(self.sync.query, sql, params)
+
+    async def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
+        return await asyncio.to_thread(self.sync.query_columns, sql, params)
 
     async def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         await asyncio.to_thread(self.sync.command, sql, params)

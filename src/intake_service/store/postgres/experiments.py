@@ -1,33 +1,27 @@
 """ExperimentRepository: every PostgreSQL query for experiments and pins. It never commits."""
 
 from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal, nulls_last, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, Float, String, func, literal, nulls_last, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from intake_service.domain.listing import ListQuery, Sort
+from intake_service.domain.listing import ListQuery
 from intake_service.store.postgres.filters import COLUMNS, RollupLeaves, filter_sql
 from intake_service.store.postgres.tables import Experiment
 
+# A rollup metric to sort by, decided by ClickHouse: experiment ids, their values, and the value of
+# an experiment that has no rollup row (0 for run_count, else none).
+MetricValues = tuple[list[str], list[float], float | None]
 
 
-class Candidate(NamedTuple):
-    id: str
-    name: str
-    pinned_at: datetime | None
-    sort_value: Any
-
-
-def _order_by(sort: Sort, pinned_first: bool) -> list[Any]:
+def _order_by(column: Any, descending: bool, pinned_first: bool) -> list[Any]:
     order: list[Any] = []
     if pinned_first:
         order += [Experiment.pinned_at.is_(None), Experiment.pinned_at.desc()]
-    column = COLUMNS[sort.field]
     # Rows with no value sort last in both directions.
-    order.append(nulls_last(column.desc() if sort.descending else column.asc()))
+    order.append(nulls_last(column.desc() if descending else column.asc()))
     order += [Experiment.name.asc(), Experiment.id.asc()]
     return order
 
@@ -75,33 +69,37 @@ class ExperimentRepository:
         return where
 
     async def list_page(
-        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None = None
+        self,
+        workspace: str,
+        query: ListQuery,
+        rollups: RollupLeaves | None = None,
+        metric: MetricValues | None = None,
     ) -> tuple[Sequence[Experiment], int]:
+        """One page and the total. A rollup sort arrives as `metric`: its values join the rows as
+        two array parameters (`unnest`), so PostgreSQL orders and pages them like a column."""
         where = self._where(workspace, query, rollups)
         total = int(await self.session.scalar(select(func.count()).select_from(Experiment).where(*where)) or 0)
         if query.offset >= total:
             # A page past the end is empty; skipping the query also keeps a huge offset out of bigint.
             return [], total
+        statement = select(Experiment).where(*where)
+        if metric is None:
+            column = COLUMNS[query.sort.field]
+        else:
+            ids, values, missing = metric
+            joined = (
+                func.unnest(literal(ids, ARRAY(String)), literal(values, ARRAY(Float)))
+                .table_valued("id", "value")
+                .render_derived(name="metric")
+            )
+            statement = statement.outerjoin(joined, joined.c.id == Experiment.id)
+            column = joined.c.value if missing is None else func.coalesce(joined.c.value, missing)
         rows = await self.session.scalars(
-            select(Experiment)
-            .where(*where)
-            .order_by(*_order_by(query.sort, query.pinned_first))
+            statement.order_by(*_order_by(column, query.sort.descending, query.pinned_first))
             .offset(query.offset)
             .limit(query.page_size)
         )
         return rows.all(), total
-
-    async def list_candidates(
-        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None = None
-    ) -> list[Candidate]:
-        """Every row the PostgreSQL filters admit, as the few columns a rollup sort/filter needs."""
-        sort_column = COLUMNS[query.sort.field] if query.sort.rollup is None else literal(None)
-        rows = await self.session.execute(
-            select(Experiment.id, Experiment.name, Experiment.pinned_at, sort_column).where(
-                *self._where(workspace, query, rollups)
-            )
-        )
-        return [Candidate(*row) for row in rows]
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Experiment]:
         rows = await self.session.scalars(select(Experiment).where(Experiment.id.in_(ids)))
