@@ -4,8 +4,9 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
+from intake_service.domain.paging import pagination
 from intake_service.errors import DomainError, TelemetryUnavailable, query_error
-from intake_service.models.generated import EvaluatorResult, EvaluatorResultsPage, PaginationData
+from intake_service.models.generated import EvaluatorResult, EvaluatorResultsPage
 from intake_service.store.clickhouse.evaluator_results import RESULT_SORTS
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 
@@ -100,13 +101,7 @@ async def list_results(
     data = [EvaluatorResult(**row) for row in rows]
     return EvaluatorResultsPage(
         data=data,
-        pagination=PaginationData(
-            page=page,
-            page_size=page_size,
-            current_page_size=len(data),
-            total_pages=math.ceil(total / page_size),
-            total_results=total,
-        ),
+        pagination=pagination(page, page_size, len(data), total),
         sort=sort,
         filter=echo,
     )

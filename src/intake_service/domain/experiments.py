@@ -1,7 +1,6 @@
 """Experiment rules: naming, the immutable-field guard, soft delete, pinning, listing."""
 
 import json
-import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -9,10 +8,16 @@ from uuid6 import uuid7
 
 from intake_service.domain.leaderboard import rollup_page
 from intake_service.domain.listing import ListQuery
+from intake_service.domain.paging import pagination
 from intake_service.domain.rollups import Hydrated, hydrate
 from intake_service.domain.values import json_problem, text_problem
-from intake_service.errors import ExperimentNotFound, ImmutableFieldChanged, NameTaken, validation_error
-from intake_service.models.generated import ExperimentRequest, ExperimentResponsesPage, PaginationData
+from intake_service.errors import (
+    ExperimentNotFound,
+    ImmutableFieldChanged,
+    NameTaken,
+    validation_error,
+)
+from intake_service.models.generated import ExperimentRequest, ExperimentResponsesPage
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.tables import Experiment
@@ -147,13 +152,7 @@ async def set_pin(
 def page_envelope(query: ListQuery, hydrated: Hydrated, total: int) -> ExperimentResponsesPage:
     return ExperimentResponsesPage(
         data=hydrated.experiments,
-        pagination=PaginationData(
-            page=query.page,
-            page_size=query.page_size,
-            current_page_size=len(hydrated.experiments),
-            total_pages=math.ceil(total / query.page_size),
-            total_results=total,
-        ),
+        pagination=pagination(query.page, query.page_size, len(hydrated.experiments), total),
         sort=query.sort.text,
         filter=query.filter_echo,
     )

@@ -1,10 +1,13 @@
 """Session listing: sort and filter rules for GET .../experiments/{name}/sessions."""
 
-import math
 
 from intake_service.domain.experiments import require_live
+from intake_service.domain.paging import pagination
 from intake_service.errors import TelemetryUnavailable, query_error
-from intake_service.models.generated import ExperimentSessionResponse, ExperimentSessionsPage, PaginationData
+from intake_service.models.generated import (
+    ExperimentSessionResponse,
+    ExperimentSessionsPage,
+)
 from intake_service.store.clickhouse.sessions import SESSION_SORTS
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -52,13 +55,7 @@ async def list_sessions(
     echo = {k: v for k, v in (("test_case_id", test_case_id), ("status", status)) if v is not None}
     return ExperimentSessionsPage(
         data=data,
-        pagination=PaginationData(
-            page=page,
-            page_size=page_size,
-            current_page_size=len(data),
-            total_pages=math.ceil(total / page_size),
-            total_results=total,
-        ),
+        pagination=pagination(page, page_size, len(data), total),
         sort=sort,
         filter=echo,
     )
