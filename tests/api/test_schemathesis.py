@@ -31,6 +31,7 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
+from prometheus_client.parser import text_string_to_metric_families
 
 from intake_service.app import create_app
 
@@ -119,13 +120,28 @@ def run_schemathesis(url: str, directory: Path) -> tuple[subprocess.CompletedPro
     return result, json.loads(report_path.read_text())
 
 
+def requests_by_status(url: str) -> dict[str, float]:
+    """What the server itself counted (its /metrics), by status class."""
+    counts: dict[str, float] = {}
+    for family in text_string_to_metric_families(httpx.get(f"{url}/metrics", timeout=30).text):
+        for sample in family.samples:
+            if sample.name == "intake_http_requests_total":
+                key = sample.labels["status"][0] + "xx"
+                counts[key] = counts.get(key, 0) + sample.value
+    return counts
+
+
 def test_served_openapi_holds_under_schemathesis(live_url: str, tmp_path: Path) -> None:
+    before = requests_by_status(live_url)
     result, report = run_schemathesis(live_url, tmp_path)
+    after = requests_by_status(live_url)
+    served = {k: int(after.get(k, 0) - before.get(k, 0)) for k in sorted(after)}
     cases = report["test_cases"]
     summary = (
         f"schemathesis seed={SEED} max_examples={MAX_EXAMPLES} phases={PHASES}: "
         f"{report['operations']['tested']} operations, {cases['generated']} test cases, "
-        f"{cases['with_failures']} with failures, {len(report['errors'])} errors, {report['running_time']:.1f} s"
+        f"{cases['with_failures']} with failures, {len(report['errors'])} errors, {report['running_time']:.1f} s; "
+        f"the server answered {sum(served.values()) - 1} requests: {served}"
     )
     print(summary)
     output = result.stdout[result.stdout.find("FAILURES") :][:20_000] if "FAILURES" in result.stdout else result.stdout[-5000:]
@@ -135,6 +151,7 @@ def test_served_openapi_holds_under_schemathesis(live_url: str, tmp_path: Path) 
     assert not report["errors"] and cases["errored"] == 0, f"{summary}\n{output}"
     assert result.returncode == 0, f"{summary}\n{output}\n{result.stderr[-3000:]}"
     assert cases["generated"] >= 10 * report["operations"]["tested"], summary
+    assert served.get("5xx", 0) == 0, summary
 
 
 # ---------------------------------------------------------------------------------------------------

