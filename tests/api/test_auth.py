@@ -558,3 +558,21 @@ def test_serve_starts_on_a_non_loopback_host_with_insecure_no_auth(tmp_path: Pat
             process.kill()
             process.wait()
     assert process.returncode == 0
+
+
+async def test_key_lookup_while_postgresql_is_down_is_503_not_401(settings) -> None:
+    """With PostgreSQL unreachable the key cannot be checked: the store is unavailable (503), the
+    caller is not told their key is bad (401). Port 1: nothing listens."""
+    down = settings.model_copy(update={"auth": "api-key", "database_url": "postgresql+asyncpg://intake@127.0.0.1:1/intake"})
+    async with LifespanManager(create_app(down)) as manager:
+        transport = httpx.ASGITransport(app=manager.app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+            token = f"isk_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
+            for headers in ({"X-API-Key": token}, {"Authorization": f"Bearer {token}"}):
+                response = await http.get(f"{ws_base(WS)}/experiments", headers=headers)
+                assert response.status_code == 503, response.text
+                assert response.json() == {"detail": "Metadata store unavailable."}
+                response = await http.get(ADMIN_KEYS, headers=headers)
+                assert response.status_code == 503, response.text
+            # No key at all needs no store: still a 401.
+            assert_401(await http.get(f"{ws_base(WS)}/experiments"))
