@@ -91,11 +91,12 @@ def migrate(
 def _run_keys(data_dir: Path | None, database_url: str | None, work):
     import asyncio
 
-    from intake_service.embedded.bootstrap import prepared_stores
+    from intake_service.embedded.bootstrap import prepared_postgres
     from intake_service.store.postgres.api_keys import ApiKeyRepository
     from intake_service.store.postgres.engine import run_in_transaction
 
-    with prepared_stores(_settings(data_dir=data_dir, database_url=database_url)) as ready:
+    # Keys live in PostgreSQL only: ClickHouse is left alone (a running server may be using it).
+    with prepared_postgres(_settings(data_dir=data_dir, database_url=database_url)) as ready:
         assert ready.database_url is not None
         return asyncio.run(run_in_transaction(ready.database_url, lambda s: work(ApiKeyRepository(s))))
 

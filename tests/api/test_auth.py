@@ -507,6 +507,8 @@ async def test_keys_cli_create_list_revoke(settings, auth_http, tmp_path: Path) 
     # Nothing active by that name any more: a one-line error and a non-zero exit.
     again = await asyncio.to_thread(cli, "keys", "revoke", name, *store)
     assert again.returncode != 0 and "not found" in again.stderr
+    # Keys live in PostgreSQL only: the commands never opened a ClickHouse store in the data directory.
+    assert not (tmp_path / "clickhouse").exists()
 
 
 def free_port() -> int:

@@ -18,8 +18,9 @@ from intake_service.store.postgres.migrate import upgrade_postgres
 logger = logging.getLogger(__name__)
 
 
-# Present while a process uses the data directory; left behind by one that was killed.
-RUNNING_MARK = ".intake-running"
+# One empty file per process using the data directory (named by pid and start time); a file whose
+# process is gone was left by a process that was killed.
+RUNNING_MARKS = ".intake-processes"
 
 
 def _repair_rollups(settings: Settings) -> None:
@@ -35,41 +36,38 @@ def _repair_rollups(settings: Settings) -> None:
 def _identity(pid: int) -> str:
     """pid and start time: a pid alone may belong to another process by now (a container restarts
     its service under the same pid every time)."""
-    return f"{pid} {psutil.Process(pid).create_time():.3f}"
+    return f"{pid}-{psutil.Process(pid).create_time():.3f}"
 
 
-def _killed_before(mark: Path) -> bool:
-    """A mark whose process is gone: that process never reached its clean exit."""
+def _gone(mark: str) -> bool:
     try:
-        recorded = mark.read_text().strip()
-    except FileNotFoundError:
-        return False
-    try:
-        pid = int(recorded.split()[0])
-        return pid == os.getpid() or _identity(pid) != recorded
-    except (ValueError, IndexError, psutil.Error):
+        return _identity(int(mark.split("-", 1)[0])) != mark
+    except (ValueError, psutil.Error):
         return True
 
 
 @contextmanager
 def _running(settings: Settings) -> Iterator[None]:
     """Marks the data directory while this process uses it. A mark left by a killed process means
-    an ingest may have stopped between its insert and its rollup rewrite: repair first (if that
-    fails, the mark stays for the next start)."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    mark = settings.data_dir / RUNNING_MARK
-    if _killed_before(mark):
+    an ingest may have stopped between its insert and its rollup rewrite: repair first, then drop
+    those marks (if the repair fails they stay, for the next start)."""
+    marks = settings.data_dir / RUNNING_MARKS
+    marks.mkdir(parents=True, exist_ok=True)
+    if dead := [mark for mark in marks.iterdir() if _gone(mark.name)]:
         _repair_rollups(settings)
-    mark.write_text(_identity(os.getpid()))
+        for mark in dead:
+            mark.unlink(missing_ok=True)
+    mine = marks / _identity(os.getpid())
+    mine.touch()
     try:
         yield
     finally:
-        mark.unlink(missing_ok=True)
+        mine.unlink(missing_ok=True)
 
 
 @contextmanager
-def prepared_stores(settings: Settings) -> Iterator[Settings]:
-    """Settings with a DATABASE_URL that answers, migrated; the embedded server stops on exit."""
+def prepared_postgres(settings: Settings) -> Iterator[Settings]:
+    """PostgreSQL alone (the keys commands): started if embedded, migrated; ClickHouse untouched."""
     embedded = None
     if settings.database_url is None:
         embedded = EmbeddedPostgres(settings.data_dir)
@@ -77,9 +75,16 @@ def prepared_stores(settings: Settings) -> Iterator[Settings]:
     try:
         assert settings.database_url is not None
         upgrade_postgres(settings.database_url)
-        migrate_telemetry(settings)
-        with _running(settings):
-            yield settings
+        yield settings
     finally:
         if embedded is not None:
             embedded.stop()
+
+
+@contextmanager
+def prepared_stores(settings: Settings) -> Iterator[Settings]:
+    """Settings with a DATABASE_URL that answers, migrated; the embedded server stops on exit."""
+    with prepared_postgres(settings) as settings:
+        migrate_telemetry(settings)
+        with _running(settings):
+            yield settings
