@@ -67,8 +67,20 @@ def _finite(value: float | None, loc: list[str | int]) -> None:
         raise validation_error(loc, None, "Numbers must be finite.")
 
 
+# ClickHouse's DateTime64 holds 1900-01-01 to 2299-12-31; a server silently clamps anything outside.
+MIN_TIME = datetime(1900, 1, 1, tzinfo=UTC)
+MAX_TIME = datetime(2300, 1, 1, tzinfo=UTC)
+
+
+def _in_range(moment: datetime | None, loc: list[str | int]) -> None:
+    """Compared as aware datetimes, so a year-1 or year-9999 value with an offset cannot overflow."""
+    if moment is not None and not MIN_TIME <= moment < MAX_TIME:
+        raise validation_error(loc, moment.isoformat(), "Times must be from 1900-01-01 to 2299-12-31 (UTC).")
+
+
 def _ch_time(moment: datetime | None) -> str | None:
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    # isoformat pads the year to four digits (strftime's %Y does not: year 1 became "1", read as 2001).
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def session_row(workspace: str, experiment_id: str, session: SessionInput, index: int, version: int) -> dict[str, Any]:
@@ -88,6 +100,8 @@ def session_row(workspace: str, experiment_id: str, session: SessionInput, index
     metadata = orjson.dumps(session.metadata or {}).decode()
     if len(metadata) > MAX_METADATA_BYTES:
         raise validation_error([*loc, "metadata"], None, "metadata must be at most 64 KiB as JSON.")
+    _in_range(session.started_at, [*loc, "started_at"])
+    _in_range(session.ended_at, [*loc, "ended_at"])
     if session.ended_at is not None and session.ended_at < session.started_at:
         raise validation_error([*loc, "ended_at"], None, "ended_at is before started_at.")
     latency = session.latency_ms
