@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 from asgi_lifespan import LifespanManager
+from common import percentile
 from sqlalchemy import text
 
 from intake_service.app import create_app
@@ -46,14 +47,6 @@ SELECT {workspace:String}, 'exp-' || leftPad(toString(intDiv(number, {per:UInt32
        map('accuracy', (rand() % 10000) / 10000.0), 1
 FROM numbers({total:UInt64})
 """
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = (len(ordered) - 1) * q / 100
-    low = int(index)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
 
 async def fill(settings: Settings, experiments: int, per: int) -> None:

@@ -11,7 +11,6 @@ markdown table to bench/results/.
 import argparse
 import json
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -23,26 +22,9 @@ from pathlib import Path
 
 import httpx
 import orjson
+from common import free_port, percentile, wait_ready
 
 EVALUATORS = ("accuracy", "judge.helpfulness", "passed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_ready(url: str, timeout: float = 120.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError("the server did not start")
 
 
 def session_batch(experiment: int, count: int, rng: random.Random) -> bytes:
@@ -65,14 +47,6 @@ def session_batch(experiment: int, count: int, rng: random.Random) -> bytes:
             }
         )
     return orjson.dumps({"sessions": sessions})
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    index = (len(ordered) - 1) * q / 100
-    low = int(index)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
 
 def time_pages(client: httpx.Client, url: str, sort: str, pages: int, rounds: int) -> list[float]:

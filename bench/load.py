@@ -23,7 +23,6 @@ import asyncio
 import json
 import os
 import random
-import socket
 import subprocess
 import sys
 import tempfile
@@ -35,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from common import free_port, percentile
 
 WORKSPACE = "load"
 BASE = f"/apis/intake/v2/workspaces/{WORKSPACE}"
@@ -43,22 +43,6 @@ MIX = [  # (route, weight in %)
     ("ingest", 15),
     ("create", 2), ("put", 2), ("pin", 1),
 ]  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    if not ordered:
-        return float("nan")
-    index = (len(ordered) - 1) * q / 100
-    low = int(index)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
 
 @dataclass
