@@ -309,7 +309,7 @@ rows = validate_sessions(workspace, experiment_id, [
     {"session_id": f"late-{i}", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0, "scores": {"acc": 1}}
     for i in range(3)
 ])
-executor.command(sql.INSERT_SESSIONS, {"structure": sql.SESSION_COLUMNS, "rows": sql.json_rows(rows)})
+executor.insert_rows("sessions", sql.SESSION_COLUMNS, rows)
 executor.close()
 """
 

@@ -7,11 +7,14 @@ parameters. Any driver failure becomes errors.TelemetryUnavailable.
 import asyncio
 import logging
 import math
+import re
 import threading
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
+
+import orjson
 
 from intake_service.errors import TelemetryUnavailable
 
@@ -23,6 +26,8 @@ class Executor(Protocol):
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]: ...
 
     def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]: ...
+
+    def insert_rows(self, table: str, structure: str, rows: list[Row]) -> None: ...
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None: ...
 
@@ -40,6 +45,15 @@ def _clean(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _clean(v) for k, v in value.items()}
     return value
+
+
+TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
+# chDB has no request body to stream into, so the batch travels as one parameter of this statement.
+_INSERT_FROM_PARAMETER = "INSERT INTO {table} SELECT * FROM format(JSONEachRow, {{structure:String}}, {{rows:String}})"
+
+
+def json_each_row(rows: list[Row]) -> bytes:
+    return b"\n".join(orjson.dumps(row) for row in rows)
 
 
 def _unavailable(exc: Exception) -> TelemetryUnavailable:
@@ -116,6 +130,12 @@ class ChdbExecutor(_Rows):
             except Exception as exc:
                 raise _unavailable(exc) from exc
 
+    def insert_rows(self, table: str, structure: str, rows: list[Row]) -> None:
+        """One INSERT, one block: all rows or none. `structure` types the JSON for chDB."""
+        assert TABLE_NAME.match(table), table
+        sql = _INSERT_FROM_PARAMETER.format(table=table)
+        self.command(sql, {"structure": structure, "rows": json_each_row(rows).decode()})
+
     def close(self) -> None:
         with self._lock:
             if self._session is not None:
@@ -160,6 +180,16 @@ class HttpExecutor(_Rows):
             self._forget()
             raise _unavailable(exc) from exc
 
+    def insert_rows(self, table: str, structure: str, rows: list[Row]) -> None:
+        """One INSERT with the rows as the request body (JSONEachRow): a batch of any size stays out
+        of the URL, where query parameters travel. The table's own columns type the JSON."""
+        assert TABLE_NAME.match(table), table
+        try:
+            self._get_client().raw_insert(table, insert_block=json_each_row(rows), fmt="JSONEachRow")
+        except Exception as exc:
+            self._forget()
+            raise _unavailable(exc) from exc
+
     def _forget(self) -> None:
         with self._lock:
             self._client = None
@@ -185,6 +215,9 @@ class AsyncExecutor:
 
     async def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         await asyncio.to_thread(self.sync.command, sql, params)
+
+    async def insert_rows(self, table: str, structure: str, rows: list[Row]) -> None:
+        await asyncio.to_thread(self.sync.insert_rows, table, structure, rows)
 
 
 def create_executor(clickhouse_url: str | None, data_dir: Path) -> Executor:

@@ -7,7 +7,6 @@ process); every method raises errors.TelemetryUnavailable when ClickHouse cannot
 from datetime import datetime
 from typing import Any
 
-import orjson
 
 from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
 
@@ -15,11 +14,6 @@ METRIC_COLUMNS = (
     "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
     "timestamp DateTime64(6, 'UTC'), value Float64, logged_at DateTime64(6, 'UTC'), seq UInt32"
 )
-# One INSERT per batch (one block: all rows or none); rows travel as one JSONEachRow parameter.
-INSERT_METRICS = """
-INSERT INTO workbench_metrics
-SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
-"""
 
 _HISTORY_WHERE = """
     workspace = {workspace:String} AND run_id = {run_id:String}
@@ -59,23 +53,21 @@ class RunMetricStore:
         self, workspace: str, experiment_id: str, run_id: str, points: list[dict[str, Any]], logged_at: datetime
     ) -> None:
         """Append points ({key, value, step, timestamp}) to the run's histories, in one block."""
-        rows = b"\n".join(
-            orjson.dumps(
-                {
-                    "workspace": workspace,
-                    "experiment_id": experiment_id,
-                    "run_id": run_id,
-                    "key": point["key"],
-                    "step": point["step"],
-                    "timestamp": _time_text(point["timestamp"]),
-                    "value": point["value"],
-                    "logged_at": _time_text(logged_at),
-                    "seq": seq,
-                }
-            )
+        rows = [
+            {
+                "workspace": workspace,
+                "experiment_id": experiment_id,
+                "run_id": run_id,
+                "key": point["key"],
+                "step": point["step"],
+                "timestamp": _time_text(point["timestamp"]),
+                "value": point["value"],
+                "logged_at": _time_text(logged_at),
+                "seq": seq,
+            }
             for seq, point in enumerate(points)
-        ).decode()
-        await self._ch.command(INSERT_METRICS, {"structure": METRIC_COLUMNS, "rows": rows})
+        ]
+        await self._ch.insert_rows("workbench_metrics", METRIC_COLUMNS, rows)
 
     async def history(
         self, workspace: str, run_id: str, key: str | None, limit: int, offset: int

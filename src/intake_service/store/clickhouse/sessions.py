@@ -1,11 +1,7 @@
-"""Session and evaluator-result SQL: batch inserts as one parameter, session listing reads."""
+"""Session and evaluator-result SQL: the column types of batch inserts, session listing reads."""
 
-from typing import Any
-
-import orjson
-
-# Rows travel as one JSONEachRow parameter: values never become SQL text, and the same statement
-# runs on chDB and on a server.
+# Batches go in through Executor.insert_rows as JSONEachRow: values never become SQL text. The
+# structure strings type the JSON on chDB; a server types it from the table itself.
 SESSION_COLUMNS = (
     "workspace LowCardinality(String), experiment_id String, session_id String, "
     "test_case_id Nullable(String), started_at DateTime64(6, 'UTC'), "
@@ -15,10 +11,6 @@ SESSION_COLUMNS = (
     "cached_tokens Nullable(Int64), cost_usd Nullable(Float64), input Nullable(String), "
     "output Nullable(String), metadata String, scores Map(String, Float64), version UInt64"
 )
-INSERT_SESSIONS = """
-INSERT INTO sessions
-SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
-"""
 
 EVALUATOR_RESULT_COLUMNS = (
     "workspace LowCardinality(String), session_id String, span_id String, name String, "
@@ -27,10 +19,6 @@ EVALUATOR_RESULT_COLUMNS = (
     "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64, "
     "scope String"
 )
-INSERT_EVALUATOR_RESULTS = """
-INSERT INTO evaluator_results
-SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
-"""
 
 EXPERIMENTS_WITH_SESSION = """
 SELECT DISTINCT experiment_id FROM sessions
@@ -73,7 +61,3 @@ def list_sessions_sql(sort: str, descending: bool) -> str:
     column = SESSION_SORTS[sort]
     order = f"{column} {'DESC' if descending else 'ASC'}"
     return _LIST_SESSIONS.replace("{order}", order)
-
-
-def json_rows(rows: list[dict[str, Any]]) -> str:
-    return b"\n".join(orjson.dumps(row) for row in rows).decode()

@@ -1,6 +1,6 @@
 """Span SQL: store spans, and rebuild sessions from all the stored spans of the touched sessions.
 
-Constant texts with typed parameters only; span batches travel as one JSONEachRow parameter.
+Constant texts with typed parameters only; span batches go in through Executor.insert_rows.
 """
 
 SPAN_COLUMNS = (
@@ -12,10 +12,6 @@ SPAN_COLUMNS = (
     "output_tokens Nullable(Int64), cached_tokens Nullable(Int64), cost_usd Nullable(Float64), "
     "input Nullable(String), output Nullable(String), attributes String, version UInt64"
 )
-INSERT_SPANS = """
-INSERT INTO spans
-SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
-"""
 
 # A re-sent trajectory replaces its session: its earlier spans go first (a lightweight delete).
 DELETE_SESSION_SPANS = """
@@ -35,10 +31,6 @@ BINDING_COLUMNS = "workspace LowCardinality(String), session_id String, experime
 READ_BINDINGS = """
 SELECT session_id, experiment_id FROM span_sessions FINAL
 WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}
-"""
-INSERT_BINDINGS = """
-INSERT INTO span_sessions
-SELECT * FROM format(JSONEachRow, {structure:String}, {rows:String})
 """
 
 # One session row per touched session from all its stored spans. The root spans (no parent) give

@@ -32,17 +32,11 @@ class TelemetryStore:
 
     async def insert_sessions(self, workspace: str, experiment_id: str, rows: list[dict[str, Any]]) -> None:
         """Store a batch in one INSERT (one block: all or nothing), then refresh the experiment's rollups."""
-        await self._ch.command(
-            session_sql.INSERT_SESSIONS,
-            {"structure": session_sql.SESSION_COLUMNS, "rows": session_sql.json_rows(rows)},
-        )
+        await self._ch.insert_rows("sessions", session_sql.SESSION_COLUMNS, rows)
         await self.recompute_rollups(workspace, [experiment_id])
 
     async def insert_evaluator_result(self, row: dict[str, Any], experiment_ids: list[str]) -> None:
-        await self._ch.command(
-            session_sql.INSERT_EVALUATOR_RESULTS,
-            {"structure": session_sql.EVALUATOR_RESULT_COLUMNS, "rows": session_sql.json_rows([row])},
-        )
+        await self._ch.insert_rows("evaluator_results", session_sql.EVALUATOR_RESULT_COLUMNS, [row])
         await self.recompute_rollups(row["workspace"], experiment_ids)
 
     async def experiments_with_session(self, workspace: str, session_id: str) -> list[str]:
@@ -118,9 +112,7 @@ class TelemetryStore:
         if replace:
             session_ids = sorted({row["session_id"] for row in rows})
             await self._ch.command(span_sql.DELETE_SESSION_SPANS, {"workspace": workspace, "session_ids": session_ids})
-        await self._ch.command(
-            span_sql.INSERT_SPANS, {"structure": span_sql.SPAN_COLUMNS, "rows": session_sql.json_rows(rows)}
-        )
+        await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, rows)
 
     async def session_roots(self, workspace: str, session_id: str) -> list[dict[str, Any]]:
         return await self._ch.query(span_sql.SESSION_ROOTS, {"workspace": workspace, "session_id": session_id})
@@ -138,13 +130,13 @@ class TelemetryStore:
             span_sql.REBUILD_SESSIONS,
             {"workspace": workspace, "session_ids": session_ids, "experiment_ids": [bindings[s] for s in session_ids]},
         )
-        changed = {s: e for s, e in bindings.items() if previous.get(s) != e}
+        # A session with no binding row is unbound (''): an untagged child span must not write ''
+        # over a binding a concurrent tagged root is writing.
+        changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
         if changed:
             version = time.time_ns()
             rows = [{"workspace": workspace, "session_id": s, "experiment_id": e, "version": version} for s, e in changed.items()]
-            await self._ch.command(
-                span_sql.INSERT_BINDINGS, {"structure": span_sql.BINDING_COLUMNS, "rows": session_sql.json_rows(rows)}
-            )
+            await self._ch.insert_rows("span_sessions", span_sql.BINDING_COLUMNS, rows)
         left: dict[str, list[str]] = defaultdict(list)
         for session_id in changed:
             if session_id in previous:
