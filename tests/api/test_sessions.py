@@ -631,3 +631,11 @@ class TestSessionListing:
         response = await client.get(exp_url(base, "missing", "/sessions"))
         assert response.status_code == 404
         assert response.json() == {"detail": f"Experiment '{workspace}/missing' not found."}
+
+
+async def test_a_nul_in_an_experiment_name_is_an_unknown_experiment_not_a_500(client, base) -> None:
+    """No experiment can be named with a NUL, so PostgreSQL is not asked (it would refuse the text)."""
+    result = {"session_id": "s", "name": "acc", "data_type": "NUMERIC", "value": 1, "experiment_name": "a\u0000b"}
+    response = await client.post(f"{base}/evaluator-results", json=result)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": "Experiment 'a\u0000b' must be created before it can be logged."}

@@ -140,3 +140,13 @@ class TestBadInput:
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert response.status_code == 415
+
+
+async def test_a_nul_in_the_experiment_tag_is_a_400_not_a_500(client, base) -> None:
+    capture = {
+        "request": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        "response": {"id": "r", "model": "m", "choices": [], "usage": {"prompt_tokens": 1, "completion_tokens": 1}},
+        "evaluation_context": {"evaluation_id": "a\u0000b"},
+    }
+    response = await client.post(f"{base}/ingest/chat-completions", json=capture)
+    assert response.status_code == 400, response.text

@@ -99,3 +99,15 @@ class TestGet:
         response = await client.get(f"{base}/evaluator-results/eval-nope")
         assert response.status_code == 404
         assert response.json() == {"detail": "Evaluator result 'eval-nope' not found."}
+
+
+async def test_time_filters_outside_clickhouse_range_are_422(client, base) -> None:
+    for moment in ("0001-01-01T00:00:00Z", "2300-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00"):
+        response = await client.get(f"{base}/evaluator-results", params={"filter[created_at][$gte]": moment})
+        assert response.status_code == 422, (moment, response.text)
+
+
+async def test_a_page_far_past_the_end_is_empty(client, base) -> None:
+    response = await client.get(f"{base}/evaluator-results", params={"page": 10**15, "page_size": 1000})
+    assert response.status_code == 200, response.text
+    assert response.json()["data"] == []

@@ -51,7 +51,14 @@ def _moment(param: str, raw: str) -> str:
         raise query_error(param, raw, f"{param} must be an RFC 3339 date-time.") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:
+        moment = datetime.min.replace(tzinfo=UTC)
+    # ClickHouse's DateTime64 holds 1900-2299; outside it a comparison is the caller's mistake.
+    if not 1900 <= moment.year <= 2299:
+        raise query_error(param, raw, f"{param} must lie between the years 1900 and 2299.")
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def parse_filters(params: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:

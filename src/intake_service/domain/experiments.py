@@ -94,8 +94,16 @@ async def create(
     return await hydrate_one(telemetry, row)
 
 
+async def find_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment | None:
+    """The live experiment of that name; None, without asking PostgreSQL, for a name no experiment
+    can have (a NUL or a lone surrogate, which the database would refuse with an error)."""
+    if text_problem(name):
+        return None
+    return await repo.get_live(workspace, name, **kwargs)
+
+
 async def require_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment:
-    row = await repo.get_live(workspace, name, **kwargs)
+    row = await find_live(repo, workspace, name, **kwargs)
     if row is None:
         raise ExperimentNotFound(workspace, name)
     return row

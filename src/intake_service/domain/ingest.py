@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from intake_service.domain.experiments import require_live
+from intake_service.domain.experiments import find_live, require_live
 from intake_service.errors import DomainError, PayloadTooLarge, TelemetryUnavailable, validation_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultInput, SessionInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -192,7 +192,7 @@ async def record_evaluator_result(
     if telemetry is None:
         raise TelemetryUnavailable()
     if body.experiment_name is not None:
-        experiment = await repo.get_live(workspace, body.experiment_name)
+        experiment = await find_live(repo, workspace, body.experiment_name)
         if experiment is None:
             raise UnknownExperiment(body.experiment_name)
         experiment_id, affected = experiment.id, [experiment.id]

@@ -19,8 +19,10 @@ from typing import Any
 import orjson
 from starlette.datastructures import QueryParams
 
+from intake_service.domain.experiments import find_live
 from intake_service.domain.ingest import UnknownExperiment
 from intake_service.domain.listing import parse_list_query
+from intake_service.domain.values import text_problem
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -124,6 +126,8 @@ def ch_time_ns(ns: int) -> str:
 
 async def experiment_problem(repo: ExperimentRepository, workspace: str, name: str) -> UnknownExperiment:
     """The 400 for a tag naming no live experiment: deleted, or never created."""
+    if text_problem(name):
+        return UnknownExperiment(name)
     deleted = parse_list_query(
         QueryParams({"filter[name]": name, "filter[is_deleted]": "true"}),
         page=1, page_size=1, sort="-created_at", pinned_first=False,
@@ -139,7 +143,7 @@ async def resolve_experiments(
     found: dict[str, str] = {}
     problems: dict[str, UnknownExperiment] = {}
     for name in sorted(names):
-        experiment = await repo.get_live(workspace, name)
+        experiment = await find_live(repo, workspace, name)
         if experiment is None:
             problems[name] = await experiment_problem(repo, workspace, name)
         else:

@@ -85,7 +85,10 @@ class TelemetryStore:
             "test_case_id": test_case_id,
             "status": status,
         }
-        total_rows = await self._ch.query(session_sql.COUNT_SESSIONS, where)
+        total = int((await self._ch.query(session_sql.COUNT_SESSIONS, where))[0]["total"])
+        if offset >= total:
+            # A page past the end is empty; skipping the read also keeps a huge offset out of UInt64.
+            return [], total
         rows = await self._ch.query(
             session_sql.list_sessions_sql(sort, descending), {**where, "limit": limit, "offset": offset}
         )
@@ -102,7 +105,7 @@ class TelemetryStore:
         for row in rows:
             scores = values[row["session_id"]]
             row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
-        return rows, int(total_rows[0]["total"]) if total_rows else 0
+        return rows, total
 
 
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
@@ -156,11 +159,13 @@ class TelemetryStore:
         self, workspace: str, filters: dict[str, Any], *, sort: str, descending: bool, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
         where = {"workspace": workspace, **{k: filters.get(k) for k in result_sql.FILTER_PARAMS}}
-        total = await self._ch.query(result_sql.COUNT_RESULTS, where)
+        total = int((await self._ch.query(result_sql.COUNT_RESULTS, where))[0]["total"])
+        if offset >= total:
+            return [], total
         rows = await self._ch.query(
             result_sql.list_results_sql(sort, descending), {**where, "limit": limit, "offset": offset}
         )
-        return rows, int(total[0]["total"]) if total else 0
+        return rows, total
 
     async def get_evaluator_result(self, workspace: str, evaluator_result_id: str) -> dict[str, Any] | None:
         rows = await self._ch.query(
