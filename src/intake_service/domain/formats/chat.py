@@ -132,7 +132,7 @@ def session_root(call: Span, previous: dict[str, Any] | None) -> Span:
     return Span(
         session_id=call.session_id, span_id=ROOT_SPAN_ID, source="chat", start_ns=start, end_ns=end,
         name="chat session", kind="session",
-        experiment_name=call.experiment_name,
+        experiment_name=call.experiment_name or (previous or {}).get("experiment_name"),
         test_case_id=call.test_case_id or (previous or {}).get("test_case_id"),
         input=(previous or {}).get("input") or call.input, output=call.output,
     )
