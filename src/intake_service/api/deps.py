@@ -4,7 +4,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
-from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain import auth
@@ -13,6 +12,7 @@ from intake_service.errors import MetadataStoreUnavailable
 from intake_service.lifespan import State
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.api_keys import ApiKeyRepository
+from intake_service.store.postgres.engine import is_unavailable
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 WORKSPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -33,16 +33,10 @@ async def _session(request: Request) -> AsyncIterator[AsyncSession]:
         try:
             yield session
             await session.commit()
-        except (OperationalError, ConnectionError, OSError) as exc:
+        except BaseException as exc:
             await session.rollback()
-            raise MetadataStoreUnavailable() from exc
-        except DBAPIError as exc:
-            await session.rollback()
-            if exc.connection_invalidated:
+            if is_unavailable(exc):
                 raise MetadataStoreUnavailable() from exc
-            raise
-        except BaseException:
-            await session.rollback()
             raise
 
 

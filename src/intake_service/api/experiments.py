@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
-from intake_service.api.responses import NOT_FOUND, CONFLICT, UNAVAILABLE, rollup_header
+from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, rollup_header
 from intake_service.domain import experiments as domain
 from intake_service.domain.listing import parse_list_query
 from intake_service.errors import query_error

@@ -8,7 +8,8 @@ import asyncio
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+
+from intake_service.store.postgres.engine import ping
 
 router = APIRouter(include_in_schema=False)
 
@@ -26,8 +27,7 @@ async def ready(request: Request) -> JSONResponse:
     """200 when both stores answer, else 503 in the contract's error shape."""
     state = request.state.state
     try:
-        async with state.sessionmaker() as session:
-            await asyncio.wait_for(session.execute(text("SELECT 1")), READY_TIMEOUT_SECONDS)
+        await ping(state.sessionmaker, READY_TIMEOUT_SECONDS)
     except Exception:  # any failure to reach the store means "not ready", never a 500
         return JSONResponse({"detail": "Metadata store unavailable."}, status_code=503)
     try:

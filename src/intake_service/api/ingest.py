@@ -10,8 +10,7 @@ from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel
 
 from intake_service.api.deps import Experiments, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, _error
-from intake_service.api.sessions import read_body
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, error_response, read_body
 from intake_service.domain import evaluator_results
 from intake_service.domain.formats import atif, chat, decompress, otlp
 from intake_service.domain.ingest import MAX_BODY_BYTES
@@ -24,7 +23,7 @@ from intake_service.models.generated import (
 )
 
 router = APIRouter()
-UNSUPPORTED = _error(415, "Unsupported media type or content encoding")
+UNSUPPORTED = error_response(415, "Unsupported media type or content encoding")
 INGEST_ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
 
 

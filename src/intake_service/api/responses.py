@@ -1,22 +1,24 @@
-"""Declared error responses and the rollup-availability header, shared by the routers."""
+"""What the routers share: declared error responses, the rollup-availability header, and body
+reading with a size limit."""
 
 from typing import Any
 
-from fastapi import Response
+from fastapi import Request, Response
 
 from intake_service.domain.rollups import Hydrated
+from intake_service.errors import PayloadTooLarge
 from intake_service.models.generated import ErrorDetail, ExperimentResponse
 
 
-def _error(status: int, description: str) -> dict[int | str, dict[str, Any]]:
+def error_response(status: int, description: str) -> dict[int | str, dict[str, Any]]:
     return {status: {"model": ErrorDetail, "description": description}}
 
 
-BAD_REQUEST = _error(400, "Bad request")
-NOT_FOUND = _error(404, "Not found")
-CONFLICT = _error(409, "Conflict")
-TOO_LARGE = _error(413, "Request too large")
-UNAVAILABLE = _error(503, "A store is unavailable")
+BAD_REQUEST = error_response(400, "Bad request")
+NOT_FOUND = error_response(404, "Not found")
+CONFLICT = error_response(409, "Conflict")
+TOO_LARGE = error_response(413, "Request too large")
+UNAVAILABLE = error_response(503, "A store is unavailable")
 
 
 def rollup_header(response: Response, hydrated: Hydrated) -> ExperimentResponse:
@@ -24,3 +26,17 @@ def rollup_header(response: Response, hydrated: Hydrated) -> ExperimentResponse:
     if not hydrated.available:
         response.headers["X-Intake-Rollups"] = "unavailable"
     return hydrated.experiments[0]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused with 413 as soon as it is known to pass `limit` (before any parsing)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
+        chunks.append(chunk)
+    return b"".join(chunks)

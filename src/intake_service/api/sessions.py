@@ -5,10 +5,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
 from intake_service.domain import ingest
 from intake_service.domain.sessions import list_sessions
-from intake_service.errors import PayloadTooLarge, query_error
+from intake_service.errors import query_error
 from intake_service.models.generated import (
     EvaluatorResult,
     EvaluatorResultInput,
@@ -18,19 +18,6 @@ from intake_service.models.generated import (
 
 router = APIRouter(tags=["sessions"])
 
-
-async def read_body(request: Request, limit: int) -> bytes:
-    """The body, refused with 413 as soon as it is known to pass `limit` (before any parsing)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
-        chunks.append(chunk)
-    return b"".join(chunks)
 SESSION_LIST_PARAMS = {"page", "page_size", "sort", "filter[test_case_id]", "filter[status]"}
 INGEST_BODY = {
     "requestBody": {

@@ -1,11 +1,27 @@
 """Async engine and sessionmaker for PostgreSQL."""
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 T = TypeVar("T")
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` means PostgreSQL cannot be reached (as opposed to a bad statement)."""
+    if isinstance(exc, OperationalError | ConnectionError | OSError):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+async def ping(sessionmaker: async_sessionmaker[AsyncSession], timeout: float) -> None:
+    """SELECT 1, or an exception."""
+    async with sessionmaker() as session:
+        await asyncio.wait_for(session.execute(text("SELECT 1")), timeout)
 
 
 def create_engine(database_url: str) -> AsyncEngine:
