@@ -169,7 +169,7 @@ class HttpExecutor(_Rows):
         try:
             result = self._get_client().query(sql, parameters=dict(params or {}))
         except Exception as exc:
-            self._forget()
+            self._forget(exc)
             raise _unavailable(exc) from exc
         return {name: list(column) for name, column in zip(result.column_names, result.result_columns, strict=True)}
 
@@ -177,7 +177,7 @@ class HttpExecutor(_Rows):
         try:
             self._get_client().command(sql, parameters=dict(params or {}))
         except Exception as exc:
-            self._forget()
+            self._forget(exc)
             raise _unavailable(exc) from exc
 
     def insert_rows(self, table: str, structure: str, rows: list[Row]) -> None:
@@ -187,12 +187,16 @@ class HttpExecutor(_Rows):
         try:
             self._get_client().raw_insert(table, insert_block=json_each_row(rows), fmt="JSONEachRow")
         except Exception as exc:
-            self._forget()
+            self._forget(exc)
             raise _unavailable(exc) from exc
 
-    def _forget(self) -> None:
-        with self._lock:
-            self._client = None
+    def _forget(self, exc: Exception) -> None:
+        """After a connection failure, close the client so the next call connects afresh (the server
+        may be back); a statement the server refused leaves the connection as it is."""
+        from clickhouse_connect.driver.exceptions import DatabaseError, OperationalError
+
+        if isinstance(exc, OperationalError) or not isinstance(exc, DatabaseError):
+            self.close()
 
     def close(self) -> None:
         with self._lock:
