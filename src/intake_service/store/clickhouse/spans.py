@@ -13,9 +13,11 @@ SPAN_COLUMNS = (
     "input Nullable(String), output Nullable(String), attributes String, version UInt64"
 )
 
-# A re-sent trajectory replaces its session: its earlier spans go first (a lightweight delete).
-DELETE_SESSION_SPANS = """
-DELETE FROM spans WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}
+# A re-sent trajectory replaces its session: once the new spans are in, the earlier ones go
+# (a lightweight delete of older versions), so a failure in between loses nothing.
+DELETE_OLDER_SESSION_SPANS = """
+DELETE FROM spans
+WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)} AND version < {version:UInt64}
 """
 
 # The root spans (no parent) of one session, as a chat capture extends its session window.

@@ -111,11 +111,14 @@ class TelemetryStore:
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
 
     async def insert_spans(self, workspace: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
-        """Store spans in one INSERT; with `replace`, the touched sessions' earlier spans go first."""
-        if replace:
-            session_ids = sorted({row["session_id"] for row in rows})
-            await self._ch.command(span_sql.DELETE_SESSION_SPANS, {"workspace": workspace, "session_ids": session_ids})
+        """Store spans in one INSERT; with `replace`, the touched sessions' older spans go after it."""
         await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, rows)
+        if replace and rows:
+            session_ids = sorted({row["session_id"] for row in rows})
+            version = min(row["version"] for row in rows)
+            await self._ch.command(
+                span_sql.DELETE_OLDER_SESSION_SPANS, {"workspace": workspace, "session_ids": session_ids, "version": version}
+            )
 
     async def session_roots(self, workspace: str, session_id: str) -> list[dict[str, Any]]:
         return await self._ch.query(span_sql.SESSION_ROOTS, {"workspace": workspace, "session_id": session_id})
