@@ -116,9 +116,8 @@ class TelemetryStore:
         if replace and rows:
             session_ids = sorted({row["session_id"] for row in rows})
             version = min(row["version"] for row in rows)
-            await self._ch.command(
-                span_sql.DELETE_OLDER_SESSION_SPANS, {"workspace": workspace, "session_ids": session_ids, "version": version}
-            )
+            params = {"workspace": workspace, "session_ids": session_ids, "version": version}
+            await self._ch.command(span_sql.DELETE_OLDER_SESSION_SPANS, params)
 
     async def session_roots(self, workspace: str, session_id: str) -> list[dict[str, Any]]:
         return await self._ch.query(span_sql.SESSION_ROOTS, {"workspace": workspace, "session_id": session_id})
@@ -141,7 +140,10 @@ class TelemetryStore:
         changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
         if changed:
             version = time.time_ns()
-            rows = [{"workspace": workspace, "session_id": s, "experiment_id": e, "version": version} for s, e in changed.items()]
+            rows = [
+                {"workspace": workspace, "session_id": s, "experiment_id": e, "version": version}
+                for s, e in changed.items()
+            ]
             await self._ch.insert_rows("span_sessions", span_sql.BINDING_COLUMNS, rows)
         left: dict[str, list[str]] = defaultdict(list)
         for session_id in changed:
