@@ -97,8 +97,9 @@ def session_row(workspace: str, experiment_id: str, session: SessionInput, index
             continue
         _finite(float(value), [*loc, "scores", name])
         scores[name] = float(value)
-    metadata = orjson.dumps(session.metadata or {}).decode()
-    if len(metadata) > MAX_METADATA_BYTES:
+    metadata_json = orjson.dumps(session.metadata or {})
+    metadata = metadata_json.decode()
+    if len(metadata_json) > MAX_METADATA_BYTES:  # bytes, as for experiments, not characters
         raise validation_error([*loc, "metadata"], None, "metadata must be at most 64 KiB as JSON.")
     _in_range(session.started_at, [*loc, "started_at"])
     _in_range(session.ended_at, [*loc, "ended_at"])
