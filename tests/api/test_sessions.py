@@ -639,3 +639,12 @@ async def test_a_nul_in_an_experiment_name_is_an_unknown_experiment_not_a_500(cl
     response = await client.post(f"{base}/evaluator-results", json=result)
     assert response.status_code == 400, response.text
     assert response.json() == {"detail": "Experiment 'a\u0000b' must be created before it can be logged."}
+
+
+async def test_an_evaluator_result_for_a_deleted_experiment_says_so(client, base) -> None:
+    assert (await client.post(f"{base}/experiments", json={"name": "gone", "dataset_name": "d"})).status_code == 201
+    assert (await client.delete(f"{base}/experiments/gone")).status_code == 204
+    result = {"session_id": "s", "name": "acc", "data_type": "NUMERIC", "value": 1, "experiment_name": "gone"}
+    response = await client.post(f"{base}/evaluator-results", json=result)
+    assert response.status_code == 400, response.text
+    assert response.json() == {"detail": "Experiment 'gone' has been deleted and cannot accept new sessions."}

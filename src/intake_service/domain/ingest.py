@@ -8,8 +8,11 @@ from typing import Any
 
 import orjson
 from pydantic import ValidationError
+from starlette.datastructures import QueryParams
 
 from intake_service.domain.experiments import find_live, require_live
+from intake_service.domain.listing import parse_list_query
+from intake_service.domain.values import text_problem
 from intake_service.errors import DomainError, PayloadTooLarge, TelemetryUnavailable, validation_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultInput, SessionInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -31,6 +34,18 @@ class UnknownExperiment(DomainError):
             if deleted
             else f"Experiment '{name}' must be created before it can be logged."
         )
+
+
+async def experiment_problem(repo: ExperimentRepository, workspace: str, name: str) -> UnknownExperiment:
+    """The 400 for a tag naming no live experiment: deleted, or never created."""
+    if text_problem(name):
+        return UnknownExperiment(name)
+    deleted = parse_list_query(
+        QueryParams({"filter[name]": name, "filter[is_deleted]": "true"}),
+        page=1, page_size=1, sort="-created_at", pinned_first=False,
+    )
+    _, total = await repo.list_page(workspace, deleted)
+    return UnknownExperiment(name, deleted=total > 0)
 
 
 def _json(body: bytes) -> Any:
@@ -195,7 +210,7 @@ async def record_evaluator_result(
     if body.experiment_name is not None:
         experiment = await find_live(repo, workspace, body.experiment_name)
         if experiment is None:
-            raise UnknownExperiment(body.experiment_name)
+            raise await experiment_problem(repo, workspace, body.experiment_name)
         experiment_id, affected = experiment.id, [experiment.id]
     else:
         experiment_id = ""

@@ -17,12 +17,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from starlette.datastructures import QueryParams
 
 from intake_service.domain.experiments import find_live
-from intake_service.domain.ingest import UnknownExperiment
-from intake_service.domain.listing import parse_list_query
-from intake_service.domain.values import text_problem
+from intake_service.domain.ingest import UnknownExperiment, experiment_problem
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -122,18 +119,6 @@ def in_range(ns: int) -> bool:
 def ch_time_ns(ns: int) -> str:
     seconds, fraction = divmod(ns, 1_000_000_000)
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%d %H:%M:%S") + f".{fraction:09d}"
-
-
-async def experiment_problem(repo: ExperimentRepository, workspace: str, name: str) -> UnknownExperiment:
-    """The 400 for a tag naming no live experiment: deleted, or never created."""
-    if text_problem(name):
-        return UnknownExperiment(name)
-    deleted = parse_list_query(
-        QueryParams({"filter[name]": name, "filter[is_deleted]": "true"}),
-        page=1, page_size=1, sort="-created_at", pinned_first=False,
-    )
-    _, total = await repo.list_page(workspace, deleted)
-    return UnknownExperiment(name, deleted=total > 0)
 
 
 async def resolve_experiments(
