@@ -8,7 +8,7 @@ from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemet
 from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, rollup_header
 from intake_service.domain import experiments as domain
 from intake_service.domain.listing import parse_list_query
-from intake_service.errors import query_error
+from intake_service.domain.paging import reject_unknown_params
 from intake_service.models.generated import ExperimentRequest, ExperimentResponse, ExperimentResponsesPage
 
 router = APIRouter(prefix="/experiments", tags=["experiments"])
@@ -55,9 +55,7 @@ async def list_experiments(
         str | None, Query(description="A JSON filter object; filter[field][$op]=value is accepted too.")
     ] = None,
 ) -> ExperimentResponsesPage:
-    for key in request.query_params:
-        if key not in LIST_PARAMS and not key.startswith("filter["):
-            raise query_error(key, request.query_params[key], f"Unsupported query parameter: {key!r}.")
+    reject_unknown_params(request.query_params.multi_items(), LIST_PARAMS, bracket_filters=True)
     query = parse_list_query(
         request.query_params, page=page, page_size=page_size, sort=sort, pinned_first=pinned_first
     )

@@ -7,8 +7,8 @@ from fastapi import APIRouter, Query, Request
 from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
 from intake_service.domain import ingest
+from intake_service.domain.paging import reject_unknown_params
 from intake_service.domain.sessions import list_sessions
-from intake_service.errors import query_error
 from intake_service.models.generated import (
     EvaluatorResult,
     EvaluatorResultInput,
@@ -68,9 +68,7 @@ async def get_sessions(
     test_case_id: Annotated[str | None, Query(alias="filter[test_case_id]")] = None,
     status: Annotated[str | None, Query(alias="filter[status]")] = None,
 ) -> ExperimentSessionsPage:
-    for key in request.query_params:
-        if key not in SESSION_LIST_PARAMS:
-            raise query_error(key, request.query_params[key], f"Unsupported query parameter: {key!r}.")
+    reject_unknown_params(request.query_params.multi_items(), SESSION_LIST_PARAMS)
     return await list_sessions(
         repo, telemetry, workspace, name,
         page=page, page_size=page_size, sort=sort, test_case_id=test_case_id, status=status,

@@ -4,7 +4,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from intake_service.domain.paging import pagination
+from intake_service.domain.paging import pagination, reject_unknown_params
 from intake_service.errors import DomainError, TelemetryUnavailable, query_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultsPage
 from intake_service.store.clickhouse.evaluator_results import RESULT_SORTS
@@ -65,9 +65,8 @@ def parse_filters(params: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any
     """(store filters, echo) from the query parameters; unknown parameters are a 422."""
     filters: dict[str, Any] = {}
     echo: dict[str, Any] = {}
+    reject_unknown_params(params.items(), LIST_PARAMS)
     for param, raw in params.items():
-        if param not in LIST_PARAMS:
-            raise query_error(param, raw, f"Unsupported query parameter: {param!r}.")
         if param in TEXT_FILTERS:
             if param == "filter[data_type]" and raw not in DATA_TYPES:
                 raise query_error(param, raw, f"Invalid data_type {raw!r}. Valid values: {list(DATA_TYPES)}.")

@@ -1,7 +1,10 @@
-"""The pagination block every list response carries (seed 002's envelope)."""
+"""What every list shares: the query parameters it accepts and the pagination block of its
+envelope (seed 002)."""
 
 import math
+from collections.abc import Collection, Iterable
 
+from intake_service.errors import query_error
 from intake_service.models.generated import PaginationData
 
 
@@ -14,3 +17,12 @@ def pagination(page: int, page_size: int, on_page: int, total: int) -> Paginatio
         total_pages=math.ceil(total / page_size),
         total_results=total,
     )
+
+
+def reject_unknown_params(
+    params: Iterable[tuple[str, str]], allowed: Collection[str], *, bracket_filters: bool = False
+) -> None:
+    """A 422 naming the first query parameter the list does not take (the contract: anything else)."""
+    for key, value in params:
+        if key not in allowed and not (bracket_filters and key.startswith("filter[")):
+            raise query_error(key, value, f"Unsupported query parameter: {key!r}.")
