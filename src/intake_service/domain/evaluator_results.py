@@ -4,7 +4,7 @@ import math
 from datetime import UTC, datetime
 from typing import Any
 
-from intake_service.domain.paging import pagination, reject_unknown_params
+from intake_service.domain.paging import pagination, parse_signed_sort, reject_unknown_params
 from intake_service.errors import DomainError, TelemetryUnavailable, query_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultsPage
 from intake_service.store.clickhouse.evaluator_results import RESULT_SORTS
@@ -80,14 +80,6 @@ def parse_filters(params: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any
     return filters, echo
 
 
-def parse_sort(raw: str) -> tuple[str, bool]:
-    descending = raw.startswith("-")
-    field = raw[1:] if descending else raw
-    if field not in RESULT_SORTS:
-        raise query_error("sort", raw, f"Unsupported sort field: {field!r}. Use one of {', '.join(RESULT_SORTS)}.")
-    return field, descending
-
-
 async def list_results(
     telemetry: TelemetryStore | None,
     workspace: str,
@@ -98,7 +90,7 @@ async def list_results(
     sort: str,
 ) -> EvaluatorResultsPage:
     filters, echo = parse_filters(params)
-    field, descending = parse_sort(sort)
+    field, descending = parse_signed_sort(sort, RESULT_SORTS)
     if telemetry is None:
         raise TelemetryUnavailable()
     rows, total = await telemetry.list_evaluator_results(

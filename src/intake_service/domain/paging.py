@@ -26,3 +26,12 @@ def reject_unknown_params(
     for key, value in params:
         if key not in allowed and not (bracket_filters and key.startswith("filter[")):
             raise query_error(key, value, f"Unsupported query parameter: {key!r}.")
+
+
+def parse_signed_sort(raw: str, allowed: Collection[str]) -> tuple[str, bool]:
+    """`field` or `-field` (descending) for one of `allowed`; else a 422 listing them."""
+    descending = raw.startswith("-")
+    field = raw[1:] if descending else raw
+    if field not in allowed:
+        raise query_error("sort", raw, f"Unsupported sort field: {field!r}. Use one of {', '.join(allowed)}.")
+    return field, descending

@@ -2,7 +2,7 @@
 
 
 from intake_service.domain.experiments import require_live
-from intake_service.domain.paging import pagination
+from intake_service.domain.paging import pagination, parse_signed_sort
 from intake_service.errors import TelemetryUnavailable, query_error
 from intake_service.models.generated import (
     ExperimentSessionResponse,
@@ -13,14 +13,6 @@ from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 STATUSES = ("success", "error", "cancelled", "unknown")
-
-
-def parse_session_sort(raw: str) -> tuple[str, bool]:
-    descending = raw.startswith("-")
-    name = raw[1:] if descending else raw
-    if name not in SESSION_SORTS:
-        raise query_error("sort", raw, f"Unsupported sort field: {name!r}. Use one of {', '.join(SESSION_SORTS)}.")
-    return name, descending
 
 
 async def list_sessions(
@@ -35,7 +27,7 @@ async def list_sessions(
     test_case_id: str | None,
     status: str | None,
 ) -> ExperimentSessionsPage:
-    sort_field, descending = parse_session_sort(sort)
+    sort_field, descending = parse_signed_sort(sort, SESSION_SORTS)
     if status is not None and status not in STATUSES:
         raise query_error("filter[status]", status, f"Invalid status {status!r}. Valid values: {list(STATUSES)}.")
     experiment = await require_live(repo, workspace, name)
