@@ -170,7 +170,11 @@ def test_admin_key_with_a_nul_in_a_workspace_is_422_not_500(live_url: str) -> No
 def test_session_times_outside_clickhouse_range_are_422(live_url: str, started_at: str) -> None:
     """They were a 500 (overflow converting to UTC), a 503 (ClickHouse could not parse a 3-digit
     year) or silently stored as another date (year 1 read back as 2001)."""
-    url = f"{live_url}/apis/intake/v2/workspaces/{WORKSPACE}/experiments/exp%20b/sessions"
+    # An experiment of its own: the schemathesis run above may have deleted the seeded ones.
+    base = f"{live_url}/apis/intake/v2/workspaces/{WORKSPACE}/experiments"
+    name = f"times-{uuid.uuid4().hex[:6]}"
+    assert httpx.post(base, json={"name": name, "dataset_name": "d"}, timeout=30).status_code == 201
+    url = f"{base}/{name}/sessions"
     response = httpx.post(url, json={"sessions": [{"session_id": "t", "started_at": started_at}]}, timeout=30)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body", "sessions", 0, "started_at"]
