@@ -1,13 +1,15 @@
 """Evaluator-result reads: GET /evaluator-results (paged, filtered, sorted) and GET /evaluator-results/{id}."""
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
+from intake_service.domain.listing import parse_datetime
 from intake_service.domain.paging import pagination, parse_signed_sort, reject_unknown_params
 from intake_service.errors import DomainError, TelemetryUnavailable, query_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultsPage
 from intake_service.store.clickhouse.evaluator_results import RESULT_SORTS
+from intake_service.store.clickhouse.executor import datetime_text
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT")
@@ -46,19 +48,13 @@ def _number(param: str, raw: str) -> float:
 
 def _moment(param: str, raw: str) -> str:
     try:
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        raise query_error(param, raw, f"{param} must be an RFC 3339 date-time.") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    try:
-        moment = moment.astimezone(UTC)
-    except OverflowError:
-        moment = datetime.min.replace(tzinfo=UTC)
+        moment = parse_datetime(raw)
+    except ValueError as exc:  # not RFC 3339, or beyond what a datetime holds
+        raise query_error(param, raw, f"{param}: {exc}.") from None
     # ClickHouse's DateTime64 holds 1900-2299; outside it a comparison is the caller's mistake.
-    if not 1900 <= moment.year <= 2299:
+    if not 1900 <= moment.astimezone(UTC).year <= 2299:
         raise query_error(param, raw, f"{param} must lie between the years 1900 and 2299.")
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
+    return datetime_text(moment)
 
 
 def parse_filters(params: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any]]:

@@ -15,6 +15,7 @@ from intake_service.domain.listing import parse_list_query
 from intake_service.domain.values import text_problem
 from intake_service.errors import DomainError, PayloadTooLarge, TelemetryUnavailable, validation_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultInput, SessionInput
+from intake_service.store.clickhouse.executor import datetime_text
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 
@@ -93,11 +94,6 @@ def _in_range(moment: datetime | None, loc: list[str | int]) -> None:
         raise validation_error(loc, moment.isoformat(), "Times must be from 1900-01-01 to 2299-12-31 (UTC).")
 
 
-def _ch_time(moment: datetime | None) -> str | None:
-    # isoformat pads the year to four digits (strftime's %Y does not: year 1 became "1", read as 2001).
-    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
-
-
 def session_row(workspace: str, experiment_id: str, session: SessionInput, index: int, version: int) -> dict[str, Any]:
     loc: list[str | int] = ["body", "sessions", index]
     for name in ("latency_ms", "cost_usd"):
@@ -128,8 +124,8 @@ def session_row(workspace: str, experiment_id: str, session: SessionInput, index
         "experiment_id": experiment_id,
         "session_id": session.session_id,
         "test_case_id": session.test_case_id,
-        "started_at": _ch_time(session.started_at),
-        "ended_at": _ch_time(session.ended_at),
+        "started_at": datetime_text(session.started_at),
+        "ended_at": None if session.ended_at is None else datetime_text(session.ended_at),
         "latency_ms": latency,
         "status": session.status or "unknown",
         "model_name": session.model_name,
@@ -236,7 +232,7 @@ async def record_evaluator_result(
     row = {
         **result.model_dump(mode="json"),
         "experiment_id": experiment_id,
-        "created_at": _ch_time(created_at),
+        "created_at": datetime_text(created_at),
         "version": time.time_ns(),
         # The replacement key: (session, span, name) within the experiment it is scoped to, if any.
         "scope": experiment_id,

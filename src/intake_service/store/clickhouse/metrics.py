@@ -7,8 +7,7 @@ process); every method raises errors.TelemetryUnavailable when ClickHouse cannot
 from datetime import datetime
 from typing import Any
 
-
-from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
+from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, datetime_text
 
 METRIC_COLUMNS = (
     "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
@@ -41,10 +40,6 @@ WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
 """
 
 
-def _time_text(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
 class RunMetricStore:
     def __init__(self, executor: Executor) -> None:
         self._ch = AsyncExecutor(executor)
@@ -60,9 +55,9 @@ class RunMetricStore:
                 "run_id": run_id,
                 "key": point["key"],
                 "step": point["step"],
-                "timestamp": _time_text(point["timestamp"]),
+                "timestamp": datetime_text(point["timestamp"]),
                 "value": point["value"],
-                "logged_at": _time_text(logged_at),
+                "logged_at": datetime_text(logged_at),
                 "seq": seq,
             }
             for seq, point in enumerate(points)
