@@ -14,7 +14,7 @@ import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, assume, event, example, given, settings as hsettings, strategies as st
 
-from intake_service.domain.listing import MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH
+from intake_service.domain.filters import MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH
 
 WORKSPACE = f"fuzz-{uuid.uuid4().hex[:8]}"
 BASE = f"/apis/intake/v2/workspaces/{WORKSPACE}"

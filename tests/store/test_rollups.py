@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
 
-from intake_service.domain.listing import STATS, RollupPath
+from intake_service.domain.rollup_metrics import STATS, RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import ChdbExecutor
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -444,7 +444,7 @@ async def test_rollup_sql_through_chdb(app, client, base, workspace) -> None:
     expected = expected_stats(list(acc))
     assert expected is not None
     for stat in STATS:
-        values = await telemetry.metric_values(workspace, RollupPath("evaluator", stat, "x.acc"))
+        values = await telemetry.metric_values(workspace, RollupPath("evaluators", stat, "x.acc"))
         assert values[experiment["id"]] == pytest.approx(expected[stat], rel=1e-9, abs=1e-12), stat
     cost_expected = expected_stats(list(cost))
     assert cost_expected is not None
@@ -453,4 +453,4 @@ async def test_rollup_sql_through_chdb(app, client, base, workspace) -> None:
         assert values[experiment["id"]] == pytest.approx(cost_expected[stat], rel=1e-9, abs=1e-12), stat
     assert (await telemetry.metric_values(workspace, RollupPath("run_count")))[experiment["id"]] == n
     # No value for an evaluator nobody reported: absent, not zero.
-    assert experiment["id"] not in await telemetry.metric_values(workspace, RollupPath("evaluator", "mean", "nope"))
+    assert experiment["id"] not in await telemetry.metric_values(workspace, RollupPath("evaluators", "mean", "nope"))

@@ -4,7 +4,7 @@ import math
 from datetime import UTC
 from typing import Any
 
-from intake_service.domain.listing import parse_datetime
+from intake_service.domain.filters import parse_datetime
 from intake_service.domain.paging import pagination, parse_signed_sort, reject_unknown_params
 from intake_service.errors import DomainError, TelemetryUnavailable, query_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultsPage

@@ -6,7 +6,9 @@ combine freely with `$and`/`$or`/`$not` and the column filters, and `total_resul
 rollup sort sends the metric's values along as two arrays that PostgreSQL joins, orders and pages.
 """
 
-from intake_service.domain.listing import Condition, ListQuery, RollupPath
+from intake_service.domain.filters import Condition
+from intake_service.domain.listing import ListQuery
+from intake_service.domain.rollup_metrics import METRIC_BY_NAME, RollupPath
 from intake_service.domain.rollups import Hydrated, hydrate
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -33,7 +35,7 @@ def matches(condition: Condition, value: float | None) -> bool:
 
 def missing_value(path: RollupPath) -> float | None:
     """What an experiment with no rollup row has: no sessions is a run_count of 0, not no value."""
-    return 0.0 if path.metric == "run_count" else None
+    return METRIC_BY_NAME[path.metric].missing
 
 
 async def _metric_values(

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from typing import Any
 
+from intake_service.domain.rollup_metrics import LABELS, METRICS
 from intake_service.errors import TelemetryUnavailable
 from intake_service.models.generated import ExperimentResponse
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -10,16 +11,13 @@ from intake_service.store.postgres.tables import Experiment
 
 
 def empty_rollups() -> dict[str, Any]:
-    return {
-        "evaluator_names": [],
-        "model_names": [],
-        "agent_names": [],
-        "agent_versions": [],
-        "aggregate_scores": {},
-        "run_count": 0,
-        "cost_usd": None,
-        "latency_ms": None,
-    }
+    """The rollup fields of an experiment without sessions, or whose rollups cannot be read."""
+    rollups: dict[str, Any] = {f"{label}s": [] for label in LABELS}
+    for metric in METRICS:
+        rollups[metric.response_field] = metric.empty
+        if metric.keys_field:
+            rollups[metric.keys_field] = []
+    return rollups
 
 
 @dataclass

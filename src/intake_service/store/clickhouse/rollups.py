@@ -1,48 +1,82 @@
-"""Rollup SQL: recompute per-experiment rollups after ingest, and read them back.
+"""Rollups in ClickHouse: the one write path of `experiment_rollups` (recompute, reset, recompute
+all) and its reads, their SQL generated from the metric registry (domain/rollup_metrics.py).
 
 Statistics are exact: quantileExactInclusive interpolates linearly between closest ranks, the
 numbers numpy.percentile gives by default. A session's value for an evaluator is the mean of its
 numeric/boolean values for it, from its own `scores` and from evaluator results alike. FINAL makes
-every read correct before background merges have collapsed replaced rows.
+every read correct before background merges have collapsed replaced rows. The texts are built once,
+at import, from the registry; values always travel as parameters.
 """
 
+from collections import defaultdict
 from typing import Any
 
-from intake_service.domain.listing import STATS, RollupPath
+from intake_service.domain.rollup_metrics import LABELS, METRIC_BY_NAME, METRICS, RollupMetric, RollupPath
+from intake_service.store.clickhouse.executor import Executor
 
-_EVALUATOR_MAP = (
-    "Map(String, Tuple(sum Float64, mean Float64, median Float64, p90 Float64, p95 Float64, p99 Float64, count UInt64))"
-)
+BATCH = 500
+QUANTILES = {"median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
+# stat → its aggregate over plain values, and over Map values (per key)
+AGGREGATES = {
+    "sum": ("sum({v})", "sumMap({v})"),
+    "mean": ("avg({v})", "avgMap({v})"),
+    "count": ("count({v})", "sumMap(mapApply((k, x) -> (k, toUInt64(1)), {v}))"),
+}
+QUANTILES_AGGREGATE = ("quantilesExactInclusive({levels})({v})", "quantilesExactInclusiveMap({levels})({v})")
+LABEL_COLUMNS = tuple(f"{label}s" for label in LABELS)
+ROLLUP_COLUMNS = (*(metric.column for metric in METRICS), *LABEL_COLUMNS)
+# One session's value of each metric, and its labels, each named: every SELECT below that feeds the
+# rollups lists them in this order, the two sides of the UNION ALL included.
+SESSION_VALUES = (*(metric.name for metric in METRICS), *LABELS)
 
 
-def _stats(value: str, alias: str) -> str:
-    """sum, mean, median, p90, p95, p99, count of `value` in one pass (one sort for the quantiles)."""
-    return (
-        f"quantilesExactInclusive(0.5, 0.9, 0.95, 0.99)({value}) AS {alias}_q, "
-        f"tuple(sum({value}), avg({value}), {alias}_q[1], {alias}_q[2], {alias}_q[3], {alias}_q[4], "
-        f"count({value})) AS {alias}"
-    )
+def _aggregates(metric: RollupMetric) -> tuple[list[str], str]:
+    """The aggregates over an experiment's sessions that `metric` needs, and the expression that
+    assembles them into its stored value. One sort serves all the quantiles of a metric."""
+    v, column = metric.name, metric.column
+    if not metric.stats:
+        return [f"{metric.aggregate}({v}) AS {column}"], column
+    form, at = (1, "[k]") if metric.per_key else (0, "")
+    quantiles = [stat for stat in metric.stats if stat in QUANTILES]
+    aggregates, elements = [], []
+    if quantiles:
+        levels = ", ".join(str(QUANTILES[stat]) for stat in quantiles)
+        aggregates.append(QUANTILES_AGGREGATE[form].format(levels=levels, v=v) + f" AS {column}_q")
+    for stat in metric.stats:
+        if stat in QUANTILES:
+            elements.append(f"{column}_q{at}[{quantiles.index(stat) + 1}]")
+        else:
+            aggregates.append(AGGREGATES[stat][form].format(v=v) + f" AS {column}_{stat}")
+            elements.append(f"{column}_{stat}{at}")
+    value = f"tuple({', '.join(elements)})"
+    if metric.per_key:
+        value = f"mapFromArrays(mapKeys({column}_count), arrayMap(k -> {value}, mapKeys({column}_count)))"
+    return aggregates, value
 
 
-_SCOPED = """
-        SELECT experiment_id, session_id, cost_usd, latency_ms, model_name, agent_name, agent_version, scores
+_SCOPED = f"""
+        SELECT experiment_id, session_id, {", ".join(f"{m.source} AS {m.name}" for m in METRICS)},
+            {", ".join(LABELS)}
         FROM sessions FINAL
-        WHERE workspace = {workspace:String} AND experiment_id IN {experiment_ids:Array(String)}"""
+        WHERE workspace = {{workspace:String}} AND experiment_id IN {{experiment_ids:Array(String)}}"""
+_SESSIONS = f"SELECT experiment_id, session_id, {', '.join(SESSION_VALUES)} FROM scoped"
 
 # Sessions whose scores also take in evaluator results: a session's value for an evaluator is the
 # mean of all its values for it (avgMap averages each key over the rows that hold it).
-_SCOPED_WITH_RESULTS = """
-        SELECT experiment_id, session_id, any(cost_usd) AS cost_usd, any(latency_ms) AS latency_ms,
-            any(model_name) AS model_name, any(agent_name) AS agent_name,
-            any(agent_version) AS agent_version, avgMap(scores) AS scores
+_RESULT_VALUES = [f"map(r.name, r.value) AS {m.name}" if m.per_key else f"NULL AS {m.name}" for m in METRICS]
+_SESSION_MERGE = [f"avgMap({m.name}) AS {m.name}" if m.per_key else f"any({m.name}) AS {m.name}" for m in METRICS]
+_SESSIONS_WITH_RESULTS = f"""
+        SELECT experiment_id, session_id, {", ".join(_SESSION_MERGE)},
+            {", ".join(f"any({label}) AS {label}" for label in LABELS)}
         FROM (
-            SELECT * FROM scoped
+            {_SESSIONS}
             UNION ALL
-            SELECT s.experiment_id, r.session_id, NULL, NULL, NULL, NULL, NULL, map(r.name, r.value)
+            SELECT s.experiment_id AS experiment_id, r.session_id AS session_id, {", ".join(_RESULT_VALUES)},
+                {", ".join(f"NULL AS {label}" for label in LABELS)}
             FROM (
                 SELECT session_id, name, assumeNotNull(value) AS value, experiment_id
                 FROM evaluator_results FINAL
-                WHERE workspace = {workspace:String}
+                WHERE workspace = {{workspace:String}}
                   AND session_id IN (SELECT session_id FROM scoped)
                   AND data_type IN ('NUMERIC', 'BOOLEAN') AND value IS NOT NULL
             ) AS r
@@ -54,27 +88,16 @@ _SCOPED_WITH_RESULTS = """
 
 def _recompute(source: str) -> str:
     """One scan over the experiments' sessions; -Map combinators give per-evaluator statistics."""
+    parts = [_aggregates(metric) for metric in METRICS]
+    aggregates = [aggregate for metric_aggregates, _ in parts for aggregate in metric_aggregates]
+    values = [f"{value} AS {metric.column}" for metric, (_, value) in zip(METRICS, parts, strict=True)]
+    labels = [f"arraySort(groupUniqArrayIf({label}, {label} != '')) AS {label}s" for label in LABELS]
     return f"""
-INSERT INTO experiment_rollups
-    (workspace, experiment_id, run_count, cost, latency, evaluators, model_names, agent_names,
-     agent_versions, computed_at)
+INSERT INTO experiment_rollups (workspace, experiment_id, {", ".join(ROLLUP_COLUMNS)}, computed_at)
 WITH scoped AS ({_SCOPED})
-SELECT workspace, experiment_id, run_count, cost, latency,
-    CAST((mapKeys(ev_count), arrayMap(k -> tuple(ev_sum[k], ev_mean[k], ev_q[k][1], ev_q[k][2], ev_q[k][3],
-        ev_q[k][4], ev_count[k]), mapKeys(ev_count))), '{_EVALUATOR_MAP}') AS evaluators,
-    model_names, agent_names, agent_versions, computed_at
+SELECT workspace, experiment_id, {", ".join(values)}, {", ".join(LABEL_COLUMNS)}, now64(9) AS computed_at
 FROM (
-    SELECT {{workspace:String}} AS workspace, experiment_id, count() AS run_count,
-        {_stats("cost_usd", "cost")},
-        {_stats("latency_ms", "latency")},
-        sumMap(scores) AS ev_sum,
-        avgMap(scores) AS ev_mean,
-        quantilesExactInclusiveMap(0.5, 0.9, 0.95, 0.99)(scores) AS ev_q,
-        sumMap(mapApply((k, v) -> (k, toUInt64(1)), scores)) AS ev_count,
-        arraySort(groupUniqArrayIf(model_name, model_name != '')) AS model_names,
-        arraySort(groupUniqArrayIf(agent_name, agent_name != '')) AS agent_names,
-        arraySort(groupUniqArrayIf(agent_version, agent_version != '')) AS agent_versions,
-        now64(9) AS computed_at
+    SELECT {{workspace:String}} AS workspace, experiment_id, {", ".join([*aggregates, *labels])}
     FROM ({source})
     GROUP BY experiment_id
 )
@@ -83,60 +106,113 @@ FROM (
 
 # Two texts, chosen by whether the workspace has any evaluator results: most ingests carry their
 # scores inline, and skipping the join with evaluator_results halves the cost of a recompute.
-RECOMPUTE_ROLLUPS = _recompute("SELECT * FROM scoped")
-RECOMPUTE_ROLLUPS_WITH_RESULTS = _recompute(_SCOPED_WITH_RESULTS)
+RECOMPUTE_ROLLUPS = _recompute(_SESSIONS)
+RECOMPUTE_ROLLUPS_WITH_RESULTS = _recompute(_SESSIONS_WITH_RESULTS)
 HAS_EVALUATOR_RESULTS = """
 SELECT count() AS n FROM (SELECT 1 FROM evaluator_results WHERE workspace = {workspace:String} LIMIT 1)
 """
 
-READ_ROLLUPS = """
-SELECT experiment_id, run_count, cost, latency, evaluators, model_names, agent_names, agent_versions
-FROM experiment_rollups FINAL
-WHERE workspace = {workspace:String} AND experiment_id IN {experiment_ids:Array(String)}
+# An experiment that lost its last session gets the row of "no sessions": every column's default
+# (a recompute writes rows only for experiments that have sessions).
+RESET_EMPTY_ROLLUPS = """
+INSERT INTO experiment_rollups (workspace, experiment_id, computed_at)
+SELECT {workspace:String}, experiment_id, now64(9)
+FROM (SELECT arrayJoin({experiment_ids:Array(String)}) AS experiment_id)
+WHERE experiment_id NOT IN (
+    SELECT experiment_id FROM sessions FINAL
+    WHERE workspace = {workspace:String} AND experiment_id IN {experiment_ids:Array(String)}
+)
 """
 
-# One constant text per metric family; the evaluator name and the stat travel as parameters.
-METRIC_VALUES = {
-    "run_count": """
-        SELECT experiment_id, toFloat64(run_count) AS value
-        FROM experiment_rollups FINAL WHERE workspace = {workspace:String}""",
-    "cost_usd": """
-        SELECT experiment_id, toNullable(toFloat64(tupleElement(cost, {stat:String}))) AS value
-        FROM experiment_rollups FINAL WHERE workspace = {workspace:String} AND cost.count > 0""",
-    "latency_ms": """
-        SELECT experiment_id, toNullable(toFloat64(tupleElement(latency, {stat:String}))) AS value
-        FROM experiment_rollups FINAL WHERE workspace = {workspace:String} AND latency.count > 0""",
-    "evaluator": """
-        SELECT experiment_id, toFloat64(tupleElement(evaluators[{evaluator:String}], {stat:String})) AS value
-        FROM experiment_rollups FINAL
-        WHERE workspace = {workspace:String} AND mapContains(evaluators, {evaluator:String})""",
-}
+# Every experiment with sessions or a non-empty rollup row ('' is a span session bound to none).
+ROLLUP_TARGETS = """
+SELECT DISTINCT workspace, experiment_id FROM (
+    SELECT workspace, experiment_id FROM sessions
+    UNION ALL
+    SELECT workspace, experiment_id FROM experiment_rollups FINAL WHERE run_count > 0
+)
+WHERE experiment_id != '' AND ({workspace:Nullable(String)} IS NULL OR workspace = {workspace:Nullable(String)})
+ORDER BY workspace, experiment_id
+"""
+
+READ_ROLLUPS = f"""
+SELECT experiment_id, {", ".join(ROLLUP_COLUMNS)}
+FROM experiment_rollups FINAL
+WHERE workspace = {{workspace:String}} AND experiment_id IN {{experiment_ids:Array(String)}}
+"""
+
+
+def recompute(executor: Executor, workspace: str, experiment_ids: list[str]) -> None:
+    """Rewrite the rollup rows of these experiments from their sessions. One that has no sessions
+    keeps its row: `reset_empty` is for experiments that may have lost their last one."""
+    if not experiment_ids:
+        return
+    has_results = executor.query(HAS_EVALUATOR_RESULTS, {"workspace": workspace})[0]["n"]
+    sql = RECOMPUTE_ROLLUPS_WITH_RESULTS if has_results else RECOMPUTE_ROLLUPS
+    executor.command(sql, {"workspace": workspace, "experiment_ids": experiment_ids})
+
+
+def reset_empty(executor: Executor, workspace: str, experiment_ids: list[str]) -> None:
+    """Give the experiments among these that have no sessions left the rollups of none."""
+    if experiment_ids:
+        executor.command(RESET_EMPTY_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids})
+
+
+def recompute_all(executor: Executor, workspace: str | None = None) -> int:
+    """Rewrite the rollup row of every experiment (of `workspace`, or of all) that has sessions, and
+    reset the rows of experiments that have none left; returns how many experiments were recomputed."""
+    targets: dict[str, list[str]] = defaultdict(list)
+    for row in executor.query(ROLLUP_TARGETS, {"workspace": workspace}):
+        targets[row["workspace"]].append(row["experiment_id"])
+    for target_workspace, experiment_ids in targets.items():
+        for start in range(0, len(experiment_ids), BATCH):
+            batch = experiment_ids[start : start + BATCH]
+            recompute(executor, target_workspace, batch)
+            reset_empty(executor, target_workspace, batch)
+    return sum(len(ids) for ids in targets.values())
+
+
+def _metric_values_sql(metric: RollupMetric) -> str:
+    """The metric's value per experiment that has one; the key and the stat travel as parameters."""
+    column = metric.column
+    if not metric.stats:
+        value, having = f"toFloat64({column})", ""
+    elif metric.per_key:
+        value = f"toFloat64(tupleElement({column}[{{key:String}}], {{stat:String}}))"
+        having = f"AND mapContains({column}, {{key:String}})"
+    else:
+        value = f"toNullable(toFloat64(tupleElement({column}, {{stat:String}})))"
+        having = f"AND {column}.count > 0"
+    return f"""
+        SELECT experiment_id, {value} AS value
+        FROM experiment_rollups FINAL WHERE workspace = {{workspace:String}} {having}"""
+
+
+METRIC_VALUES = {metric.name: _metric_values_sql(metric) for metric in METRICS}
 
 
 def metric_query(path: RollupPath) -> tuple[str, dict[str, Any]]:
-    assert path.stat in STATS
-    params: dict[str, Any] = {"stat": path.stat}
-    if path.evaluator is not None:
-        params["evaluator"] = path.evaluator
+    metric = METRIC_BY_NAME[path.metric]
+    assert (path.stat in metric.stats if metric.stats else path.stat is None) and bool(path.key) == metric.per_key
+    params = {name: value for name, value in (("stat", path.stat), ("key", path.key)) if value is not None}
     return METRIC_VALUES[path.metric], params
 
 
-def _aggregate(stats: dict[str, Any] | None) -> dict[str, Any] | None:
+def _statistics(metric: RollupMetric, stats: dict[str, Any] | None) -> dict[str, Any] | None:
     if not stats or not stats.get("count"):
         return None
-    return {stat: stats[stat] for stat in STATS}
+    return {stat: stats[stat] for stat in metric.stats}
 
 
 def to_rollups(row: dict[str, Any]) -> dict[str, Any]:
     """One experiment_rollups row → the rollup fields of an ExperimentResponse."""
-    evaluators: dict[str, Any] = row["evaluators"] or {}
-    return {
-        "run_count": row["run_count"],
-        "cost_usd": _aggregate(row["cost"]),
-        "latency_ms": _aggregate(row["latency"]),
-        "aggregate_scores": {name: _aggregate(stats) for name, stats in sorted(evaluators.items())},
-        "evaluator_names": sorted(evaluators),
-        "model_names": row["model_names"],
-        "agent_names": row["agent_names"],
-        "agent_versions": row["agent_versions"],
-    }
+    rollups = {column: row[column] for column in LABEL_COLUMNS}
+    for metric in METRICS:
+        value = row[metric.column]
+        if metric.keys_field:
+            by_key: dict[str, Any] = value or {}
+            rollups[metric.response_field] = {key: _statistics(metric, s) for key, s in sorted(by_key.items())}
+            rollups[metric.keys_field] = sorted(by_key)
+        else:
+            rollups[metric.response_field] = _statistics(metric, value) if metric.stats else value
+    return rollups

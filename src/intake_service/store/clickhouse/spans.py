@@ -86,15 +86,3 @@ DELETE FROM sessions
 WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
   AND session_id IN {session_ids:Array(String)}
 """
-
-# An experiment that a session left may have none left: its rollup row is reset to "no sessions"
-# (a recompute writes rows only for experiments that still have sessions).
-RESET_EMPTY_ROLLUPS = """
-INSERT INTO experiment_rollups (workspace, experiment_id, run_count, computed_at)
-SELECT {workspace:String}, experiment_id, 0, now64(9)
-FROM (SELECT arrayJoin({experiment_ids:Array(String)}) AS experiment_id)
-WHERE experiment_id NOT IN (
-    SELECT experiment_id FROM sessions FINAL
-    WHERE workspace = {workspace:String} AND experiment_id IN {experiment_ids:Array(String)}
-)
-"""

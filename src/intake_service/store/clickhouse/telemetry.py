@@ -3,11 +3,12 @@
 Every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
 """
 
+import asyncio
 import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
-from intake_service.domain.listing import RollupPath
+from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
@@ -46,12 +47,7 @@ class TelemetryStore:
         return [row["experiment_id"] for row in rows]
 
     async def recompute_rollups(self, workspace: str, experiment_ids: list[str]) -> None:
-        if not experiment_ids:
-            return
-        params = {"workspace": workspace, "experiment_ids": experiment_ids}
-        has_results = await self._ch.query(rollup_sql.HAS_EVALUATOR_RESULTS, {"workspace": workspace})
-        sql = rollup_sql.RECOMPUTE_ROLLUPS_WITH_RESULTS if has_results[0]["n"] else rollup_sql.RECOMPUTE_ROLLUPS
-        await self._ch.command(sql, params)
+        await asyncio.to_thread(rollup_sql.recompute, self.executor, workspace, experiment_ids)
 
     async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
         rows = await self._ch.query(
@@ -155,8 +151,7 @@ class TelemetryStore:
             )
         affected = {e for e in [*bindings.values(), *left] if e}
         await self.recompute_rollups(workspace, sorted(affected))
-        if emptied := sorted(e for e in left if e):
-            await self._ch.command(span_sql.RESET_EMPTY_ROLLUPS, {"workspace": workspace, "experiment_ids": emptied})
+        await asyncio.to_thread(rollup_sql.reset_empty, self.executor, workspace, sorted(e for e in left if e))
 
     # --- evaluator-result reads -----------------------------------------------------------------
 

@@ -10,7 +10,7 @@ from sqlalchemy import Float, String, and_, any_, case, cast, false, func, liter
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
-from intake_service.domain.listing import AllOf, Condition, FilterNode, Negation
+from intake_service.domain.filters import AllOf, Condition, FilterNode, Negation
 from intake_service.store.postgres.tables import Experiment
 
 COLUMNS: dict[str, Any] = {
