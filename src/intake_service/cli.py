@@ -7,11 +7,13 @@ from typing import Annotated
 
 import typer
 
+from intake_service.cli_rollups import rollups_app
 from intake_service.settings import Settings
 
 app = typer.Typer(help="intake-service: NeMo intake v2 experiments with exact rollups.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
+app.add_typer(rollups_app, name="rollups")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
 DataDir = Annotated[Path | None, typer.Option(help="Embedded stores live here [default: ./.intake-data].")]
 DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded when unset.")]

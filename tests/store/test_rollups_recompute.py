@@ -1,0 +1,77 @@
+"""`intake-service rollups recompute [--workspace W]` rebuilds experiment_rollups from the sessions:
+rows deleted or overwritten through the store read exactly as before again, through the HTTP API.
+The command runs in-process (typer's CliRunner) on the test session's data directory; chDB serves
+every session opened on one path from the same engine."""
+
+import uuid
+from typing import Any
+
+from test_rollups import assert_rollups, create, expected_rollups, get, ingest, result
+from typer.testing import CliRunner
+
+from intake_service.cli import app as cli
+from intake_service.store.clickhouse.executor import create_executor
+
+OVERWRITE = """
+INSERT INTO experiment_rollups (workspace, experiment_id, run_count, model_names, computed_at)
+VALUES ({workspace:String}, {experiment_id:String}, 999, ['bogus'], now64(9))
+"""
+DELETE = "DELETE FROM experiment_rollups WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
+
+
+def sessions(prefix: str, n: int) -> list[dict[str, Any]]:
+    return [
+        {"session_id": f"{prefix}{i}", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 0.5 * i + 0.25,
+         "latency_ms": 10.0 * i * i, "model_name": f"m{i % 2}", "scores": {"acc": (i % 3) / 2}}
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def run_recompute(settings, *args: str) -> str:
+    outcome = CliRunner().invoke(cli, ["rollups", "recompute", "--data-dir", str(settings.data_dir), *args])
+    assert outcome.exit_code == 0, outcome.output
+    return outcome.output
+
+
+async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, workspace, settings) -> None:
+    other_workspace = f"ws-{uuid.uuid4().hex[:12]}"
+    other_base = base.replace(workspace, other_workspace)
+    scored, plain, emptied = [await create(client, base) for _ in range(3)]
+    other = await create(client, other_base)
+    scored_sessions, plain_sessions = sessions("s", 9), sessions("p", 4)
+    await ingest(client, base, scored["name"], scored_sessions)
+    # Evaluator results too, so the recompute takes the statement that joins them.
+    results = [
+        {"session_id": "s1", "span_id": "x", "name": "acc", "data_type": "NUMERIC", "value": 0.9},
+        {"session_id": "s2", "span_id": "x", "name": "judge", "data_type": "BOOLEAN", "value": 1},
+    ]
+    for body in results:
+        await result(client, base, experiment_name=scored["name"], **body)
+    await ingest(client, base, plain["name"], plain_sessions)
+    await ingest(client, other_base, other["name"], sessions("o", 3))
+    names = [scored["name"], plain["name"], emptied["name"]]
+    before = {name: await get(client, base, name) for name in names}
+    assert_rollups(before[scored["name"]], expected_rollups(scored_sessions, results))
+    assert_rollups(before[plain["name"]], expected_rollups(plain_sessions, []))
+    other_before = await get(client, other_base, other["name"])
+
+    executor = create_executor(None, settings.data_dir)
+    try:
+        for ws, experiment in ((workspace, scored), (workspace, emptied), (other_workspace, other)):
+            executor.command(OVERWRITE, {"workspace": ws, "experiment_id": experiment["id"]})
+        executor.command(DELETE, {"workspace": workspace, "experiment_id": plain["id"]})
+    finally:
+        executor.close()
+    assert (await get(client, base, scored["name"]))["run_count"] == 999
+    assert (await get(client, base, emptied["name"]))["model_names"] == ["bogus"]
+    assert (await get(client, base, plain["name"]))["cost_usd"] is None
+    assert (await get(client, other_base, other["name"]))["run_count"] == 999
+
+    # scored and plain have sessions; emptied has none but a non-empty row, which is reset.
+    assert run_recompute(settings, "--workspace", workspace).strip() == "Recomputed the rollups of 3 experiment(s)."
+    assert {name: await get(client, base, name) for name in names} == before
+    assert (await get(client, other_base, other["name"]))["run_count"] == 999  # another workspace: untouched
+
+    assert run_recompute(settings).startswith("Recomputed the rollups of ")
+    assert await get(client, other_base, other["name"]) == other_before
+    assert {name: await get(client, base, name) for name in names} == before
