@@ -16,7 +16,9 @@ OVERWRITE = """
 INSERT INTO experiment_rollups (workspace, experiment_id, run_count, model_names, computed_at)
 VALUES ({workspace:String}, {experiment_id:String}, 999, ['bogus'], now64(9))
 """
-DELETE = "DELETE FROM experiment_rollups WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
+DELETE = """
+DELETE FROM experiment_rollups WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
+"""
 
 
 def sessions(prefix: str, n: int) -> list[dict[str, Any]]:

@@ -65,8 +65,6 @@ def parse_sort(raw: str) -> Sort:
     return Sort(name, descending, rollup)
 
 
-def parse_list_query(
-    params: QueryParams, *, page: int, page_size: int, sort: str, pinned_first: bool
-) -> ListQuery:
+def parse_list_query(params: QueryParams, *, page: int, page_size: int, sort: str, pinned_first: bool) -> ListQuery:
     node, echo = parse_filter(params)
     return ListQuery(page, page_size, parse_sort(sort), pinned_first, node, echo)

@@ -76,4 +76,3 @@ def parse_rollup_path(path: str) -> RollupPath | None:
     if metric is None or stat not in metric.stats or bool(key) != metric.per_key:
         return None
     return RollupPath(metric.name, stat, key or None)
-
