@@ -11,7 +11,7 @@ at import, from the registry; values always travel as parameters.
 from collections import defaultdict
 from typing import Any
 
-from intake_service.domain.rollup_metrics import LABELS, METRIC_BY_NAME, METRICS, RollupMetric, RollupPath
+from intake_service.domain.rollup_metrics import LABELS, METRICS, RollupMetric, RollupPath
 from intake_service.store.clickhouse.executor import Executor
 
 BATCH = 500
@@ -192,10 +192,8 @@ METRIC_VALUES = {metric.name: _metric_values_sql(metric) for metric in METRICS}
 
 
 def metric_query(path: RollupPath) -> tuple[str, dict[str, Any]]:
-    metric = METRIC_BY_NAME[path.metric]
-    assert (path.stat in metric.stats if metric.stats else path.stat is None) and bool(path.key) == metric.per_key
-    params = {name: value for name, value in (("stat", path.stat), ("key", path.key)) if value is not None}
-    return METRIC_VALUES[path.metric], params
+    params = {"stat": path.stat, "key": path.key}
+    return METRIC_VALUES[path.metric], {name: value for name, value in params.items() if value is not None}
 
 
 def _statistics(metric: RollupMetric, stats: dict[str, Any] | None) -> dict[str, Any] | None:
