@@ -10,6 +10,7 @@ from test_rollups import assert_rollups, create, expected_rollups, get, ingest, 
 from typer.testing import CliRunner
 
 from intake_service.cli import app as cli
+from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
 
 OVERWRITE = """
@@ -77,3 +78,20 @@ async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, wor
     assert run_recompute(settings).startswith("Recomputed the rollups of ")
     assert await get(client, other_base, other["name"]) == other_before
     assert {name: await get(client, base, name) for name in names} == before
+
+
+async def test_recompute_skips_span_sessions_bound_to_no_experiment(workspace, settings) -> None:
+    """Span sessions without an experiment are stored under experiment id '': not an experiment."""
+    executor = create_executor(None, settings.data_dir)
+    try:
+        executor.command(
+            "INSERT INTO sessions (workspace, experiment_id, session_id, started_at, metadata, version) "
+            "VALUES ({workspace:String}, '', 'unbound', now64(6), '{}', 1)",
+            {"workspace": workspace},
+        )
+        assert rollup_sql.recompute_all(executor, workspace) == 0
+        rows = executor.query("SELECT experiment_id FROM experiment_rollups WHERE workspace = {workspace:String}",
+                              {"workspace": workspace})  # fmt: skip
+    finally:
+        executor.close()
+    assert rows == []
