@@ -12,7 +12,9 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, assume, event, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, event, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
 from support import asgi_client, workspace_base
 
 from intake_service.domain.listing import MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH
