@@ -56,6 +56,9 @@ class ExternalPostgres:
 def external_postgres(tmp_path: Path) -> Iterator[ExternalPostgres]:
     postgres = ExternalPostgres(tmp_path / "pg")
     yield postgres
+    # The handle stops only the postmaster it started, not one the test restarted with pg_ctl.
+    if postgres_processes(postgres.server.pgdata):
+        postgres.stop()
     postgres.handle.stop()
 
 
