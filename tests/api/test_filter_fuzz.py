@@ -12,12 +12,15 @@ from urllib.parse import quote, urlencode
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, Phase, assume, event, example, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, Phase, assume, event, example, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from support import asgi_client, workspace_base
 
 from intake_service.domain.filters import MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH
 
 WORKSPACE = f"fuzz-{uuid.uuid4().hex[:8]}"
-BASE = f"/apis/intake/v2/workspaces/{WORKSPACE}"
+BASE = workspace_base(WORKSPACE)
 SEEDED = 6
 FIELDS = [
     "name", "experiment_group_id", "agent_name", "agent_version", "dataset_name", "dataset_version", "created_by",
@@ -62,8 +65,7 @@ operators = st.one_of(
 @pytest.fixture(scope="module")
 async def seeded(app) -> dict[str, Any]:
     """Experiments with metadata and sessions; what they list as and how a rollup sorts them."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(app) as http:
         for index in range(SEEDED):
             name = f"exp {index} 'q' \"d\" \\b"
             body = {"name": name, "dataset_name": "ds", "metadata": {"team": f"t{index % 2}", "epochs": index}}

@@ -8,6 +8,7 @@ import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from support import asgi_client
 
 from intake_service.api import health
 
@@ -36,10 +37,8 @@ class TestReady:
 
         application = FastAPI(lifespan=lifespan)
         application.include_router(health.router)
-        async with LifespanManager(application) as manager:
-            transport = httpx.ASGITransport(app=manager.app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-                response = await http.get("/health/ready")
+        async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+            response = await http.get("/health/ready")
         assert response.status_code == 503
         assert response.json() == {"detail": "Metadata store unavailable."}
 

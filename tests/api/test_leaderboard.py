@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
+from support import ts
 
 STATS = ("sum", "mean", "median", "p90", "p95", "p99", "count")
 METRICS = ("cost_usd", "latency_ms", "evaluators.acc", "evaluators.x.y.z")
@@ -42,10 +43,6 @@ class Exp:
             "median": float(np.percentile(arr, 50)), "p90": float(np.percentile(arr, 90)),
             "p95": float(np.percentile(arr, 95)), "p99": float(np.percentile(arr, 99)),
         }[stat]  # fmt: skip
-
-
-def ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
 
 
 async def build_workspace(client, base: str, seed: int, n: int = 14) -> list[Exp]:

@@ -12,34 +12,20 @@ import re
 import time
 import uuid
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from prometheus_client.parser import text_string_to_metric_families
-
-from intake_service.app import create_app
+from support import T, client_for, create_experiment, workspace_base
 
 LIMIT = 64 * 1024
 DEADLINE = 0.5
-T = "2026-01-01T00:00:00Z"
 
 
 @pytest.fixture(scope="module")
 async def limited(settings) -> AsyncIterator[httpx.AsyncClient]:
-    application = create_app(settings.model_copy(update={"max_body_bytes": LIMIT, "body_timeout_seconds": DEADLINE}))
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver", timeout=30) as http:
-            yield http
-
-
-async def make_experiment(http: httpx.AsyncClient, base: str) -> str:
-    name = f"lim-{uuid.uuid4().hex[:8]}"
-    response = await http.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})
-    assert response.status_code == 201, response.text
-    return name
+    async with client_for(settings, max_body_bytes=LIMIT, body_timeout_seconds=DEADLINE) as http:
+        yield http
 
 
 class Source:
@@ -73,7 +59,7 @@ def sessions_json(count: int) -> bytes:
 
 @pytest.mark.parametrize("route", ["experiments", "sessions", "evaluator-results"])
 async def test_413_from_content_length_without_reading_the_body(limited, base, route) -> None:
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     url = {"experiments": f"{base}/experiments", "sessions": f"{base}/experiments/{name}/sessions",
            "evaluator-results": f"{base}/evaluator-results"}[route]  # fmt: skip
     # The declared length is over the limit; the body never arrives (each chunk would take 60 s).
@@ -91,7 +77,7 @@ async def test_413_from_content_length_without_reading_the_body(limited, base, r
 @pytest.mark.parametrize("content_type", ["application/json", "application/x-ndjson"])
 async def test_413_while_streaming_without_content_length(limited, base, content_type) -> None:
     """Chunked, endless: refused as soon as the limit is passed, long before the body 'ends'."""
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     source = Source(b" " * 4096, None, first=b'{"sessions": [')
     response = await asyncio.wait_for(
         limited.post(f"{base}/experiments/{name}/sessions", content=source, headers={"content-type": content_type}), 10
@@ -111,7 +97,7 @@ async def test_413_streamed_json_route(limited, base) -> None:
 
 
 async def test_a_body_at_the_limit_is_accepted(limited, base) -> None:
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     body = sessions_json(50)
     body = body[:-2] + b" " * (LIMIT - len(body)) + body[-2:]
     assert len(body) == LIMIT
@@ -139,7 +125,7 @@ async def test_default_limit_is_32_mib(settings) -> None:
 
 @pytest.mark.parametrize("route", ["experiments", "sessions"])
 async def test_408_when_the_body_stalls(limited, base, route) -> None:
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     url = f"{base}/experiments" if route == "experiments" else f"{base}/experiments/{name}/sessions"
     source = Source(b" ", None, pause=5, first=b'{"na')
     started = time.monotonic()
@@ -152,7 +138,7 @@ async def test_408_when_the_body_stalls(limited, base, route) -> None:
 
 async def test_408_when_the_body_trickles_forever(limited, base) -> None:
     """A byte every 50 ms never stalls for the whole deadline; it must still be cut off."""
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     source = Source(b" ", None, pause=0.05, first=b'{"sessions": [')
     started = time.monotonic()
     response = await asyncio.wait_for(
@@ -164,7 +150,7 @@ async def test_408_when_the_body_trickles_forever(limited, base) -> None:
 
 
 async def test_a_slow_but_timely_body_is_fine(limited, base) -> None:
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     body = sessions_json(3)
     chunks = [body[i : i + 20] for i in range(0, len(body), 20)]
 
@@ -179,7 +165,7 @@ async def test_a_slow_but_timely_body_is_fine(limited, base) -> None:
 
 async def test_the_deadline_does_not_apply_to_a_slow_handler(limited, base) -> None:
     """Bodyless requests and time spent after the body is in are not a body timeout."""
-    name = await make_experiment(limited, base)
+    name = (await create_experiment(limited, base))["name"]
     await asyncio.sleep(DEADLINE * 1.5)
     assert (await limited.get(f"{base}/experiments/{name}")).status_code == 200
 
@@ -251,7 +237,7 @@ def value(metrics: dict, name: str, **labels: str) -> float:
 async def test_metrics_count_requests_by_route_and_status_and_ingest(client, base) -> None:
     route = "/apis/intake/v2/workspaces/{workspace}/experiments/{name}"
     before = samples((await client.get("/metrics")).text)
-    name = await make_experiment(client, base)
+    name = (await create_experiment(client, base))["name"]
     assert (await client.get(f"{base}/experiments/{name}")).status_code == 200
     assert (await client.get(f"{base}/experiments/missing")).status_code == 404
     assert (await client.get(f"{base}/experiments/missing")).status_code == 404
@@ -282,14 +268,11 @@ async def test_metrics_count_requests_by_route_and_status_and_ingest(client, bas
 
 async def test_store_errors_are_counted_by_store(settings) -> None:
     """A 503 because ClickHouse is down counts under store="clickhouse" (port 1: nothing listens)."""
-    application = create_app(settings.model_copy(update={"clickhouse_url": "http://127.0.0.1:1"}))
-    async with LifespanManager(application) as manager:
-        transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
-            base = f"/apis/intake/v2/workspaces/m-{uuid.uuid4().hex[:8]}"
-            name = await make_experiment(http, base)
-            response = await http.get(f"{base}/experiments/{name}/sessions")
-            assert response.status_code == 503
-            assert (await http.get("/health/ready")).status_code == 503
-            metrics = samples((await http.get("/metrics")).text)
+    async with client_for(settings, clickhouse_url="http://127.0.0.1:1") as http:
+        base = workspace_base(f"m-{uuid.uuid4().hex[:8]}")
+        name = (await create_experiment(http, base))["name"]
+        response = await http.get(f"{base}/experiments/{name}/sessions")
+        assert response.status_code == 503
+        assert (await http.get("/health/ready")).status_code == 503
+        metrics = samples((await http.get("/metrics")).text)
     assert value(metrics, "intake_store_errors_total", store="clickhouse") == 2

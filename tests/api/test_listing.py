@@ -3,11 +3,11 @@ every filter field and operator in both forms, against the real app and a real P
 
 import asyncio
 import json
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
-from urllib.parse import quote
 
 import pytest
+from support import assert_422, create_experiment, exp_url, ts, workspace_base
 
 SEED: list[dict[str, Any]] = [
     {
@@ -30,24 +30,6 @@ SEED: list[dict[str, Any]] = [
 ]  # fmt: skip
 ALL = {"alpha", "Beta", "gamma", "delta", "epsilon 5"}
 CREATION_ORDER = ["alpha", "Beta", "gamma", "delta", "epsilon 5"]
-
-
-def ts(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def iso(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
-
-
-def exp_url(base: str, name: str, suffix: str = "") -> str:
-    return f"{base}/experiments/{quote(name, safe='')}{suffix}"
-
-
-async def create(client, base: str, name: str, **fields: Any) -> dict[str, Any]:
-    response = await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "ds", **fields})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def seed(client, base: str) -> dict[str, dict[str, Any]]:
@@ -78,19 +60,6 @@ async def name_set(client, base: str, params: Any = None) -> set[str]:
 
 def jf(obj: Any) -> dict[str, str]:
     return {"filter": json.dumps(obj)}
-
-
-def assert_422(response, loc_prefix: tuple[Any, ...] | None = None) -> list[dict[str, Any]]:
-    assert response.status_code == 422, response.text
-    errors = response.json()["detail"]
-    assert isinstance(errors, list) and errors
-    for error in errors:
-        assert {"loc", "msg", "type"} <= set(error), error
-        assert error["msg"]
-    if loc_prefix is not None:
-        locs = [tuple(error["loc"][: len(loc_prefix)]) for error in errors]
-        assert tuple(loc_prefix) in locs, locs
-    return errors
 
 
 class TestPageEnvelope:
@@ -142,13 +111,13 @@ class TestPageEnvelope:
         assert page["pagination"]["total_pages"] == 1
 
     async def test_workspace_never_written_lists_nothing(self, client):
-        page = await listing(client, "/apis/intake/v2/workspaces/never-written-anywhere")
+        page = await listing(client, workspace_base("never-written-anywhere"))
         assert page["data"] == [] and page["pagination"]["total_results"] == 0
 
     async def test_workspaces_are_isolated(self, client, base, workspace):
         await seed(client, base)
-        other = f"/apis/intake/v2/workspaces/{workspace}-b"
-        await create(client, other, "alpha")
+        other = workspace_base(f"{workspace}-b")
+        await create_experiment(client, other, "alpha")
         assert await name_set(client, other) == {"alpha"}
         assert await name_set(client, base) == ALL
 
@@ -228,7 +197,7 @@ class TestSort:
         # Deleted rows may share a name: id decides.
         ids = []
         for _ in range(3):
-            ids.append((await create(client, base, "twin"))["id"])
+            ids.append((await create_experiment(client, base, "twin"))["id"])
             assert (await client.delete(exp_url(base, "twin"))).status_code == 204
         for sort in ("name", "-name", "pinned_at", "-pinned_at"):
             page = await listing(client, base, {"sort": sort, "filter[is_deleted]": "true"})
@@ -350,8 +319,8 @@ class TestFilterStringFields:
         assert await name_set(client, base, {"filter[name][$like]": "\\"}) == set()
 
     async def test_like_folds_unicode_case(self, client, base):
-        await create(client, base, "Überlauf-Test", dataset_name="ÉTÉ")
-        await create(client, base, "plain")
+        await create_experiment(client, base, "Überlauf-Test", dataset_name="ÉTÉ")
+        await create_experiment(client, base, "plain")
         assert await name_set(client, base, {"filter[name][$like]": "überlauf"}) == {"Überlauf-Test"}
         assert await name_set(client, base, {"filter[dataset_name][$like]": "été"}) == {"Überlauf-Test"}
 
@@ -621,7 +590,7 @@ class TestFilterErrors:
         ],
     )
     async def test_hostile_filters_are_422_not_500(self, client, base, params):
-        await create(client, base, "a")
+        await create_experiment(client, base, "a")
         assert_422(await client.get(f"{base}/experiments", params=params), ("query",))
 
 

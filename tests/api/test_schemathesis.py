@@ -18,7 +18,6 @@ Knobs (environment), for the larger campaign:
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -32,6 +31,7 @@ import httpx
 import pytest
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
+from support import free_port, workspace_base
 
 from intake_service.app import create_app
 
@@ -49,12 +49,6 @@ WORKSPACE = f"st-{uuid.uuid4().hex[:8]}"
 EXPERIMENTS = ("exp-a", "exp b")
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def live_url(settings) -> Iterator[str]:
     port = free_port()
@@ -67,7 +61,7 @@ def live_url(settings) -> Iterator[str]:
     while not server.started:
         assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
         time.sleep(0.05)
-    base = f"{url}/apis/intake/v2/workspaces/{WORKSPACE}"
+    base = f"{url}{workspace_base(WORKSPACE)}"
     with httpx.Client(timeout=30) as http:
         for name in EXPERIMENTS:
             assert http.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"}).status_code == 201
@@ -171,7 +165,7 @@ def test_session_times_outside_clickhouse_range_are_422(live_url: str, started_a
     """They were a 500 (overflow converting to UTC), a 503 (ClickHouse could not parse a 3-digit
     year) or silently stored as another date (year 1 read back as 2001)."""
     # An experiment of its own: the schemathesis run above may have deleted the seeded ones.
-    base = f"{live_url}/apis/intake/v2/workspaces/{WORKSPACE}/experiments"
+    base = f"{live_url}{workspace_base(WORKSPACE)}/experiments"
     name = f"times-{uuid.uuid4().hex[:6]}"
     assert httpx.post(base, json={"name": name, "dataset_name": "d"}, timeout=30).status_code == 201
     url = f"{base}/{name}/sessions"
@@ -181,7 +175,7 @@ def test_session_times_outside_clickhouse_range_are_422(live_url: str, started_a
 
 
 def test_session_times_at_the_range_ends_round_trip(live_url: str) -> None:
-    base = f"{live_url}/apis/intake/v2/workspaces/{WORKSPACE}/experiments"
+    base = f"{live_url}{workspace_base(WORKSPACE)}/experiments"
     name = f"range-{uuid.uuid4().hex[:6]}"
     assert httpx.post(base, json={"name": name, "dataset_name": "d"}, timeout=30).status_code == 201
     times = {"lo": "1900-01-01T00:00:00Z", "hi": "2299-12-31T23:59:59.999999Z", "pad": "1905-03-04T05:06:07.000008Z"}
@@ -198,7 +192,7 @@ def test_a_body_that_is_not_utf8_is_422_not_400(live_url: str, body: bytes) -> N
     """FastAPI answers 400 "There was an error parsing the body" (undeclared) when json.loads
     cannot even decode the bytes; every API of the app makes it its own 422."""
     headers = {"content-type": "application/json"}
-    response = httpx.post(f"{live_url}/apis/intake/v2/workspaces/{WORKSPACE}/experiments", content=body, headers=headers)
+    response = httpx.post(f"{live_url}{workspace_base(WORKSPACE)}/experiments", content=body, headers=headers)
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == ["body"]
     admin = httpx.post(f"{live_url}/apis/intake/v2/admin/keys", content=body, headers=headers)

@@ -5,25 +5,9 @@ import uuid
 
 import orjson
 import pytest
+from support import create_experiment, get_experiment, session_rows
 
 pytestmark = pytest.mark.asyncio
-
-
-async def create_experiment(client, base: str, name: str = "exp") -> None:
-    response = await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "ds"})
-    assert response.status_code == 201, response.text
-
-
-async def experiment(client, base: str, name: str = "exp") -> dict:
-    response = await client.get(f"{base}/experiments/{name}")
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
-async def sessions(client, base: str, name: str = "exp") -> list[dict]:
-    response = await client.get(f"{base}/experiments/{name}/sessions")
-    assert response.status_code == 200, response.text
-    return response.json()["data"]
 
 
 def trajectory(version: str = "ATIF-v1.5", *, session_id: str | None = None, **extra) -> dict:
@@ -50,13 +34,13 @@ def trajectory(version: str = "ATIF-v1.5", *, session_id: str | None = None, **e
 class TestVersions:
     @pytest.mark.parametrize("version", ["ATIF-v1.0", "ATIF-v1.2", "ATIF-v1.4", "ATIF-v1.6", "ATIF-v1.7"])
     async def test_trajectory_becomes_one_session(self, client, base, version):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(version, experiment_context={"experiment_id": "exp", "test_case_id": "tc-7"})
         response = await client.post(f"{base}/ingest/atif", json=body)
         assert response.status_code == 201, response.text
         assert response.json() == {"session_id": body["session_id"]}
 
-        [row] = await sessions(client, base)
+        [row] = await session_rows(client, base, "exp")
         assert row["session_id"] == body["session_id"]
         assert row["test_case_id"] == "tc-7"
         assert row["started_at"] == "2026-03-01T10:00:00Z"
@@ -68,7 +52,7 @@ class TestVersions:
         assert (row["model_name"], row["agent_name"], row["agent_version"]) == ("gpt-x", "terminus", "2.0")
         assert row["input"] == "What is 2+2?"
 
-        rollups = await experiment(client, base)
+        rollups = await get_experiment(client, base, "exp")
         assert rollups["run_count"] == 1
         assert rollups["cost_usd"]["sum"] == pytest.approx(0.005)
         assert rollups["latency_ms"]["mean"] == 4250.0
@@ -83,7 +67,7 @@ class TestVersions:
 
 class TestFinalMetrics:
     async def test_final_totals_fill_only_metrics_no_step_carries(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(experiment_context={"experiment_id": "exp"})
         for step in body["steps"]:
             step.get("metrics", {}).pop("cost_usd", None)  # no step carries cost any more
@@ -92,23 +76,23 @@ class TestFinalMetrics:
             "total_cost_usd": 0.25, "total_steps": 4,
         }
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        [row] = await sessions(client, base)
+        [row] = await session_rows(client, base, "exp")
         # Tokens from the steps (the totals would count them twice); cost from the final total.
         assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (250, 25, 40)
         assert row["cost_usd"] == 0.25
 
     async def test_only_final_totals(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory("ATIF-v1.1", experiment_context={"experiment_id": "exp"})
         for step in body["steps"]:
             step.pop("metrics", None)
         body["final_metrics"] = {"total_prompt_tokens": 70, "total_completion_tokens": 7, "total_cost_usd": 0.5}
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        [row] = await sessions(client, base)
+        [row] = await session_rows(client, base, "exp")
         assert (row["input_tokens"], row["output_tokens"], row["cached_tokens"], row["cost_usd"]) == (70, 7, None, 0.5)
 
     async def test_no_timestamps_no_metrics(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = {
             "schema_version": "ATIF-v1.0", "agent": {"name": "a", "version": "1"},
             "steps": [{"step_id": 1, "source": "user", "message": "hi"}],
@@ -118,31 +102,31 @@ class TestFinalMetrics:
         assert response.status_code == 201, response.text
         session_id = response.json()["session_id"]
         assert uuid.UUID(session_id)  # a new UUID when the trajectory has none
-        [row] = await sessions(client, base)
+        [row] = await session_rows(client, base, "exp")
         assert row["session_id"] == session_id
         assert (row["ended_at"], row["latency_ms"], row["input_tokens"], row["cost_usd"]) == (None, None, None, None)
-        assert (await experiment(client, base))["cost_usd"] is None
+        assert (await get_experiment(client, base, "exp"))["cost_usd"] is None
 
 
 class TestVerifier:
     async def test_number_reward(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(extra={"verifier_result": 0.75}, experiment_context={"experiment_id": "exp"})
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        rollups = await experiment(client, base)
+        rollups = await get_experiment(client, base, "exp")
         assert rollups["evaluator_names"] == ["verifier.reward"]
         assert rollups["aggregate_scores"]["verifier.reward"]["mean"] == 0.75
-        [row] = await sessions(client, base)
+        [row] = await session_rows(client, base, "exp")
         assert row["evaluator_scores"] == {"verifier.reward": 0.75}
 
     async def test_named_rewards_and_their_evaluator_results(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(
             extra={"verifier_result": {"reward": 1, "tests_passed": 0.5, "solved": True}},
             evaluation_context={"evaluation_id": "exp", "evaluation_run_id": "old", "metadata": {"x": 1}},
         )
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        rollups = await experiment(client, base)
+        rollups = await get_experiment(client, base, "exp")
         assert rollups["evaluator_names"] == ["verifier.reward", "verifier.solved", "verifier.tests_passed"]
         assert rollups["aggregate_scores"]["verifier.solved"]["sum"] == 1.0
         page = (await client.get(f"{base}/evaluator-results", params={"sort": "name"})).json()
@@ -156,26 +140,26 @@ class TestVerifier:
         }
 
     async def test_non_numeric_reward_is_422_and_stores_nothing(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(extra={"verifier_result": {"reward": "high"}}, experiment_context={"experiment_id": "exp"})
         response = await client.post(f"{base}/ingest/atif", json=body)
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body", "extra", "verifier_result", "reward"]
-        assert (await experiment(client, base))["run_count"] == 0
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 0
 
 
 class TestResend:
     async def test_resending_replaces_the_session(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         first = trajectory(session_id="same", extra={"verifier_result": 0.0}, experiment_context={"experiment_id": "exp"})
         assert (await client.post(f"{base}/ingest/atif", json=first)).status_code == 201
         second = trajectory(session_id="same", extra={"verifier_result": 1.0}, experiment_context={"experiment_id": "exp"})
         second["steps"] = second["steps"][:3]  # the last agent turn is gone
         assert (await client.post(f"{base}/ingest/atif", json=second)).status_code == 201
-        [row] = await sessions(client, base)
+        [row] = await session_rows(client, base, "exp")
         assert (row["input_tokens"], row["output_tokens"], row["cost_usd"]) == (100, 20, 0.002)
         assert row["ended_at"] == "2026-03-01T10:00:01.500000Z"
-        rollups = await experiment(client, base)
+        rollups = await get_experiment(client, base, "exp")
         assert rollups["run_count"] == 1
         assert rollups["aggregate_scores"]["verifier.reward"]["mean"] == 1.0
 
@@ -186,18 +170,18 @@ class TestResend:
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
         body["experiment_context"] = {"experiment_id": "b"}
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        assert (await experiment(client, base, "a"))["run_count"] == 0
-        assert await sessions(client, base, "a") == []
-        assert (await experiment(client, base, "b"))["run_count"] == 1
+        assert (await get_experiment(client, base, "a"))["run_count"] == 0
+        assert await session_rows(client, base, "a") == []
+        assert (await get_experiment(client, base, "b"))["run_count"] == 1
 
     async def test_untagged_is_stored_in_no_experiment_until_tagged(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(session_id="later")
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        assert (await experiment(client, base))["run_count"] == 0
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 0
         body["experiment_context"] = {"experiment_id": "exp"}
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        assert (await experiment(client, base))["run_count"] == 1
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 1
 
 
 class TestTags:
@@ -209,9 +193,9 @@ class TestTags:
             evaluation_context={"evaluation_id": "b", "test_case_id": "from-b"},
         )
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        assert (await experiment(client, base, "a"))["run_count"] == 1
-        assert (await experiment(client, base, "b"))["run_count"] == 0
-        assert (await sessions(client, base, "a"))[0]["test_case_id"] == "from-a"
+        assert (await get_experiment(client, base, "a"))["run_count"] == 1
+        assert (await get_experiment(client, base, "b"))["run_count"] == 0
+        assert (await session_rows(client, base, "a"))[0]["test_case_id"] == "from-a"
 
     async def test_unknown_experiment_is_400(self, client, base):
         response = await client.post(f"{base}/ingest/atif", json=trajectory(experiment_context={"experiment_id": "nope"}))
@@ -287,14 +271,14 @@ class TestBadInput:
         assert response.json() == {"detail": "Content-Type 'text/plain' is not supported; send application/json."}
 
     async def test_gzip_body(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = gzip.compress(orjson.dumps(trajectory(experiment_context={"experiment_id": "exp"})))
         response = await client.post(
             f"{base}/ingest/atif", content=body,
             headers={"content-type": "application/json", "content-encoding": "gzip"},
         )
         assert response.status_code == 201, response.text
-        assert (await experiment(client, base))["run_count"] == 1
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 1
 
     async def test_bad_gzip_and_unknown_encoding(self, client, base):
         headers = {"content-type": "application/json", "content-encoding": "gzip"}
@@ -306,12 +290,12 @@ class TestBadInput:
         assert response.status_code == 415
 
     async def test_body_over_the_limit_is_413(self, client, base):
-        await create_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = trajectory(experiment_context={"experiment_id": "exp"}, notes="x" * (32 * 1024 * 1024))
         response = await client.post(f"{base}/ingest/atif", content=orjson.dumps(body),
                                      headers={"content-type": "application/json"})
         assert response.status_code == 413
-        assert (await experiment(client, base))["run_count"] == 0
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 0
 
     async def test_gzip_bomb_is_413(self, client, base):
         bomb = gzip.compress(b"{" + b" " * (33 * 1024 * 1024) + b"}")

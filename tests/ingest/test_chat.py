@@ -4,6 +4,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
+from support import create_experiment, session_rows
 
 pytestmark = pytest.mark.asyncio
 
@@ -26,23 +27,15 @@ def capture(prompt_tokens: int = 12, completion_tokens: int = 4, **extra) -> dic
     return body
 
 
-async def setup_experiment(client, base: str, name: str = "chat-exp") -> None:
-    assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})).status_code == 201
-
-
-async def rows(client, base: str, name: str = "chat-exp") -> list[dict]:
-    return (await client.get(f"{base}/experiments/{name}/sessions")).json()["data"]
-
-
 class TestCapture:
     async def test_one_call_is_one_session(self, client, base):
-        await setup_experiment(client, base)
+        await create_experiment(client, base, "chat-exp")
         body = capture(experiment_context={"experiment_id": "chat-exp", "test_case_id": "q-1"})
         response = await client.post(f"{base}/ingest/chat-completions", json=body)
         assert response.status_code == 201, response.text
         created = response.json()
         assert set(created) == {"session_id", "span_id"}
-        [row] = await rows(client, base)
+        [row] = await session_rows(client, base, "chat-exp")
         assert row["session_id"] == created["session_id"]
         assert (row["model_name"], row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (
             "gpt-4o-mini-2024-07-18", 12, 4, 2
@@ -52,7 +45,7 @@ class TestCapture:
         assert rollups["run_count"] == 1 and rollups["model_names"] == ["gpt-4o-mini-2024-07-18"]
 
     async def test_calls_with_a_session_header_join_one_session(self, client, base):
-        await setup_experiment(client, base)
+        await create_experiment(client, base, "chat-exp")
         headers = {"X-Session-Id": "conversation-42"}
         first = capture(
             experiment_context={"experiment_id": "chat-exp"},
@@ -70,7 +63,7 @@ class TestCapture:
             ids.append(response.json())
         assert {i["session_id"] for i in ids} == {"conversation-42"}
         assert ids[0]["span_id"] != ids[1]["span_id"]
-        [row] = await rows(client, base)
+        [row] = await session_rows(client, base, "chat-exp")
         assert (row["input_tokens"], row["output_tokens"], row["cost_usd"]) == (42, 10, 0.25)
         assert (row["started_at"], row["ended_at"], row["latency_ms"]) == (
             "2026-01-01T00:00:00Z", "2026-01-01T00:00:07.500000Z", 7500.0
@@ -78,7 +71,7 @@ class TestCapture:
         assert (await client.get(f"{base}/experiments/chat-exp")).json()["run_count"] == 1
 
     async def test_a_call_joins_an_otlp_session_under_its_root(self, client, base):
-        await setup_experiment(client, base)
+        await create_experiment(client, base, "chat-exp")
         trace, root = bytes.fromhex("ab" * 16), bytes.fromhex("cd" * 8)
         request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[Span(
             trace_id=trace, span_id=root, name="agent", start_time_unix_nano=1_767_225_600_000_000_000,
@@ -94,19 +87,19 @@ class TestCapture:
             f"{base}/ingest/chat-completions", json=capture(), headers={"X-Session-Id": trace.hex()}
         )
         assert response.status_code == 201
-        [row] = await rows(client, base)
+        [row] = await session_rows(client, base, "chat-exp")
         assert (row["session_id"], row["input_tokens"], row["latency_ms"]) == (trace.hex(), 12, 2000.0)
 
     async def test_evaluation_context_and_untagged(self, client, base):
-        await setup_experiment(client, base)
+        await create_experiment(client, base, "chat-exp")
         untagged = await client.post(f"{base}/ingest/chat-completions", json=capture())
         assert untagged.status_code == 201
-        assert await rows(client, base) == []
+        assert await session_rows(client, base, "chat-exp") == []
         tagged = await client.post(
             f"{base}/ingest/chat-completions", json=capture(evaluation_context={"evaluation_id": "chat-exp"}),
         )
         assert tagged.status_code == 201
-        assert [r["session_id"] for r in await rows(client, base)] == [tagged.json()["session_id"]]
+        assert [r["session_id"] for r in await session_rows(client, base, "chat-exp")] == [tagged.json()["session_id"]]
 
 
 class TestBadInput:

@@ -3,14 +3,9 @@
 import asyncio
 
 import pytest
+from support import post_result_ok
 
 pytestmark = pytest.mark.asyncio
-
-
-async def post(client, base: str, **body) -> dict:
-    response = await client.post(f"{base}/evaluator-results", json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 @pytest.fixture
@@ -22,7 +17,7 @@ async def results(client, base) -> list[dict]:
         ("s2", "a", "passed", "BOOLEAN", 1, None),
         ("s2", "a", "label", "CATEGORICAL", None, "good"),
     ]:
-        made.append(await post(client, base, session_id=session, span_id=span, name=name, data_type=kind,
+        made.append(await post_result_ok(client, base, session_id=session, span_id=span, name=name, data_type=kind,
                                value=value, string_value=text))
         await asyncio.sleep(0.002)  # distinct created_at
     return made
@@ -64,7 +59,9 @@ class TestList:
         assert second["pagination"]["total_pages"] == 2
 
     async def test_repeat_replaces(self, client, base, results):
-        again = await post(client, base, session_id="s1", span_id="a", name="faithfulness/v1", data_type="NUMERIC", value=0.4)
+        again = await post_result_ok(
+            client, base, session_id="s1", span_id="a", name="faithfulness/v1", data_type="NUMERIC", value=0.4
+        )
         assert again["evaluator_result_id"] == results[0]["evaluator_result_id"]
         body = await page(client, base, **{"filter[session_id]": "s1", "filter[span_id]": "a"})
         assert [r["value"] for r in body["data"]] == [0.4]

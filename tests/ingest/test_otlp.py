@@ -4,11 +4,6 @@ spans, partial success and bad input against the in-process app."""
 
 import base64
 import gzip
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -29,6 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status as TraceStatus
 from opentelemetry.trace import StatusCode
+from support import Server, create_experiment, workspace_base
 
 PROTOBUF = {"content-type": "application/x-protobuf"}
 
@@ -36,49 +32,17 @@ PROTOBUF = {"content-type": "application/x-protobuf"}
 # --- a running server -------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`intake-service serve` on a free loopback port with its own embedded stores."""
-    port = _free_port()
-    data_dir = tmp_path_factory.mktemp("otlp-server")
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "intake_service", "serve", "--port", str(port), "--data-dir", str(data_dir),
-         "--log-level", "warning"],
-        env=env, stdout=subprocess.DEVNULL, stderr=open(data_dir / "server.log", "wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"{url}/health/live", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError((data_dir / "server.log").read_text()[-2000:])
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with Server(tmp_path_factory.mktemp("otlp-server") / "data") as running:
+        yield running.url
 
 
 @pytest.fixture
 def remote(server: str) -> Iterator[tuple[httpx.Client, str]]:
     """(client on the server, the base path of a fresh workspace with experiment 'agent-eval')."""
-    base = f"/apis/intake/v2/workspaces/ws-{uuid.uuid4().hex[:12]}"
+    base = workspace_base(f"ws-{uuid.uuid4().hex[:12]}")
     with httpx.Client(base_url=server, timeout=30) as http:
         assert http.post(f"{base}/experiments", json={"name": "agent-eval", "dataset_name": "d"}).status_code == 201
         yield http, base
@@ -107,6 +71,15 @@ def run_agent(provider: TracerProvider, cases: int, *, error_case: int | None = 
 
 def agent_resource() -> Resource:
     return Resource.create({"service.name": "agent", "gen_ai.agent.name": "planner", "gen_ai.agent.version": "3.1"})
+
+
+def recorded_agent_run(cases: int) -> tuple[ReadableSpan, ...]:
+    """The finished spans of an agent run, kept in memory (not exported)."""
+    memory = InMemorySpanExporter()
+    provider = TracerProvider(resource=agent_resource())
+    provider.add_span_processor(SimpleSpanProcessor(memory))
+    run_agent(provider, cases)
+    return memory.get_finished_spans()
 
 
 def latency_ms(span: ReadableSpan) -> float:
@@ -145,11 +118,7 @@ class TestRealExporter:
 
     def test_root_first_then_children_gzip_in_several_exports(self, remote):
         http, base = remote
-        memory = InMemorySpanExporter()
-        provider = TracerProvider(resource=agent_resource())
-        provider.add_span_processor(SimpleSpanProcessor(memory))
-        run_agent(provider, 1)
-        spans = memory.get_finished_spans()
+        spans = recorded_agent_run(1)
         root = next(s for s in spans if s.parent is None)
         children = [s for s in spans if s.parent is not None]
         exporter = OTLPSpanExporter(endpoint=f"{http.base_url}{base}/ingest/otlp/v1/traces", compression=Compression.Gzip)
@@ -170,11 +139,7 @@ class TestRealExporter:
 
     def test_otlp_json_and_gzip_json(self, remote):
         http, base = remote
-        memory = InMemorySpanExporter()
-        provider = TracerProvider(resource=agent_resource())
-        provider.add_span_processor(SimpleSpanProcessor(memory))
-        run_agent(provider, 2)
-        spans = memory.get_finished_spans()
+        spans = recorded_agent_run(2)
         first, second = otlp_json([s for s in spans if s.context.trace_id == spans[0].context.trace_id]), otlp_json(
             [s for s in spans if s.context.trace_id != spans[0].context.trace_id]
         )
@@ -238,13 +203,9 @@ TRACE = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
 ROOT, CHILD, OTHER = bytes.fromhex("b7ad6b7169203331"), bytes.fromhex("00f067aa0ba902b7"), bytes.fromhex("1111111111111111")
 
 
-async def make_experiment(client, base: str, name: str = "exp") -> None:
-    assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})).status_code == 201
-
-
 class TestSessions:
     async def test_children_first_then_root_binds_the_session(self, client, base):
-        await make_experiment(client, base)
+        await create_experiment(client, base, "exp")
         url = f"{base}/ingest/otlp/v1/traces"
         child = span(TRACE, CHILD, ROOT, start=1_767_225_600_500_000_000, duration_ms=200,
                      **{"gen_ai.usage.input_tokens": 7, "llm.token_count.completion": 3, "llm.cost.total": 0.5})
@@ -270,7 +231,7 @@ class TestSessions:
         assert (await client.get(f"{base}/experiments/exp")).json()["cost_usd"]["sum"] == 0.5
 
     async def test_session_id_attribute_groups_traces(self, client, base):
-        await make_experiment(client, base)
+        await create_experiment(client, base, "exp")
         other_trace = bytes.fromhex("1" * 32)
         body = export(
             span(TRACE, ROOT, **{"session.id": "conv-1", "nemo.experiment.id": "exp"}),
@@ -285,7 +246,7 @@ class TestSessions:
 
 class TestPartialSuccess:
     async def test_unusable_spans_are_reported_and_the_rest_stored(self, client, base):
-        await make_experiment(client, base)
+        await create_experiment(client, base, "exp")
         body = export(
             span(TRACE, ROOT, **{"nemo.experiment.id": "exp"}),
             span(TRACE, CHILD, ROOT, **{"gen_ai.usage.input_tokens": 5}),
@@ -307,7 +268,7 @@ class TestPartialSuccess:
         assert row["input_tokens"] == 5
 
     async def test_unknown_and_deleted_experiments(self, client, base):
-        await make_experiment(client, base, "gone")
+        await create_experiment(client, base, "gone")
         assert (await client.delete(f"{base}/experiments/gone")).status_code == 204
         other_trace = bytes.fromhex("2" * 32)
         body = export(
@@ -348,7 +309,7 @@ class TestBadInput:
         }
 
     async def test_too_large_and_nothing_stored(self, client, base):
-        await make_experiment(client, base)
+        await create_experiment(client, base, "exp")
         root = span(TRACE, ROOT, **{"nemo.experiment.id": "exp", "padding": "x" * (33 * 1024 * 1024)})
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=export(root), headers=PROTOBUF)
         assert response.status_code == 413

@@ -2,14 +2,15 @@
 through the HTTP API over the real embedded PostgreSQL and chDB; and the rollup SQL run directly
 through the app's chDB executor."""
 
-import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import quote
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings as hsettings, strategies as st
+from hypothesis import HealthCheck, given
+from hypothesis import settings as hsettings
+from hypothesis import strategies as st
+from support import T, create_experiment, get_experiment, ingest_ok, iso, post_result_ok
 
 from intake_service.domain.rollup_metrics import STATS, RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
@@ -25,39 +26,6 @@ HYPOTHESIS = hsettings(
 
 # ---------------------------------------------------------------------------------------------------
 # helpers
-
-
-def iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
-
-
-def exp_url(base: str, name: str, suffix: str = "") -> str:
-    return f"{base}/experiments/{quote(name, safe='')}{suffix}"
-
-
-async def create(client, base: str, name: str | None = None) -> dict[str, Any]:
-    name = name or f"exp-{uuid.uuid4().hex[:10]}"
-    response = await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "ds"})
-    assert response.status_code == 201, response.text
-    return response.json()
-
-
-async def ingest(client, base: str, name: str, sessions: list[dict[str, Any]]) -> None:
-    response = await client.post(exp_url(base, name, "/sessions"), json={"sessions": sessions})
-    assert response.status_code == 201, response.text
-    assert response.json() == {"accepted": len(sessions)}
-
-
-async def result(client, base: str, **body: Any) -> None:
-    response = await client.post(f"{base}/evaluator-results", json=body)
-    assert response.status_code == 201, response.text
-
-
-async def get(client, base: str, name: str) -> dict[str, Any]:
-    response = await client.get(exp_url(base, name))
-    assert response.status_code == 200, response.text
-    assert "X-Intake-Rollups" not in response.headers
-    return response.json()
 
 
 def expected_stats(values: list[float]) -> dict[str, Any] | None:
@@ -229,16 +197,16 @@ def experiment_data(draw: st.DrawFn) -> tuple[list[dict[str, Any]], list[dict[st
 @given(data=experiment_data())
 async def test_every_statistic_matches_numpy(client, base, data) -> None:
     sessions, results = data
-    experiment = await create(client, base)
+    experiment = await create_experiment(client, base)
     name = experiment["name"]
     # Two requests, so rollups are recomputed over what is already stored, not only the new batch.
     half = len(sessions) // 2
     if half:
-        await ingest(client, base, name, sessions[:half])
-    await ingest(client, base, name, sessions[half:])
+        await ingest_ok(client, base, name, sessions[:half])
+    await ingest_ok(client, base, name, sessions[half:])
     for r in results:
-        await result(client, base, experiment_name=name, **r)
-    body = await get(client, base, name)
+        await post_result_ok(client, base, experiment_name=name, **r)
+    body = await get_experiment(client, base, name)
     assert_rollups(body, expected_rollups(sessions, results))
     # The list carries the same rollups as GET.
     listed = await client.get(f"{base}/experiments", params={"filter[name]": name})
@@ -252,8 +220,8 @@ async def test_every_statistic_matches_numpy(client, base, data) -> None:
 
 
 async def test_empty_experiment(client, base) -> None:
-    body = (await create(client, base))
-    for payload in (body, await get(client, base, body["name"])):
+    body = (await create_experiment(client, base))
+    for payload in (body, await get_experiment(client, base, body["name"])):
         assert payload["run_count"] == 0
         assert payload["aggregate_scores"] == {}
         assert payload["cost_usd"] is None
@@ -263,13 +231,13 @@ async def test_empty_experiment(client, base) -> None:
 
 
 async def test_single_session(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     session = {
         "session_id": "only", "started_at": "2026-01-01T00:00:00Z", "latency_ms": 12.345,
         "cost_usd": 0.0000123, "scores": {"acc": 0.7}, "model_name": "m",
     }  # fmt: skip
-    await ingest(client, base, name, [session])
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, [session])
+    body = await get_experiment(client, base, name)
     assert body["run_count"] == 1
     one = {"sum": 0.7, "mean": 0.7, "median": 0.7, "p90": 0.7, "p95": 0.7, "p99": 0.7, "count": 1}
     assert body["aggregate_scores"] == {"acc": one}
@@ -279,13 +247,13 @@ async def test_single_session(client, base) -> None:
 
 
 async def test_all_null_cost_and_latency(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     sessions = [
         {"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "cost_usd": None},
         {"session_id": "b", "started_at": "2026-01-01T00:00:00Z"},
     ]
-    await ingest(client, base, name, sessions)
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, sessions)
+    body = await get_experiment(client, base, name)
     assert body["run_count"] == 2
     assert body["cost_usd"] is None
     assert body["latency_ms"] is None
@@ -293,75 +261,75 @@ async def test_all_null_cost_and_latency(client, base) -> None:
 
 
 async def test_booleans_count_as_zero_and_one(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     sessions = [
         {"session_id": str(i), "started_at": "2026-01-01T00:00:00Z", "scores": {"ok": flag}}
         for i, flag in enumerate([True, False, True, True])
     ]
-    await ingest(client, base, name, sessions)
-    await result(client, base, experiment_name=name, session_id="1", name="ok", data_type="BOOLEAN", value=1)
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, sessions)
+    await post_result_ok(client, base, experiment_name=name, session_id="1", name="ok", data_type="BOOLEAN", value=1)
+    body = await get_experiment(client, base, name)
     # session 1: mean(0, 1) = 0.5
     assert_stats(body["aggregate_scores"]["ok"], [1.0, 0.5, 1.0, 1.0], "ok")
 
 
 async def test_null_scores_are_ignored(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     sessions = [
         {"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": None, "f1": 0.5}},
         {"session_id": "b", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": 0.25}},
         {"session_id": "c", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": None}},
     ]
-    await ingest(client, base, name, sessions)
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, sessions)
+    body = await get_experiment(client, base, name)
     assert_stats(body["aggregate_scores"]["acc"], [0.25], "acc")
     assert_stats(body["aggregate_scores"]["f1"], [0.5], "f1")
     assert body["evaluator_names"] == ["acc", "f1"]
 
 
 async def test_dotted_evaluator_names(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     values = [0.1, 0.9, 0.4]
     sessions = [
         {"session_id": str(i), "started_at": "2026-01-01T00:00:00Z", "scores": {"a.b.c": v, "a.b": 1 - v}}
         for i, v in enumerate(values)
     ]
-    await ingest(client, base, name, sessions)
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, sessions)
+    body = await get_experiment(client, base, name)
     assert body["evaluator_names"] == ["a.b", "a.b.c"]
     assert_stats(body["aggregate_scores"]["a.b.c"], values, "a.b.c")
     assert_stats(body["aggregate_scores"]["a.b"], [1 - v for v in values], "a.b")
 
 
 async def test_per_session_mean_of_scores_and_results(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     sessions = [
         {"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": 1.0}},
         {"session_id": "b", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": 0.0}},
     ]
-    await ingest(client, base, name, sessions)
+    await ingest_ok(client, base, name, sessions)
     for span, value in (("x", 0.5), ("y", 0.0)):
-        await result(client, base, experiment_name=name, session_id="a", span_id=span, name="acc",
+        await post_result_ok(client, base, experiment_name=name, session_id="a", span_id=span, name="acc",
                      data_type="NUMERIC", value=value)  # fmt: skip
-    body = await get(client, base, name)
+    body = await get_experiment(client, base, name)
     # a: mean(1.0, 0.5, 0.0) = 0.5, b: 0.0 — two sessions, not four values.
     assert_stats(body["aggregate_scores"]["acc"], [0.5, 0.0], "acc")
 
 
 async def test_categorical_and_text_results_are_ignored(client, base) -> None:
-    name = (await create(client, base))["name"]
-    await ingest(client, base, name, [{"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": 0.2}}])
-    await result(client, base, experiment_name=name, session_id="a", name="acc", data_type="CATEGORICAL",
+    name = (await create_experiment(client, base))["name"]
+    await ingest_ok(client, base, name, [{"session_id": "a", "started_at": T, "scores": {"acc": 0.2}}])
+    await post_result_ok(client, base, experiment_name=name, session_id="a", name="acc", data_type="CATEGORICAL",
                  string_value="good", value=9.0)  # fmt: skip
-    await result(client, base, experiment_name=name, session_id="a", name="tone", data_type="TEXT",
+    await post_result_ok(client, base, experiment_name=name, session_id="a", name="tone", data_type="TEXT",
                  string_value="polite")  # fmt: skip
-    body = await get(client, base, name)
+    body = await get_experiment(client, base, name)
     assert body["evaluator_names"] == ["acc"]
     assert_stats(body["aggregate_scores"]["acc"], [0.2], "acc")
 
 
 async def test_latency_from_ended_minus_started(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     sessions = [
         # 1.5 s and a quarter of a millisecond: fractions of a millisecond are kept.
         {"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "ended_at": "2026-01-01T00:00:01.500250Z"},
@@ -372,13 +340,13 @@ async def test_latency_from_ended_minus_started(client, base) -> None:
          "latency_ms": 3.0},
         {"session_id": "d", "started_at": "2026-01-01T00:00:00Z"},
     ]  # fmt: skip
-    await ingest(client, base, name, sessions)
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, sessions)
+    body = await get_experiment(client, base, name)
     assert_stats(body["latency_ms"], [1500.25, 2000.0, 3.0], "latency_ms")
 
 
 async def test_names_distinct_sorted_non_empty(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     specs = [("m-b", "agent", "2.0"), ("m-a", "", "1.0"), ("m-b", None, "1.0"), ("", "Agent", None), (None, "agent", "10")]
     sessions = []
     for i, (model, agent, version) in enumerate(specs):
@@ -387,19 +355,19 @@ async def test_names_distinct_sorted_non_empty(client, base) -> None:
             if value is not None:
                 s[field] = value
         sessions.append(s)
-    await ingest(client, base, name, sessions)
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, sessions)
+    body = await get_experiment(client, base, name)
     assert body["model_names"] == ["m-a", "m-b"]
     assert body["agent_names"] == ["Agent", "agent"]
     assert body["agent_versions"] == ["1.0", "10", "2.0"]
 
 
 async def test_resent_session_replaces_its_values(client, base) -> None:
-    name = (await create(client, base))["name"]
+    name = (await create_experiment(client, base))["name"]
     first = {"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0, "scores": {"acc": 0.0}, "model_name": "old"}
-    await ingest(client, base, name, [first, {"session_id": "b", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 3.0}])
-    await ingest(client, base, name, [{**first, "cost_usd": 2.0, "scores": {"acc": 1.0}, "model_name": "new"}])
-    body = await get(client, base, name)
+    await ingest_ok(client, base, name, [first, {"session_id": "b", "started_at": T, "cost_usd": 3.0}])
+    await ingest_ok(client, base, name, [{**first, "cost_usd": 2.0, "scores": {"acc": 1.0}, "model_name": "new"}])
+    body = await get_experiment(client, base, name)
     assert body["run_count"] == 2
     assert_stats(body["cost_usd"], [2.0, 3.0], "cost_usd")
     assert_stats(body["aggregate_scores"]["acc"], [1.0], "acc")
@@ -414,7 +382,7 @@ async def test_rollup_sql_through_chdb(app, client, base, workspace) -> None:
     telemetry = await app_telemetry(app)
     assert isinstance(telemetry.executor, ChdbExecutor)
     rng = np.random.default_rng(7)
-    experiment = await create(client, base)
+    experiment = await create_experiment(client, base)
     n = 57
     acc = rng.random(n)
     cost = rng.random(n) * 10
@@ -424,7 +392,7 @@ async def test_rollup_sql_through_chdb(app, client, base, workspace) -> None:
          "latency_ms": float(latency[i]), "scores": {"x.acc": float(acc[i])}}
         for i in range(n)
     ]  # fmt: skip
-    await ingest(client, base, experiment["name"], sessions)
+    await ingest_ok(client, base, experiment["name"], sessions)
 
     # The repository read, and the raw SQL text through the synchronous chDB executor.
     by_id = await telemetry.rollups(workspace, [experiment["id"]])

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from support import asgi_client
 
 
 @pytest.fixture
@@ -16,8 +17,5 @@ def org() -> str:
 @pytest.fixture
 async def wb(app, org: str) -> AsyncIterator[httpx.AsyncClient]:
     """A client of the auth-off app whose every request names a fresh workspace."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://testserver", headers={"X-Organization-Id": org}, timeout=60
-    ) as http:
+    async with asgi_client(app, headers={"X-Organization-Id": org}) as http:
         yield http

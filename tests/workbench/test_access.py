@@ -12,9 +12,10 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from support import WORKBENCH_API as API
+from support import client_for, create_key, ok, problem
 
 from intake_service.domain import auth
-from workbench.support import API, client_for, make_key, ok, problem
 
 SECRET = "workbench-test-secret-of-32-bytes!!"
 AUDIENCE = "intake-service"
@@ -51,7 +52,8 @@ def ws() -> str:
 
 
 async def key_caller(settings, scopes: list[str], workspaces: list[str], header: str = "x-api-key") -> Caller:
-    name, token = await make_key(settings, scopes, workspaces)
+    name = f"wb-{uuid.uuid4().hex[:10]}"
+    token = await create_key(settings.database_url, name, scopes, workspaces)
     headers = {"X-API-Key": token} if header == "x-api-key" else {"Authorization": f"Bearer {token}"}
     return Caller(name, headers)
 

@@ -7,7 +7,8 @@ import hashlib
 import os
 from pathlib import Path
 
-from workbench.support import API, ok, problem
+from support import WORKBENCH_API as API
+from support import create_in_workbench, ok, problem
 
 
 def b64(data: bytes) -> str:
@@ -19,7 +20,7 @@ def folder(settings, org: str) -> Path:
 
 
 async def test_upload_list_download_round_trip(wb, org, settings) -> None:
-    made = ok(await wb.post(API, json={"name": "art", "run_name": "r"}), 201)
+    made = await create_in_workbench(wb, name="art", run_name="r")
     exp, run = made["id"], made["run_id"]
     data = os.urandom(1024 * 1024) + b"\x00\xff end"
     digest = hashlib.sha256(data).hexdigest()
@@ -86,7 +87,7 @@ async def test_experiment_id_without_runs_makes_one(wb) -> None:
 
 
 async def test_exactly_25_mib_is_accepted(wb) -> None:
-    run = ok(await wb.post(API, json={"name": "big", "run_name": "r"}), 201)["run_id"]
+    run = (await create_in_workbench(wb, name="big", run_name="r"))["run_id"]
     data = b"\x07" * (25 * 1024 * 1024)
     artifact = ok(await wb.post(f"{API}/{run}/artifacts", json={"name": "big.bin", "content_base64": b64(data)}))["artifact"]
     assert artifact["size"] == len(data) and artifact["sha256"] == hashlib.sha256(data).hexdigest()
@@ -94,10 +95,10 @@ async def test_exactly_25_mib_is_accepted(wb) -> None:
 
 
 async def test_cascading_delete_removes_files_runs_and_metrics(wb, org, settings) -> None:
-    doomed = ok(await wb.post(API, json={"name": "doomed", "run_id": "doomed-run-1"}), 201)
+    doomed = await create_in_workbench(wb, name="doomed", run_id="doomed-run-1")
     exp = doomed["id"]
-    second = ok(await wb.post(API, json={"experiment_name": "doomed", "run_id": "doomed-run-2"}), 201)["run_id"]
-    child = ok(await wb.post(API, json={"name": "survivor", "run_id": "child-run", "parent_run_id": "doomed-run-1"}), 201)
+    second = (await create_in_workbench(wb, experiment_name="doomed", run_id="doomed-run-2"))["run_id"]
+    child = await create_in_workbench(wb, name="survivor", run_id="child-run", parent_run_id="doomed-run-1")
     for run in ("doomed-run-1", second):
         ok(await wb.post(f"{API}/{run}/artifacts", json={"name": f"{run}.bin", "content_base64": b64(run.encode())}))
         ok(await wb.post(f"{API}/{run}/metrics", json={"metrics": [{"key": "loss", "value": 0.5, "step": 1}]}))
@@ -121,7 +122,7 @@ async def test_cascading_delete_removes_files_runs_and_metrics(wb, org, settings
     assert survivor["parentRunId"] is None and [a["name"] for a in survivor["artifacts"]] == ["keep.bin"]
     assert (folder(settings, org) / child["id"] / "child-run" / "keep.bin").exists()
     # The metric histories went too: a new run with a deleted run's id starts empty.
-    ok(await wb.post(API, json={"name": "reborn", "run_id": "doomed-run-1"}), 201)
+    await create_in_workbench(wb, name="reborn", run_id="doomed-run-1")
     assert ok(await wb.get(f"{API}/doomed-run-1/metrics"))["count"] == 0
     assert ok(await wb.get(f"{API}/doomed-run-1"))["latestMetrics"] == {}
     assert ok(await wb.get(f"{API}/stats"))["total"] == 2

@@ -10,8 +10,8 @@ import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
-
-from workbench.support import API, client_for, ok, problem
+from support import WORKBENCH_API as API
+from support import client_for, create_in_workbench, ok, problem
 
 BUCKET, PREFIX = "wb-artifacts", "tenant-a/artifacts"
 
@@ -47,7 +47,7 @@ def keys(prefix: str) -> list[str]:
 
 
 async def test_bytes_round_trip_through_the_bucket(s3_http) -> None:
-    made = ok(await s3_http.post(API, json={"name": f"s3-{os.urandom(4).hex()}", "run_name": "r"}), 201)
+    made = await create_in_workbench(s3_http, name=f"s3-{os.urandom(4).hex()}", run_name="r")
     exp, run = made["id"], made["run_id"]
     data = os.urandom(300_000)
     artifact = ok(
@@ -71,7 +71,7 @@ async def test_bytes_round_trip_through_the_bucket(s3_http) -> None:
 
 
 async def test_missing_object_is_404(s3_http) -> None:
-    made = ok(await s3_http.post(API, json={"name": f"s3-{os.urandom(4).hex()}", "run_name": "r"}), 201)
+    made = await create_in_workbench(s3_http, name=f"s3-{os.urandom(4).hex()}", run_name="r")
     ok(await s3_http.post(f"{API}/{made['run_id']}/artifacts", json={"name": "a.txt", "content_base64": "YQ=="}))
     key = f"{PREFIX}/s3-org/{made['id']}/{made['run_id']}/a.txt"
     boto3.client("s3").delete_object(Bucket=BUCKET, Key=key)
@@ -83,7 +83,7 @@ async def test_missing_object_is_404(s3_http) -> None:
 async def test_unreachable_bucket_is_503_and_stores_nothing(settings, s3_endpoint) -> None:
     async with client_for(settings, artifact_store_url="s3://no-such-bucket/x") as client:
         client.headers["X-Organization-Id"] = "s3-org"
-        made = ok(await client.post(API, json={"name": f"s3-{os.urandom(4).hex()}", "run_name": "r"}), 201)
+        made = await create_in_workbench(client, name=f"s3-{os.urandom(4).hex()}", run_name="r")
         response = await client.post(f"{API}/{made['run_id']}/artifacts", json={"name": "a.txt", "content_base64": "YQ=="})
         assert problem(response, 503) == "Artifact store unavailable."
         assert ok(await client.get(f"{API}/{made['run_id']}/artifacts"))["artifacts"] == []

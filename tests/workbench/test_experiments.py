@@ -3,35 +3,32 @@ filters, sort and pins, get by id prefix, partial PUT, pin toggle, tags, registe
 
 import asyncio
 
-from workbench.support import API, ok, problem
-
-
-async def create(wb, **body) -> dict:
-    return ok(await wb.post(API, json=body), 201)
+from support import WORKBENCH_API as API
+from support import create_in_workbench, ok, problem
 
 
 class TestCreate:
     async def test_name_fallbacks(self, wb) -> None:
-        assert (await create(wb, name="a", run_name="r", experiment_name="e"))["name"] == "a"
-        by_run = await create(wb, run_name="baseline-run", experiment_name="my-experiment")
+        assert (await create_in_workbench(wb, name="a", run_name="r", experiment_name="e"))["name"] == "a"
+        by_run = await create_in_workbench(wb, run_name="baseline-run", experiment_name="my-experiment")
         assert by_run["name"] == "baseline-run" and by_run["run_id"] is not None
-        only = await create(wb, experiment_name="auto")
+        only = await create_in_workbench(wb, experiment_name="auto")
         assert only["name"] == "auto" and only["run_id"] is None and only["status"] == "pending"
         detail = problem(await wb.post(API, json={"description": "no name"}), 422)
         assert detail == "A name is required: give name, run_name or experiment_name."
         assert problem(await wb.post(API, json={"name": "   "}), 422).startswith("A name is required")
 
     async def test_existing_experiment_name_takes_the_run(self, wb) -> None:
-        made = await create(wb, name="shared", description="d", tags=["x"])
+        made = await create_in_workbench(wb, name="shared", description="d", tags=["x"])
         assert made["run_id"] is None
-        run = await create(wb, experiment_name="shared", run_name="trial-1", parameters={"lr": 0.1})
+        run = await create_in_workbench(wb, experiment_name="shared", run_name="trial-1", parameters={"lr": 0.1})
         assert run["experiment_id"] == made["id"] and run["name"] == "trial-1"
         detail = ok(await wb.get(f"{API}/{made['id']}"))
         assert detail["runCount"] == 1 and detail["runs"][0]["name"] == "trial-1"
         assert problem(await wb.post(API, json={"name": "shared"}), 409) == "An experiment named 'shared' already exists."
 
     async def test_parameters_as_array_and_run_fields(self, wb) -> None:
-        made = await create(
+        made = await create_in_workbench(
             wb, name="arr", parameters=[{"key": "a", "value": "x"}, {"key": "b", "value": [1, 2]}],
             final_metrics=[{"key": "rmse", "value": 1.5}], duration_seconds=3, status="running",
         )
@@ -43,7 +40,7 @@ class TestCreate:
         assert ok(await wb.get(f"{API}/{made['id']}"))["bestRunId"] == made["run_id"]
 
     async def test_custom_run_id_and_conflict(self, wb) -> None:
-        made = await create(wb, name="custom", run_id="my-run-1")
+        made = await create_in_workbench(wb, name="custom", run_id="my-run-1")
         assert made["run_id"] == "my-run-1"
         assert ok(await wb.get(f"{API}/my-run-1"))["experimentId"] == made["id"]
         assert problem(await wb.post(API, json={"name": "custom-2", "run_id": "my-run-1"}), 409) == "Run 'my-run-1' already exists."
@@ -52,8 +49,8 @@ class TestCreate:
         assert listed["count"] == 0
 
     async def test_parent_run(self, wb) -> None:
-        parent = await create(wb, name="parent", run_id="parent-run")
-        child = await create(wb, experiment_name="parent", run_name="child", parent_run_id="parent-run")
+        parent = await create_in_workbench(wb, name="parent", run_id="parent-run")
+        child = await create_in_workbench(wb, experiment_name="parent", run_name="child", parent_run_id="parent-run")
         assert ok(await wb.get(f"{API}/{child['run_id']}"))["parentRunId"] == "parent-run"
         assert child["experiment_id"] == parent["id"]
         assert problem(await wb.post(API, json={"name": "orphan", "parent_run_id": "nope"}), 404) == "Run 'nope' not found."
@@ -69,10 +66,11 @@ class TestList:
             ("gamma", "failed", ["vision"], "CNN baseline"),
             ("delta", "draft", [], "transformer again"),
         ]:
-            ids[name] = (await create(wb, name=name, status=status, tags=tags, description=description))["id"]
-        await create(wb, experiment_name="beta", run_name="r1")
-        await create(wb, experiment_name="beta", run_name="r2")
-        await create(wb, experiment_name="gamma", run_name="r3")
+            made = await create_in_workbench(wb, name=name, status=status, tags=tags, description=description)
+            ids[name] = made["id"]
+        await create_in_workbench(wb, experiment_name="beta", run_name="r1")
+        await create_in_workbench(wb, experiment_name="beta", run_name="r2")
+        await create_in_workbench(wb, experiment_name="gamma", run_name="r3")
 
         everything = ok(await wb.get(API))
         assert everything["count"] == 4 and everything["limit"] == 20 and everything["offset"] == 0
@@ -117,15 +115,15 @@ class TestList:
 
 class TestGetUpdate:
     async def test_get_by_prefix(self, wb) -> None:
-        made = await create(wb, name="prefixed", run_id="zz-unique-run")
+        made = await create_in_workbench(wb, name="prefixed", run_id="zz-unique-run")
         assert ok(await wb.get(f"{API}/{made['id'][:20]}"))["id"] == made["id"]
         assert ok(await wb.get(f"{API}/zz-uni"))["id"] == "zz-unique-run"
-        await create(wb, name="prefixed-2")
+        await create_in_workbench(wb, name="prefixed-2")
         assert "matches more than one" in problem(await wb.get(f"{API}/exp_"), 400)
         assert problem(await wb.get(f"{API}/exp_nothing"), 404) == "Experiment or run 'exp_nothing' not found."
 
     async def test_partial_put_on_experiment_and_run(self, wb) -> None:
-        made = await create(wb, name="put-me", description="old", tags=["a"], run_name="r")
+        made = await create_in_workbench(wb, name="put-me", description="old", tags=["a"], run_name="r")
         updated = ok(await wb.put(f"{API}/{made['id']}", json={"description": "new", "status": "running"}))
         assert updated["name"] == "put-me" and updated["description"] == "new" and updated["tags"] == ["a"]
         assert updated["status"] == "running" and updated["updatedAt"] >= updated["createdAt"]
@@ -143,12 +141,12 @@ class TestGetUpdate:
         assert problem(await wb.put(f"{API}/{made['run_id']}", json={"tags": ["x"]}), 422).startswith("tags belong to experiments")
         renamed = ok(await wb.put(f"{API}/{made['id']}", json={"name": "renamed"}))
         assert renamed["name"] == "renamed"
-        await create(wb, name="taken")
+        await create_in_workbench(wb, name="taken")
         assert problem(await wb.put(f"{API}/{made['id']}", json={"name": "taken"}), 409) == "An experiment named 'taken' already exists."
         assert problem(await wb.put(f"{API}/{made['id']}", json={"status": "paused"}), 422).startswith("status")
 
     async def test_tags(self, wb) -> None:
-        made = await create(wb, name="tagged", tags=["old"])
+        made = await create_in_workbench(wb, name="tagged", tags=["old"])
         result = ok(await wb.put(f"{API}/{made['id']}/tags", json={"tags": [" nlp", "nlp ", "v2", "prod"]}))
         assert result == {"id": made["id"], "tags": ["nlp", "v2", "prod"], "message": "Tags updated successfully"}
         assert ok(await wb.get(f"{API}/{made['id']}"))["tags"] == ["nlp", "v2", "prod"]

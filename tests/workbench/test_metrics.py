@@ -1,11 +1,12 @@
 """Step metrics in ClickHouse: appended (never replaced), read back by step then timestamp, paged;
 timestamps as ISO text or Unix seconds; an experiment id means its latest run."""
 
-from workbench.support import API, ok, problem
+from support import WORKBENCH_API as API
+from support import create_in_workbench, ok, problem
 
 
 async def test_history_order_timestamps_and_paging(wb) -> None:
-    run = ok(await wb.post(API, json={"name": "m", "run_name": "r"}), 201)["run_id"]
+    run = (await create_in_workbench(wb, name="m", run_name="r"))["run_id"]
     points = [
         {"key": "loss", "value": 3.0, "step": 2, "timestamp": "2025-01-15T10:00:03Z"},
         {"key": "loss", "value": 2.0, "step": 2, "timestamp": "2025-01-15T10:00:01Z"},
@@ -42,7 +43,7 @@ async def test_experiment_id_means_latest_run(wb) -> None:
     ok(await wb.post(f"{API}/{exp}/metrics", json={"metrics": [{"key": "a", "value": 1, "step": 0}]}))
     first = ok(await wb.get(f"{API}/{exp}"))["runs"]
     assert len(first) == 1
-    newer = ok(await wb.post(API, json={"experiment_name": "auto-run", "run_name": "second"}), 201)["run_id"]
+    newer = (await create_in_workbench(wb, experiment_name="auto-run", run_name="second"))["run_id"]
     ok(await wb.post(f"{API}/{exp}/metrics", json={"metrics": [{"key": "a", "value": 2, "step": 0}]}))
     assert [m["value"] for m in ok(await wb.get(f"{API}/{newer}/metrics"))["metrics"]] == [2.0]
     assert [m["value"] for m in ok(await wb.get(f"{API}/{first[0]['id']}/metrics"))["metrics"]] == [1.0]

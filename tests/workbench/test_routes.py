@@ -1,13 +1,14 @@
 """/compare, /stats and /register are routes, never ids; an id can never take their names; the API
 shows in OpenAPI and Swagger UI under its own tag beside intake v2."""
 
-from workbench.support import API, ok, problem
+from support import WORKBENCH_API as API
+from support import create_in_workbench, ok, problem
 
 
 async def test_fixed_words_are_never_ids(wb) -> None:
     # Experiments named like the routes, and ids whose prefix could be read as them.
     for word in ("compare", "stats", "register"):
-        ok(await wb.post(API, json={"name": word}), 201)
+        await create_in_workbench(wb, name=word)
     stats = ok(await wb.get(f"{API}/stats"))
     assert set(stats) == {"total", "draft", "pending", "running", "completed", "failed", "pinned"} and stats["total"] == 3
     compare = await wb.get(f"{API}/compare")
@@ -16,7 +17,7 @@ async def test_fixed_words_are_never_ids(wb) -> None:
     assert registered["exists"] is True and registered["name"] == "stats"
     # Under the other methods the words are not ids (nor id prefixes) either: a run whose id starts
     # with one is still not found through it.
-    ok(await wb.post(API, json={"experiment_name": "stats", "run_id": "stats-run"}), 201)
+    await create_in_workbench(wb, experiment_name="stats", run_id="stats-run")
     assert problem(await wb.put(f"{API}/stats", json={"name": "x"}), 404) == "Experiment or run 'stats' not found."
     assert problem(await wb.delete(f"{API}/compare"), 404) == "Experiment or run 'compare' not found."
     assert problem(await wb.get(f"{API}/register"), 404) == "Experiment or run 'register' not found."
@@ -35,8 +36,8 @@ async def test_run_ids_may_not_take_route_words(wb) -> None:
 
 
 async def test_compare_needs_two_to_twenty_known_ids(wb) -> None:
-    one = ok(await wb.post(API, json={"name": "one"}), 201)["id"]
-    two = ok(await wb.post(API, json={"name": "two"}), 201)["id"]
+    one = (await create_in_workbench(wb, name="one"))["id"]
+    two = (await create_in_workbench(wb, name="two"))["id"]
     assert problem(await wb.get(f"{API}/compare", params={"ids": one}), 422) == (
         "ids must list 2 to 20 experiment ids separated by commas; got 1."
     )

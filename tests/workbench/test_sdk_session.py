@@ -7,7 +7,8 @@ import hashlib
 import re
 from datetime import UTC, datetime
 
-from workbench.support import API, ok
+from support import WORKBENCH_API as API
+from support import ok
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 STEPS = 500  # two keys per step: 1,000 metrics

@@ -3,13 +3,13 @@
 import json
 
 import pytest
-
-from workbench.support import API, ok, problem
+from support import WORKBENCH_API as API
+from support import create_in_workbench, ok, problem
 
 
 @pytest.fixture
 async def run(wb) -> dict:
-    return ok(await wb.post(API, json={"name": "target", "run_name": "r"}), 201)
+    return await create_in_workbench(wb, name="target", run_name="r")
 
 
 async def stored_counts(wb, run: dict) -> tuple[int, int, int, list]:

@@ -19,7 +19,9 @@ router = workbench_router()
     operation_id="workbench-add-artifact",
     summary="Register (s3_key) or upload (content_base64, at most 25 MiB) an artifact",
 )
-async def add_artifact(id: Ref, body: ArtifactRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def add_artifact(
+    id: Ref, body: ArtifactRequest, stores: WorkbenchStores, viewer: CurrentViewer
+) -> ArtifactResult:
     return await tracking.add_artifact(stores, viewer, id, body)
 
 
@@ -30,7 +32,7 @@ async def add_artifact(id: Ref, body: ArtifactRequest, stores: WorkbenchStores, 
     operation_id="workbench-list-artifacts",
     summary="List a run's artifacts",
 )
-async def list_artifacts(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def list_artifacts(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> ArtifactList:
     return await tracking.list_artifacts(stores, viewer, id)
 
 

@@ -41,7 +41,7 @@ async def list_experiments(
     sort: Annotated[
         str, Query(description="field:asc|desc over createdAt, updatedAt, name, runCount, status.")
     ] = overview.DEFAULT_SORT,
-) -> dict:
+) -> ExperimentPage:
     query = overview.list_query(
         search=search, status=status, tag=tag, pinned=pinned, sort=sort, limit=limit, offset=offset
     )
@@ -61,7 +61,7 @@ async def list_experiments(
     ),
 )
 @router.post("/", status_code=201, include_in_schema=False)
-async def create_experiment(body: CreateRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def create_experiment(body: CreateRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> Created:
     return await experiments.create(stores, viewer, body)
 
 
@@ -76,7 +76,7 @@ async def compare_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
     ids: Annotated[str, Query(description="2-20 comma-separated experiment ids.")],
-) -> dict:
+) -> Comparison:
     return await overview.compare(stores, viewer, ids)
 
 
@@ -87,7 +87,7 @@ async def compare_experiments(
     operation_id="workbench-experiment-stats",
     summary="Experiment counts by status",
 )
-async def experiment_stats(stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def experiment_stats(stores: WorkbenchStores, viewer: CurrentViewer) -> Stats:
     return await overview.stats(stores, viewer)
 
 
@@ -101,7 +101,7 @@ async def experiment_stats(stores: WorkbenchStores, viewer: CurrentViewer) -> di
 )
 async def register_experiment(
     body: Annotated[RegisterRequest, Body()], stores: WorkbenchStores, viewer: CurrentViewer, response: Response
-) -> dict:
+) -> Registered:
     result, created = await experiments.register(stores, viewer, body)
     response.status_code = 201 if created else 200
     return result

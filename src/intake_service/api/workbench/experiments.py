@@ -16,7 +16,7 @@ router = workbench_router()
     operation_id="workbench-get-experiment",
     summary="Get an experiment (with its runs) or a run",
 )
-async def get_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def get_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> ExperimentDetail | Run:
     return await experiments.get(stores, viewer, id)
 
 
@@ -28,7 +28,9 @@ async def get_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer
     summary="Update an experiment or a run (partial)",
     description="On an experiment id, final_metrics, duration_seconds and error_message go to its latest run.",
 )
-async def update_experiment(id: Ref, body: UpdateRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def update_experiment(
+    id: Ref, body: UpdateRequest, stores: WorkbenchStores, viewer: CurrentViewer
+) -> ExperimentDetail | Run:
     return await experiments.update(stores, viewer, id, body)
 
 
@@ -52,7 +54,7 @@ async def delete_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentVie
     operation_id="workbench-toggle-pin",
     summary="Toggle the pin of an experiment",
 )
-async def toggle_pin(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def toggle_pin(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> PinResult:
     return await experiments.toggle_pin(stores, viewer, id)
 
 
@@ -63,5 +65,5 @@ async def toggle_pin(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) ->
     operation_id="workbench-set-tags",
     summary="Replace the tags of an experiment",
 )
-async def set_tags(id: Ref, body: TagsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def set_tags(id: Ref, body: TagsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> TagsResult:
     return await experiments.set_tags(stores, viewer, id, body.tags)

@@ -18,7 +18,7 @@ router = workbench_router()
     operation_id="workbench-log-metrics",
     summary="Append step metrics to a run (an experiment id: its latest run)",
 )
-async def log_metrics(id: Ref, body: MetricsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def log_metrics(id: Ref, body: MetricsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> Logged:
     return await tracking.log_metrics(stores, viewer, id, body)
 
 
@@ -36,7 +36,7 @@ async def metric_history(
     key: Annotated[str | None, Query(min_length=1, max_length=255, description="The metric; all when omitted.")] = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
     offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
-) -> dict:
+) -> MetricHistory:
     return await tracking.metric_history(stores, viewer, id, key, limit, offset)
 
 
@@ -47,5 +47,5 @@ async def metric_history(
     operation_id="workbench-log-params",
     summary="Merge parameters into a run",
 )
-async def log_params(id: Ref, body: ParamsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+async def log_params(id: Ref, body: ParamsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> Logged:
     return await tracking.log_params(stores, viewer, id, body.params)

@@ -1,13 +1,12 @@
 """Reads over many experiments: the list, /compare and /stats."""
 
-from typing import Any
-
 from intake_service.domain.workbench import scoring, views
 from intake_service.domain.workbench.access import Viewer
 from intake_service.domain.workbench.errors import InvalidInput
 from intake_service.domain.workbench.experiments import best_runs_by_experiment
 from intake_service.domain.workbench.targets import Stores, resolve_experiment
 from intake_service.domain.workbench.values import check_status, check_text
+from intake_service.models.workbench import ComparedExperiment, Comparison, ExperimentPage, Stats
 from intake_service.store.postgres.workbench import ExperimentQuery
 
 SORT_FIELDS = ("createdAt", "updatedAt", "name", "runCount", "status")
@@ -39,7 +38,7 @@ def list_query(
     )
 
 
-async def list_experiments(stores: Stores, viewer: Viewer, query: ExperimentQuery) -> dict[str, Any]:
+async def list_experiments(stores: Stores, viewer: Viewer, query: ExperimentQuery) -> ExperimentPage:
     """Pinned first, then the requested order; `count` is every match, not just this page."""
     rows, total = await stores.repo.list_experiments(viewer.workspace, viewer.visibility, query)
     _, best = best_runs_by_experiment(await stores.repo.runs_of([row.id for row, _ in rows]))
@@ -47,7 +46,7 @@ async def list_experiments(stores: Stores, viewer: Viewer, query: ExperimentQuer
     for row, run_count in rows:
         best_run = best.get(row.id)
         experiments.append(views.experiment(row, run_count, best_run.id if best_run else None))
-    return {"count": total, "limit": query.limit, "offset": query.offset, "experiments": experiments}
+    return ExperimentPage(count=total, limit=query.limit, offset=query.offset, experiments=experiments)
 
 
 def parse_ids(ids: str) -> list[str]:
@@ -59,7 +58,7 @@ def parse_ids(ids: str) -> list[str]:
     return refs
 
 
-async def compare(stores: Stores, viewer: Viewer, ids: str) -> dict[str, Any]:
+async def compare(stores: Stores, viewer: Viewer, ids: str) -> Comparison:
     """The experiments in the given order with their best runs' final metrics, and the parameters
     whose best-run values differ."""
     experiments = [await resolve_experiment(stores, viewer, ref) for ref in parse_ids(ids)]
@@ -68,20 +67,20 @@ async def compare(stores: Stores, viewer: Viewer, ids: str) -> dict[str, Any]:
     for experiment in experiments:
         best_run = best.get(experiment.id)
         compared.append(
-            {
-                "id": experiment.id,
-                "name": experiment.name,
-                "status": experiment.status,
-                "runCount": len(grouped.get(experiment.id, [])),
-                "bestRunId": best_run.id if best_run else None,
-                "bestMetrics": scoring.final_values(best_run) if best_run else {},
-                "tags": list(experiment.tags or []),
-                "createdAt": views.iso(experiment.created_at),
-            }
+            ComparedExperiment(
+                id=experiment.id,
+                name=experiment.name,
+                status=views.as_status(experiment.status),
+                runCount=len(grouped.get(experiment.id, [])),
+                bestRunId=best_run.id if best_run else None,
+                bestMetrics=scoring.final_values(best_run) if best_run else {},
+                tags=list(experiment.tags or []),
+                createdAt=views.iso(experiment.created_at),
+            )
         )
     diff = scoring.parameter_diff([best.get(experiment.id) for experiment in experiments])
-    return {"experiments": compared, "parameterDiff": diff}
+    return Comparison(experiments=compared, parameterDiff=diff)
 
 
-async def stats(stores: Stores, viewer: Viewer) -> dict[str, int]:
-    return await stores.repo.stats(viewer.workspace, viewer.visibility)
+async def stats(stores: Stores, viewer: Viewer) -> Stats:
+    return Stats(**await stores.repo.stats(viewer.workspace, viewer.visibility))

@@ -12,7 +12,7 @@ from intake_service.errors import TelemetryUnavailable
 from intake_service.store.artifacts import ArtifactStore
 from intake_service.store.clickhouse.metrics import RunMetricStore
 from intake_service.store.postgres.tables import WorkbenchExperiment, WorkbenchRun
-from intake_service.store.postgres.workbench import WorkbenchRepository
+from intake_service.store.postgres.workbench import NewRun, WorkbenchRepository
 
 
 @dataclass(frozen=True)
@@ -69,20 +69,42 @@ async def resolve_experiment(stores: Stores, viewer: Viewer, ref: str) -> Workbe
     return experiments[chosen]
 
 
-def run_values(experiment: WorkbenchExperiment, moment: datetime, **fields: Any) -> dict[str, Any]:
-    values: dict[str, Any] = {
-        "workspace": experiment.workspace,
-        "id": new_run_id(),
-        "experiment_id": experiment.id,
-        "name": experiment.name,
-        "status": DEFAULT_STATUS,
-        "parameters": [],
-        "final_metrics": [],
-        "created_at": moment,
-        "updated_at": moment,
-    }
-    values.update({k: v for k, v in fields.items() if v is not None})
-    return values
+@dataclass(frozen=True)
+class RunFields:
+    """What a caller asked a new run to have, already checked; None takes the default."""
+
+    id: str | None = None
+    name: str | None = None
+    status: str | None = None
+    parameters: list[dict[str, Any]] | None = None
+    final_metrics: list[dict[str, Any]] | None = None
+    model_type: str | None = None
+    problem_type: str | None = None
+    framework: str | None = None
+    parent_run_id: str | None = None
+    system_info: dict[str, Any] | None = None
+    duration_seconds: float | None = None
+
+
+def new_run(experiment: WorkbenchExperiment, moment: datetime, fields: RunFields = RunFields()) -> NewRun:
+    """A run of the experiment, named after it and `pending` unless the fields say otherwise."""
+    return NewRun(
+        workspace=experiment.workspace,
+        id=fields.id if fields.id is not None else new_run_id(),
+        experiment_id=experiment.id,
+        name=fields.name if fields.name is not None else experiment.name,
+        status=fields.status if fields.status is not None else DEFAULT_STATUS,
+        created_at=moment,
+        updated_at=moment,
+        parameters=fields.parameters if fields.parameters is not None else [],
+        final_metrics=fields.final_metrics if fields.final_metrics is not None else [],
+        model_type=fields.model_type,
+        problem_type=fields.problem_type,
+        framework=fields.framework,
+        parent_run_id=fields.parent_run_id,
+        system_info=fields.system_info,
+        duration_seconds=fields.duration_seconds,
+    )
 
 
 async def run_for_write(
@@ -104,9 +126,9 @@ async def latest_or_new_run(stores: Stores, experiment: WorkbenchExperiment, *, 
     if run is not None:
         return run
     moment = now()
-    made = await stores.repo.insert_run(run_values(experiment, moment))
+    made = await stores.repo.insert_run(new_run(experiment, moment))
     assert made is not None  # a fresh random id
-    await stores.repo.update_experiment(experiment.id, {"updated_at": moment})
+    await stores.repo.update_experiment(experiment.id, updated_at=moment)
     return made
 
 

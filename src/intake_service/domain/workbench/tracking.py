@@ -4,7 +4,7 @@ its latest run: made if there is none when writing, none at all when reading."""
 
 import hashlib
 import mimetypes
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,15 +21,23 @@ from intake_service.domain.workbench.values import (
     key_values,
     merge_key_values,
 )
-from intake_service.models.workbench import ArtifactRequest, MetricsRequest
+from intake_service.models.workbench import (
+    ArtifactList,
+    ArtifactRequest,
+    ArtifactResult,
+    Logged,
+    MetricHistory,
+    MetricsRequest,
+)
 from intake_service.store.artifacts import ArtifactMissing, ArtifactStoreUnavailable
+from intake_service.store.postgres.workbench import NewArtifact
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 # What DateTime64(6) can hold, with a margin: 1900-01-01 to 2261-12-31.
 EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC)
 
 
-async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsRequest) -> dict[str, int]:
+async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsRequest) -> Logged:
     """Append to the run's histories in one block; a point without a step is step 0, without a
     timestamp it is stamped now (a naive timestamp is UTC)."""
     metric_store = stores.metric_store()
@@ -50,37 +58,37 @@ async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsReq
         points.append({"key": point.key, "value": point.value, "step": step, "timestamp": stamp})
     run, experiment = await run_for_write(stores, viewer, ref)
     await metric_store.append(viewer.workspace, experiment.id, run.id, points, moment)
-    return {"logged": len(points)}
+    return Logged(logged=len(points))
 
 
 async def metric_history(
     stores: Stores, viewer: Viewer, ref: str, key: str | None, limit: int, offset: int
-) -> dict[str, Any]:
+) -> MetricHistory:
     """One metric's history (every key's when none is named), by step, then timestamp, then arrival."""
     check_text(key, "key")
     run, experiment = await run_for_read(stores, viewer, ref)
     rows, total = (
         await stores.metric_store().history(viewer.workspace, run.id, key, limit, offset) if run else ([], 0)
     )
-    return {
-        "runId": run.id if run else None,
-        "experimentId": experiment.id,
-        "key": key,
-        "count": total,
-        "limit": limit,
-        "offset": offset,
-        "metrics": [views.metric_point(row) for row in rows],
-    }
+    return MetricHistory(
+        runId=run.id if run else None,
+        experimentId=experiment.id,
+        key=key,
+        count=total,
+        limit=limit,
+        offset=offset,
+        metrics=[views.metric_point(row) for row in rows],
+    )
 
 
-async def log_params(stores: Stores, viewer: Viewer, ref: str, params: Any) -> dict[str, int]:
+async def log_params(stores: Stores, viewer: Viewer, ref: str, params: Any) -> Logged:
     """New keys added, existing keys updated; the run row is locked so concurrent calls both land."""
     check_storable(params, "params")
     items = key_values(params, "params")
     run, _ = await run_for_write(stores, viewer, ref, lock=True)
     merged = merge_key_values(list(run.parameters or []), items)
-    await stores.repo.update_run(viewer.workspace, run.id, {"parameters": merged, "updated_at": now()})
-    return {"logged": len(items)}
+    await stores.repo.update_run(viewer.workspace, run.id, parameters=merged, updated_at=now())
+    return Logged(logged=len(items))
 
 
 @dataclass(frozen=True)
@@ -104,43 +112,45 @@ def _checked_artifact(body: ArtifactRequest) -> tuple[str, str, bytes | None]:
     return name, path, data
 
 
-async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactRequest) -> dict[str, Any]:
+async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactRequest) -> ArtifactResult:
     """Register an existing object by s3_key, or store base64 content (≤ 25 MiB) with its sha256."""
     check_storable(body.model_dump(exclude={"content_base64"}, exclude_none=True))
     name, path, data = _checked_artifact(body)
     content_type = body.content_type or mimetypes.guess_type(name)[0] or DEFAULT_CONTENT_TYPE
     run, experiment = await run_for_write(stores, viewer, ref)
-    values: dict[str, Any] = {
-        "workspace": viewer.workspace,
-        "run_id": run.id,
-        "path": path,
-        "experiment_id": experiment.id,
-        "name": name,
-        "type": body.type,
-        "content_type": content_type,
-        "created_at": now(),
-    }
+    record = NewArtifact(
+        workspace=viewer.workspace,
+        run_id=run.id,
+        path=path,
+        experiment_id=experiment.id,
+        name=name,
+        type=body.type,
+        s3_key=body.s3_key or "",
+        stored=False,
+        size=body.size,
+        content_type=content_type,
+        sha256=None,
+        created_at=now(),
+    )
     if data is None:
         assert body.s3_key is not None
-        values.update(s3_key=body.s3_key, stored=False, size=body.size, sha256=None)
-        row = await stores.repo.upsert_artifact(values)
+        row = await stores.repo.upsert_artifact(record)
     else:
         if stores.artifacts is None:
             raise ArtifactStoreUnavailable()
         key = f"{viewer.workspace}/{experiment.id}/{run.id}/{path}"
-        values.update(
-            s3_key=stores.artifacts.location(key), stored=True, size=len(data), sha256=hashlib.sha256(data).hexdigest()
-        )
+        sha256 = hashlib.sha256(data).hexdigest()
+        stored = replace(record, s3_key=stores.artifacts.location(key), stored=True, size=len(data), sha256=sha256)
         # The record first (not yet committed), then the bytes: a store failure rolls the record back.
-        row = await stores.repo.upsert_artifact(values)
+        row = await stores.repo.upsert_artifact(stored)
         await stores.artifacts.write(key, data, content_type)
-    return {"artifact": views.artifact(row)}
+    return ArtifactResult(artifact=views.artifact(row))
 
 
-async def list_artifacts(stores: Stores, viewer: Viewer, ref: str) -> dict[str, Any]:
+async def list_artifacts(stores: Stores, viewer: Viewer, ref: str) -> ArtifactList:
     run, _ = await run_for_read(stores, viewer, ref)
     rows = await stores.repo.artifacts_of(viewer.workspace, [run.id]) if run else []
-    return {"runId": run.id if run else None, "artifacts": [views.artifact(row) for row in rows]}
+    return ArtifactList(runId=run.id if run else None, artifacts=[views.artifact(row) for row in rows])
 
 
 async def artifact_content(stores: Stores, viewer: Viewer, ref: str, path: str) -> Content:

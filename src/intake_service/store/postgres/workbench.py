@@ -5,9 +5,9 @@ lookups by id prefix never reveal experiments the caller may not see.
 """
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, delete, false, func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert
@@ -35,6 +35,80 @@ class ExperimentQuery:
     offset: int
 
 
+@dataclass(frozen=True)
+class NewExperiment:
+    id: str
+    workspace: str
+    owner: str
+    name: str
+    description: str | None
+    status: str
+    tags: list[str]
+    created_at: datetime
+    updated_at: datetime
+    is_public: bool = False
+    shared_with: list[str] = field(default_factory=list)
+
+
+class ExperimentChanges(TypedDict, total=False):
+    """The columns an experiment update may set; absent ones keep their values."""
+
+    name: str
+    description: str | None
+    status: str
+    tags: list[str]
+    is_public: bool
+    shared_with: list[str]
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NewRun:
+    workspace: str
+    id: str
+    experiment_id: str
+    name: str | None
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    parameters: list[dict[str, Any]] = field(default_factory=list)
+    final_metrics: list[dict[str, Any]] = field(default_factory=list)
+    model_type: str | None = None
+    problem_type: str | None = None
+    framework: str | None = None
+    parent_run_id: str | None = None
+    system_info: dict[str, Any] | None = None
+    duration_seconds: float | None = None
+
+
+class RunChanges(TypedDict, total=False):
+    """The columns a run update may set; absent ones keep their values."""
+
+    name: str
+    status: str
+    parameters: list[dict[str, Any]]
+    final_metrics: list[dict[str, Any]]
+    duration_seconds: float | None
+    error_message: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class NewArtifact:
+    workspace: str
+    run_id: str
+    path: str
+    experiment_id: str
+    name: str
+    type: str
+    s3_key: str
+    stored: bool
+    size: int | None
+    content_type: str
+    sha256: str | None
+    created_at: datetime
+
+
 def _escape_like(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
@@ -55,9 +129,11 @@ class WorkbenchRepository:
 
     # --- experiments -------------------------------------------------------------------------
 
-    async def insert_experiment(self, values: dict[str, Any]) -> WorkbenchExperiment | None:
+    async def insert_experiment(self, experiment: NewExperiment) -> WorkbenchExperiment | None:
         """None when the owner already has an experiment of that name in the workspace."""
-        statement = insert(E).values(**values).on_conflict_do_nothing(constraint=NAME_CONSTRAINT).returning(E)
+        statement = (
+            insert(E).values(**asdict(experiment)).on_conflict_do_nothing(constraint=NAME_CONSTRAINT).returning(E)
+        )
         return (await self.session.scalars(statement)).one_or_none()
 
     async def experiment_by_name(self, workspace: str, owner: str, name: str) -> WorkbenchExperiment | None:
@@ -78,9 +154,11 @@ class WorkbenchRepository:
     async def get_experiment(self, experiment_id: str) -> WorkbenchExperiment | None:
         return await self.session.get(E, experiment_id, populate_existing=True)
 
-    async def update_experiment(self, experiment_id: str, values: dict[str, Any]) -> WorkbenchExperiment | None:
+    async def update_experiment(
+        self, experiment_id: str, **changes: Unpack[ExperimentChanges]
+    ) -> WorkbenchExperiment | None:
         """One UPDATE of the given columns; None when a rename hits another experiment's name."""
-        statement = update(E).where(E.id == experiment_id).values(**values).returning(E)
+        statement = update(E).where(E.id == experiment_id).values(**changes).returning(E)
         try:
             async with self.session.begin_nested():
                 return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
@@ -144,9 +222,11 @@ class WorkbenchRepository:
 
     # --- runs --------------------------------------------------------------------------------
 
-    async def insert_run(self, values: dict[str, Any]) -> WorkbenchRun | None:
+    async def insert_run(self, run: NewRun) -> WorkbenchRun | None:
         """None when the workspace already has a run with that id."""
-        statement = insert(R).values(**values).on_conflict_do_nothing(index_elements=["workspace", "id"]).returning(R)
+        statement = (
+            insert(R).values(**asdict(run)).on_conflict_do_nothing(index_elements=["workspace", "id"]).returning(R)
+        )
         return (await self.session.scalars(statement)).one_or_none()
 
     async def get_run(self, workspace: str, run_id: str, *, for_update: bool = False) -> WorkbenchRun | None:
@@ -182,8 +262,8 @@ class WorkbenchRepository:
         statement = select(R).where(R.experiment_id.in_(experiment_ids)).order_by(R.created_at, R.id)
         return list((await self.session.scalars(statement)).all())
 
-    async def update_run(self, workspace: str, run_id: str, values: dict[str, Any]) -> WorkbenchRun:
-        statement = update(R).where(R.workspace == workspace, R.id == run_id).values(**values).returning(R)
+    async def update_run(self, workspace: str, run_id: str, **changes: Unpack[RunChanges]) -> WorkbenchRun:
+        statement = update(R).where(R.workspace == workspace, R.id == run_id).values(**changes).returning(R)
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
     async def delete_runs(self, workspace: str, run_ids: Sequence[str]) -> None:
@@ -197,12 +277,13 @@ class WorkbenchRepository:
 
     # --- artifacts ---------------------------------------------------------------------------
 
-    async def upsert_artifact(self, values: dict[str, Any]) -> WorkbenchArtifact:
+    async def upsert_artifact(self, artifact: NewArtifact) -> WorkbenchArtifact:
         """A second artifact at the same path of a run replaces the first."""
-        statement = insert(A).values(**values)
-        statement = statement.on_conflict_do_update(
+        values = asdict(artifact)
+        inserted = insert(A).values(**values)
+        statement = inserted.on_conflict_do_update(
             index_elements=["workspace", "run_id", "path"],
-            set_={key: statement.excluded[key] for key in values if key not in ("workspace", "run_id", "path")},
+            set_={key: inserted.excluded[key] for key in values if key not in ("workspace", "run_id", "path")},
         ).returning(A)
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
