@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 import pytest
-from test_rollups import create, get, ingest
+from support import create_experiment, get_experiment, ingest_ok
 
 from intake_service.domain.rollup_metrics import METRIC_BY_NAME, METRICS, parse_rollup_path
 from intake_service.domain.rollups import empty_rollups
@@ -61,15 +61,15 @@ async def bodies(client, base) -> list[dict[str, Any]]:
         {"cost_usd": 0.7, "scores": {}},
         {"latency_ms": 10.0, "scores": {"acc": 0.75}},
     ]
-    experiments = [await create(client, base) for _ in range(len(shapes) + 1)]
+    experiments = [await create_experiment(client, base) for _ in range(len(shapes) + 1)]
     for i, (experiment, shape) in enumerate(zip(experiments, shapes, strict=False)):
         sessions = [
             {"session_id": f"s{j}", "started_at": "2026-01-01T00:00:00Z",
              **{k: (v * (j + 1) if isinstance(v, float) else v) for k, v in shape.items()}}
             for j in range(i + 1)
         ]  # fmt: skip
-        await ingest(client, base, experiment["name"], sessions)
-    return [await get(client, base, experiment["name"]) for experiment in experiments]
+        await ingest_ok(client, base, experiment["name"], sessions)
+    return [await get_experiment(client, base, experiment["name"]) for experiment in experiments]
 
 
 async def test_every_registry_path_sorts_and_filters(client, base, bodies) -> None:

@@ -6,7 +6,8 @@ every session opened on one path from the same engine."""
 import uuid
 from typing import Any
 
-from test_rollups import assert_rollups, create, expected_rollups, get, ingest, result
+from support import create_experiment, get_experiment, ingest_ok, post_result_ok
+from test_rollups import assert_rollups, expected_rollups
 from typer.testing import CliRunner
 
 from intake_service.cli import app as cli
@@ -39,24 +40,24 @@ def run_recompute(settings, *args: str) -> str:
 async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, workspace, settings) -> None:
     other_workspace = f"ws-{uuid.uuid4().hex[:12]}"
     other_base = base.replace(workspace, other_workspace)
-    scored, plain, emptied = [await create(client, base) for _ in range(3)]
-    other = await create(client, other_base)
+    scored, plain, emptied = [await create_experiment(client, base) for _ in range(3)]
+    other = await create_experiment(client, other_base)
     scored_sessions, plain_sessions = sessions("s", 9), sessions("p", 4)
-    await ingest(client, base, scored["name"], scored_sessions)
+    await ingest_ok(client, base, scored["name"], scored_sessions)
     # Evaluator results too, so the recompute takes the statement that joins them.
     results = [
         {"session_id": "s1", "span_id": "x", "name": "acc", "data_type": "NUMERIC", "value": 0.9},
         {"session_id": "s2", "span_id": "x", "name": "judge", "data_type": "BOOLEAN", "value": 1},
     ]
     for body in results:
-        await result(client, base, experiment_name=scored["name"], **body)
-    await ingest(client, base, plain["name"], plain_sessions)
-    await ingest(client, other_base, other["name"], sessions("o", 3))
+        await post_result_ok(client, base, experiment_name=scored["name"], **body)
+    await ingest_ok(client, base, plain["name"], plain_sessions)
+    await ingest_ok(client, other_base, other["name"], sessions("o", 3))
     names = [scored["name"], plain["name"], emptied["name"]]
-    before = {name: await get(client, base, name) for name in names}
+    before = {name: await get_experiment(client, base, name) for name in names}
     assert_rollups(before[scored["name"]], expected_rollups(scored_sessions, results))
     assert_rollups(before[plain["name"]], expected_rollups(plain_sessions, []))
-    other_before = await get(client, other_base, other["name"])
+    other_before = await get_experiment(client, other_base, other["name"])
 
     executor = create_executor(None, settings.data_dir)
     try:
@@ -65,19 +66,19 @@ async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, wor
         executor.command(DELETE, {"workspace": workspace, "experiment_id": plain["id"]})
     finally:
         executor.close()
-    assert (await get(client, base, scored["name"]))["run_count"] == 999
-    assert (await get(client, base, emptied["name"]))["model_names"] == ["bogus"]
-    assert (await get(client, base, plain["name"]))["cost_usd"] is None
-    assert (await get(client, other_base, other["name"]))["run_count"] == 999
+    assert (await get_experiment(client, base, scored["name"]))["run_count"] == 999
+    assert (await get_experiment(client, base, emptied["name"]))["model_names"] == ["bogus"]
+    assert (await get_experiment(client, base, plain["name"]))["cost_usd"] is None
+    assert (await get_experiment(client, other_base, other["name"]))["run_count"] == 999
 
     # scored and plain have sessions; emptied has none but a non-empty row, which is reset.
     assert run_recompute(settings, "--workspace", workspace).strip() == "Recomputed the rollups of 3 experiment(s)."
-    assert {name: await get(client, base, name) for name in names} == before
-    assert (await get(client, other_base, other["name"]))["run_count"] == 999  # another workspace: untouched
+    assert {name: await get_experiment(client, base, name) for name in names} == before
+    assert (await get_experiment(client, other_base, other["name"]))["run_count"] == 999  # another workspace: untouched
 
     assert run_recompute(settings).startswith("Recomputed the rollups of ")
-    assert await get(client, other_base, other["name"]) == other_before
-    assert {name: await get(client, base, name) for name in names} == before
+    assert await get_experiment(client, other_base, other["name"]) == other_before
+    assert {name: await get_experiment(client, base, name) for name in names} == before
 
 
 async def test_recompute_skips_span_sessions_bound_to_no_experiment(workspace, settings) -> None:
