@@ -57,7 +57,8 @@ async def key_caller(settings, scopes: list[str], workspaces: list[str], header:
 
 
 def token(claims: dict, *, key=SECRET, algorithm: str = "HS256") -> dict[str, str]:
-    body = {"sub": "svc-trainer", "scope": " ".join(WB), "aud": AUDIENCE, "exp": int(time.time()) + 300, **claims}
+    body = {"sub": "svc-trainer", "scope": " ".join(WB), "workspaces": "*", "aud": AUDIENCE,
+            "exp": int(time.time()) + 300, **claims}  # fmt: skip
     return {"Authorization": f"Bearer {jwt.encode(body, key, algorithm=algorithm)}"}
 
 
@@ -150,7 +151,7 @@ class TestJwt:
         ws_headers = {"X-Organization-Id": f"jwt-{uuid.uuid4().hex[:10]}"}
         made = ok(await http.post(API, headers={**token({}), **ws_headers}, json={"name": "from-a-service"}), 201)
         got = ok(await http.get(f"{API}/{made['id']}", headers={**token({}, key=RSA_KEY, algorithm="RS256"), **ws_headers}))
-        assert got["owner"] == "svc-trainer" and got["organizationId"] == ws_headers["X-Organization-Id"]
+        assert got["owner"] == "jwt:svc-trainer" and got["organizationId"] == ws_headers["X-Organization-Id"]
         other = token({"sub": "svc-other"}, key=RSA_KEY, algorithm="RS256")
         assert problem(await http.get(f"{API}/{made['id']}", headers={**other, **ws_headers}), 404).endswith("not found.")
 
