@@ -52,6 +52,7 @@ async def test_cross_site_writes_every_route_with_a_body_refuses_a_simple_one(cl
         response = await client.request(method, url, content=b"{}", headers={"content-type": "text/plain"})
         assert response.status_code == 415, (method, path, response.text)
         assert set(response.json()) == {"detail"}
+        assert "415" in paths[path][method]["responses"], (method, path)  # and the document says so
 
 
 @pytest.fixture(scope="module")
