@@ -115,6 +115,29 @@ class TestVisibility:
         assert mine["experiment_id"] != public["id"] and mine["name"] == "c"
         assert bobs["id"] in {e["id"] for e in ok(await http.get(API, headers=admin.headers))["experiments"]}
 
+    async def test_scoped_admins_see_all_of_their_workspaces_only(self, http, settings, ws) -> None:
+        """An admin key or JWT for one workspace sees and changes everything there, nothing elsewhere."""
+        alice = await key_caller(settings, WB, [ws])
+        private = ok(await http.post(API, headers=alice.headers, json={"name": "p", "run_name": "r"}), 201)
+        elsewhere = f"{ws}-x"
+        admins = {
+            "key": (await key_caller(settings, [auth.ADMIN], [ws])).headers,
+            "jwt": token({"scope": auth.ADMIN, "sub": "ops", "workspaces": [ws]}),
+        }
+        for kind, headers in admins.items():
+            assert private["id"] in {e["id"] for e in ok(await http.get(API, headers=headers))["experiments"]}, kind
+            assert ok(await http.get(f"{API}/{private['run_id']}", headers=headers))["experimentId"] == private["id"]
+            ok(await http.put(f"{API}/{private['id']}/tags", headers=headers, json={"tags": [kind]}))
+            other = {**headers, "X-Organization-Id": elsewhere}
+            listed = ok(await http.get(API, headers=other))  # one workspace: the header cannot move it
+            assert private["id"] in {e["id"] for e in listed["experiments"]}
+        # With several workspaces the header chooses, and one beyond them is refused.
+        two = token({"scope": auth.ADMIN, "workspaces": [ws, f"{ws}-y"]})
+        assert ok(await http.get(API, headers={**two, "X-Organization-Id": ws}))["count"] >= 1
+        assert problem(await http.get(API, headers={**two, "X-Organization-Id": elsewhere}), 403) == (
+            f"This API key may not access workspace '{elsewhere}'."
+        )
+
     async def test_workspace_of_the_caller(self, http, settings, ws) -> None:
         single = await key_caller(settings, WB, [ws])
         single.headers["X-Organization-Id"] = "elsewhere"  # a key with one workspace always works in it
