@@ -1,9 +1,11 @@
 """create_app(settings): the FastAPI application factory."""
 
+from fastapi import Depends
 from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
 from intake_service.api import health
+from intake_service.api.browser import CrossOriginGuard, is_loopback, require_documented_media_type
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
@@ -20,10 +22,13 @@ def create_app(settings: Settings):
         version=__version__,
         description="NeMo intake v2 experiments API with exact rollups.",
         lifespan=lifespan_for(settings),
+        dependencies=[Depends(require_documented_media_type)],
     )
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)
+    if settings.auth == "none":
+        app.add_middleware(CrossOriginGuard, bound_to_loopback=is_loopback(settings.host))
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
     app.add_middleware(
         BodyLimitMiddleware,

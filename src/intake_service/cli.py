@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from pydantic import ValidationError
 
 from intake_service.cli_rollups import rollups_app
 from intake_service.settings import Settings
@@ -20,8 +21,16 @@ DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded 
 
 
 def _settings(**flags: object) -> Settings:
-    """Flags win over the environment, the environment over defaults."""
-    return Settings(**{k: v for k, v in flags.items() if v is not None})
+    """Flags win over the environment, the environment over defaults. A bad setting is one sentence
+    and exit code 2, before anything starts."""
+    try:
+        return Settings(**{k: v for k, v in flags.items() if v is not None})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"])
+        message = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
+        typer.echo(f"Invalid setting {where}: {message}.", err=True)
+        raise typer.Exit(2) from None
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:

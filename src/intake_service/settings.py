@@ -7,6 +7,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+MIN_JWT_SECRET_BYTES = 32
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="INTAKE_", extra="ignore")
@@ -68,6 +70,14 @@ class Settings(BaseSettings):
         if url.startswith("file://") and len(url) > len("file://"):
             return url
         raise ValueError("ARTIFACT_STORE_URL must be s3://bucket[/prefix] or file:///path")
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _long_secret(cls, secret: str | None) -> str | None:
+        # RFC 7518 §3.2: an HS256 key has at least 256 bits; a short one can be brute-forced offline.
+        if secret and len(secret.encode()) < MIN_JWT_SECRET_BYTES:
+            raise ValueError(f"INTAKE_JWT_SECRET must be at least {MIN_JWT_SECRET_BYTES} bytes")
+        return secret or None
 
     @field_validator("jwt_public_key")
     @classmethod

@@ -2,8 +2,8 @@
 PostgreSQL and chDB (the same data directory, so the second chDB executor shares the process's one
 embedded ClickHouse).
 
-The matrix: every intake v2 endpoint × every kind of caller, in both header conventions, with the
-status each must get. Plus: every route the app serves under the workspace base is guarded (so a new
+The matrix: every intake v2 endpoint × every kind of caller (API keys in both header conventions,
+JWTs as Bearer tokens; admins for every workspace and for one), with the status each must get. Plus: every route the app serves under the workspace base is guarded (so a new
 route cannot slip out of the matrix unguarded), created_by, last_used_at, what is stored for a key,
 the keys CLI, and `serve` refusing a non-loopback address with auth off."""
 
@@ -13,6 +13,7 @@ import hashlib
 import json
 import re
 import secrets
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import jwt
 import pytest
 from sqlalchemy import select, text
 from support import cli, client_for, create_experiment, create_key, free_port, workspace_base
@@ -37,10 +39,18 @@ NEVER_WS = f"auth-never-{RUN}"  # a workspace nothing was ever written to
 ADMIN_KEYS = "/apis/intake/v2/admin/keys"
 T = "2026-01-01T00:00:00Z"
 
-BAD = ("none", "malformed", "unknown", "revoked", "expired")
-GOOD = ("read", "write", "other", "admin")
+BAD = ("none", "malformed", "unknown", "revoked", "expired", "jwt-expired")
+GOOD = ("read", "write", "other", "admin", "scoped-admin", "jwt-read", "jwt-write", "jwt-other", "jwt-admin")
 CREDENTIALS = BAD + GOOD
 CONVENTIONS = ("x-api-key", "bearer")
+JWT_SECRET = "auth-matrix-secret-of-at-least-32-bytes"
+# What a credential acts like in the matrix: a JWT follows the same rules as a key.
+ACTS_AS = {"jwt-read": "read", "jwt-write": "write", "jwt-other": "other", "jwt-admin": "scoped-admin"}
+
+
+def jwt_token(subject: str, scopes: list[str], workspaces: list[str] | str, expires_in: int = 300) -> str:
+    claims = {"sub": subject, "scope": " ".join(scopes), "workspaces": workspaces, "exp": int(time.time()) + expires_in}
+    return jwt.encode(claims, JWT_SECRET, algorithm="HS256")
 
 
 def headers_for(token: str | None, convention: str) -> dict[str, str]:
@@ -67,7 +77,7 @@ async def key_row(database_url: str, name: str) -> ApiKey:
 
 @pytest.fixture(scope="module")
 async def auth_http(settings) -> AsyncIterator[httpx.AsyncClient]:
-    async with client_for(settings, auth="api-key") as http:
+    async with client_for(settings, auth="api-key", jwt_secret=JWT_SECRET) as http:
         yield http
 
 
@@ -90,6 +100,12 @@ async def keys(settings, auth_http: httpx.AsyncClient) -> Keys:
     tokens["read"] = await via_api("read", [auth.READ], [WS])
     tokens["write"] = await via_api("write", [auth.READ, auth.WRITE], [WS])
     tokens["other"] = await via_api("other", [auth.READ, auth.WRITE], [OTHER_WS])
+    tokens["scoped-admin"] = await via_api("scoped-admin", [auth.ADMIN], [WS])
+    tokens["jwt-read"] = jwt_token(f"svc-read-{RUN}", [auth.READ], [WS])
+    tokens["jwt-write"] = jwt_token(f"svc-write-{RUN}", [auth.READ, auth.WRITE], WS)  # a space-separated string
+    tokens["jwt-other"] = jwt_token(f"svc-other-{RUN}", [auth.READ, auth.WRITE], [OTHER_WS])
+    tokens["jwt-admin"] = jwt_token(f"svc-admin-{RUN}", [auth.ADMIN], [WS])
+    tokens["jwt-expired"] = jwt_token(f"svc-late-{RUN}", [auth.ADMIN], ["*"], expires_in=-60)
     tokens["revoked"] = await via_api("revoked", [auth.ADMIN], ["*"])
     revoked = await auth_http.delete(f"{ADMIN_KEYS}/{names['revoked']}", headers=admin_headers)
     assert revoked.status_code == 200 and revoked.json()["revoked_at"] is not None, revoked.text
@@ -154,7 +170,7 @@ def plain(method: str, path: str, body: Callable[[], Any] | None = None):
 
 async def prepare_revoke(http, admin, workspace) -> Call:
     name = f"victim-{uuid.uuid4().hex[:10]}"
-    response = await http.post(ADMIN_KEYS, headers=admin, json={"name": name, "scopes": [auth.READ]})
+    response = await http.post(ADMIN_KEYS, headers=admin, json={"name": name, "scopes": [auth.READ], "workspaces": [WS]})
     assert response.status_code == 201, response.text
     return Call("DELETE", f"{ADMIN_KEYS}/{name}")
 
@@ -192,10 +208,14 @@ async def _call(method: str, url: str, body: Any = None) -> Call:
 
 
 def expected_status(endpoint: Endpoint, credential: str) -> int:
+    """An admin for WS manages keys of WS (the matrix's keys are for WS), and writes there."""
+    credential = ACTS_AS.get(credential, credential)
     if credential in BAD:
         return 401
+    if credential in ("admin", "scoped-admin"):
+        return endpoint.success
     if endpoint.scope == "admin":
-        return endpoint.success if credential == "admin" else 403
+        return 403
     if credential == "other":
         return 403
     if credential == "read" and endpoint.scope != "read":
@@ -213,8 +233,11 @@ def assert_401(response: httpx.Response) -> None:
     assert set(response.json()) == {"detail"} and isinstance(response.json()["detail"], str)
 
 
-# With no key there is no header convention to vary.
-CALLERS = [(c, h) for c in CREDENTIALS for h in CONVENTIONS if not (c == "none" and h == "bearer")]
+# With no key there is no header convention to vary; a JWT is only ever a Bearer token.
+CALLERS = [
+    (c, h) for c in CREDENTIALS for h in CONVENTIONS
+    if not (c == "none" and h == "bearer") and not (c.startswith("jwt-") and h == "x-api-key")
+]
 
 
 @pytest.mark.parametrize(("credential", "convention"), CALLERS, ids=[f"{c}-{h}" for c, h in CALLERS])

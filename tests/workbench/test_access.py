@@ -59,7 +59,8 @@ async def key_caller(settings, scopes: list[str], workspaces: list[str], header:
 
 
 def token(claims: dict, *, key=SECRET, algorithm: str = "HS256") -> dict[str, str]:
-    body = {"sub": "svc-trainer", "scope": " ".join(WB), "aud": AUDIENCE, "exp": int(time.time()) + 300, **claims}
+    body = {"sub": "svc-trainer", "scope": " ".join(WB), "workspaces": "*", "aud": AUDIENCE,
+            "exp": int(time.time()) + 300, **claims}  # fmt: skip
     return {"Authorization": f"Bearer {jwt.encode(body, key, algorithm=algorithm)}"}
 
 
@@ -116,6 +117,29 @@ class TestVisibility:
         assert mine["experiment_id"] != public["id"] and mine["name"] == "c"
         assert bobs["id"] in {e["id"] for e in ok(await http.get(API, headers=admin.headers))["experiments"]}
 
+    async def test_scoped_admins_see_all_of_their_workspaces_only(self, http, settings, ws) -> None:
+        """An admin key or JWT for one workspace sees and changes everything there, nothing elsewhere."""
+        alice = await key_caller(settings, WB, [ws])
+        private = ok(await http.post(API, headers=alice.headers, json={"name": "p", "run_name": "r"}), 201)
+        elsewhere = f"{ws}-x"
+        admins = {
+            "key": (await key_caller(settings, [auth.ADMIN], [ws])).headers,
+            "jwt": token({"scope": auth.ADMIN, "sub": "ops", "workspaces": [ws]}),
+        }
+        for kind, headers in admins.items():
+            assert private["id"] in {e["id"] for e in ok(await http.get(API, headers=headers))["experiments"]}, kind
+            assert ok(await http.get(f"{API}/{private['run_id']}", headers=headers))["experimentId"] == private["id"]
+            ok(await http.put(f"{API}/{private['id']}/tags", headers=headers, json={"tags": [kind]}))
+            other = {**headers, "X-Organization-Id": elsewhere}
+            listed = ok(await http.get(API, headers=other))  # one workspace: the header cannot move it
+            assert private["id"] in {e["id"] for e in listed["experiments"]}
+        # With several workspaces the header chooses, and one beyond them is refused.
+        two = token({"scope": auth.ADMIN, "workspaces": [ws, f"{ws}-y"]})
+        assert ok(await http.get(API, headers={**two, "X-Organization-Id": ws}))["count"] >= 1
+        assert problem(await http.get(API, headers={**two, "X-Organization-Id": elsewhere}), 403) == (
+            f"This API key may not access workspace '{elsewhere}'."
+        )
+
     async def test_workspace_of_the_caller(self, http, settings, ws) -> None:
         single = await key_caller(settings, WB, [ws])
         single.headers["X-Organization-Id"] = "elsewhere"  # a key with one workspace always works in it
@@ -152,7 +176,7 @@ class TestJwt:
         ws_headers = {"X-Organization-Id": f"jwt-{uuid.uuid4().hex[:10]}"}
         made = ok(await http.post(API, headers={**token({}), **ws_headers}, json={"name": "from-a-service"}), 201)
         got = ok(await http.get(f"{API}/{made['id']}", headers={**token({}, key=RSA_KEY, algorithm="RS256"), **ws_headers}))
-        assert got["owner"] == "svc-trainer" and got["organizationId"] == ws_headers["X-Organization-Id"]
+        assert got["owner"] == "jwt:svc-trainer" and got["organizationId"] == ws_headers["X-Organization-Id"]
         other = token({"sub": "svc-other"}, key=RSA_KEY, algorithm="RS256")
         assert problem(await http.get(f"{API}/{made['id']}", headers={**other, **ws_headers}), 404).endswith("not found.")
 
@@ -194,3 +218,66 @@ class TestJwt:
             assert problem(await plain.get(API, headers=token({})), 401) == (
                 "JWT bearer tokens are not accepted: no JWT verification key is configured."
             )
+
+
+class TestLeaks:
+    """Issue 11, finding 10: nothing tells a caller that a private run exists, and a JWT subject is
+    never the API key of the same name."""
+
+    async def test_workbench_leaks_a_private_run_id_is_not_revealed_by_post(self, http, settings, ws) -> None:
+        alice = await key_caller(settings, WB, [ws])
+        bob = await key_caller(settings, WB, [ws])
+        run_id = f"run-{uuid.uuid4().hex[:8]}"
+        hers = ok(await http.post(API, headers=alice.headers, json={"name": "private", "run_id": run_id}), 201)
+        ok(await http.post(f"{API}/{run_id}/metrics", headers=alice.headers, json={"metrics": [{"key": "a", "value": 1}]}))
+        ok(await http.post(f"{API}/{run_id}/artifacts", headers=alice.headers,
+                           json={"name": "m.txt", "content_base64": "aGk="}))  # fmt: skip
+        # GET and POST answer as if it did not exist: 404, and a POST of that id makes bob's own run.
+        assert problem(await http.get(f"{API}/{run_id}", headers=bob.headers), 404).endswith("not found.")
+        assert problem(await http.post(API, headers=bob.headers, json={"name": "c", "parent_run_id": run_id}), 404) == (
+            f"Run '{run_id}' not found."
+        )
+        his = ok(await http.post(API, headers=bob.headers, json={"name": "mine", "run_id": run_id}), 201)
+        assert his["run_id"] == run_id and his["experiment_id"] != hers["experiment_id"]
+        # Each sees his own run under the id, with his own metrics and artifacts.
+        ok(await http.post(f"{API}/{run_id}/metrics", headers=bob.headers, json={"metrics": [{"key": "b", "value": 2}]}))
+        bobs = ok(await http.get(f"{API}/{run_id}", headers=bob.headers))
+        assert bobs["experimentId"] == his["experiment_id"] and bobs["latestMetrics"] == {"b": 2.0} and bobs["artifacts"] == []
+        alices = ok(await http.get(f"{API}/{run_id}", headers=alice.headers))
+        assert alices["experimentId"] == hers["experiment_id"] and alices["latestMetrics"] == {"a": 1.0}
+        assert [a["path"] for a in alices["artifacts"]] == ["m.txt"]
+        history = ok(await http.get(f"{API}/{run_id}/metrics", headers=alice.headers))
+        assert [(m["key"], m["value"]) for m in history["metrics"]] == [("a", 1.0)]
+        # The owner's own clash is still a conflict.
+        assert problem(await http.post(API, headers=alice.headers, json={"name": "again", "run_id": run_id}), 409) == (
+            f"Run '{run_id}' already exists."
+        )
+        # Once both runs are public, a third caller is told the id is ambiguous; the owners still get theirs.
+        for caller, made in ((alice, hers), (bob, his)):
+            ok(await http.put(f"{API}/{made['experiment_id']}", headers=caller.headers, json={"is_public": True}))
+        carol = await key_caller(settings, WB, [ws])
+        assert problem(await http.get(f"{API}/{run_id}", headers=carol.headers), 400).startswith("The id prefix")
+        assert ok(await http.get(f"{API}/{run_id}", headers=bob.headers))["experimentId"] == his["experiment_id"]
+        # Deleting bob's run leaves alice's, its metrics and its artifact alone.
+        assert (await http.delete(f"{API}/{run_id}", headers=bob.headers)).status_code == 204
+        alices = ok(await http.get(f"{API}/{run_id}", headers=alice.headers))
+        assert alices["latestMetrics"] == {"a": 1.0} and len(alices["artifacts"]) == 1
+        content = await http.get(f"{API}/{run_id}/artifacts/content", headers=alice.headers, params={"path": "m.txt"})
+        assert content.status_code == 200 and content.content == b"hi"
+
+    async def test_workbench_leaks_a_jwt_subject_is_not_the_key_of_that_name(self, http, settings, ws) -> None:
+        key = await key_caller(settings, WB, [ws])
+        private = ok(await http.post(API, headers=key.headers, json={"name": "key-private"}), 201)
+        same_name = {**token({"sub": key.name, "workspaces": [ws]}), "X-Organization-Id": ws}
+        listed = ok(await http.get(API, headers=same_name))
+        assert private["id"] not in {e["id"] for e in listed["experiments"]}
+        assert problem(await http.get(f"{API}/{private['id']}", headers=same_name), 404).endswith("not found.")
+        assert problem(await http.delete(f"{API}/{private['id']}", headers=same_name), 404).endswith("not found.")
+        # The token's own experiments are owned by jwt:<sub>, which the key is not.
+        made = ok(await http.post(API, headers=same_name, json={"name": "key-private"}), 201)  # no name clash either
+        got = ok(await http.get(f"{API}/{made['id']}", headers=same_name))
+        assert got["owner"] == f"jwt:{key.name}"
+        assert problem(await http.get(f"{API}/{made['id']}", headers=key.headers), 404).endswith("not found.")
+        # Sharing names the principal as shown: jwt:<sub> for a token, the key's name for a key.
+        ok(await http.put(f"{API}/{private['id']}", headers=key.headers, json={"shared_with": [f"jwt:{key.name}"]}))
+        assert ok(await http.get(f"{API}/{private['id']}", headers=same_name))["owner"] == key.name

@@ -10,6 +10,18 @@ from intake_service.models.generated import SessionsIngestRequest
 
 # Bodies a route reads itself (JSON or NDJSON), referenced from its openapi_extra.
 EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (SessionsIngestRequest,)
+# Every operation with a body refuses another media type (api.browser.require_documented_media_type).
+UNSUPPORTED_MEDIA_TYPE = {
+    "description": "The Content-Type is not one documented for the body",
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorDetail"}}},
+}
+
+
+def _declare_415(schema: dict[str, Any]) -> None:
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("415", UNSUPPORTED_MEDIA_TYPE)
 
 
 def with_extra_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
@@ -23,6 +35,7 @@ def with_extra_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
             for name, nested in model_schema.pop("$defs", {}).items():
                 components.setdefault(name, nested)
             components.setdefault(model.__name__, model_schema)
+        _declare_415(schema)
         return schema
 
     return openapi

@@ -15,6 +15,7 @@ def error_response(status: int, description: str) -> dict[int | str, dict[str, A
 
 
 BAD_REQUEST = error_response(400, "Bad request")
+FORBIDDEN = error_response(403, "Forbidden")
 NOT_FOUND = error_response(404, "Not found")
 CONFLICT = error_response(409, "Conflict")
 TOO_LARGE = error_response(413, "Request too large")

@@ -4,6 +4,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -18,6 +19,8 @@ WORKBENCH_READ, WORKBENCH_WRITE = "ml-workbench:read", "ml-workbench:write"
 SCOPES = (READ, WRITE, ADMIN, WORKBENCH_READ, WORKBENCH_WRITE)
 ALL_WORKSPACES = "*"
 TOKEN_PREFIX = "isk"
+# JWT principals are "jwt:<sub>"; a key name never holds ":", so a token can never act as a key.
+JWT_PRINCIPAL_PREFIX = "jwt:"
 LAST_USED_INTERVAL = timedelta(minutes=1)
 
 
@@ -57,6 +60,15 @@ class Principal:
 
     def may_use(self, workspace: str) -> bool:
         return ALL_WORKSPACES in self.workspaces or workspace in self.workspaces
+
+    def may_manage(self, workspaces: Iterable[str]) -> bool:
+        """Whether a key for `workspaces` lies within this caller's own (only '*' covers '*')."""
+        return all(self.may_use(workspace) for workspace in workspaces)
+
+    @property
+    def managed_workspaces(self) -> frozenset[str] | None:
+        """The workspaces whose keys this caller manages; None for every key."""
+        return None if ALL_WORKSPACES in self.workspaces else self.workspaces
 
 
 ANONYMOUS = Principal(name=None)
@@ -109,8 +121,9 @@ def is_jwt(token: str) -> bool:
 
 def verify_jwt(token: str, *, secret: str | None, public_key: str | None, audience: str | None) -> Principal:
     """A JWT from an internal service: HS256 against the shared secret or RS256 against the public key,
-    `exp` checked when present and `aud` when an audience is configured. `sub` names the principal and
-    the space-separated `scope` claim holds its scopes; it may use every workspace."""
+    `exp` checked when present and `aud` when an audience is configured. `sub` names the principal
+    (as jwt:<sub>), the `scope` claim holds its scopes and the `workspaces` claim its workspaces (a
+    list or a space-separated string, '*' for all; none when absent)."""
     keys = {"HS256": secret, "RS256": public_key}
     if not secret and not public_key:
         raise Unauthenticated("JWT bearer tokens are not accepted: no JWT verification key is configured.")
@@ -137,11 +150,25 @@ def verify_jwt(token: str, *, secret: str | None, public_key: str | None, audien
         raise Unauthenticated("The JWT signature is not valid.") from None
     except (jwt.PyJWTError, ValueError, TypeError):
         raise Unauthenticated("The JWT is not valid.") from None
-    subject, scope = claims.get("sub"), claims.get("scope", "")
+    subject = claims.get("sub")
     if not isinstance(subject, str) or not subject.strip():
         raise Unauthenticated("The JWT 'sub' claim must name the caller.")
-    scopes = scope.split() if isinstance(scope, str) else [s for s in scope if isinstance(s, str)] if isinstance(scope, list) else []
-    return Principal(subject, frozenset(scopes), frozenset({ALL_WORKSPACES}))
+    workspaces = _claim_words(claims.get("workspaces"))
+    if workspaces is None or any(workspace_problem(workspace) for workspace in workspaces):
+        raise Unauthenticated("The JWT 'workspaces' claim must list workspace names, or '*' for all.")
+    scopes = _claim_words(claims.get("scope")) or []
+    return Principal(JWT_PRINCIPAL_PREFIX + subject, frozenset(scopes), frozenset(workspaces))
+
+
+def _claim_words(value: object) -> list[str] | None:
+    """A claim given as a space-separated string or a list of strings; absent is empty, else None."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        return value.split()
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return value
+    return None
 
 
 def authorize(principal: Principal, scope: str, workspace: str | None) -> None:
@@ -176,15 +203,33 @@ def validate_key_request(name: str, scopes: list[str], workspaces: list[str]) ->
             raise DomainError(problem)
 
 
+def check_grant(grantor: Principal, scopes: Sequence[str], workspaces: Sequence[str]) -> None:
+    """A key is never broader than the one that makes it: its scopes and workspaces are the grantor's."""
+    for scope in scopes:
+        if not grantor.has_scope(scope):
+            raise Forbidden(f"This API key may not grant the scope {scope}.")
+    for workspace in workspaces:
+        if not grantor.may_use(workspace):
+            raise Forbidden(f"This API key may not grant workspace '{workspace}'.")
+
+
+async def list_keys(repo: ApiKeyRepository, viewer: Principal) -> Sequence[ApiKey]:
+    """The keys `viewer` manages: those whose workspaces lie within its own."""
+    return await repo.list_all(within=viewer.managed_workspaces)
+
+
 async def create_key(
     repo: ApiKeyRepository,
     name: str,
     scopes: list[str],
     workspaces: list[str],
     expires_at: datetime | None,
+    grantor: Principal = ANONYMOUS,
 ) -> tuple[ApiKey, str]:
-    """The stored key and its token; the token is not kept anywhere and cannot be shown again."""
+    """The stored key and its token; the token is not kept anywhere and cannot be shown again. The
+    command line grants as the anonymous principal (every scope and workspace)."""
     validate_key_request(name, scopes, workspaces)
+    check_grant(grantor, scopes, workspaces)
     key_id, token = new_token()
     row = await repo.insert(
         {
@@ -202,8 +247,9 @@ async def create_key(
     return row, token
 
 
-async def revoke_key(repo: ApiKeyRepository, name: str) -> ApiKey:
-    row = await repo.revoke(name, now())
+async def revoke_key(repo: ApiKeyRepository, name: str, revoker: Principal = ANONYMOUS) -> ApiKey:
+    """A key outside the revoker's workspaces is not found, the same answer as one that never was."""
+    row = await repo.revoke(name, now(), within=revoker.managed_workspaces)
     if row is None:
         raise KeyNotFound(name)
     return row

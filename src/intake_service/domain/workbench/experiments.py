@@ -82,9 +82,8 @@ async def _run_fields(stores: Stores, viewer: Viewer, body: CreateRequest) -> Ru
     """The run POST / asks for, checked before anything is stored."""
     parent = body.parent_run_id
     if parent is not None:
-        found = await stores.repo.get_run(viewer.workspace, parent)
-        experiment = await stores.repo.get_experiment(found.experiment_id) if found else None
-        if experiment is None or not viewer.may_see(experiment):
+        visible = await stores.repo.find_runs(viewer.workspace, viewer.visibility, parent, viewer.name)
+        if not any(run.id == parent for run, _ in visible):
             raise RunNotFound(parent)
     return RunFields(
         id=check_run_id(body.run_id) if body.run_id is not None else None,
@@ -164,10 +163,10 @@ async def experiment_detail(stores: Stores, experiment: WorkbenchExperiment) -> 
 
 
 async def run_detail(stores: Stores, viewer: Viewer, run: WorkbenchRun) -> Run:
-    artifacts = await stores.repo.artifacts_of(viewer.workspace, [run.id])
+    artifacts = await stores.repo.artifacts_of(run)
     latest: dict[str, float] | None
     try:
-        latest = (await stores.metric_store().latest(viewer.workspace, [run.id])).get(run.id, {})
+        latest = await stores.metric_store().latest(viewer.workspace, run.experiment_id, run.id)
     except TelemetryUnavailable:
         latest = None  # degraded: the run itself is in PostgreSQL
     return views.run(run, latest, artifacts)
@@ -209,7 +208,7 @@ async def _update_run(
         changes["updated_at"] = moment
     run = target.run
     if changes:
-        run = await stores.repo.update_run(viewer.workspace, run.id, **changes)
+        run = await stores.repo.update_run(run, **changes)
         await stores.repo.update_experiment(target.experiment.id, updated_at=moment)
     return await run_detail(stores, viewer, run)
 
@@ -223,7 +222,7 @@ async def _update_experiment(
         run = await latest_or_new_run(stores, experiment)
         run_changes = _run_changes(body, run, moment)
         if run_changes:
-            await stores.repo.update_run(viewer.workspace, run.id, **run_changes)
+            await stores.repo.update_run(run, **run_changes)
     if given:
         updated = await stores.repo.update_experiment(experiment.id, **_experiment_changes(body, name, moment))
         if updated is None:
@@ -284,13 +283,13 @@ async def delete(stores: Stores, viewer: Viewer, ref: str) -> None:
         run_ids, prefix = [target.run.id], f"{viewer.workspace}/{experiment.id}/{target.run.id}/"
     else:
         run_ids, prefix = [run.id for run in await stores.repo.runs_of([experiment.id])], f"{viewer.workspace}/{experiment.id}/"
-    await stores.repo.delete_runs(viewer.workspace, run_ids)
+    await stores.repo.delete_runs(viewer.workspace, experiment.owner, run_ids)
     if target.run is None:
         await stores.repo.delete_experiment(experiment.id)
     else:
         await stores.repo.update_experiment(experiment.id, updated_at=now())
     # The rows go at commit; a store failure here raises and rolls them back.
-    await stores.metric_store().delete_runs(viewer.workspace, run_ids)
+    await stores.metric_store().delete_runs(viewer.workspace, experiment.id, run_ids)
     if stores.artifacts is not None:
         await stores.artifacts.delete_prefix(prefix)
 

@@ -50,7 +50,10 @@ async def resolve(stores: Stores, viewer: Viewer, ref: str) -> Target:
     if ref in RESERVED_IDS:  # /compare, /stats, /register under another method: never an id (prefix)
         raise NotFound(ref)
     experiments = list(await stores.repo.find_experiments(viewer.workspace, viewer.visibility, ref))
-    runs = list(await stores.repo.find_runs(viewer.workspace, viewer.visibility, ref))
+    runs = list(await stores.repo.find_runs(viewer.workspace, viewer.visibility, ref, viewer.name))
+    exact = [run for run, _ in runs if run.id == ref]
+    if len(exact) > 1 and exact[0].owner != viewer.name:
+        raise AmbiguousId(ref)  # two other owners' visible runs share the id
     candidates: list[Target] = [Target(e, None) for e in experiments] + [Target(e, r) for r, e in runs]
     chosen = _exact_or_only(ref, [t.run.id if t.run else t.experiment.id for t in candidates])
     if chosen is None:
@@ -90,6 +93,7 @@ def new_run(experiment: WorkbenchExperiment, moment: datetime, fields: RunFields
     """A run of the experiment, named after it and `pending` unless the fields say otherwise."""
     return NewRun(
         workspace=experiment.workspace,
+        owner=experiment.owner,
         id=fields.id if fields.id is not None else new_run_id(),
         experiment_id=experiment.id,
         name=fields.name if fields.name is not None else experiment.name,
@@ -115,8 +119,7 @@ async def run_for_write(
     target = await resolve(stores, viewer, ref)
     viewer.check_may_change(target.experiment)
     if target.run is not None:
-        run = await stores.repo.get_run(viewer.workspace, target.run.id, for_update=True) if lock else target.run
-        assert run is not None
+        run = await stores.repo.lock_run(target.run) if lock else target.run
         return run, target.experiment
     return await latest_or_new_run(stores, target.experiment, lock=lock), target.experiment
 

@@ -68,7 +68,9 @@ async def metric_history(
     check_text(key, "key")
     run, experiment = await run_for_read(stores, viewer, ref)
     rows, total = (
-        await stores.metric_store().history(viewer.workspace, run.id, key, limit, offset) if run else ([], 0)
+        await stores.metric_store().history(viewer.workspace, experiment.id, run.id, key, limit, offset)
+        if run
+        else ([], 0)
     )
     return MetricHistory(
         runId=run.id if run else None,
@@ -87,7 +89,7 @@ async def log_params(stores: Stores, viewer: Viewer, ref: str, params: Any) -> L
     items = key_values(params, "params")
     run, _ = await run_for_write(stores, viewer, ref, lock=True)
     merged = merge_key_values(list(run.parameters or []), items)
-    await stores.repo.update_run(viewer.workspace, run.id, parameters=merged, updated_at=now())
+    await stores.repo.update_run(run, parameters=merged, updated_at=now())
     return Logged(logged=len(items))
 
 
@@ -120,6 +122,7 @@ async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactR
     run, experiment = await run_for_write(stores, viewer, ref)
     record = NewArtifact(
         workspace=viewer.workspace,
+        owner=run.owner,
         run_id=run.id,
         path=path,
         experiment_id=experiment.id,
@@ -149,7 +152,7 @@ async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactR
 
 async def list_artifacts(stores: Stores, viewer: Viewer, ref: str) -> ArtifactList:
     run, _ = await run_for_read(stores, viewer, ref)
-    rows = await stores.repo.artifacts_of(viewer.workspace, [run.id]) if run else []
+    rows = await stores.repo.artifacts_of(run) if run else []
     return ArtifactList(runId=run.id if run else None, artifacts=[views.artifact(row) for row in rows])
 
 
@@ -157,7 +160,7 @@ async def artifact_content(stores: Stores, viewer: Viewer, ref: str, path: str) 
     """Only bytes the service stored are served: a key registered by a caller may point anywhere."""
     check_text(path, "path")
     run, _ = await run_for_read(stores, viewer, ref)
-    row = await stores.repo.artifact(viewer.workspace, run.id, path) if run else None
+    row = await stores.repo.artifact(run, path) if run else None
     if row is None:
         raise ArtifactNotFound(path)
     if not row.stored:

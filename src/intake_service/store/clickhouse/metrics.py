@@ -14,8 +14,9 @@ METRIC_COLUMNS = (
     "timestamp DateTime64(6, 'UTC'), value Float64, logged_at DateTime64(6, 'UTC'), seq UInt32"
 )
 
-_HISTORY_WHERE = """
-    workspace = {workspace:String} AND run_id = {run_id:String}
+# Run ids are unique per owner, not per workspace: the experiment tells two owners' runs apart.
+_RUN_WHERE = "workspace = {workspace:String} AND experiment_id = {experiment_id:String} AND run_id = {run_id:String}"
+_HISTORY_WHERE = _RUN_WHERE + """
     AND ({key:Nullable(String)} IS NULL OR key = {key:Nullable(String)})
 """
 COUNT_HISTORY = f"SELECT count() AS total FROM workbench_metrics WHERE {_HISTORY_WHERE}"
@@ -26,17 +27,17 @@ WHERE {_HISTORY_WHERE}
 ORDER BY key, step, timestamp, logged_at, seq
 LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
 """
-# The latest value of each key per run: the one with the highest (step, timestamp, arrival).
-LATEST_VALUES = """
-SELECT run_id, key, argMax(value, (step, timestamp, logged_at, seq)) AS value
+# The latest value of each key of a run: the one with the highest (step, timestamp, arrival).
+LATEST_VALUES = f"""
+SELECT key, argMax(value, (step, timestamp, logged_at, seq)) AS value
 FROM workbench_metrics
-WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
-GROUP BY run_id, key
-ORDER BY run_id, key
+WHERE {_RUN_WHERE}
+GROUP BY key
+ORDER BY key
 """
 DELETE_RUNS = """
 DELETE FROM workbench_metrics
-WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
+WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String} AND run_id IN {run_ids:Array(String)}
 """
 
 
@@ -65,23 +66,19 @@ class RunMetricStore:
         await self._ch.insert_rows("workbench_metrics", METRIC_COLUMNS, rows)
 
     async def history(
-        self, workspace: str, run_id: str, key: str | None, limit: int, offset: int
+        self, workspace: str, experiment_id: str, run_id: str, key: str | None, limit: int, offset: int
     ) -> tuple[list[dict[str, Any]], int]:
-        where = {"workspace": workspace, "run_id": run_id, "key": key}
+        where = {"workspace": workspace, "experiment_id": experiment_id, "run_id": run_id, "key": key}
         total = await self._ch.query(COUNT_HISTORY, where)
         rows = await self._ch.query(READ_HISTORY, {**where, "limit": limit, "offset": offset})
         return rows, int(total[0]["total"]) if total else 0
 
-    async def latest(self, workspace: str, run_ids: list[str]) -> dict[str, dict[str, float]]:
-        """run id → {key: latest value}, for the runs that logged anything."""
-        if not run_ids:
-            return {}
-        rows = await self._ch.query(LATEST_VALUES, {"workspace": workspace, "run_ids": run_ids})
-        latest: dict[str, dict[str, float]] = {}
-        for row in rows:
-            latest.setdefault(row["run_id"], {})[row["key"]] = row["value"]
-        return latest
+    async def latest(self, workspace: str, experiment_id: str, run_id: str) -> dict[str, float]:
+        """{key: latest value} of the run."""
+        where = {"workspace": workspace, "experiment_id": experiment_id, "run_id": run_id}
+        return {row["key"]: row["value"] for row in await self._ch.query(LATEST_VALUES, where)}
 
-    async def delete_runs(self, workspace: str, run_ids: list[str]) -> None:
+    async def delete_runs(self, workspace: str, experiment_id: str, run_ids: list[str]) -> None:
         if run_ids:
-            await self._ch.command(DELETE_RUNS, {"workspace": workspace, "run_ids": run_ids})
+            where = {"workspace": workspace, "experiment_id": experiment_id, "run_ids": run_ids}
+            await self._ch.command(DELETE_RUNS, where)

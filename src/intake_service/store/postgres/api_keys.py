@@ -1,14 +1,21 @@
 """ApiKeyRepository: every PostgreSQL query for API keys. It never commits."""
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, select, true, update
+from sqlalchemy.dialects.postgresql import array, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.store.postgres.tables import ApiKey
+
+
+def _within(workspaces: Collection[str] | None) -> ColumnElement[bool]:
+    """Keys whose workspaces all lie in `workspaces` (None: every key)."""
+    if workspaces is None:
+        return true()
+    return ApiKey.workspaces.contained_by(array(sorted(workspaces), type_=ApiKey.workspaces.type.item_type))
 
 
 class ApiKeyRepository:
@@ -23,13 +30,14 @@ class ApiKeyRepository:
     async def get(self, key_id: str) -> ApiKey | None:
         return await self.session.get(ApiKey, key_id)
 
-    async def list_all(self) -> Sequence[ApiKey]:
-        return (await self.session.scalars(select(ApiKey).order_by(ApiKey.created_at, ApiKey.name))).all()
+    async def list_all(self, within: Collection[str] | None = None) -> Sequence[ApiKey]:
+        statement = select(ApiKey).where(_within(within)).order_by(ApiKey.created_at, ApiKey.name)
+        return (await self.session.scalars(statement)).all()
 
-    async def revoke(self, name: str, moment: datetime) -> ApiKey | None:
+    async def revoke(self, name: str, moment: datetime, within: Collection[str] | None = None) -> ApiKey | None:
         statement = (
             update(ApiKey)
-            .where(ApiKey.name == name, ApiKey.revoked_at.is_(None))
+            .where(ApiKey.name == name, ApiKey.revoked_at.is_(None), _within(within))
             .values(revoked_at=moment)
             .returning(ApiKey)
         )

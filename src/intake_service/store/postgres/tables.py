@@ -124,11 +124,13 @@ class WorkbenchExperiment(Base):
 
 
 class WorkbenchRun(Base):
-    """A run of an experiment; its id is unique per workspace (callers may choose it)."""
+    """A run of an experiment; its id is unique per (workspace, owner) (callers may choose it), so a
+    clash never tells one owner about another's private runs. `owner` is its experiment's."""
 
     __tablename__ = "workbench_runs"
 
     workspace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
     id: Mapped[str] = mapped_column(String(255), primary_key=True)
     experiment_id: Mapped[str] = mapped_column(
         String(64), ForeignKey("workbench_experiments.id", ondelete="CASCADE")
@@ -160,6 +162,7 @@ class WorkbenchArtifact(Base):
     __tablename__ = "workbench_artifacts"
 
     workspace: Mapped[str] = mapped_column(String(63), primary_key=True)
+    owner: Mapped[str] = mapped_column(String(255), primary_key=True)
     run_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     path: Mapped[str] = mapped_column(String(1024), primary_key=True)
     experiment_id: Mapped[str] = mapped_column(String(64))
@@ -174,6 +177,8 @@ class WorkbenchArtifact(Base):
 
     __table_args__ = (
         ForeignKeyConstraint(
-            ["workspace", "run_id"], ["workbench_runs.workspace", "workbench_runs.id"], ondelete="CASCADE"
+            ["workspace", "owner", "run_id"],
+            ["workbench_runs.workspace", "workbench_runs.owner", "workbench_runs.id"],
+            ondelete="CASCADE",
         ),
     )

@@ -65,6 +65,7 @@ class ExperimentChanges(TypedDict, total=False):
 @dataclass(frozen=True)
 class NewRun:
     workspace: str
+    owner: str  # the experiment's: run ids are unique per (workspace, owner)
     id: str
     experiment_id: str
     name: str | None
@@ -96,6 +97,7 @@ class RunChanges(TypedDict, total=False):
 @dataclass(frozen=True)
 class NewArtifact:
     workspace: str
+    owner: str
     run_id: str
     path: str
     experiment_id: str
@@ -223,28 +225,31 @@ class WorkbenchRepository:
     # --- runs --------------------------------------------------------------------------------
 
     async def insert_run(self, run: NewRun) -> WorkbenchRun | None:
-        """None when the workspace already has a run with that id."""
+        """None when the owner already has a run with that id in the workspace."""
         statement = (
-            insert(R).values(**asdict(run)).on_conflict_do_nothing(index_elements=["workspace", "id"]).returning(R)
+            insert(R)
+            .values(**asdict(run))
+            .on_conflict_do_nothing(index_elements=["workspace", "owner", "id"])
+            .returning(R)
         )
         return (await self.session.scalars(statement)).one_or_none()
 
-    async def get_run(self, workspace: str, run_id: str, *, for_update: bool = False) -> WorkbenchRun | None:
-        statement = select(R).where(R.workspace == workspace, R.id == run_id)
-        if for_update:
-            statement = statement.with_for_update()
-        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one_or_none()
+    async def lock_run(self, run: WorkbenchRun) -> WorkbenchRun:
+        """The run re-read under a row lock, so concurrent read-modify-writes of it queue."""
+        statement = select(R).where(R.workspace == run.workspace, R.owner == run.owner, R.id == run.id).with_for_update()
+        return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
     async def find_runs(
-        self, workspace: str, viewer: str | None, ref: str
+        self, workspace: str, viewer: str | None, ref: str, caller: str
     ) -> Sequence[tuple[WorkbenchRun, WorkbenchExperiment]]:
-        """Visible runs (through their experiment) with id `ref`, else starting with it (at most two)."""
+        """Visible runs (through their experiment) with id `ref`, else starting with it (at most two);
+        run ids are unique per owner, so the caller's own run comes before another owner's of that id."""
         statement = (
             select(R, E)
             .join(E, E.id == R.experiment_id)
             .where(R.workspace == workspace, _visible(viewer))
             .where(or_(R.id == ref, R.id.like(_escape_like(ref) + "%", escape="\\")))
-            .order_by((R.id == ref).desc(), R.id)
+            .order_by((R.id == ref).desc(), (R.owner == caller).desc(), R.id, R.owner)
             .limit(2)
         )
         return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
@@ -262,38 +267,40 @@ class WorkbenchRepository:
         statement = select(R).where(R.experiment_id.in_(experiment_ids)).order_by(R.created_at, R.id)
         return list((await self.session.scalars(statement)).all())
 
-    async def update_run(self, workspace: str, run_id: str, **changes: Unpack[RunChanges]) -> WorkbenchRun:
-        statement = update(R).where(R.workspace == workspace, R.id == run_id).values(**changes).returning(R)
+    async def update_run(self, run: WorkbenchRun, **changes: Unpack[RunChanges]) -> WorkbenchRun:
+        mine = (R.workspace == run.workspace, R.owner == run.owner, R.id == run.id)
+        statement = update(R).where(*mine).values(**changes).returning(R)
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
-    async def delete_runs(self, workspace: str, run_ids: Sequence[str]) -> None:
-        """Delete runs (their artifact records cascade) and forget them as other runs' parent."""
+    async def delete_runs(self, workspace: str, owner: str, run_ids: Sequence[str]) -> None:
+        """Delete the owner's runs (their artifact records cascade) and forget them as the parent of
+        the owner's other runs."""
         if not run_ids:
             return
-        await self.session.execute(
-            update(R).where(R.workspace == workspace, R.parent_run_id.in_(run_ids)).values(parent_run_id=None)
-        )
-        await self.session.execute(delete(R).where(R.workspace == workspace, R.id.in_(run_ids)))
+        mine = (R.workspace == workspace, R.owner == owner)
+        await self.session.execute(update(R).where(*mine, R.parent_run_id.in_(run_ids)).values(parent_run_id=None))
+        await self.session.execute(delete(R).where(*mine, R.id.in_(run_ids)))
 
     # --- artifacts ---------------------------------------------------------------------------
 
     async def upsert_artifact(self, artifact: NewArtifact) -> WorkbenchArtifact:
         """A second artifact at the same path of a run replaces the first."""
         values = asdict(artifact)
+        key = ("workspace", "owner", "run_id", "path")
         inserted = insert(A).values(**values)
         statement = inserted.on_conflict_do_update(
-            index_elements=["workspace", "run_id", "path"],
-            set_={key: inserted.excluded[key] for key in values if key not in ("workspace", "run_id", "path")},
+            index_elements=list(key),
+            set_={name: inserted.excluded[name] for name in values if name not in key},
         ).returning(A)
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
-    async def artifacts_of(self, workspace: str, run_ids: Sequence[str]) -> list[WorkbenchArtifact]:
-        if not run_ids:
-            return []
+    async def artifacts_of(self, run: WorkbenchRun) -> list[WorkbenchArtifact]:
         statement = (
-            select(A).where(A.workspace == workspace, A.run_id.in_(run_ids)).order_by(A.created_at, A.path)
+            select(A)
+            .where(A.workspace == run.workspace, A.owner == run.owner, A.run_id == run.id)
+            .order_by(A.created_at, A.path)
         )
         return list((await self.session.scalars(statement)).all())
 
-    async def artifact(self, workspace: str, run_id: str, path: str) -> WorkbenchArtifact | None:
-        return await self.session.get(A, (workspace, run_id, path))
+    async def artifact(self, run: WorkbenchRun, path: str) -> WorkbenchArtifact | None:
+        return await self.session.get(A, (run.workspace, run.owner, run.id, path))
