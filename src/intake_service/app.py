@@ -14,15 +14,14 @@ from intake_service.settings import Settings
 
 
 def create_app(settings: Settings):
+    metrics = Metrics()
     # FastAPIOffline serves the Swagger UI and ReDoc assets from the installed package, not a CDN.
     app = FastAPIOffline(
         title="intake-service",
         version=__version__,
         description="NeMo intake v2 experiments API with exact rollups.",
-        lifespan=lifespan_for(settings),
+        lifespan=lifespan_for(settings, metrics),
     )
-    metrics = Metrics()
-    app.state.metrics = metrics
     install_error_handlers(app)
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
     app.add_middleware(

@@ -1,6 +1,7 @@
 """Domain errors carry their HTTP status and one sentence; the handlers here render them."""
 
 import math
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -44,18 +45,45 @@ class ImmutableFieldChanged(DomainError):
         )
 
 
-class TelemetryUnavailable(DomainError):
+class Store(StrEnum):
+    """The stores a request can find unavailable; the value is the `store` label of
+    intake_store_errors_total."""
+
+    METADATA = "postgresql"
+    TELEMETRY = "clickhouse"
+    ARTIFACTS = "artifacts"
+
+
+_UNAVAILABLE = {
+    Store.METADATA: "Metadata store unavailable.",
+    Store.TELEMETRY: "Telemetry store unavailable.",
+    Store.ARTIFACTS: "Artifact store unavailable.",
+}
+
+
+class StoreUnavailable(DomainError):
+    """A 503 because `store` could not answer."""
+
     status_code = 503
 
+    def __init__(self, store: Store) -> None:
+        super().__init__(_UNAVAILABLE[store])
+        self.store = store
+
+
+class MetadataStoreUnavailable(StoreUnavailable):
     def __init__(self) -> None:
-        super().__init__("Telemetry store unavailable.")
+        super().__init__(Store.METADATA)
 
 
-class MetadataStoreUnavailable(DomainError):
-    status_code = 503
-
+class TelemetryUnavailable(StoreUnavailable):
     def __init__(self) -> None:
-        super().__init__("Metadata store unavailable.")
+        super().__init__(Store.TELEMETRY)
+
+
+class ArtifactStoreUnavailable(StoreUnavailable):
+    def __init__(self) -> None:
+        super().__init__(Store.ARTIFACTS)
 
 
 class PayloadTooLarge(DomainError):
@@ -71,8 +99,19 @@ def query_error(param: str, value: Any, message: str) -> RequestValidationError:
     return validation_error(["query", param], value, message)
 
 
-async def _domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
+_FAILED_STORE = "failed_store"
+
+
+def failed_store(scope_state: dict[str, Any]) -> Store | None:
+    """The store a request's 503 was about, as its error handler recorded it in the request state."""
+    return scope_state.get(_FAILED_STORE)
+
+
+async def _domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, StoreUnavailable):
+        # For the metrics middleware, which sees only the response: the request's state is its scope's.
+        setattr(request.state, _FAILED_STORE, exc.store)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

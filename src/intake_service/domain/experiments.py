@@ -68,7 +68,7 @@ def _mutable_values(body: ExperimentRequest) -> dict[str, Any]:
 
 async def create(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     body: ExperimentRequest,
     created_by: str | None = None,
@@ -109,17 +109,17 @@ async def require_live(repo: ExperimentRepository, workspace: str, name: str, **
     return row
 
 
-async def hydrate_one(telemetry: TelemetryStore | None, row: Experiment) -> Hydrated:
+async def hydrate_one(telemetry: TelemetryStore, row: Experiment) -> Hydrated:
     return await hydrate(telemetry, [row])
 
 
-async def get(repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str) -> Hydrated:
+async def get(repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, name: str) -> Hydrated:
     return await hydrate_one(telemetry, await require_live(repo, workspace, name))
 
 
 async def replace(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     name: str,
     body: ExperimentRequest,
@@ -146,7 +146,7 @@ async def delete(repo: ExperimentRepository, workspace: str, name: str) -> None:
 
 
 async def set_pin(
-    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str, *, pinned: bool
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, name: str, *, pinned: bool
 ) -> Hydrated:
     # Lock first, then read the clock: racing PUT/pin/unpin commit in lock order, so updated_at
     # (and pinned_at) only ever move forward and the last writer's time is the one kept.
@@ -167,7 +167,7 @@ def page_envelope(query: ListQuery, hydrated: Hydrated, total: int) -> Experimen
 
 
 async def list_page(
-    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, query: ListQuery
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
 ) -> tuple[ExperimentResponsesPage, bool]:
     if query.uses_rollups:
         rows, total, hydrated = await rollup_page(repo, telemetry, workspace, query)

@@ -8,7 +8,6 @@ rollup sort sends the metric's values along as two arrays that PostgreSQL joins,
 
 from intake_service.domain.listing import Condition, ListQuery, RollupPath
 from intake_service.domain.rollups import Hydrated, hydrate
-from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.filters import RollupLeaves
@@ -57,10 +56,8 @@ def rollup_leaves(conditions: list[Condition], values: dict[RollupPath, dict[str
 
 
 async def rollup_page(
-    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, query: ListQuery
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
 ) -> tuple[list[Experiment], int, Hydrated]:
-    if telemetry is None:
-        raise TelemetryUnavailable()
     conditions = [c for c in query.conditions() if c.rollup]
     paths = {c.rollup for c in conditions if c.rollup}
     if query.sort.rollup:

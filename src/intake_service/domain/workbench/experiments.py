@@ -153,7 +153,7 @@ async def run_view(stores: Stores, viewer: Viewer, run: WorkbenchRun) -> dict[st
     artifacts = await stores.repo.artifacts_of(viewer.workspace, [run.id])
     latest: dict[str, float] | None
     try:
-        latest = (await stores.metric_store().latest(viewer.workspace, [run.id])).get(run.id, {})
+        latest = (await stores.metrics.latest(viewer.workspace, [run.id])).get(run.id, {})
     except TelemetryUnavailable:
         latest = None  # degraded: the run itself is in PostgreSQL
     return views.run(run, latest, artifacts)
@@ -256,7 +256,7 @@ async def delete(stores: Stores, viewer: Viewer, ref: str) -> None:
     else:
         await stores.repo.update_experiment(experiment.id, {"updated_at": now()})
     # The rows go at commit; a store failure here raises and rolls them back.
-    await stores.metric_store().delete_runs(viewer.workspace, run_ids)
+    await stores.metrics.delete_runs(viewer.workspace, run_ids)
     if stores.artifacts is not None:
         await stores.artifacts.delete_prefix(prefix)
 

@@ -8,7 +8,6 @@ from typing import Any
 from intake_service.domain.workbench.access import Viewer
 from intake_service.domain.workbench.errors import AmbiguousId, ExperimentNotFound, NotFound
 from intake_service.domain.workbench.values import DEFAULT_STATUS, RESERVED_IDS, check_text, new_run_id
-from intake_service.errors import TelemetryUnavailable
 from intake_service.store.artifacts import ArtifactStore
 from intake_service.store.clickhouse.metrics import RunMetricStore
 from intake_service.store.postgres.tables import WorkbenchExperiment, WorkbenchRun
@@ -18,13 +17,8 @@ from intake_service.store.postgres.workbench import WorkbenchRepository
 @dataclass(frozen=True)
 class Stores:
     repo: WorkbenchRepository
-    metrics: RunMetricStore | None
-    artifacts: ArtifactStore | None
-
-    def metric_store(self) -> RunMetricStore:
-        if self.metrics is None:
-            raise TelemetryUnavailable()
-        return self.metrics
+    metrics: RunMetricStore
+    artifacts: ArtifactStore
 
 
 @dataclass(frozen=True)

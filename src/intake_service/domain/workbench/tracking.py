@@ -5,7 +5,7 @@ its latest run: made if there is none when writing, none at all when reading."""
 import hashlib
 import mimetypes
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from intake_service.domain.workbench import views
@@ -22,17 +22,17 @@ from intake_service.domain.workbench.values import (
     merge_key_values,
 )
 from intake_service.models.workbench import ArtifactRequest, MetricsRequest
-from intake_service.store.artifacts import ArtifactMissing, ArtifactStoreUnavailable
+from intake_service.store.artifacts import ArtifactMissing
+from intake_service.store.clickhouse.times import EARLIEST, NANOSECOND_END
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-# What DateTime64(6) can hold, with a margin: 1900-01-01 to 2261-12-31.
-EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC)
+# The metrics' DateTime64(6) holds more; 1900 to 2261, what every precision holds, is the range kept.
+LATEST = NANOSECOND_END
 
 
 async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsRequest) -> dict[str, int]:
     """Append to the run's histories in one block; a point without a step is step 0, without a
     timestamp it is stamped now (a naive timestamp is UTC)."""
-    metric_store = stores.metric_store()
     check_storable([point.key for point in body.metrics], "Metric keys")
     moment = now()
     points = []
@@ -49,7 +49,7 @@ async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsReq
         step = point.step if point.step is not None else 0
         points.append({"key": point.key, "value": point.value, "step": step, "timestamp": stamp})
     run, experiment = await run_for_write(stores, viewer, ref)
-    await metric_store.append(viewer.workspace, experiment.id, run.id, points, moment)
+    await stores.metrics.append(viewer.workspace, experiment.id, run.id, points, moment)
     return {"logged": len(points)}
 
 
@@ -60,7 +60,7 @@ async def metric_history(
     check_text(key, "key")
     run, experiment = await run_for_read(stores, viewer, ref)
     rows, total = (
-        await stores.metric_store().history(viewer.workspace, run.id, key, limit, offset) if run else ([], 0)
+        await stores.metrics.history(viewer.workspace, run.id, key, limit, offset) if run else ([], 0)
     )
     return {
         "runId": run.id if run else None,
@@ -125,8 +125,6 @@ async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactR
         values.update(s3_key=body.s3_key, stored=False, size=body.size, sha256=None)
         row = await stores.repo.upsert_artifact(values)
     else:
-        if stores.artifacts is None:
-            raise ArtifactStoreUnavailable()
         key = f"{viewer.workspace}/{experiment.id}/{run.id}/{path}"
         values.update(
             s3_key=stores.artifacts.location(key), stored=True, size=len(data), sha256=hashlib.sha256(data).hexdigest()
@@ -152,8 +150,6 @@ async def artifact_content(stores: Stores, viewer: Viewer, ref: str, path: str) 
         raise ArtifactNotFound(path)
     if not row.stored:
         raise ArtifactNotStored(path)
-    if stores.artifacts is None:
-        raise ArtifactStoreUnavailable()
     key = f"{viewer.workspace}/{row.experiment_id}/{row.run_id}/{row.path}"
     try:
         data = await stores.artifacts.read(key)

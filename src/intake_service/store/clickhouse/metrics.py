@@ -7,7 +7,8 @@ process); every method raises errors.TelemetryUnavailable when ClickHouse cannot
 from datetime import datetime
 from typing import Any
 
-from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, datetime_text
+from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
+from intake_service.store.clickhouse.times import datetime_text
 
 METRIC_COLUMNS = (
     "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
