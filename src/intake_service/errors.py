@@ -1,4 +1,7 @@
-"""Domain errors carry their HTTP status and one sentence; the handlers here render them."""
+"""The intake errors: each carries its HTTP status and one sentence; the handlers here render them.
+
+The ML-workbench API has its own (domain/workbench/errors.py); names are unique across both.
+"""
 
 import math
 from enum import StrEnum
@@ -33,6 +36,26 @@ class NameTaken(DomainError):
 
     def __init__(self, workspace: str, name: str) -> None:
         super().__init__(f"Experiment '{workspace}/{name}' already exists.")
+
+
+class UnknownExperiment(DomainError):
+    """An ingest naming an experiment that is not live."""
+
+    status_code = 400
+
+    def __init__(self, name: str, deleted: bool = False) -> None:
+        super().__init__(
+            f"Experiment '{name}' has been deleted and cannot accept new sessions."
+            if deleted
+            else f"Experiment '{name}' must be created before it can be logged."
+        )
+
+
+class EvaluatorResultNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, evaluator_result_id: str) -> None:
+        super().__init__(f"Evaluator result '{evaluator_result_id}' not found.")
 
 
 class ImmutableFieldChanged(DomainError):

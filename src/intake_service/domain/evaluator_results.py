@@ -10,7 +10,7 @@ from intake_service.domain.experiments import find_live
 from intake_service.domain.ingest import experiment_problem
 from intake_service.domain.listing import parse_datetime
 from intake_service.domain.paging import pagination, parse_signed_sort
-from intake_service.errors import DomainError, query_error
+from intake_service.errors import DomainError, EvaluatorResultNotFound, query_error
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultInput, EvaluatorResultsPage
 from intake_service.store.clickhouse.evaluator_results import RESULT_SORTS, ResultFilters
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -18,13 +18,6 @@ from intake_service.store.clickhouse.times import holds_microseconds
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT")
-
-
-class EvaluatorResultNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, evaluator_result_id: str) -> None:
-        super().__init__(f"Evaluator result '{evaluator_result_id}' not found.")
 
 
 # --- recording --------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ from starlette.datastructures import QueryParams
 from intake_service.domain.experiments import require_live
 from intake_service.domain.listing import parse_list_query
 from intake_service.domain.values import text_problem
-from intake_service.errors import DomainError, PayloadTooLarge, validation_error
+from intake_service.errors import PayloadTooLarge, UnknownExperiment, validation_error
 from intake_service.models.generated import SessionInput
 from intake_service.store.clickhouse.sessions import SessionRecord
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -24,17 +24,6 @@ MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
 MAX_INT64 = 2**63 - 1  # token counts are Int64 in ClickHouse, which would wrap larger values
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
-
-
-class UnknownExperiment(DomainError):
-    status_code = 400
-
-    def __init__(self, name: str, deleted: bool = False) -> None:
-        super().__init__(
-            f"Experiment '{name}' has been deleted and cannot accept new sessions."
-            if deleted
-            else f"Experiment '{name}' must be created before it can be logged."
-        )
 
 
 async def experiment_problem(repo: ExperimentRepository, workspace: str, name: str) -> UnknownExperiment:

@@ -14,7 +14,8 @@ re-sent trajectory) binds to its root's tag or to nothing.
 from dataclasses import dataclass
 
 from intake_service.domain.experiments import find_live
-from intake_service.domain.ingest import UnknownExperiment, experiment_problem
+from intake_service.domain.ingest import experiment_problem
+from intake_service.errors import UnknownExperiment
 from intake_service.store.clickhouse.spans import Span
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository

@@ -6,7 +6,7 @@ from typing import Any
 
 from intake_service.domain.workbench import scoring, views
 from intake_service.domain.workbench.access import Viewer
-from intake_service.domain.workbench.errors import InvalidInput, NameTaken, RunIdTaken, RunNotFound
+from intake_service.domain.workbench.errors import InvalidInput, RunIdTaken, RunNotFound, WorkbenchNameTaken
 from intake_service.domain.workbench.targets import (
     Stores,
     latest_or_new_run,
@@ -107,7 +107,7 @@ async def create(stores: Stores, viewer: Viewer, body: CreateRequest) -> dict[st
             # Another request made it between the lookup and the insert: the run goes into it.
             experiment = await stores.repo.experiment_by_name(viewer.workspace, viewer.name, name)
         if experiment is None:
-            raise NameTaken(name)
+            raise WorkbenchNameTaken(name)
     made: WorkbenchRun | None = None
     if wants_run:
         moment = now()
@@ -235,7 +235,7 @@ async def update(stores: Stores, viewer: Viewer, ref: str, body: UpdateRequest) 
     if values or given:
         updated = await stores.repo.update_experiment(experiment.id, {**values, "updated_at": moment})
         if updated is None:
-            raise NameTaken(values["name"])
+            raise WorkbenchNameTaken(values["name"])
         experiment = updated
     return await experiment_view(stores, experiment, with_runs=True)
 
