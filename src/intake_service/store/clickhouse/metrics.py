@@ -4,6 +4,7 @@ RunMetricStore runs on the executor TelemetryStore owns (one chDB session or ser
 process); every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -41,23 +42,31 @@ WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
 """
 
 
+@dataclass(frozen=True)
+class MetricPoint:
+    key: str
+    value: float
+    step: int
+    timestamp: datetime
+
+
 class RunMetricStore:
     def __init__(self, executor: Executor) -> None:
         self._ch = AsyncExecutor(executor)
 
     async def append(
-        self, workspace: str, experiment_id: str, run_id: str, points: list[dict[str, Any]], logged_at: datetime
+        self, workspace: str, experiment_id: str, run_id: str, points: list[MetricPoint], logged_at: datetime
     ) -> None:
-        """Append points ({key, value, step, timestamp}) to the run's histories, in one block."""
+        """Append points to the run's histories, in one block."""
         rows = [
             {
                 "workspace": workspace,
                 "experiment_id": experiment_id,
                 "run_id": run_id,
-                "key": point["key"],
-                "step": point["step"],
-                "timestamp": datetime_text(point["timestamp"]),
-                "value": point["value"],
+                "key": point.key,
+                "step": point.step,
+                "timestamp": datetime_text(point.timestamp),
+                "value": point.value,
                 "logged_at": datetime_text(logged_at),
                 "seq": seq,
             }
