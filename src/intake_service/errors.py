@@ -130,11 +130,17 @@ def failed_store(scope_state: dict[str, Any]) -> Store | None:
     return scope_state.get(_FAILED_STORE)
 
 
+def unavailable_response(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    """The 503 of `exc`. Its store goes into the request state (the scope's) for the metrics
+    middleware, which sees only the response."""
+    setattr(request.state, _FAILED_STORE, exc.store)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
 async def _domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
     if isinstance(exc, StoreUnavailable):
-        # For the metrics middleware, which sees only the response: the request's state is its scope's.
-        setattr(request.state, _FAILED_STORE, exc.store)
+        return unavailable_response(request, exc)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -10,7 +10,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from intake_service.api.deps import get_state
-from intake_service.errors import MetadataStoreUnavailable, TelemetryUnavailable
+from intake_service.errors import MetadataStoreUnavailable, TelemetryUnavailable, unavailable_response
 from intake_service.store.postgres.engine import ping
 
 router = APIRouter(include_in_schema=False)
@@ -30,12 +30,12 @@ async def ready(request: Request) -> JSONResponse:
     state = get_state(request)
     try:
         await ping(state.sessionmaker, READY_TIMEOUT_SECONDS)
-    except Exception as exc:  # any failure to reach the store means "not ready", never a 500
-        raise MetadataStoreUnavailable() from exc
+    except Exception:  # any failure to reach the store means "not ready", never a 500
+        return unavailable_response(request, MetadataStoreUnavailable())
     try:
         await asyncio.wait_for(state.telemetry.ping(), READY_TIMEOUT_SECONDS)
-    except Exception as exc:
-        raise TelemetryUnavailable() from exc
+    except Exception:
+        return unavailable_response(request, TelemetryUnavailable())
     return JSONResponse({"status": "ok"})
 
 
