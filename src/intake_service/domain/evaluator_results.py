@@ -14,7 +14,7 @@ from intake_service.errors import DomainError, EvaluatorResultNotFound, query_er
 from intake_service.models.generated import EvaluatorResult, EvaluatorResultInput, EvaluatorResultsPage
 from intake_service.store.clickhouse.evaluator_results import RESULT_SORTS, ResultFilters
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.clickhouse.times import holds_microseconds
+from intake_service.store.clickhouse.values import holds_microseconds
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 DATA_TYPES = ("NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT")

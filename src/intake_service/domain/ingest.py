@@ -16,13 +16,12 @@ from intake_service.errors import PayloadTooLarge, UnknownExperiment, validation
 from intake_service.models.generated import SessionInput
 from intake_service.store.clickhouse.sessions import SessionRecord
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.clickhouse.times import holds_microseconds
+from intake_service.store.clickhouse.values import MAX_INT64, holds_microseconds
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 MAX_SESSIONS_PER_REQUEST = 10_000
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
-MAX_INT64 = 2**63 - 1  # token counts are Int64 in ClickHouse, which would wrap larger values
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 

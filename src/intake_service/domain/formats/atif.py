@@ -27,7 +27,7 @@ from intake_service.domain.spans import Span, store_spans
 from intake_service.errors import validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.clickhouse.times import holds_nanoseconds, to_ns
+from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 SCHEMA_VERSIONS = tuple(f"ATIF-v1.{minor}" for minor in range(8))

@@ -28,7 +28,7 @@ from intake_service.domain.formats import MalformedBody, UnsupportedMediaType, i
 from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.clickhouse.times import holds_nanoseconds
+from intake_service.store.clickhouse.values import MAX_INT64, holds_nanoseconds
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
@@ -151,7 +151,7 @@ def _count(attributes: dict[str, Any], keys: tuple[str, ...]) -> int | None:
         number = int(value)
     elif isinstance(value, str) and value.strip().isdigit():
         number = int(value.strip())
-    if number is None or number < 0 or number >= 2**63:
+    if number is None or number < 0 or number > MAX_INT64:
         raise SpanProblem(f"Attribute '{key}' must be a non-negative integer.")
     return number
 

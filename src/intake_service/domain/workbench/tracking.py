@@ -23,8 +23,8 @@ from intake_service.domain.workbench.values import (
 )
 from intake_service.models.workbench import ArtifactRequest, MetricsRequest
 from intake_service.store.artifacts import ArtifactMissing
-from intake_service.store.clickhouse.metrics import MetricPoint
-from intake_service.store.clickhouse.times import EARLIEST, NANOSECOND_END
+from intake_service.store.clickhouse.metrics import MetricRecord
+from intake_service.store.clickhouse.values import EARLIEST, NANOSECOND_END
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
 # The metrics' DateTime64(6) holds more; 1900 to 2261, what every precision holds, is the range kept.
@@ -48,7 +48,7 @@ async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsReq
             if not EARLIEST <= stamp < LATEST:
                 raise InvalidInput(f"metrics[{index}].timestamp must fall in the years 1900 to 2261.")
         step = point.step if point.step is not None else 0
-        points.append(MetricPoint(key=point.key, value=point.value, step=step, timestamp=stamp))
+        points.append(MetricRecord(key=point.key, value=point.value, step=step, timestamp=stamp))
     run, experiment = await run_for_write(stores, viewer, ref)
     await stores.metrics.append(viewer.workspace, experiment.id, run.id, points, moment)
     return {"logged": len(points)}

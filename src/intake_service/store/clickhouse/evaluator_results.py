@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from intake_service.models.generated import EvaluatorResult
-from intake_service.store.clickhouse.times import datetime_text
+from intake_service.store.clickhouse.values import datetime_text
 
 EVALUATOR_RESULT_COLUMNS = (
     "workspace LowCardinality(String), session_id String, span_id String, name String, "

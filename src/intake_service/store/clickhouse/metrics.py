@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
-from intake_service.store.clickhouse.times import datetime_text
+from intake_service.store.clickhouse.values import datetime_text
 
 METRIC_COLUMNS = (
     "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
@@ -43,7 +43,9 @@ WHERE workspace = {workspace:String} AND run_id IN {run_ids:Array(String)}
 
 
 @dataclass(frozen=True)
-class MetricPoint:
+class MetricRecord:
+    """One logged value of a run's metric."""
+
     key: str
     value: float
     step: int
@@ -55,7 +57,7 @@ class RunMetricStore:
         self._ch = AsyncExecutor(executor)
 
     async def append(
-        self, workspace: str, experiment_id: str, run_id: str, points: list[MetricPoint], logged_at: datetime
+        self, workspace: str, experiment_id: str, run_id: str, points: list[MetricRecord], logged_at: datetime
     ) -> None:
         """Append points to the run's histories, in one block."""
         rows = [

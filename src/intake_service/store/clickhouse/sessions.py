@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from intake_service.models.generated import SessionInput
-from intake_service.store.clickhouse.times import datetime_text
+from intake_service.store.clickhouse.values import datetime_text
 
 # Batches go in through Executor.insert_rows as JSONEachRow: values never become SQL text. The
 # structure strings type the JSON on chDB; a server types it from the table itself.

@@ -9,7 +9,7 @@ from typing import Any
 
 import orjson
 
-from intake_service.store.clickhouse.times import nanosecond_text
+from intake_service.store.clickhouse.values import nanosecond_text
 
 MAX_ATTRIBUTES_BYTES = 256 * 1024
 

@@ -1,6 +1,7 @@
-"""What ClickHouse's DateTime64 columns hold, and the text it reads them from.
+"""What ClickHouse's column types hold, and the text it reads times from.
 
-A server silently clamps a time outside its column's range, so callers refuse such times first.
+A server silently clamps a time outside its column's range (and an Int64 wraps), so callers refuse
+such values first.
 """
 
 from datetime import UTC, datetime
@@ -11,6 +12,8 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 MICROSECOND_END = datetime(2300, 1, 1, tzinfo=UTC)
 NANOSECOND_END = datetime(2262, 1, 1, tzinfo=UTC)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# Token counts are Int64 columns.
+MAX_INT64 = 2**63 - 1
 
 
 def to_ns(moment: datetime) -> int:
