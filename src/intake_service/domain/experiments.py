@@ -2,7 +2,6 @@
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from uuid6 import uuid7
 
@@ -91,16 +90,20 @@ async def create(
     return await hydrate_one(telemetry, row)
 
 
-async def find_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment | None:
+async def find_live(
+    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False
+) -> Experiment | None:
     """The live experiment of that name; None, without asking PostgreSQL, for a name no experiment
     can have (a NUL or a lone surrogate, which the database would refuse with an error)."""
     if text_problem(name):
         return None
-    return await repo.get_live(workspace, name, **kwargs)
+    return await repo.get_live(workspace, name, for_update=for_update)
 
 
-async def require_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment:
-    row = await find_live(repo, workspace, name, **kwargs)
+async def require_live(
+    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False
+) -> Experiment:
+    row = await find_live(repo, workspace, name, for_update=for_update)
     if row is None:
         raise ExperimentNotFound(workspace, name)
     return row
