@@ -222,10 +222,10 @@ from intake_service.store.clickhouse.executor import ChdbExecutor
 
 data_dir, workspace, experiment_id = sys.argv[1:4]
 executor = ChdbExecutor(Path(data_dir).resolve() / "clickhouse")
-rows = validate_sessions(workspace, experiment_id, [
+rows = sql.session_rows(workspace, experiment_id, validate_sessions([
     {"session_id": f"late-{i}", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0, "scores": {"acc": 1}}
     for i in range(3)
-])
+]))
 executor.insert_rows("sessions", sql.SESSION_COLUMNS, rows)
 executor.close()
 """

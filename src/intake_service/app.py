@@ -16,16 +16,15 @@ from intake_service.settings import Settings
 
 
 def create_app(settings: Settings):
+    metrics = Metrics()
     # FastAPIOffline serves the Swagger UI and ReDoc assets from the installed package, not a CDN.
     app = FastAPIOffline(
         title="intake-service",
         version=__version__,
         description="NeMo intake v2 experiments API with exact rollups.",
-        lifespan=lifespan_for(settings),
+        lifespan=lifespan_for(settings, metrics),
         dependencies=[Depends(require_documented_media_type)],
     )
-    metrics = Metrics()
-    app.state.metrics = metrics
     install_error_handlers(app)
     if settings.auth == "none":
         app.add_middleware(CrossOriginGuard, bound_to_loopback=is_loopback(settings.host))

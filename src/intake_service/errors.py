@@ -1,6 +1,10 @@
-"""Domain errors carry their HTTP status and one sentence; the handlers here render them."""
+"""The intake errors: each carries its HTTP status and one sentence; the handlers here render them.
+
+The ML-workbench API has its own (domain/workbench/errors.py); names are unique across both.
+"""
 
 import math
+from enum import StrEnum
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -34,6 +38,26 @@ class NameTaken(DomainError):
         super().__init__(f"Experiment '{workspace}/{name}' already exists.")
 
 
+class UnknownExperiment(DomainError):
+    """An ingest naming an experiment that is not live."""
+
+    status_code = 400
+
+    def __init__(self, name: str, deleted: bool = False) -> None:
+        super().__init__(
+            f"Experiment '{name}' has been deleted and cannot accept new sessions."
+            if deleted
+            else f"Experiment '{name}' must be created before it can be logged."
+        )
+
+
+class EvaluatorResultNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, evaluator_result_id: str) -> None:
+        super().__init__(f"Evaluator result '{evaluator_result_id}' not found.")
+
+
 class ImmutableFieldChanged(DomainError):
     status_code = 409
 
@@ -44,18 +68,45 @@ class ImmutableFieldChanged(DomainError):
         )
 
 
-class TelemetryUnavailable(DomainError):
+class Store(StrEnum):
+    """The stores a request can find unavailable; the value is the `store` label of
+    intake_store_errors_total."""
+
+    METADATA = "postgresql"
+    TELEMETRY = "clickhouse"
+    ARTIFACTS = "artifacts"
+
+
+_UNAVAILABLE = {
+    Store.METADATA: "Metadata store unavailable.",
+    Store.TELEMETRY: "Telemetry store unavailable.",
+    Store.ARTIFACTS: "Artifact store unavailable.",
+}
+
+
+class StoreUnavailable(DomainError):
+    """A 503 because `store` could not answer."""
+
     status_code = 503
 
+    def __init__(self, store: Store) -> None:
+        super().__init__(_UNAVAILABLE[store])
+        self.store = store
+
+
+class MetadataStoreUnavailable(StoreUnavailable):
     def __init__(self) -> None:
-        super().__init__("Telemetry store unavailable.")
+        super().__init__(Store.METADATA)
 
 
-class MetadataStoreUnavailable(DomainError):
-    status_code = 503
-
+class TelemetryUnavailable(StoreUnavailable):
     def __init__(self) -> None:
-        super().__init__("Metadata store unavailable.")
+        super().__init__(Store.TELEMETRY)
+
+
+class ArtifactStoreUnavailable(StoreUnavailable):
+    def __init__(self) -> None:
+        super().__init__(Store.ARTIFACTS)
 
 
 class PayloadTooLarge(DomainError):
@@ -71,8 +122,25 @@ def query_error(param: str, value: Any, message: str) -> RequestValidationError:
     return validation_error(["query", param], value, message)
 
 
-async def _domain_error_handler(_: Request, exc: Exception) -> JSONResponse:
+_FAILED_STORE = "failed_store"
+
+
+def failed_store(scope_state: dict[str, Any]) -> Store | None:
+    """The store a request's 503 was about, as its error handler recorded it in the request state."""
+    return scope_state.get(_FAILED_STORE)
+
+
+def unavailable_response(request: Request, exc: StoreUnavailable) -> JSONResponse:
+    """The 503 of `exc`. Its store goes into the request state (the scope's) for the metrics
+    middleware, which sees only the response."""
+    setattr(request.state, _FAILED_STORE, exc.store)
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code)
+
+
+async def _domain_error_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DomainError)
+    if isinstance(exc, StoreUnavailable):
+        return unavailable_response(request, exc)
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 

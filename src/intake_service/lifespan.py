@@ -1,12 +1,13 @@
 """The lifespan owns every resource the app uses and yields them as typed state."""
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from intake_service.api.middleware import Metrics
 from intake_service.settings import Settings
 from intake_service.store.artifacts import ArtifactStore, open_artifact_store
 from intake_service.store.clickhouse.telemetry import TelemetryStore, open_telemetry
@@ -17,12 +18,16 @@ from intake_service.store.postgres.engine import create_engine, create_sessionma
 class State:
     settings: Settings
     sessionmaker: async_sessionmaker[AsyncSession]
-    telemetry: TelemetryStore | None
+    telemetry: TelemetryStore
     # Artifact bytes of the ML-workbench API (/api/v1).
-    artifacts: ArtifactStore | None = None
+    artifacts: ArtifactStore
+    # The app's Prometheus registry; the middleware that counts requests holds the same one.
+    metrics: Metrics
 
 
-def lifespan_for(settings: Settings):
+def lifespan_for(
+    settings: Settings, metrics: Metrics
+) -> Callable[[FastAPI], AbstractAsyncContextManager[dict[str, State]]]:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, State]]:
         if settings.database_url is None:
@@ -30,11 +35,10 @@ def lifespan_for(settings: Settings):
         engine = create_engine(settings.database_url)
         telemetry = open_telemetry(settings)
         try:
-            state = State(settings, create_sessionmaker(engine), telemetry, open_artifact_store(settings))
+            state = State(settings, create_sessionmaker(engine), telemetry, open_artifact_store(settings), metrics)
             yield {"state": state}
         finally:
-            if telemetry is not None:
-                telemetry.close()
+            telemetry.close()
             await engine.dispose()
 
     return lifespan

@@ -48,6 +48,10 @@ class TestList:
         since = results[2]["created_at"]
         newer = await page(client, base, **{"filter[created_at][$gte]": since, "sort": "created_at"})
         assert [r["name"] for r in newer["data"]] == ["passed", "label"]
+        assert newer["filter"] == {"created_at": {"$gte": since}}  # as given, not as parsed
+        named = {"filter[name]": "passed", "filter[session_id]": "s2", "filter[data_type]": "BOOLEAN"}
+        both = await page(client, base, **named)
+        assert both["filter"] == {"session_id": "s2", "name": "passed", "data_type": "BOOLEAN"}
         older = await page(client, base, **{"filter[created_at][$lte]": results[0]["created_at"]})
         assert [r["evaluator_result_id"] for r in older["data"]] == [results[0]["evaluator_result_id"]]
 
@@ -77,6 +81,9 @@ class TestList:
             ({"filter[value][$gt]": "1"}, ["query", "filter[value][$gt]"]),
             ({"filter[created_at][$gte]": "yesterday"}, ["query", "filter[created_at][$gte]"]),
             ({"filter[value][$gte]": "abc"}, ["query", "filter[value][$gte]"]),
+            ({"filter[value][$gte]": "nan"}, ["query", "filter[value][$gte]"]),
+            ({"filter[value][$lte]": "-inf"}, ["query", "filter[value][$lte]"]),
+            ({"filter[value][$gte]": "1", "bogus": "1"}, ["query", "bogus"]),
             ({"page": "0"}, ["query", "page"]),
         ],
     )

@@ -25,7 +25,7 @@ sessions = [
      "scores": {"acc": i / 10, "ok": i % 2 == 0}, "input": tricky}
     for i in range(5)
 ]
-rows = validate_sessions("w", "e1", sessions)
+rows = S.session_rows("w", "e1", validate_sessions(sessions))
 executor.insert_rows("sessions", S.SESSION_COLUMNS, rows)
 executor.command(R.RECOMPUTE_ROLLUPS, {"workspace": "w", "experiment_ids": ["e1"]})
 rollups = R.to_rollups(executor.query(R.READ_ROLLUPS, {"workspace": "w", "experiment_ids": ["e1"]})[0])

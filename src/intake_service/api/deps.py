@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain import auth
 from intake_service.domain.auth import ANONYMOUS, Principal
+from intake_service.domain.paging import reject_unknown_params
 from intake_service.errors import MetadataStoreUnavailable
 from intake_service.lifespan import State
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -88,9 +89,16 @@ async def authorize_admin(caller: Caller) -> None:
     auth.authorize(caller, auth.ADMIN, None)
 
 
-def _telemetry(request: Request) -> TelemetryStore | None:
+def reject_undeclared_params(request: Request) -> None:
+    """A 422 naming the first query parameter the matched route does not declare (a list takes
+    nothing else); the route's own parameters, by their alias (`filter[status]`), are the ones it takes."""
+    declared = {param.alias for param in request.scope["route"].dependant.query_params}
+    reject_unknown_params(request.query_params.multi_items(), declared)
+
+
+def _telemetry(request: Request) -> TelemetryStore:
     return get_state(request).telemetry
 
 
 Experiments = Annotated[ExperimentRepository, Depends(_repository)]
-Telemetry = Annotated[TelemetryStore | None, Depends(_telemetry)]
+Telemetry = Annotated[TelemetryStore, Depends(_telemetry)]

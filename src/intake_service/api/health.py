@@ -9,6 +9,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
+from intake_service.api.deps import get_state
+from intake_service.errors import MetadataStoreUnavailable, TelemetryUnavailable, unavailable_response
 from intake_service.store.postgres.engine import ping
 
 router = APIRouter(include_in_schema=False)
@@ -25,20 +27,19 @@ async def live() -> dict[str, str]:
 @router.get("/health/ready")
 async def ready(request: Request) -> JSONResponse:
     """200 when both stores answer, else 503 in the contract's error shape."""
-    state = request.state.state
+    state = get_state(request)
     try:
         await ping(state.sessionmaker, READY_TIMEOUT_SECONDS)
     except Exception:  # any failure to reach the store means "not ready", never a 500
-        return JSONResponse({"detail": "Metadata store unavailable."}, status_code=503)
+        return unavailable_response(request, MetadataStoreUnavailable())
     try:
         await asyncio.wait_for(state.telemetry.ping(), READY_TIMEOUT_SECONDS)
     except Exception:
-        return JSONResponse({"detail": "Telemetry store unavailable."}, status_code=503)
+        return unavailable_response(request, TelemetryUnavailable())
     return JSONResponse({"status": "ok"})
 
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
     """Prometheus text format: requests and latencies by route and status, ingest, store errors."""
-    registry = request.app.state.metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Response(generate_latest(get_state(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,4 @@
-"""Ingest front doors (ATIF, OTLP traces, chat completions) and the evaluator-result reads.
+"""Ingest front doors: ATIF trajectories, OTLP traces, chat completions.
 
 Each route reads its body itself (size limit, then the Content-Encoding), hands the bytes and the
 media type to one domain function and returns its model.
@@ -6,19 +6,16 @@ media type to one domain function and returns its model.
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
 from intake_service.api.deps import Experiments, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, error_response, read_body
-from intake_service.domain import evaluator_results
+from intake_service.api.responses import BAD_REQUEST, TOO_LARGE, UNAVAILABLE, error_response, read_body
 from intake_service.domain.formats import atif, chat, decompress, otlp
 from intake_service.domain.ingest import MAX_BODY_BYTES
 from intake_service.models.generated import (
     AtifIngestResponse,
     ChatCompletionIngestResponse,
-    EvaluatorResult,
-    EvaluatorResultsPage,
     OtlpExportResponse,
 )
 
@@ -116,47 +113,3 @@ async def ingest_chat_completion(
         repo, telemetry, workspace, body, request.headers.get("content-type"), session_id
     )
 
-
-@router.get(
-    "/evaluator-results",
-    response_model=EvaluatorResultsPage,
-    responses=UNAVAILABLE,
-    tags=["evaluator-results"],
-    operation_id="list-evaluator-results-apis-intake-v-2-workspaces-workspace-evaluator-results-get",
-    summary="List Evaluator Results",
-)
-async def list_evaluator_results(
-    workspace: Workspace,
-    request: Request,
-    telemetry: Telemetry,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
-    sort: Annotated[str, Query()] = "-created_at",
-    session_id: Annotated[str | None, Query(alias="filter[session_id]")] = None,
-    span_id: Annotated[str | None, Query(alias="filter[span_id]")] = None,
-    name: Annotated[str | None, Query(alias="filter[name]")] = None,
-    data_type: Annotated[str | None, Query(alias="filter[data_type]")] = None,
-    value_gte: Annotated[float | None, Query(alias="filter[value][$gte]")] = None,
-    value_lte: Annotated[float | None, Query(alias="filter[value][$lte]")] = None,
-    created_gte: Annotated[str | None, Query(alias="filter[created_at][$gte]")] = None,
-    created_lte: Annotated[str | None, Query(alias="filter[created_at][$lte]")] = None,
-) -> EvaluatorResultsPage:
-    return await evaluator_results.list_results(
-        telemetry, workspace, dict(request.query_params), page=page, page_size=page_size, sort=sort
-    )
-
-
-@router.get(
-    "/evaluator-results/{evaluator_result_id}",
-    response_model=EvaluatorResult,
-    responses={**NOT_FOUND, **UNAVAILABLE},
-    tags=["evaluator-results"],
-    operation_id="get-evaluator-result-apis-intake-v-2-workspaces-workspace-evaluator-results-evaluator-result-id-get",
-    summary="Get Evaluator Result",
-)
-async def get_evaluator_result(
-    workspace: Workspace,
-    evaluator_result_id: Annotated[str, Path(min_length=1, max_length=255)],
-    telemetry: Telemetry,
-) -> EvaluatorResult:
-    return await evaluator_results.get_result(telemetry, workspace, evaluator_result_id)

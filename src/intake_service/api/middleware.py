@@ -16,6 +16,8 @@ from fastapi import HTTPException
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from intake_service.errors import failed_store
+
 access_log = logging.getLogger("intake_service.access")
 
 
@@ -53,17 +55,6 @@ def _route_of(scope: Scope) -> str:
     return getattr(route, "path", None) or "unmatched"
 
 
-STORE_OF_DETAIL = {
-    b"Metadata store unavailable.": "postgresql",
-    b"Telemetry store unavailable.": "clickhouse",
-}
-
-
-def _failed_store(body: bytes) -> str | None:
-    """Which store a 503 is about, from its one-sentence detail."""
-    return next((store for detail, store in STORE_OF_DETAIL.items() if detail in body), None)
-
-
 class BodyTooLarge(HTTPException):
     """An HTTPException, so FastAPI's body parsing lets it through as a 413 instead of a 400."""
 
@@ -94,15 +85,11 @@ class ObservabilityMiddleware:
         status = 500
         started = time.perf_counter()
 
-        failed_store: str | None = None
-
         async def send_with_id(message: Message) -> None:
-            nonlocal status, failed_store
+            nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
-            elif message["type"] == "http.response.body" and status == 503 and failed_store is None:
-                failed_store = _failed_store(message.get("body", b""))
             await send(message)
 
         try:
@@ -113,7 +100,8 @@ class ObservabilityMiddleware:
             self.metrics.requests.labels(scope["method"], route, str(status)).inc()
             self.metrics.latency.labels(scope["method"], route).observe(elapsed)
             if status == 503:
-                self.metrics.store_errors.labels(failed_store or "unknown").inc()
+                store = failed_store(scope["state"])
+                self.metrics.store_errors.labels(store.value if store else "unknown").inc()
             access_log.info(
                 orjson.dumps(
                     {

@@ -1,24 +1,24 @@
-"""Session routes (ingest and listing) and the evaluator-results route."""
+"""Session routes: ingest and listing."""
 
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
-from intake_service.domain import ingest
-from intake_service.domain.paging import reject_unknown_params
-from intake_service.domain.sessions import list_sessions
-from intake_service.models.generated import (
-    EvaluatorResult,
-    EvaluatorResultInput,
-    ExperimentSessionsPage,
-    SessionsIngestResponse,
+from intake_service.api.deps import (
+    ExperimentName,
+    Experiments,
+    Telemetry,
+    Workspace,
+    get_state,
+    reject_undeclared_params,
 )
+from intake_service.api.responses import NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
+from intake_service.domain import ingest
+from intake_service.domain.sessions import list_sessions
+from intake_service.models.generated import ExperimentSessionsPage, SessionsIngestResponse
 
 router = APIRouter(tags=["sessions"])
 
-SESSION_LIST_PARAMS = {"page", "page_size", "sort", "filter[test_case_id]", "filter[status]"}
 INGEST_BODY = {
     "requestBody": {
         "required": True,
@@ -45,7 +45,7 @@ async def ingest_sessions(
     body = await read_body(request, ingest.MAX_BODY_BYTES)
     content_type = request.headers.get("content-type", "application/json")
     accepted = await ingest.ingest_sessions(repo, telemetry, workspace, name, body, content_type)
-    request.app.state.metrics.ingested_sessions.inc(accepted)
+    get_state(request).metrics.ingested_sessions.inc(accepted)
     return SessionsIngestResponse(accepted=accepted)
 
 
@@ -68,23 +68,9 @@ async def get_sessions(
     test_case_id: Annotated[str | None, Query(alias="filter[test_case_id]")] = None,
     status: Annotated[str | None, Query(alias="filter[status]")] = None,
 ) -> ExperimentSessionsPage:
-    reject_unknown_params(request.query_params.multi_items(), SESSION_LIST_PARAMS)
+    reject_undeclared_params(request)
     return await list_sessions(
         repo, telemetry, workspace, name,
         page=page, page_size=page_size, sort=sort, test_case_id=test_case_id, status=status,
     )
 
-
-@router.post(
-    "/evaluator-results",
-    status_code=201,
-    response_model=EvaluatorResult,
-    responses={**BAD_REQUEST, **UNAVAILABLE},
-    tags=["evaluator-results"],
-    operation_id="create-evaluator-result-apis-intake-v-2-workspaces-workspace-evaluator-results-post",
-    summary="Create Evaluator Result",
-)
-async def create_evaluator_result(
-    workspace: Workspace, body: EvaluatorResultInput, repo: Experiments, telemetry: Telemetry, caller: Caller
-) -> EvaluatorResult:
-    return await ingest.record_evaluator_result(repo, telemetry, workspace, body, caller.name)

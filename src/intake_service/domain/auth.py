@@ -232,15 +232,13 @@ async def create_key(
     check_grant(grantor, scopes, workspaces)
     key_id, token = new_token()
     row = await repo.insert(
-        {
-            "id": key_id,
-            "name": name,
-            "secret_hash": hash_secret(token),
-            "scopes": sorted(set(scopes)),
-            "workspaces": sorted(set(workspaces)),
-            "expires_at": expires_at,
-            "created_at": now(),
-        }
+        id=key_id,
+        name=name,
+        secret_hash=hash_secret(token),
+        scopes=sorted(set(scopes)),
+        workspaces=sorted(set(workspaces)),
+        expires_at=expires_at,
+        created_at=now(),
     )
     if row is None:
         raise KeyNameTaken(name)

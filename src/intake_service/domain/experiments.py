@@ -2,7 +2,6 @@
 
 import json
 from datetime import UTC, datetime
-from typing import Any
 
 from uuid6 import uuid7
 
@@ -19,7 +18,7 @@ from intake_service.errors import (
 )
 from intake_service.models.generated import ExperimentRequest, ExperimentResponsesPage
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.postgres.experiments import ExperimentRepository
+from intake_service.store.postgres.experiments import ExperimentFields, ExperimentRepository
 from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version", "agent_name", "agent_version")
@@ -50,76 +49,77 @@ def check_storable(body: ExperimentRequest) -> None:
         raise validation_error(["body", "metadata"], None, f"metadata {problem}.")
 
 
-def _mutable_values(body: ExperimentRequest) -> dict[str, Any]:
+def _mutable_fields(body: ExperimentRequest) -> ExperimentFields:
     """The fields PUT replaces; an omitted optional field goes back to its default."""
     check_storable(body)
     metadata = body.metadata or {}
     # Measured as compact UTF-8 JSON; the stdlib encoder takes integers of any size.
     if len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
         raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
-    return {
-        "experiment_group_id": body.experiment_group_id,
-        "source_link": str(body.source_link) if body.source_link is not None else None,
-        "metadata_": metadata,
-        "description": body.description,
-        "summary": body.summary,
-    }
+    return ExperimentFields(
+        experiment_group_id=body.experiment_group_id,
+        source_link=str(body.source_link) if body.source_link is not None else None,
+        metadata=metadata,
+        description=body.description,
+        summary=body.summary,
+    )
 
 
 async def create(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     body: ExperimentRequest,
     created_by: str | None = None,
 ) -> Hydrated:
     created_at = now()
     row = await repo.insert(
-        {
-            "id": new_experiment_id(),
-            "workspace": workspace,
-            "name": body.name,
-            "agent_name": body.agent_name,
-            "agent_version": body.agent_version,
-            "dataset_name": body.dataset_name,
-            "dataset_version": body.dataset_version,
-            "created_by": created_by,
-            "created_at": created_at,
-            "updated_at": created_at,
-            **_mutable_values(body),
-        }
+        id=new_experiment_id(),
+        workspace=workspace,
+        name=body.name,
+        agent_name=body.agent_name,
+        agent_version=body.agent_version,
+        dataset_name=body.dataset_name,
+        dataset_version=body.dataset_version,
+        created_by=created_by,
+        created_at=created_at,
+        fields=_mutable_fields(body),
     )
     if row is None:
         raise NameTaken(workspace, body.name)
     return await hydrate_one(telemetry, row)
 
 
-async def find_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment | None:
+async def find_live(
+    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False
+) -> Experiment | None:
     """The live experiment of that name; None, without asking PostgreSQL, for a name no experiment
     can have (a NUL or a lone surrogate, which the database would refuse with an error)."""
     if text_problem(name):
         return None
-    return await repo.get_live(workspace, name, **kwargs)
+    return await repo.get_live(workspace, name, for_update=for_update)
 
 
-async def require_live(repo: ExperimentRepository, workspace: str, name: str, **kwargs: Any) -> Experiment:
-    row = await find_live(repo, workspace, name, **kwargs)
+async def require_live(
+    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False
+) -> Experiment:
+    row = await find_live(repo, workspace, name, for_update=for_update)
     if row is None:
         raise ExperimentNotFound(workspace, name)
     return row
 
 
-async def hydrate_one(telemetry: TelemetryStore | None, row: Experiment) -> Hydrated:
+async def hydrate_one(telemetry: TelemetryStore, row: Experiment) -> Hydrated:
     return await hydrate(telemetry, [row])
 
 
-async def get(repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str) -> Hydrated:
+async def get(repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, name: str) -> Hydrated:
     return await hydrate_one(telemetry, await require_live(repo, workspace, name))
 
 
 async def replace(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     name: str,
     body: ExperimentRequest,
@@ -131,28 +131,25 @@ async def replace(
     changed = [f for f in changed if not (f in ("agent_name", "agent_version") and getattr(body, f) is None)]
     if changed:
         raise ImmutableFieldChanged(changed)
-    row = await repo.update_live(workspace, name, {**_mutable_values(body), "updated_at": now()})
+    row = await repo.replace_fields(workspace, name, _mutable_fields(body), updated_at=now())
     assert row is not None  # locked above
     return await hydrate_one(telemetry, row)
 
 
 async def delete(repo: ExperimentRepository, workspace: str, name: str) -> None:
-    deleted_at = now()
-    row = await repo.update_live(
-        workspace, name, {"is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at}
-    )
+    row = await repo.soft_delete(workspace, name, deleted_at=now())
     if row is None:
         raise ExperimentNotFound(workspace, name)
 
 
 async def set_pin(
-    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, name: str, *, pinned: bool
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, name: str, *, pinned: bool
 ) -> Hydrated:
     # Lock first, then read the clock: racing PUT/pin/unpin commit in lock order, so updated_at
     # (and pinned_at) only ever move forward and the last writer's time is the one kept.
     await require_live(repo, workspace, name, for_update=True)
     moment = now()
-    row = await repo.update_live(workspace, name, {"pinned_at": moment if pinned else None, "updated_at": moment})
+    row = await repo.set_pinned_at(workspace, name, moment if pinned else None, updated_at=moment)
     assert row is not None  # locked above
     return await hydrate_one(telemetry, row)
 
@@ -167,7 +164,7 @@ def page_envelope(query: ListQuery, hydrated: Hydrated, total: int) -> Experimen
 
 
 async def list_page(
-    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, query: ListQuery
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
 ) -> tuple[ExperimentResponsesPage, bool]:
     if query.uses_rollups:
         rows, total, hydrated = await rollup_page(repo, telemetry, workspace, query)

@@ -10,7 +10,6 @@ from intake_service.domain.filters import Condition
 from intake_service.domain.listing import ListQuery
 from intake_service.domain.rollup_metrics import METRIC_BY_NAME, RollupPath
 from intake_service.domain.rollups import Hydrated, hydrate
-from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.filters import RollupLeaves
@@ -59,10 +58,8 @@ def rollup_leaves(conditions: list[Condition], values: dict[RollupPath, dict[str
 
 
 async def rollup_page(
-    repo: ExperimentRepository, telemetry: TelemetryStore | None, workspace: str, query: ListQuery
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
 ) -> tuple[list[Experiment], int, Hydrated]:
-    if telemetry is None:
-        raise TelemetryUnavailable()
     conditions = [c for c in query.conditions() if c.rollup]
     paths = {c.rollup for c in conditions if c.rollup}
     if query.sort.rollup:

@@ -49,8 +49,8 @@ def to_response(row: Experiment, rollups: dict[str, Any]) -> ExperimentResponse:
     )
 
 
-async def hydrate(telemetry: TelemetryStore | None, rows: list[Experiment]) -> Hydrated:
-    if telemetry is None or not rows:
+async def hydrate(telemetry: TelemetryStore, rows: list[Experiment]) -> Hydrated:
+    if not rows:
         return Hydrated([to_response(row, empty_rollups()) for row in rows])
     try:
         by_id = await telemetry.rollups(rows[0].workspace, [row.id for row in rows])

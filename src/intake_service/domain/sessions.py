@@ -3,7 +3,7 @@
 
 from intake_service.domain.experiments import require_live
 from intake_service.domain.paging import pagination, parse_signed_sort
-from intake_service.errors import TelemetryUnavailable, query_error
+from intake_service.errors import query_error
 from intake_service.models.generated import (
     ExperimentSessionResponse,
     ExperimentSessionsPage,
@@ -17,7 +17,7 @@ STATUSES = ("success", "error", "cancelled", "unknown")
 
 async def list_sessions(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     name: str,
     *,
@@ -31,8 +31,6 @@ async def list_sessions(
     if status is not None and status not in STATUSES:
         raise query_error("filter[status]", status, f"Invalid status {status!r}. Valid values: {list(STATUSES)}.")
     experiment = await require_live(repo, workspace, name)
-    if telemetry is None:
-        raise TelemetryUnavailable()
     rows, total = await telemetry.list_sessions(
         workspace,
         experiment.id,

@@ -4,7 +4,7 @@ A directory under the data dir by default (`<data_dir>/artifacts`, or `file:///p
 S3-compatible bucket for `ARTIFACT_STORE_URL=s3://bucket/prefix` through boto3 (credentials, region
 and endpoint from the usual AWS_* variables, e.g. AWS_ENDPOINT_URL_S3 for MinIO or another S3 server).
 Keys are relative (`<workspace>/<experiment>/<run>/<path>`); each store maps them to its own place.
-Blocking I/O runs off the event loop; every failure becomes ArtifactStoreUnavailable.
+Blocking I/O runs off the event loop; every failure becomes errors.ArtifactStoreUnavailable.
 """
 
 import asyncio
@@ -16,19 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from intake_service.errors import DomainError
+from intake_service.errors import ArtifactStoreUnavailable
 
 if TYPE_CHECKING:
     from intake_service.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-class ArtifactStoreUnavailable(DomainError):
-    status_code = 503
-
-    def __init__(self) -> None:
-        super().__init__("Artifact store unavailable.")
 
 
 class ArtifactMissing(Exception):

@@ -102,8 +102,7 @@ async def _viewer(
 
 async def _stores(request: Request, session: Session) -> Stores:
     state = get_state(request)
-    metrics = RunMetricStore(state.telemetry.executor) if state.telemetry is not None else None
-    return Stores(WorkbenchRepository(session), metrics, state.artifacts)
+    return Stores(WorkbenchRepository(session), RunMetricStore(state.telemetry.executor), state.artifacts)
 
 
 CurrentViewer = Annotated[Viewer, Depends(_viewer)]

@@ -20,13 +20,14 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from intake_service.domain import ingest
+from intake_service.domain.evaluator_results import record_evaluator_result
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
-from intake_service.domain.spans import Span, in_range, store_spans, to_ns
+from intake_service.domain.spans import Span, store_spans
 from intake_service.errors import validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 SCHEMA_VERSIONS = tuple(f"ATIF-v1.{minor}" for minor in range(8))
@@ -205,7 +206,7 @@ def parse(body: bytes, content_type: str | None) -> Trajectory:
     except ValidationError as exc:
         raise first_error(exc) from None
     for index, step in enumerate(trajectory.steps):
-        if step.timestamp is not None and not in_range(to_ns(step.timestamp)):
+        if step.timestamp is not None and not holds_nanoseconds(to_ns(step.timestamp)):
             raise validation_error(
                 ["body", "steps", index, "timestamp"], step.timestamp.isoformat(), "Timestamps must fall between 1900 and 2261."
             )
@@ -214,7 +215,7 @@ def parse(body: bytes, content_type: str | None) -> Trajectory:
 
 async def ingest_trajectory(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     body: bytes,
     content_type: str | None,
@@ -227,5 +228,5 @@ async def ingest_trajectory(
     spans = to_spans(trajectory, session_id, time.time_ns())
     await store_spans(repo, telemetry, workspace, spans, strict=True, replace=True)
     for result in results:
-        await ingest.record_evaluator_result(repo, telemetry, workspace, result)
+        await record_evaluator_result(repo, telemetry, workspace, result)
     return AtifIngestResponse(session_id=session_id)

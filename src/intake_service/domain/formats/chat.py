@@ -19,10 +19,11 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
-from intake_service.domain.spans import Span, in_range, store_spans, to_ns
-from intake_service.errors import TelemetryUnavailable, validation_error
+from intake_service.domain.spans import Span, store_spans
+from intake_service.errors import validation_error
 from intake_service.models.generated import ChatCompletionIngestResponse
 from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 ROOT_SPAN_ID = "session"
@@ -91,7 +92,7 @@ def parse(body: bytes, content_type: str | None) -> ChatCapture:
         raise first_error(exc) from None
     for name in ("started_at", "ended_at"):
         moment = getattr(capture, name)
-        if moment is not None and not in_range(to_ns(moment)):
+        if moment is not None and not holds_nanoseconds(to_ns(moment)):
             raise validation_error(["body", name], moment.isoformat(), "Times must fall between 1900 and 2261.")
     if capture.started_at and capture.ended_at and capture.ended_at < capture.started_at:
         raise validation_error(["body", "ended_at"], None, "ended_at is before started_at.")
@@ -140,15 +141,13 @@ def session_root(call: Span, previous: dict[str, Any] | None) -> Span:
 
 async def ingest_completion(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     body: bytes,
     content_type: str | None,
     session_id: str | None,
 ) -> ChatCompletionIngestResponse:
     capture = parse(body, content_type)
-    if telemetry is None:
-        raise TelemetryUnavailable()
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []
     session_id = session_id or str(uuid.uuid4())
     chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)

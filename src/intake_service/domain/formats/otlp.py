@@ -25,9 +25,10 @@ from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
 from intake_service.domain.formats import MalformedBody, UnsupportedMediaType, is_json, media_type
-from intake_service.domain.spans import MAX_ID_LENGTH, Span, in_range, store_spans
+from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
 from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.clickhouse.values import MAX_INT64, holds_nanoseconds
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 PROTOBUF_TYPES = ("application/x-protobuf", "application/protobuf")
@@ -150,7 +151,7 @@ def _count(attributes: dict[str, Any], keys: tuple[str, ...]) -> int | None:
         number = int(value)
     elif isinstance(value, str) and value.strip().isdigit():
         number = int(value.strip())
-    if number is None or number < 0 or number >= 2**63:
+    if number is None or number < 0 or number > MAX_INT64:
         raise SpanProblem(f"Attribute '{key}' must be a non-negative integer.")
     return number
 
@@ -184,7 +185,7 @@ def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
     if span.start_time_unix_nano == 0:
         raise SpanProblem("The span has no start_time_unix_nano.")
     end = span.end_time_unix_nano or None
-    if not in_range(span.start_time_unix_nano) or (end is not None and not in_range(end)):
+    if not holds_nanoseconds(span.start_time_unix_nano) or (end is not None and not holds_nanoseconds(end)):
         raise SpanProblem("The span's times must fall between 1900 and 2261.")
     if end is not None and end < span.start_time_unix_nano:
         raise SpanProblem("The span ends before it starts.")
@@ -237,7 +238,7 @@ def to_spans(request: ExportTraceServiceRequest) -> tuple[list[Span], list[OtlpS
 
 async def ingest_traces(
     repo: ExperimentRepository,
-    telemetry: TelemetryStore | None,
+    telemetry: TelemetryStore,
     workspace: str,
     body: bytes,
     content_type: str | None,

@@ -16,7 +16,7 @@ class NotFound(DomainError):
         super().__init__(f"Experiment or run '{ref}' not found.")
 
 
-class ExperimentNotFound(DomainError):
+class WorkbenchExperimentNotFound(DomainError):
     status_code = 404
 
     def __init__(self, ref: str) -> None:
@@ -37,7 +37,7 @@ class AmbiguousId(DomainError):
         super().__init__(f"The id prefix '{ref}' matches more than one experiment or run; give more of the id.")
 
 
-class NameTaken(DomainError):
+class WorkbenchNameTaken(DomainError):
     status_code = 409
 
     def __init__(self, name: str) -> None:

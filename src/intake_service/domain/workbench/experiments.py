@@ -7,7 +7,7 @@ from datetime import datetime
 
 from intake_service.domain.workbench import scoring, views
 from intake_service.domain.workbench.access import Viewer
-from intake_service.domain.workbench.errors import InvalidInput, NameTaken, RunIdTaken, RunNotFound
+from intake_service.domain.workbench.errors import InvalidInput, RunIdTaken, RunNotFound, WorkbenchNameTaken
 from intake_service.domain.workbench.targets import (
     RunFields,
     Stores,
@@ -123,7 +123,7 @@ async def create(stores: Stores, viewer: Viewer, body: CreateRequest) -> Created
             # Another request made it between the lookup and the insert: the run goes into it.
             experiment = await stores.repo.experiment_by_name(viewer.workspace, viewer.name, name)
         if experiment is None:
-            raise NameTaken(name)
+            raise WorkbenchNameTaken(name)
     made: WorkbenchRun | None = None
     if fields is not None:
         moment = now()
@@ -166,7 +166,7 @@ async def run_detail(stores: Stores, viewer: Viewer, run: WorkbenchRun) -> Run:
     artifacts = await stores.repo.artifacts_of(run)
     latest: dict[str, float] | None
     try:
-        latest = await stores.metric_store().latest(viewer.workspace, run.experiment_id, run.id)
+        latest = await stores.metrics.latest(viewer.workspace, run.experiment_id, run.id)
     except TelemetryUnavailable:
         latest = None  # degraded: the run itself is in PostgreSQL
     return views.run(run, latest, artifacts)
@@ -227,7 +227,7 @@ async def _update_experiment(
         updated = await stores.repo.update_experiment(experiment.id, **_experiment_changes(body, name, moment))
         if updated is None:
             assert name is not None  # only a rename can take another experiment's name
-            raise NameTaken(name)
+            raise WorkbenchNameTaken(name)
         experiment = updated
     return await experiment_detail(stores, experiment)
 
@@ -289,7 +289,7 @@ async def delete(stores: Stores, viewer: Viewer, ref: str) -> None:
     else:
         await stores.repo.update_experiment(experiment.id, updated_at=now())
     # The rows go at commit; a store failure here raises and rolls them back.
-    await stores.metric_store().delete_runs(viewer.workspace, experiment.id, run_ids)
+    await stores.metrics.delete_runs(viewer.workspace, experiment.id, run_ids)
     if stores.artifacts is not None:
         await stores.artifacts.delete_prefix(prefix)
 

@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from intake_service.domain.workbench.access import Viewer
-from intake_service.domain.workbench.errors import AmbiguousId, ExperimentNotFound, NotFound
+from intake_service.domain.workbench.errors import AmbiguousId, NotFound, WorkbenchExperimentNotFound
 from intake_service.domain.workbench.values import DEFAULT_STATUS, RESERVED_IDS, check_text, new_run_id
-from intake_service.errors import TelemetryUnavailable
 from intake_service.store.artifacts import ArtifactStore
 from intake_service.store.clickhouse.metrics import RunMetricStore
 from intake_service.store.postgres.tables import WorkbenchExperiment, WorkbenchRun
@@ -18,13 +17,8 @@ from intake_service.store.postgres.workbench import NewRun, WorkbenchRepository
 @dataclass(frozen=True)
 class Stores:
     repo: WorkbenchRepository
-    metrics: RunMetricStore | None
-    artifacts: ArtifactStore | None
-
-    def metric_store(self) -> RunMetricStore:
-        if self.metrics is None:
-            raise TelemetryUnavailable()
-        return self.metrics
+    metrics: RunMetricStore
+    artifacts: ArtifactStore
 
 
 @dataclass(frozen=True)
@@ -64,11 +58,11 @@ async def resolve(stores: Stores, viewer: Viewer, ref: str) -> Target:
 async def resolve_experiment(stores: Stores, viewer: Viewer, ref: str) -> WorkbenchExperiment:
     check_text(ref, "The id")
     if ref in RESERVED_IDS:
-        raise ExperimentNotFound(ref)
+        raise WorkbenchExperimentNotFound(ref)
     experiments = list(await stores.repo.find_experiments(viewer.workspace, viewer.visibility, ref))
     chosen = _exact_or_only(ref, [e.id for e in experiments])
     if chosen is None:
-        raise ExperimentNotFound(ref)
+        raise WorkbenchExperimentNotFound(ref)
     return experiments[chosen]
 
 

@@ -5,7 +5,7 @@ its latest run: made if there is none when writing, none at all when reading."""
 import hashlib
 import mimetypes
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import UTC
 from typing import Any
 
 from intake_service.domain.workbench import views
@@ -29,18 +29,19 @@ from intake_service.models.workbench import (
     MetricHistory,
     MetricsRequest,
 )
-from intake_service.store.artifacts import ArtifactMissing, ArtifactStoreUnavailable
+from intake_service.store.artifacts import ArtifactMissing
+from intake_service.store.clickhouse.metrics import MetricRecord
+from intake_service.store.clickhouse.values import EARLIEST, NANOSECOND_END
 from intake_service.store.postgres.workbench import NewArtifact
 
 DEFAULT_CONTENT_TYPE = "application/octet-stream"
-# What DateTime64(6) can hold, with a margin: 1900-01-01 to 2261-12-31.
-EARLIEST, LATEST = datetime(1900, 1, 1, tzinfo=UTC), datetime(2262, 1, 1, tzinfo=UTC)
+# The metrics' DateTime64(6) holds more; 1900 to 2261, what every precision holds, is the range kept.
+LATEST = NANOSECOND_END
 
 
 async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsRequest) -> Logged:
     """Append to the run's histories in one block; a point without a step is step 0, without a
     timestamp it is stamped now (a naive timestamp is UTC)."""
-    metric_store = stores.metric_store()
     check_storable([point.key for point in body.metrics], "Metric keys")
     moment = now()
     points = []
@@ -55,9 +56,9 @@ async def log_metrics(stores: Stores, viewer: Viewer, ref: str, body: MetricsReq
             if not EARLIEST <= stamp < LATEST:
                 raise InvalidInput(f"metrics[{index}].timestamp must fall in the years 1900 to 2261.")
         step = point.step if point.step is not None else 0
-        points.append({"key": point.key, "value": point.value, "step": step, "timestamp": stamp})
+        points.append(MetricRecord(key=point.key, value=point.value, step=step, timestamp=stamp))
     run, experiment = await run_for_write(stores, viewer, ref)
-    await metric_store.append(viewer.workspace, experiment.id, run.id, points, moment)
+    await stores.metrics.append(viewer.workspace, experiment.id, run.id, points, moment)
     return Logged(logged=len(points))
 
 
@@ -68,7 +69,7 @@ async def metric_history(
     check_text(key, "key")
     run, experiment = await run_for_read(stores, viewer, ref)
     rows, total = (
-        await stores.metric_store().history(viewer.workspace, experiment.id, run.id, key, limit, offset)
+        await stores.metrics.history(viewer.workspace, experiment.id, run.id, key, limit, offset)
         if run
         else ([], 0)
     )
@@ -139,8 +140,6 @@ async def add_artifact(stores: Stores, viewer: Viewer, ref: str, body: ArtifactR
         assert body.s3_key is not None
         row = await stores.repo.upsert_artifact(record)
     else:
-        if stores.artifacts is None:
-            raise ArtifactStoreUnavailable()
         key = f"{viewer.workspace}/{experiment.id}/{run.id}/{path}"
         sha256 = hashlib.sha256(data).hexdigest()
         stored = replace(record, s3_key=stores.artifacts.location(key), stored=True, size=len(data), sha256=sha256)
@@ -165,8 +164,6 @@ async def artifact_content(stores: Stores, viewer: Viewer, ref: str, path: str) 
         raise ArtifactNotFound(path)
     if not row.stored:
         raise ArtifactNotStored(path)
-    if stores.artifacts is None:
-        raise ArtifactStoreUnavailable()
     key = f"{viewer.workspace}/{row.experiment_id}/{row.run_id}/{row.path}"
     try:
         data = await stores.artifacts.read(key)

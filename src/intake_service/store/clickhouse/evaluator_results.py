@@ -1,4 +1,54 @@
-"""Evaluator-result reads: one page with whitelisted sorts and parameter-bound filters, and one by id."""
+"""Evaluator results in ClickHouse: the columns of an insert and the row a result becomes; one page
+with whitelisted sorts and parameter-bound filters, and one by id."""
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from intake_service.models.generated import EvaluatorResult
+from intake_service.store.clickhouse.values import datetime_text
+
+EVALUATOR_RESULT_COLUMNS = (
+    "workspace LowCardinality(String), session_id String, span_id String, name String, "
+    "evaluator_result_id String, experiment_id String, experiment_name Nullable(String), "
+    "data_type LowCardinality(String), value Nullable(Float64), string_value Nullable(String), "
+    "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64, "
+    "scope String"
+)
+
+
+def result_row(result: EvaluatorResult, experiment_id: str) -> dict[str, Any]:
+    """The JSONEachRow row of EVALUATOR_RESULT_COLUMNS; `experiment_id` is '' for a result naming no
+    experiment. The replacement key is (session, span, name) within that experiment, if any."""
+    return {
+        **result.model_dump(mode="json"),
+        "experiment_id": experiment_id,
+        "created_at": datetime_text(result.created_at),
+        "version": time.time_ns(),
+        "scope": experiment_id,
+    }
+
+
+@dataclass(frozen=True)
+class ResultFilters:
+    """What a page of results is narrowed to; None is "not filtered"."""
+
+    session_id: str | None = None
+    span_id: str | None = None
+    name: str | None = None
+    data_type: str | None = None
+    value_gte: float | None = None
+    value_lte: float | None = None
+    created_gte: datetime | None = None
+    created_lte: datetime | None = None
+
+    def params(self) -> dict[str, Any]:
+        """The query parameters of _WHERE, times as ClickHouse text."""
+        return {
+            key: datetime_text(value) if isinstance(value, datetime) else value for key, value in asdict(self).items()
+        }
+
 
 _COLUMNS = """evaluator_result_id, workspace, session_id, span_id, name, data_type, value, string_value,
        comment, experiment_name, created_by, created_at"""
@@ -15,7 +65,6 @@ _WHERE = """
     AND ({created_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR created_at >= {created_gte:Nullable(DateTime64(6, 'UTC'))})
     AND ({created_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR created_at <= {created_lte:Nullable(DateTime64(6, 'UTC'))})
 """
-FILTER_PARAMS = ("session_id", "span_id", "name", "data_type", "value_gte", "value_lte", "created_gte", "created_lte")
 
 COUNT_RESULTS = f"SELECT count() AS total FROM evaluator_results FINAL WHERE {_WHERE}"
 

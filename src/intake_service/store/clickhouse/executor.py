@@ -10,7 +10,6 @@ import math
 import re
 import threading
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -51,12 +50,6 @@ def _clean(value: Any) -> Any:
 TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # chDB has no request body to stream into, so the batch travels as one parameter of this statement.
 _INSERT_FROM_PARAMETER = "INSERT INTO {table} SELECT * FROM format(JSONEachRow, {{structure:String}}, {{rows:String}})"
-
-
-def datetime_text(moment: datetime) -> str:
-    """The text ClickHouse reads as a DateTime64(6) in UTC. isoformat pads the year to four digits
-    (strftime's %Y does not: year 1 became "1", read as 2001)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def json_each_row(rows: list[Row]) -> bytes:

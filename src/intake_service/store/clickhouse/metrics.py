@@ -4,10 +4,12 @@ RunMetricStore runs on the executor TelemetryStore owns (one chDB session or ser
 process); every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
 """
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, datetime_text
+from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
+from intake_service.store.clickhouse.values import datetime_text
 
 METRIC_COLUMNS = (
     "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
@@ -41,23 +43,33 @@ WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String} 
 """
 
 
+@dataclass(frozen=True)
+class MetricRecord:
+    """One logged value of a run's metric."""
+
+    key: str
+    value: float
+    step: int
+    timestamp: datetime
+
+
 class RunMetricStore:
     def __init__(self, executor: Executor) -> None:
         self._ch = AsyncExecutor(executor)
 
     async def append(
-        self, workspace: str, experiment_id: str, run_id: str, points: list[dict[str, Any]], logged_at: datetime
+        self, workspace: str, experiment_id: str, run_id: str, points: list[MetricRecord], logged_at: datetime
     ) -> None:
-        """Append points ({key, value, step, timestamp}) to the run's histories, in one block."""
+        """Append points to the run's histories, in one block."""
         rows = [
             {
                 "workspace": workspace,
                 "experiment_id": experiment_id,
                 "run_id": run_id,
-                "key": point["key"],
-                "step": point["step"],
-                "timestamp": datetime_text(point["timestamp"]),
-                "value": point["value"],
+                "key": point.key,
+                "step": point.step,
+                "timestamp": datetime_text(point.timestamp),
+                "value": point.value,
                 "logged_at": datetime_text(logged_at),
                 "seq": seq,
             }

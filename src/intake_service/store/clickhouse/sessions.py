@@ -1,4 +1,11 @@
-"""Session and evaluator-result SQL: the column types of batch inserts, session listing reads."""
+"""Session SQL and rows: the columns of batch inserts, the row each checked session becomes, listing reads."""
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from intake_service.models.generated import SessionInput
+from intake_service.store.clickhouse.values import datetime_text
 
 # Batches go in through Executor.insert_rows as JSONEachRow: values never become SQL text. The
 # structure strings type the JSON on chDB; a server types it from the table itself.
@@ -12,13 +19,51 @@ SESSION_COLUMNS = (
     "output Nullable(String), metadata String, scores Map(String, Float64), version UInt64"
 )
 
-EVALUATOR_RESULT_COLUMNS = (
-    "workspace LowCardinality(String), session_id String, span_id String, name String, "
-    "evaluator_result_id String, experiment_id String, experiment_name Nullable(String), "
-    "data_type LowCardinality(String), value Nullable(Float64), string_value Nullable(String), "
-    "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64, "
-    "scope String"
-)
+
+
+@dataclass(frozen=True)
+class SessionRecord:
+    """A checked session and what ingest derived from it: latency, numeric scores, metadata as JSON."""
+
+    session: SessionInput
+    latency_ms: float | None
+    scores: dict[str, float]
+    metadata: str
+
+
+def session_rows(
+    workspace: str, experiment_id: str, records: list[SessionRecord], version: int | None = None
+) -> list[dict[str, Any]]:
+    """The JSONEachRow rows of SESSION_COLUMNS; a later copy of a session in the batch wins over an
+    earlier one (a higher version)."""
+    first = time.time_ns() if version is None else version
+    return [_session_row(workspace, experiment_id, record, first + index) for index, record in enumerate(records)]
+
+
+def _session_row(workspace: str, experiment_id: str, record: SessionRecord, version: int) -> dict[str, Any]:
+    session = record.session
+    return {
+        "workspace": workspace,
+        "experiment_id": experiment_id,
+        "session_id": session.session_id,
+        "test_case_id": session.test_case_id,
+        "started_at": datetime_text(session.started_at),
+        "ended_at": None if session.ended_at is None else datetime_text(session.ended_at),
+        "latency_ms": record.latency_ms,
+        "status": session.status or "unknown",
+        "model_name": session.model_name,
+        "agent_name": session.agent_name,
+        "agent_version": session.agent_version,
+        "input_tokens": session.input_tokens,
+        "output_tokens": session.output_tokens,
+        "cached_tokens": session.cached_tokens,
+        "cost_usd": session.cost_usd,
+        "input": session.input,
+        "output": session.output,
+        "metadata": record.metadata,
+        "scores": record.scores,
+        "version": version,
+    }
 
 EXPERIMENTS_WITH_SESSION = """
 SELECT DISTINCT experiment_id FROM sessions

@@ -1,7 +1,82 @@
-"""Span SQL: store spans, and rebuild sessions from all the stored spans of the touched sessions.
+"""Spans in ClickHouse: the span every ingest format normalises to and the row it becomes; the SQL
+that stores spans and rebuilds sessions from all the stored spans of the touched sessions.
 
 Constant texts with typed parameters only; span batches go in through Executor.insert_rows.
 """
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from intake_service.store.clickhouse.values import nanosecond_text
+
+MAX_ATTRIBUTES_BYTES = 256 * 1024
+
+
+@dataclass
+class Span:
+    """One unit of work in a session; times are Unix nanoseconds."""
+
+    session_id: str
+    span_id: str
+    source: str
+    start_ns: int
+    end_ns: int | None = None
+    trace_id: str = ""
+    parent_span_id: str = ""
+    name: str = ""
+    kind: str = ""
+    status: str = "unknown"
+    experiment_name: str | None = None
+    test_case_id: str | None = None
+    model_name: str | None = None
+    agent_name: str | None = None
+    agent_version: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    cost_usd: float | None = None
+    input: str | None = None
+    output: str | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_root(self) -> bool:
+        return not self.parent_span_id
+
+    def row(self, workspace: str, version: int) -> dict[str, Any]:
+        """The JSONEachRow row of SPAN_COLUMNS; attributes beyond MAX_ATTRIBUTES_BYTES are dropped."""
+        attributes = orjson.dumps(self.attributes, default=str).decode()
+        if len(attributes) > MAX_ATTRIBUTES_BYTES:
+            attributes = orjson.dumps({"truncated": True}).decode()
+        return {
+            "workspace": workspace,
+            "session_id": self.session_id,
+            "span_id": self.span_id,
+            "trace_id": self.trace_id,
+            "parent_span_id": self.parent_span_id,
+            "source": self.source,
+            "name": self.name,
+            "kind": self.kind,
+            "start_time": nanosecond_text(self.start_ns),
+            "end_time": None if self.end_ns is None else nanosecond_text(self.end_ns),
+            "status": self.status,
+            "experiment_name": self.experiment_name,
+            "test_case_id": self.test_case_id,
+            "model_name": self.model_name,
+            "agent_name": self.agent_name,
+            "agent_version": self.agent_version,
+            "input_tokens": self.input_tokens,
+            "output_tokens": self.output_tokens,
+            "cached_tokens": self.cached_tokens,
+            "cost_usd": self.cost_usd,
+            "input": self.input,
+            "output": self.output,
+            "attributes": attributes,
+            "version": version,
+        }
+
 
 SPAN_COLUMNS = (
     "workspace LowCardinality(String), session_id String, span_id String, trace_id String, "

@@ -9,12 +9,16 @@ from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
 from intake_service.domain.rollup_metrics import RollupPath
+from intake_service.models.generated import EvaluatorResult
 from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
+from intake_service.store.clickhouse.evaluator_results import ResultFilters
 from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
+from intake_service.store.clickhouse.sessions import SessionRecord
+from intake_service.store.clickhouse.spans import Span
 
 if TYPE_CHECKING:
     from intake_service.settings import Settings
@@ -31,14 +35,20 @@ class TelemetryStore:
     async def ping(self) -> None:
         await self._ch.query("SELECT 1 AS ok")
 
-    async def insert_sessions(self, workspace: str, experiment_id: str, rows: list[dict[str, Any]]) -> None:
+    async def insert_sessions(self, workspace: str, experiment_id: str, sessions: list[SessionRecord]) -> None:
         """Store a batch in one INSERT (one block: all or nothing), then refresh the experiment's rollups."""
+        rows = session_sql.session_rows(workspace, experiment_id, sessions)
         await self._ch.insert_rows("sessions", session_sql.SESSION_COLUMNS, rows)
         await self.recompute_rollups(workspace, [experiment_id])
 
-    async def insert_evaluator_result(self, row: dict[str, Any], experiment_ids: list[str]) -> None:
-        await self._ch.insert_rows("evaluator_results", session_sql.EVALUATOR_RESULT_COLUMNS, [row])
-        await self.recompute_rollups(row["workspace"], experiment_ids)
+    async def insert_evaluator_result(
+        self, result: EvaluatorResult, *, experiment_id: str, experiment_ids: list[str]
+    ) -> None:
+        """Store the result (scoped to `experiment_id`, '' for none), then refresh the rollups of the
+        experiments it counts in."""
+        row = result_sql.result_row(result, experiment_id)
+        await self._ch.insert_rows("evaluator_results", result_sql.EVALUATOR_RESULT_COLUMNS, [row])
+        await self.recompute_rollups(result.workspace, experiment_ids)
 
     async def experiments_with_session(self, workspace: str, session_id: str) -> list[str]:
         rows = await self._ch.query(
@@ -106,12 +116,12 @@ class TelemetryStore:
 
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
 
-    async def insert_spans(self, workspace: str, rows: list[dict[str, Any]], *, replace: bool = False) -> None:
+    async def insert_spans(self, workspace: str, spans: list[Span], *, replace: bool = False) -> None:
         """Store spans in one INSERT; with `replace`, the touched sessions' older spans go after it."""
-        await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, rows)
-        if replace and rows:
-            session_ids = sorted({row["session_id"] for row in rows})
-            version = min(row["version"] for row in rows)
+        version = time.time_ns()
+        await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, [span.row(workspace, version) for span in spans])
+        if replace and spans:
+            session_ids = sorted({span.session_id for span in spans})
             params = {"workspace": workspace, "session_ids": session_ids, "version": version}
             await self._ch.command(span_sql.DELETE_OLDER_SESSION_SPANS, params)
 
@@ -156,22 +166,22 @@ class TelemetryStore:
     # --- evaluator-result reads -----------------------------------------------------------------
 
     async def list_evaluator_results(
-        self, workspace: str, filters: dict[str, Any], *, sort: str, descending: bool, limit: int, offset: int
-    ) -> tuple[list[dict[str, Any]], int]:
-        where = {"workspace": workspace, **{k: filters.get(k) for k in result_sql.FILTER_PARAMS}}
+        self, workspace: str, filters: ResultFilters, *, sort: str, descending: bool, limit: int, offset: int
+    ) -> tuple[list[EvaluatorResult], int]:
+        where = {"workspace": workspace, **filters.params()}
         total = int((await self._ch.query(result_sql.COUNT_RESULTS, where))[0]["total"])
         if offset >= total:
             return [], total
         rows = await self._ch.query(
             result_sql.list_results_sql(sort, descending), {**where, "limit": limit, "offset": offset}
         )
-        return rows, total
+        return [EvaluatorResult(**row) for row in rows], total
 
-    async def get_evaluator_result(self, workspace: str, evaluator_result_id: str) -> dict[str, Any] | None:
+    async def get_evaluator_result(self, workspace: str, evaluator_result_id: str) -> EvaluatorResult | None:
         rows = await self._ch.query(
             result_sql.GET_RESULT, {"workspace": workspace, "evaluator_result_id": evaluator_result_id}
         )
-        return rows[0] if rows else None
+        return EvaluatorResult(**rows[0]) if rows else None
 
 
 def open_telemetry(settings: "Settings") -> TelemetryStore:

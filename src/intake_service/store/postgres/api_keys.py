@@ -2,7 +2,6 @@
 
 from collections.abc import Collection, Sequence
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import ColumnElement, select, true, update
 from sqlalchemy.dialects.postgresql import array, insert
@@ -22,9 +21,32 @@ class ApiKeyRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> ApiKey | None:
+    async def insert(
+        self,
+        *,
+        id: str,
+        name: str,
+        secret_hash: str,
+        scopes: list[str],
+        workspaces: list[str],
+        expires_at: datetime | None,
+        created_at: datetime,
+    ) -> ApiKey | None:
         """None when a key of that name exists already (revoked keys keep their name)."""
-        statement = insert(ApiKey).values(**values).on_conflict_do_nothing(index_elements=["name"]).returning(ApiKey)
+        statement = (
+            insert(ApiKey)
+            .values(
+                id=id,
+                name=name,
+                secret_hash=secret_hash,
+                scopes=scopes,
+                workspaces=workspaces,
+                expires_at=expires_at,
+                created_at=created_at,
+            )
+            .on_conflict_do_nothing(index_elements=["name"])
+            .returning(ApiKey)
+        )
         return (await self.session.scalars(statement)).one_or_none()
 
     async def get(self, key_id: str) -> ApiKey | None:

@@ -1,6 +1,8 @@
 """ExperimentRepository: every PostgreSQL query for experiments and pins. It never commits."""
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, String, func, literal, nulls_last, select, update
@@ -14,6 +16,26 @@ from intake_service.store.postgres.tables import Experiment
 # A rollup metric to sort by, decided by ClickHouse: experiment ids, their values, and the value of
 # an experiment that has no rollup row (0 for run_count, else none).
 MetricValues = tuple[list[str], list[float], float | None]
+
+
+@dataclass(frozen=True)
+class ExperimentFields:
+    """The columns a PUT replaces (all of them: an omitted one goes back to its default)."""
+
+    experiment_group_id: str | None
+    source_link: str | None
+    metadata: dict[str, Any]
+    description: str | None
+    summary: str | None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "experiment_group_id": self.experiment_group_id,
+            "source_link": self.source_link,
+            "metadata_": self.metadata,
+            "description": self.description,
+            "summary": self.summary,
+        }
 
 
 def _order_by(column: Any, descending: bool, pinned_first: bool) -> list[Any]:
@@ -30,11 +52,36 @@ class ExperimentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> Experiment | None:
+    async def insert(
+        self,
+        *,
+        id: str,
+        workspace: str,
+        name: str,
+        agent_name: str | None,
+        agent_version: str | None,
+        dataset_name: str,
+        dataset_version: str | None,
+        created_by: str | None,
+        created_at: datetime,
+        fields: ExperimentFields,
+    ) -> Experiment | None:
         """Insert a live experiment; None when the workspace already has a live one of that name."""
         statement = (
             insert(Experiment)
-            .values(**values)
+            .values(
+                id=id,
+                workspace=workspace,
+                name=name,
+                agent_name=agent_name,
+                agent_version=agent_version,
+                dataset_name=dataset_name,
+                dataset_version=dataset_version,
+                created_by=created_by,
+                created_at=created_at,
+                updated_at=created_at,
+                **fields.columns(),
+            )
             .on_conflict_do_nothing(
                 index_elements=["workspace", "name"], index_where=~Experiment.is_deleted
             )
@@ -50,8 +97,24 @@ class ExperimentRepository:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement)).one_or_none()
 
-    async def update_live(self, workspace: str, name: str, values: dict[str, Any]) -> Experiment | None:
-        """One UPDATE of only the given columns, so concurrent pin/unpin/PUT never lose each other."""
+    async def replace_fields(
+        self, workspace: str, name: str, fields: ExperimentFields, *, updated_at: datetime
+    ) -> Experiment | None:
+        return await self._update_live(workspace, name, {**fields.columns(), "updated_at": updated_at})
+
+    async def soft_delete(self, workspace: str, name: str, *, deleted_at: datetime) -> Experiment | None:
+        return await self._update_live(
+            workspace, name, {"is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at}
+        )
+
+    async def set_pinned_at(
+        self, workspace: str, name: str, pinned_at: datetime | None, *, updated_at: datetime
+    ) -> Experiment | None:
+        return await self._update_live(workspace, name, {"pinned_at": pinned_at, "updated_at": updated_at})
+
+    async def _update_live(self, workspace: str, name: str, values: dict[str, Any]) -> Experiment | None:
+        """One UPDATE of only the given columns, so concurrent pin/unpin/PUT never lose each other;
+        None when no live experiment has that name."""
         statement = (
             update(Experiment)
             .where(Experiment.workspace == workspace, Experiment.name == name, ~Experiment.is_deleted)
