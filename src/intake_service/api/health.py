@@ -4,6 +4,7 @@ Not part of the intake v2 contract, so they stay out of the served OpenAPI docum
 """
 
 import asyncio
+import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -39,6 +40,14 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus text format: requests and latencies by route and status, ingest, store errors."""
+    """Prometheus text format: requests and latencies by route and status, ingest, store errors.
+    With INTAKE_METRICS_KEY set, only a scraper sending it as a Bearer token gets them."""
+    key = request.state.state.settings.metrics_key
+    if key is not None:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            return JSONResponse(
+                {"detail": "A valid metrics key is required."}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
     registry = request.app.state.metrics.registry
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
