@@ -43,8 +43,9 @@ def free_port() -> int:
 class Service:
     """`python -m intake_service serve` on a free loopback port, its output in a log file."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(self, data_dir: Path, *args: str, env: dict[str, str] | None = None, preexec_fn: Any = None) -> None:
         self.data_dir, self.args = data_dir, args
+        self.extra_env, self.preexec_fn = env or {}, preexec_fn
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / f"serve-{data_dir.name}-{self.port}.log"
@@ -52,11 +53,12 @@ class Service:
 
     def start(self, timeout: float = 90) -> "Service":
         env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
+        env.update(self.extra_env)
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "intake_service", "serve", "--port", str(self.port),
                  "--data-dir", str(self.data_dir), "--log-level", "warning", *self.args],
-                stdout=log, stderr=subprocess.STDOUT, env=env,
+                stdout=log, stderr=subprocess.STDOUT, env=env, preexec_fn=self.preexec_fn,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:
