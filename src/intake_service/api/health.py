@@ -18,9 +18,13 @@ READY_TIMEOUT_SECONDS = 5.0
 
 
 @router.get("/health/live")
-async def live() -> dict[str, str]:
-    """The process answers HTTP; says nothing about the stores."""
-    return {"status": "ok"}
+async def live(request: Request) -> JSONResponse:
+    """The process answers HTTP; says nothing about the stores, except that it fails once the
+    embedded PostgreSQL is dead for good (restarting the process is then the way out)."""
+    watchdog = request.state.state.postgres_watchdog
+    if watchdog is not None and watchdog.failed:
+        return JSONResponse({"detail": "The embedded PostgreSQL could not be restarted."}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @router.get("/health/ready")
