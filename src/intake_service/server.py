@@ -9,6 +9,7 @@ oldest one still sending its headers go, or is closed at once when none is.
 """
 
 import asyncio
+import gc
 import resource
 from typing import Any
 
@@ -86,6 +87,10 @@ class GuardedH11Protocol(H11Protocol):
 
 
 def serve(app: Any, settings: Settings) -> None:
+    # Everything built so far lives as long as the process: kept out of the collector's full passes,
+    # which otherwise walk it again and again while a large body is parsed, with every thread paused.
+    gc.collect()
+    gc.freeze()
     protocol = type(
         "Guarded",
         (GuardedH11Protocol,),

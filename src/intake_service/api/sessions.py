@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute, read_body
 from intake_service.domain import ingest
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.domain.sessions import list_sessions
@@ -16,7 +16,7 @@ from intake_service.models.generated import (
     SessionsIngestResponse,
 )
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], route_class=OffLoopJsonRoute)
 
 SESSION_LIST_PARAMS = {"page", "page_size", "sort", "filter[test_case_id]", "filter[status]"}
 INGEST_BODY = {

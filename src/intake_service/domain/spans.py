@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import anyio
 import orjson
 
 from intake_service.domain.experiments import find_live
@@ -160,7 +161,9 @@ async def store_spans(
     if not kept:
         return rejected
     version = time.time_ns()
-    await telemetry.insert_spans(workspace, [s.row(workspace, version) for s in kept], replace=replace)
+    # Up to 10,000 spans' rows (their attributes as JSON): built off the event loop.
+    rows = await anyio.to_thread.run_sync(lambda: [s.row(workspace, version) for s in kept])
+    await telemetry.insert_spans(workspace, rows, replace=replace)
 
     session_ids = sorted({s.session_id for s in kept})
     previous = await telemetry.span_session_bindings(workspace, session_ids)
