@@ -228,8 +228,11 @@ class Server:
     """`intake-service serve` on a free loopback port and a data directory, its output in a log file
     beside that directory. Extra arguments follow the defaults, so they may override them."""
 
-    def __init__(self, data_dir: Path, *args: str) -> None:
+    def __init__(
+        self, data_dir: Path, *args: str, env: dict[str, str] | None = None, preexec_fn: Any = None
+    ) -> None:
         self.data_dir, self.args = data_dir, args
+        self.extra_env, self.preexec_fn = env or {}, preexec_fn
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log = data_dir.parent / f"serve-{data_dir.name}-{self.port}.log"
@@ -242,7 +245,7 @@ class Server:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "intake_service", "serve", "--port", str(self.port),
                  "--data-dir", str(self.data_dir), "--log-level", "warning", *self.args],
-                stdout=log, stderr=subprocess.STDOUT, env=clean_env(),
+                stdout=log, stderr=subprocess.STDOUT, env=clean_env(**self.extra_env), preexec_fn=self.preexec_fn,
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while True:

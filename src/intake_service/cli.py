@@ -51,8 +51,7 @@ def serve(
     ] = False,
 ) -> None:
     """Migrate the stores (starting embedded ones where no URL is set) and serve the API."""
-    import uvicorn
-
+    from intake_service import server
     from intake_service.app import create_app
     from intake_service.embedded.bootstrap import prepared_stores
 
@@ -76,14 +75,7 @@ def serve(
         typer.echo(f"intake-service on http://{ready.host}:{ready.port}  (Swagger UI: http://{ready.host}:{ready.port}/docs)")
         # One JSON line per request comes from the app's access logger; uvicorn's own is off.
         logging.basicConfig(level=ready.log_level.upper(), format="%(message)s")
-        uvicorn.run(
-            create_app(ready),
-            host=ready.host,
-            port=ready.port,
-            log_level=ready.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=30,
-        )
+        server.serve(create_app(ready), ready)
 
 
 @app.command()

@@ -35,6 +35,12 @@ class Settings(BaseSettings):
     artifact_store_url: str | None = Field(
         default=None, validation_alias=AliasChoices("ARTIFACT_STORE_URL", "INTAKE_ARTIFACT_STORE_URL")
     )
+    # /metrics answers only to `Authorization: Bearer <metrics_key>` when set.
+    metrics_key: str | None = Field(default=None, min_length=1)
+    # Slow or stalled clients: the request line and headers must arrive within this many seconds, and
+    # at most this many connections are open at once (the oldest still sending headers makes way).
+    header_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_connections: int = Field(default=1000, ge=1)
     # JWT Bearer tokens: HS256 with the shared secret, RS256 with the PEM public key (text or a file path).
     jwt_secret: str | None = None
     jwt_public_key: str | None = None

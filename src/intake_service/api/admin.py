@@ -6,13 +6,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from intake_service.api.deps import Caller, Session, authorize_admin
-from intake_service.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND
+from intake_service.api.responses import BAD_REQUEST, CONFLICT, FORBIDDEN, NOT_FOUND, OffLoopJsonRoute
 from intake_service.domain import auth
 from intake_service.errors import validation_error
 from intake_service.models.generated import ApiKeyCreatedResponse, ApiKeyRequest, ApiKeyResponse
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 
-router = APIRouter(prefix="/apis/intake/v2/admin/keys", tags=["admin"], dependencies=[Depends(authorize_admin)])
+router = APIRouter(
+    prefix="/apis/intake/v2/admin/keys", tags=["admin"], dependencies=[Depends(authorize_admin)], route_class=OffLoopJsonRoute
+)
 
 
 @router.get("", response_model=list[ApiKeyResponse], operation_id="list-api-keys", summary="List API Keys")

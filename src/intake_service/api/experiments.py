@@ -5,13 +5,13 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
-from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, rollup_header
+from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute, rollup_header
 from intake_service.domain import experiments as domain
 from intake_service.domain.listing import parse_list_query
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.models.generated import ExperimentRequest, ExperimentResponse, ExperimentResponsesPage
 
-router = APIRouter(prefix="/experiments", tags=["experiments"])
+router = APIRouter(prefix="/experiments", tags=["experiments"], route_class=OffLoopJsonRoute)
 LIST_PARAMS = {"page", "page_size", "sort", "pinned_first", "filter"}
 
 

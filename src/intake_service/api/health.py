@@ -4,6 +4,7 @@ Not part of the intake v2 contract, so they stay out of the served OpenAPI docum
 """
 
 import asyncio
+import hmac
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -19,9 +20,13 @@ READY_TIMEOUT_SECONDS = 5.0
 
 
 @router.get("/health/live")
-async def live() -> dict[str, str]:
-    """The process answers HTTP; says nothing about the stores."""
-    return {"status": "ok"}
+async def live(request: Request) -> JSONResponse:
+    """The process answers HTTP; says nothing about the stores, except that it fails once the
+    embedded PostgreSQL is dead for good (restarting the process is then the way out)."""
+    watchdog = get_state(request).postgres_watchdog
+    if watchdog is not None and watchdog.failed:
+        return JSONResponse({"detail": "The embedded PostgreSQL could not be restarted."}, status_code=503)
+    return JSONResponse({"status": "ok"})
 
 
 @router.get("/health/ready")
@@ -41,5 +46,13 @@ async def ready(request: Request) -> JSONResponse:
 
 @router.get("/metrics", include_in_schema=False)
 async def metrics(request: Request) -> Response:
-    """Prometheus text format: requests and latencies by route and status, ingest, store errors."""
+    """Prometheus text format: requests and latencies by route and status, ingest, store errors.
+    With INTAKE_METRICS_KEY set, only a scraper sending it as a Bearer token gets them."""
+    key = get_state(request).settings.metrics_key
+    if key is not None:
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(given.encode(), key.encode()):
+            return JSONResponse(
+                {"detail": "A valid metrics key is required."}, status_code=401, headers={"WWW-Authenticate": "Bearer"}
+            )
     return Response(generate_latest(get_state(request).metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -6,11 +6,19 @@ media type to one domain function and returns its model.
 
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Header, Request
 from pydantic import BaseModel
 
 from intake_service.api.deps import Experiments, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, TOO_LARGE, UNAVAILABLE, error_response, read_body
+from intake_service.api.responses import (
+    BAD_REQUEST,
+    TOO_LARGE,
+    UNAVAILABLE,
+    OffLoopJsonRoute,
+    error_response,
+    read_body,
+)
 from intake_service.domain.formats import atif, chat, decompress, otlp
 from intake_service.domain.ingest import MAX_BODY_BYTES
 from intake_service.models.generated import (
@@ -19,7 +27,7 @@ from intake_service.models.generated import (
     OtlpExportResponse,
 )
 
-router = APIRouter()
+router = APIRouter(route_class=OffLoopJsonRoute)
 UNSUPPORTED = error_response(415, "Unsupported media type or content encoding")
 INGEST_ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
 
@@ -47,7 +55,8 @@ def _json_body(model: type[BaseModel]) -> dict[str, Any]:
 
 async def _body(request: Request) -> bytes:
     raw = await read_body(request, MAX_BODY_BYTES)
-    return decompress(raw, request.headers.get("content-encoding"), MAX_BODY_BYTES)
+    encoding = request.headers.get("content-encoding")
+    return await anyio.to_thread.run_sync(decompress, raw, encoding, MAX_BODY_BYTES)
 
 
 @router.post(

@@ -45,6 +45,15 @@ class Metrics:
         )
 
 
+# Metric labels come from closed sets: any other method token (HTTP allows inventing them) would add
+# series without bound, so it is counted as OTHER. Routes are templates or "unmatched".
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else "OTHER"
+
+
 def _route_of(scope: Scope) -> str:
     """The matched route's full path template. Under included routers scope["route"].path is only
     the leaf's own part ("/experiments/{name}"); FastAPI keeps the full one in its route context."""
@@ -96,9 +105,9 @@ class ObservabilityMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             elapsed = time.perf_counter() - started
-            route = _route_of(scope)
-            self.metrics.requests.labels(scope["method"], route, str(status)).inc()
-            self.metrics.latency.labels(scope["method"], route).observe(elapsed)
+            route, method = _route_of(scope), method_label(scope["method"])
+            self.metrics.requests.labels(method, route, str(status)).inc()
+            self.metrics.latency.labels(method, route).observe(elapsed)
             if status == 503:
                 store = failed_store(scope["state"])
                 self.metrics.store_errors.labels(store.value if store else "unknown").inc()

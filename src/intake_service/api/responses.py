@@ -1,10 +1,15 @@
 """What the routers share: declared error responses, the rollup-availability header, and body
-reading with a size limit."""
+reading with a size limit, and a route class that parses JSON bodies off the event loop."""
 
+import json
+from collections.abc import Callable, Coroutine
 from typing import Any
 
-from fastapi import Request, Response
+import anyio
+from fastapi import HTTPException, Request, Response
+from fastapi.routing import APIRoute
 
+from intake_service.domain.formats import check_json_values
 from intake_service.domain.rollups import Hydrated
 from intake_service.errors import PayloadTooLarge
 from intake_service.models.generated import ErrorDetail, ExperimentResponse
@@ -41,3 +46,32 @@ async def read_body(request: Request, limit: int) -> bytes:
             raise PayloadTooLarge(f"The request body exceeds {limit // (1024 * 1024)} MiB.")
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+def _parse_json(body: bytes) -> Any:
+    try:
+        check_json_values(body)
+    except PayloadTooLarge as exc:
+        # FastAPI turns anything but an HTTPException or a JSONDecodeError from here into a 400.
+        raise HTTPException(413, str(exc)) from None
+    return json.loads(body)
+
+
+class OffLoopJsonRequest(Request):
+    """A request whose JSON body is counted (MAX_JSON_VALUES) and parsed in a worker thread, so a
+    large or hostile body never stalls the event loop (FastAPI parses it before the handler runs)."""
+
+    async def json(self) -> Any:
+        if not hasattr(self, "_json"):
+            self._json = await anyio.to_thread.run_sync(_parse_json, await self.body())
+        return self._json
+
+
+class OffLoopJsonRoute(APIRoute):
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            return await handler(OffLoopJsonRequest(request.scope, request.receive))
+
+        return route

@@ -12,12 +12,12 @@ from intake_service.api.deps import (
     get_state,
     reject_undeclared_params,
 )
-from intake_service.api.responses import NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
+from intake_service.api.responses import NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute, read_body
 from intake_service.domain import ingest
 from intake_service.domain.sessions import list_sessions
 from intake_service.models.generated import ExperimentSessionsPage, SessionsIngestResponse
 
-router = APIRouter(tags=["sessions"])
+router = APIRouter(tags=["sessions"], route_class=OffLoopJsonRoute)
 
 INGEST_BODY = {
     "requestBody": {

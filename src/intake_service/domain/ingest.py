@@ -5,11 +5,13 @@ import math
 from datetime import datetime
 from typing import Any
 
+import anyio
 import orjson
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
 from intake_service.domain.experiments import require_live
+from intake_service.domain.formats import check_json_values
 from intake_service.domain.listing import parse_list_query
 from intake_service.domain.values import text_problem
 from intake_service.errors import PayloadTooLarge, UnknownExperiment, validation_error
@@ -46,6 +48,7 @@ def _json(body: bytes) -> Any:
 
 def parse_session_items(body: bytes, content_type: str) -> list[Any]:
     """The raw session objects of a JSON or NDJSON body, before validation."""
+    check_json_values(body)
     if content_type.split(";")[0].strip().lower() in NDJSON_TYPES:
         items = []
         for number, line in enumerate(body.splitlines()):
@@ -127,6 +130,7 @@ async def ingest_sessions(
     content_type: str,
 ) -> int:
     experiment = await require_live(repo, workspace, name)
-    records = validate_sessions(parse_session_items(body, content_type))
+    # Parsing and validating up to 10,000 sessions is CPU work: off the event loop.
+    records = await anyio.to_thread.run_sync(lambda: validate_sessions(parse_session_items(body, content_type)))
     await telemetry.insert_sessions(workspace, experiment.id, records)
     return len(records)

@@ -4,6 +4,8 @@ import os
 import warnings
 from pathlib import Path
 
+import psutil
+
 # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI) and falls back to /tmp: fine here.
 warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdirs")
 
@@ -38,11 +40,37 @@ def forget_dead_handles(pgdata: Path) -> list[int]:
 
 
 class EmbeddedPostgres:
+    # The servers this process started, by URL, so the app serving from one can watch over it.
+    _started: dict[str, "EmbeddedPostgres"] = {}
+
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         pgdata = data_dir.resolve() / "postgres"
         forget_dead_handles(pgdata)
         self._server: PostgresServer = get_server(pgdata, cleanup_mode="stop")
+        EmbeddedPostgres._started[self.url] = self
+
+    @classmethod
+    def started_at(cls, url: str | None) -> "EmbeddedPostgres | None":
+        """The embedded server this process started and serves at `url`, if any."""
+        return cls._started.get(url or "")
+
+    def alive(self) -> bool:
+        process = self._server.get_postmaster_info().process
+        try:
+            return process is not None and process.is_running() and process.status() != psutil.STATUS_ZOMBIE
+        except psutil.Error:
+            return False
+
+    def restart(self) -> None:
+        """Start the server again after its postmaster died: same data directory, same socket, same URL."""
+        url = self.url
+        with PostgresServer._lock:
+            self._server.ensure_postgres_running()
+        if not self.alive():  # e.g. the dead postmaster lingers as a zombie nobody reaps
+            raise RuntimeError("PostgreSQL did not start again.")
+        if self.url != url:
+            raise RuntimeError(f"The restarted PostgreSQL listens at {self.url}, not {url}.")
 
     @property
     def url(self) -> str:
@@ -51,4 +79,5 @@ class EmbeddedPostgres:
 
     def stop(self) -> None:
         """A clean shutdown (pg_ctl stop), so the next start needs no crash recovery."""
+        EmbeddedPostgres._started.pop(self.url, None)
         self._server.cleanup()

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
 from intake_service.api.deps import Caller, Session, get_state
+from intake_service.api.responses import OffLoopJsonRoute
 from intake_service.domain.workbench.access import Viewer, viewer_for
 from intake_service.domain.workbench.errors import InvalidInput
 from intake_service.domain.workbench.targets import Stores
@@ -51,7 +51,7 @@ def sentence(errors: list[dict[str, Any]]) -> str:
     return f"{_where(loc)}: {message[:1].lower()}{message[1:]}."
 
 
-class WorkbenchRoute(APIRoute):
+class WorkbenchRoute(OffLoopJsonRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 

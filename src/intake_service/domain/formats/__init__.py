@@ -14,6 +14,10 @@ from pydantic import ValidationError
 from intake_service.errors import DomainError, PayloadTooLarge, validation_error
 
 JSON_TYPES = ("application/json",)
+# A JSON body holds at most this many objects, arrays and commas, counted in its raw bytes before it
+# is parsed (strings included, so it is a cheap upper bound on its values): a few KB of gzip can
+# carry millions of empty objects, and building them stalled the service for seconds.
+MAX_JSON_VALUES = 1_000_000
 
 
 class UnsupportedMediaType(DomainError):
@@ -52,10 +56,17 @@ def decompress(body: bytes, content_encoding: str | None, limit: int) -> bytes:
     return data
 
 
+def check_json_values(body: bytes) -> None:
+    """413 when `body` may hold more than MAX_JSON_VALUES values; call before parsing it."""
+    if body.count(b"{") + body.count(b"[") + body.count(b",") > MAX_JSON_VALUES:
+        raise PayloadTooLarge(f"A JSON body may hold at most {MAX_JSON_VALUES:,} objects, arrays and commas.")
+
+
 def json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
     """A JSON object body: 415 for another media type, 422 for invalid JSON or a non-object."""
     if content_type and not is_json(content_type):
         raise UnsupportedMediaType(f"Content-Type '{media_type(content_type)}' is not supported; send application/json.")
+    check_json_values(body)
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:

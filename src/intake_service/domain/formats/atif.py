@@ -18,19 +18,22 @@ import uuid
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
+import anyio
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from intake_service.domain.evaluator_results import record_evaluator_result
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
 from intake_service.domain.spans import Span, store_spans
-from intake_service.errors import validation_error
+from intake_service.errors import PayloadTooLarge, validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 SCHEMA_VERSIONS = tuple(f"ATIF-v1.{minor}" for minor in range(8))
+# Steps per trajectory, checked before any step is built (real agent runs stay in the hundreds).
+MAX_STEPS = 10_000
 ROOT_SPAN_ID = "trajectory"
 VERIFIER_PREFIX = "verifier."
 
@@ -201,8 +204,12 @@ def to_spans(trajectory: Trajectory, session_id: str, now_ns: int) -> list[Span]
 
 
 def parse(body: bytes, content_type: str | None) -> Trajectory:
+    document = json_object(body, content_type)
+    steps = document.get("steps")
+    if isinstance(steps, list) and len(steps) > MAX_STEPS:
+        raise PayloadTooLarge(f"A trajectory may have at most {MAX_STEPS:,} steps.")
     try:
-        trajectory = Trajectory.model_validate(json_object(body, content_type))
+        trajectory = Trajectory.model_validate(document)
     except ValidationError as exc:
         raise first_error(exc) from None
     for index, step in enumerate(trajectory.steps):
@@ -213,6 +220,14 @@ def parse(body: bytes, content_type: str | None) -> Trajectory:
     return trajectory
 
 
+def _prepare(body: bytes, content_type: str | None) -> tuple[str, list[EvaluatorResultInput], list[Span]]:
+    trajectory = parse(body, content_type)
+    session_id = trajectory.session_id or str(uuid.uuid4())
+    experiment, _ = trajectory.tag()
+    results = verifier_results(trajectory, session_id, experiment)
+    return session_id, results, to_spans(trajectory, session_id, time.time_ns())
+
+
 async def ingest_trajectory(
     repo: ExperimentRepository,
     telemetry: TelemetryStore,
@@ -221,11 +236,8 @@ async def ingest_trajectory(
     content_type: str | None,
 ) -> AtifIngestResponse:
     """Validate all of it first, then store the session (replacing an earlier copy) and its rewards."""
-    trajectory = parse(body, content_type)
-    session_id = trajectory.session_id or str(uuid.uuid4())
-    experiment, _ = trajectory.tag()
-    results = verifier_results(trajectory, session_id, experiment)
-    spans = to_spans(trajectory, session_id, time.time_ns())
+    # Parsing and validating is CPU work: off the event loop, so other requests go on meanwhile.
+    session_id, results, spans = await anyio.to_thread.run_sync(_prepare, body, content_type)
     await store_spans(repo, telemetry, workspace, spans, strict=True, replace=True)
     for result in results:
         await record_evaluator_result(repo, telemetry, workspace, result)

@@ -15,6 +15,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
+import anyio
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from intake_service.domain.formats import first_error, json_object
@@ -147,7 +148,7 @@ async def ingest_completion(
     content_type: str | None,
     session_id: str | None,
 ) -> ChatCompletionIngestResponse:
-    capture = parse(body, content_type)
+    capture = await anyio.to_thread.run_sync(parse, body, content_type)
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []
     session_id = session_id or str(uuid.uuid4())
     chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)

@@ -16,16 +16,19 @@ import math
 import re
 from typing import Any
 
+import anyio
 import orjson
 from google.protobuf import json_format
+from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from intake_service.domain.formats import MalformedBody, UnsupportedMediaType, is_json, media_type
+from intake_service.domain.formats import MalformedBody, UnsupportedMediaType, check_json_values, is_json, media_type
 from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
+from intake_service.errors import PayloadTooLarge
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import MAX_INT64, holds_nanoseconds
@@ -45,6 +48,12 @@ TEST_CASE_KEY = "nemo.test_case.id"
 STATUSES = {Status.STATUS_CODE_ERROR: "error", Status.STATUS_CODE_OK: "success"}
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
+# Counted before anything is built: collectors batch a few thousand spans per export.
+MAX_SPANS = 10_000
+# Protobuf messages of any kind (spans, attributes, values, events, …) in one request, and how deep
+# they may nest (an attribute value holding arrays of arrays …).
+MAX_MESSAGES = 1_000_000
+MAX_DEPTH = 32
 
 
 class SpanProblem(ValueError):
@@ -75,10 +84,71 @@ def _objects(value: Any) -> list[dict[str, Any]]:
     return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
 
 
+class _Budget:
+    def __init__(self) -> None:
+        self.messages = self.spans = 0
+
+    def take(self, descriptor: Descriptor) -> None:
+        self.messages += 1
+        self.spans += descriptor is OtlpSpan.DESCRIPTOR
+        if self.spans > MAX_SPANS:
+            raise PayloadTooLarge(f"An OTLP request may carry at most {MAX_SPANS:,} spans.")
+        if self.messages > MAX_MESSAGES:
+            raise PayloadTooLarge(f"An OTLP request may hold at most {MAX_MESSAGES:,} protobuf messages.")
+
+
+def _varint(data: memoryview, pos: int) -> tuple[int, int]:
+    result = shift = 0
+    while pos < len(data) and shift < 64:
+        byte = data[pos]
+        result |= (byte & 0x7F) << shift
+        pos, shift = pos + 1, shift + 7
+        if not byte & 0x80:
+            return result, pos
+    raise MalformedBody("The body is not a protobuf ExportTraceServiceRequest.")
+
+
+def _count_messages(data: memoryview, descriptor: Descriptor, budget: _Budget, depth: int = 0) -> None:
+    """Walk the wire format, counting the messages and spans it would build, without building them:
+    the protobuf parser holds the interpreter while it runs, so its input is bounded first."""
+    if depth > MAX_DEPTH:
+        raise MalformedBody(f"The body nests messages more than {MAX_DEPTH} levels deep.")
+    pos = 0
+    while pos < len(data):
+        key, pos = _varint(data, pos)
+        wire_type = key & 7
+        if wire_type == 0:
+            _, pos = _varint(data, pos)
+        elif wire_type in (1, 5):
+            pos += 8 if wire_type == 1 else 4
+        elif wire_type == 2:
+            length, pos = _varint(data, pos)
+            field = descriptor.fields_by_number.get(key >> 3)
+            if field is not None and field.message_type is not None and pos + length <= len(data):
+                budget.take(field.message_type)
+                _count_messages(data[pos : pos + length], field.message_type, budget, depth + 1)
+            pos += length
+        else:
+            raise MalformedBody("The body is not a protobuf ExportTraceServiceRequest.")
+    if pos > len(data):
+        raise MalformedBody("The body is not a protobuf ExportTraceServiceRequest.")
+
+
+def _count_json_spans(document: dict[str, Any]) -> None:
+    spans = sum(
+        len(scope_spans["spans"]) if isinstance(scope_spans.get("spans"), list) else 0
+        for resource_spans in _objects(document.get("resourceSpans", document.get("resource_spans")))
+        for scope_spans in _objects(resource_spans.get("scopeSpans", resource_spans.get("scope_spans")))
+    )
+    if spans > MAX_SPANS:
+        raise PayloadTooLarge(f"An OTLP request may carry at most {MAX_SPANS:,} spans.")
+
+
 def decode(body: bytes, content_type: str | None) -> ExportTraceServiceRequest:
     request = ExportTraceServiceRequest()
     kind = media_type(content_type)
     if kind in PROTOBUF_TYPES:
+        _count_messages(memoryview(body), ExportTraceServiceRequest.DESCRIPTOR, _Budget())
         try:
             request.ParseFromString(body)
         except (DecodeError, ValueError):
@@ -88,12 +158,14 @@ def decode(body: bytes, content_type: str | None) -> ExportTraceServiceRequest:
         raise UnsupportedMediaType(
             f"Content-Type '{kind}' is not supported; send application/x-protobuf or application/json."
         )
+    check_json_values(body)
     try:
         document = orjson.loads(body)
     except orjson.JSONDecodeError:
         raise MalformedBody("The body is not valid JSON.") from None
     if not isinstance(document, dict):
         raise MalformedBody("The body must be an ExportTraceServiceRequest JSON object.")
+    _count_json_spans(document)
     _hex_ids_to_base64(document)
     try:
         json_format.ParseDict(document, request, ignore_unknown_fields=True)
@@ -244,7 +316,8 @@ async def ingest_traces(
     content_type: str | None,
 ) -> OtlpExportResponse:
     """Store every usable span; the others (and those tagged with an unknown experiment) in errors."""
-    spans, errors = to_spans(decode(body, content_type))
+    # Decoding and mapping is CPU work: off the event loop, so other requests go on meanwhile.
+    spans, errors = await anyio.to_thread.run_sync(lambda: to_spans(decode(body, content_type)))
     rejected = await store_spans(repo, telemetry, workspace, spans, strict=False)
     errors += [OtlpSpanError(trace_id=r.span.trace_id, span_id=r.span.span_id, detail=r.detail) for r in rejected]
     return OtlpExportResponse(errors=errors)

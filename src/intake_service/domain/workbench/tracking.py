@@ -13,6 +13,7 @@ from intake_service.domain.workbench.access import Viewer
 from intake_service.domain.workbench.errors import ArtifactNotFound, ArtifactNotStored, InvalidInput
 from intake_service.domain.workbench.targets import Stores, now, run_for_read, run_for_write
 from intake_service.domain.workbench.values import (
+    MAX_KEY_VALUES,
     check_artifact_path,
     check_name,
     check_storable,
@@ -90,6 +91,8 @@ async def log_params(stores: Stores, viewer: Viewer, ref: str, params: Any) -> L
     items = key_values(params, "params")
     run, _ = await run_for_write(stores, viewer, ref, lock=True)
     merged = merge_key_values(list(run.parameters or []), items)
+    if len(merged) > MAX_KEY_VALUES:
+        raise InvalidInput(f"A run may hold at most {MAX_KEY_VALUES:,} params.")
     await stores.repo.update_run(run, parameters=merged, updated_at=now())
     return Logged(logged=len(items))
 

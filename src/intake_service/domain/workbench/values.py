@@ -21,6 +21,8 @@ EXPERIMENT_PREFIX, RUN_PREFIX = "exp_", "run_"
 RESERVED_IDS = frozenset({"compare", "stats", "register"})
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
 KEY_MAX_LENGTH = 255
+# Params or final metrics per request and per run: AutoML sweeps log dozens, not thousands.
+MAX_KEY_VALUES = 1_000
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -106,6 +108,8 @@ def _is_number(value: Any) -> bool:
 def key_values(value: Any, field: str, *, numeric: bool = False) -> list[dict[str, Any]]:
     """An object or a [{key, value}] array as a [{key, value}] list, in the given order; keys unique.
     With `numeric`, every value must be a finite number."""
+    if isinstance(value, dict | list) and len(value) > MAX_KEY_VALUES:
+        raise InvalidInput(f"{field} may hold at most {MAX_KEY_VALUES:,} keys.")
     if isinstance(value, dict):
         items = [{"key": k, "value": v} for k, v in value.items()]
     elif isinstance(value, list):

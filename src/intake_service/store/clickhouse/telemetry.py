@@ -8,6 +8,8 @@ import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
 
+import anyio
+
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.models.generated import EvaluatorResult
 from intake_service.store.clickhouse import evaluator_results as result_sql
@@ -37,7 +39,8 @@ class TelemetryStore:
 
     async def insert_sessions(self, workspace: str, experiment_id: str, sessions: list[SessionRecord]) -> None:
         """Store a batch in one INSERT (one block: all or nothing), then refresh the experiment's rollups."""
-        rows = session_sql.session_rows(workspace, experiment_id, sessions)
+        # Up to 10,000 rows of text: built off the event loop.
+        rows = await anyio.to_thread.run_sync(lambda: session_sql.session_rows(workspace, experiment_id, sessions))
         await self._ch.insert_rows("sessions", session_sql.SESSION_COLUMNS, rows)
         await self.recompute_rollups(workspace, [experiment_id])
 
@@ -119,7 +122,9 @@ class TelemetryStore:
     async def insert_spans(self, workspace: str, spans: list[Span], *, replace: bool = False) -> None:
         """Store spans in one INSERT; with `replace`, the touched sessions' older spans go after it."""
         version = time.time_ns()
-        await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, [span.row(workspace, version) for span in spans])
+        # Up to 10,000 spans' rows (their attributes as JSON): built off the event loop.
+        rows = await anyio.to_thread.run_sync(lambda: [span.row(workspace, version) for span in spans])
+        await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, rows)
         if replace and spans:
             session_ids = sorted({span.session_id for span in spans})
             params = {"workspace": workspace, "session_ids": session_ids, "version": version}

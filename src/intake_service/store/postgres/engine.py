@@ -15,7 +15,12 @@ def is_unavailable(exc: BaseException) -> bool:
     """Whether `exc` means PostgreSQL cannot be reached (as opposed to a bad statement)."""
     if isinstance(exc, OperationalError | ConnectionError | OSError):
         return True
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+    if not isinstance(exc, DBAPIError):
+        return False
+    # Class 08 (connection exception) and 57P (the server starting up, shutting down, crashed):
+    # asyncpg's errors for them reach us as plain DBAPIErrors.
+    sqlstate = getattr(exc.orig, "sqlstate", None) or ""
+    return exc.connection_invalidated or sqlstate.startswith(("08", "57P"))
 
 
 async def ping(sessionmaker: async_sessionmaker[AsyncSession], timeout: float) -> None:
