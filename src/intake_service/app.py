@@ -4,6 +4,7 @@ from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
 from intake_service.api import health
+from intake_service.api.guards import NulGuardMiddleware
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
@@ -24,6 +25,7 @@ def create_app(settings: Settings):
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_middleware(NulGuardMiddleware)
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
     app.add_middleware(
         BodyLimitMiddleware,

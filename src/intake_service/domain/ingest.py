@@ -166,7 +166,9 @@ async def ingest_sessions(
     body: bytes,
     content_type: str,
 ) -> int:
-    experiment = await require_live(repo, workspace, name)
+    # Held until the request commits, after the ClickHouse write: a racing DELETE waits for this
+    # ingest (which then goes with the experiment), or wins and this one answers 404.
+    experiment = await require_live(repo, workspace, name, for_share=True)
     rows = validate_sessions(workspace, experiment.id, parse_session_items(body, content_type))
     if telemetry is None:
         raise TelemetryUnavailable()
@@ -204,7 +206,7 @@ async def record_evaluator_result(
     if telemetry is None:
         raise TelemetryUnavailable()
     if body.experiment_name is not None:
-        experiment = await find_live(repo, workspace, body.experiment_name)
+        experiment = await find_live(repo, workspace, body.experiment_name, for_share=True)  # see ingest_sessions
         if experiment is None:
             raise await experiment_problem(repo, workspace, body.experiment_name)
         experiment_id, affected = experiment.id, [experiment.id]

@@ -128,7 +128,8 @@ async def resolve_experiments(
     found: dict[str, str] = {}
     problems: dict[str, UnknownExperiment] = {}
     for name in sorted(names):
-        experiment = await find_live(repo, workspace, name)
+        # Locked until the request commits, after the spans are stored: see ingest.ingest_sessions.
+        experiment = await find_live(repo, workspace, name, for_share=True)
         if experiment is None:
             problems[name] = await experiment_problem(repo, workspace, name)
         else:

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
+from pydantic import (
+    AnyUrl,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    RootModel,
+    StringConstraints,
+)
 from typing import Annotated, Any, Literal
 
 
@@ -125,8 +133,12 @@ class SessionInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    session_id: Annotated[str, Field(max_length=255, min_length=1)]
-    test_case_id: Annotated[str | None, Field(max_length=255)] = None
+    session_id: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")
+    ]
+    test_case_id: Annotated[
+        str | None, Field(max_length=255, pattern="^[^\\x00]*$")
+    ] = None
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     latency_ms: Annotated[float | None, Field(ge=0.0)] = None
@@ -141,7 +153,13 @@ class SessionInput(BaseModel):
     input: str | None = None
     output: str | None = None
     metadata: dict[str, Any] | None = None
-    scores: dict[str, bool | float | None] | None = None
+    scores: (
+        dict[
+            Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")],
+            bool | float | None,
+        ]
+        | None
+    ) = None
 
 
 class SessionsIngestRequest(BaseModel):
@@ -186,9 +204,11 @@ class EvaluatorResultInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    session_id: Annotated[str, Field(max_length=255, min_length=1)]
-    span_id: Annotated[str | None, Field(max_length=255)] = ""
-    name: Annotated[str, Field(max_length=255, min_length=1)]
+    session_id: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")
+    ]
+    span_id: Annotated[str | None, Field(max_length=255, pattern="^[^\\x00]*$")] = ""
+    name: Annotated[str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")]
     data_type: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
     value: float | None = None
     string_value: Annotated[str | None, Field(max_length=65536)] = None
