@@ -1,10 +1,11 @@
 """create_app(settings): the FastAPI application factory."""
 
+from fastapi import Depends
 from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
 from intake_service.api import health
-from intake_service.api.guards import NulGuardMiddleware
+from intake_service.api.guards import refuse_nul
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
@@ -21,11 +22,11 @@ def create_app(settings: Settings):
         version=__version__,
         description="NeMo intake v2 experiments API with exact rollups.",
         lifespan=lifespan_for(settings),
+        dependencies=[Depends(refuse_nul)],
     )
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)
-    app.add_middleware(NulGuardMiddleware)
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
     app.add_middleware(
         BodyLimitMiddleware,

@@ -127,10 +127,10 @@ async def test_deeply_nested_body_is_422(client, base, depth) -> None:
 @pytest.mark.parametrize(
     ("method", "url", "loc"),
     [
-        ("DELETE", "/apis/intake/v2/admin/keys/a%00", ["path"]),
-        ("GET", "{base}/experiments/a%00/sessions", ["path"]),
-        ("POST", "{base}/experiments/a%00/pin", ["path"]),
-        ("GET", "{base}/evaluator-results/eval%00", ["path"]),
+        ("DELETE", "/apis/intake/v2/admin/keys/a%00", ["path", "key_name"]),
+        ("GET", "{base}/experiments/a%00/sessions", ["path", "name"]),
+        ("POST", "{base}/experiments/a%00/pin", ["path", "name"]),
+        ("GET", "{base}/evaluator-results/eval%00", ["path", "evaluator_result_id"]),
         ("GET", "{base}/experiments?sort=name%00", ["query", "sort"]),
         ("GET", "{base}/experiments?filter%5Bname%5D=a%00", ["query", "filter[name]"]),
         ("GET", "{base}/evaluator-results?filter%5Bsession_id%5D=%00", ["query", "filter[session_id]"]),
@@ -161,7 +161,7 @@ async def test_nul_in_a_workbench_path_or_query_is_422_with_one_sentence(client)
     [
         ({"session_id": "s\x00"}, ["body", "sessions", 0, "session_id"]),
         ({"session_id": "s", "test_case_id": "t\x00"}, ["body", "sessions", 0, "test_case_id"]),
-        ({"session_id": "s", "scores": {"acc\x00": 1}}, ["body", "sessions", 0, "scores", "acc\x00", "[key]"]),
+        ({"session_id": "s", "scores": {"acc\x00": 1}}, ["body", "sessions", 0, "scores", "acc\x00"]),
     ],
 )
 async def test_nul_in_session_ids_and_score_keys_is_422(client, base, session, loc) -> None:
@@ -221,48 +221,57 @@ async def test_x_session_id_is_read_as_utf8(client, base) -> None:
 PAIRS = 24
 SESSIONS = 200
 DELETE_AFTER = 0.5  # seconds, at most
+HOLD = 2  # seconds chDB is kept busy while the pairs start
 
 
 async def test_ingest_racing_delete_never_201_into_a_deleted_experiment(app, client, base, workspace) -> None:
-    """Many ingest + DELETE pairs at once, each DELETE 0-0.5 s after its ingest. Each ingest
-    lands before its DELETE (201, answered before the DELETE is) or gets 404 and stores nothing.
+    """Many ingest + DELETE pairs at once, each DELETE 0-0.5 s after its ingest, while chDB is kept
+    busy for 2 s (so every ingest that found its experiment waits to write). An ingest answered
+    201 had stored all its sessions by the time its DELETE was answered (it landed first and went
+    with the experiment); any other ingest got 404 and stored nothing.
 
-    Without the row lock, the DELETE commits while the ingest is still writing (20-odd ingests
-    queue for one chDB), answers 204 first, and the ingest answers 201 afterwards."""
+    Without the row lock, the DELETEs commit at once and answer 204 while chDB is still busy, so
+    nothing can be stored yet, and their ingests then answer 201."""
     experiments = [await create(client, base) for _ in range(PAIRS)]
-    loop = asyncio.get_running_loop()
-
-    async def pair(experiment: dict[str, Any]) -> tuple[int, float, int, float]:
-        name = experiment["name"]
-        body = {"sessions": [{"session_id": f"s{i}", "started_at": T, "cost_usd": 1.0} for i in range(SESSIONS)]}
-
-        async def ingest() -> tuple[int, float]:
-            response = await client.post(f"{base}/experiments/{name}/sessions", json=body)
-            return response.status_code, loop.time()
-
-        async def delete() -> tuple[int, float]:
-            await asyncio.sleep(random.uniform(0, DELETE_AFTER))
-            response = await client.delete(f"{base}/experiments/{name}")
-            return response.status_code, loop.time()
-
-        (ingested, ingest_done), (deleted, delete_done) = await asyncio.gather(ingest(), delete())
-        return ingested, ingest_done, deleted, delete_done
-
-    outcomes = await asyncio.gather(*(pair(e) for e in experiments))
     telemetry = (await app_state(app)).telemetry
     assert telemetry is not None
-    for experiment, (ingested, ingest_done, deleted, delete_done) in zip(experiments, outcomes, strict=True):
-        assert deleted == 204
-        assert ingested in (201, 404)
-        stored = telemetry.executor.query(
+    executor = telemetry.executor
+
+    def stored(experiment_id: str) -> int:
+        return executor.query(
             "SELECT uniqExact(session_id) AS n FROM sessions "
             "WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}",
-            {"workspace": workspace, "experiment_id": experiment["id"]},
+            {"workspace": workspace, "experiment_id": experiment_id},
         )[0]["n"]
+
+    # chDB runs one statement at a time: while this one sleeps, no session can be written.
+    hold = asyncio.create_task(asyncio.to_thread(executor.query, f"SELECT sleep({HOLD}) AS s"))
+    await asyncio.sleep(0.05)
+
+    async def pair(experiment: dict[str, Any]) -> tuple[int, int, int]:
+        """(ingest status, DELETE status, sessions stored when the DELETE answered)."""
+        body = {"sessions": [{"session_id": f"s{i}", "started_at": T, "cost_usd": 1.0} for i in range(SESSIONS)]}
+        url = f"{base}/experiments/{experiment['name']}"
+
+        async def delete() -> tuple[int, int]:
+            await asyncio.sleep(random.uniform(0, DELETE_AFTER))
+            response = await client.delete(url)
+            # Counted at once (blocking: nothing else on the event loop runs in between), or 0
+            # without asking while chDB is still held.
+            return response.status_code, stored(experiment["id"]) if hold.done() else 0
+
+        ingested, (deleted, at_delete) = await asyncio.gather(client.post(f"{url}/sessions", json=body), delete())
+        return ingested.status_code, deleted, at_delete
+
+    outcomes = await asyncio.gather(*(pair(e) for e in experiments))
+    await hold
+    for experiment, (ingested, deleted, at_delete) in zip(experiments, outcomes, strict=True):
+        assert deleted == 204
+        assert ingested in (201, 404)
         if ingested == 201:
-            assert ingest_done <= delete_done, "a DELETE answered before the ingest it raced had landed"
-            assert stored == SESSIONS
+            assert at_delete == SESSIONS, "an ingest answered 201 after its experiment was deleted"
         else:
-            assert stored == 0
-    # Some ingests must have landed first, or the test raced nothing (the DELETEs wait 0-0.5 s).
-    assert 201 in {o[0] for o in outcomes}, [o[0] for o in outcomes]
+            assert at_delete == 0
+            assert stored(experiment["id"]) == 0
+    # Some ingests must have landed first, or the test raced nothing.
+    assert 201 in {o[0] for o in outcomes}, outcomes

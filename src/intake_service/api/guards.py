@@ -1,46 +1,45 @@
-"""A NUL (U+0000) in the path or the query string is refused with 422 before any route runs.
+"""A NUL (U+0000) in a path or query value is refused with 422 before any handler runs.
 
-No store can hold or compare a NUL (PostgreSQL text refuses it with an error), so one guard in
-front of every route keeps each lookup, filter and delete from having to remember it.
+No store can hold or compare a NUL (PostgreSQL text refuses it with an error, a 500), so one
+dependency on every route keeps each lookup, filter and delete from having to remember it.
 """
 
-from fastapi.responses import JSONResponse
-from starlette.datastructures import QueryParams
-from starlette.types import ASGIApp, Receive, Scope, Send
+from collections.abc import Iterable
 
-from intake_service.errors import INTAKE_V2_PREFIX, validation_error, validation_response
+from fastapi import Request
+
+from intake_service.errors import INTAKE_V2_PREFIX, DomainError, validation_error
 
 NUL_SENTENCE = "must not contain NUL (\\u0000) characters"
 
 
-def nul_problem(scope: Scope) -> tuple[list[str | int], str, str] | None:
-    """(loc, offending value, sentence) for the first NUL in the path or the query, or None."""
-    if "\x00" in scope["path"]:
-        return ["path"], scope["path"], f"The path {NUL_SENTENCE}."
-    query: bytes = scope.get("query_string", b"")
-    if b"%00" not in query and b"\x00" not in query:
-        return None
-    for key, value in QueryParams(query).multi_items():  # parsed as the routes parse it
-        if "\x00" in key:
-            return ["query", key], key, f"A query parameter name {NUL_SENTENCE}."
+class NulInParameter(DomainError):
+    status_code = 422
+
+
+def nul_problem(
+    path_params: Iterable[tuple[str, str]], query_params: Iterable[tuple[str, str]]
+) -> tuple[list[str | int], str, str] | None:
+    """(loc, offending value, sentence) for the first NUL in a path or query parameter, or None."""
+    for name, value in path_params:
         if "\x00" in value:
-            return ["query", key], value, f"The query parameter '{key}' {NUL_SENTENCE}."
+            return ["path", name], value, f"The {name} {NUL_SENTENCE}."
+    for name, value in query_params:
+        if "\x00" in name:
+            return ["query", name], name, f"A query parameter name {NUL_SENTENCE}."
+        if "\x00" in value:
+            return ["query", name], value, f"{name} {NUL_SENTENCE}."
     return None
 
 
-class NulGuardMiddleware:
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        problem = nul_problem(scope) if scope["type"] == "http" else None
-        if problem is None:
-            await self.app(scope, receive, send)
-            return
-        loc, value, sentence = problem
-        # Each API answers a bad parameter in its own 422 shape.
-        if scope["path"].startswith(INTAKE_V2_PREFIX):
-            response = validation_response(validation_error(loc, value, sentence))
-        else:
-            response = JSONResponse({"detail": sentence}, status_code=422)
-        await response(scope, receive, send)
+async def refuse_nul(request: Request) -> None:
+    problem = nul_problem(
+        ((name, str(value)) for name, value in request.path_params.items()), request.query_params.multi_items()
+    )
+    if problem is None:
+        return
+    loc, value, sentence = problem
+    # Each API answers a bad parameter in its own 422 shape.
+    if request.url.path.startswith(INTAKE_V2_PREFIX):
+        raise validation_error(loc, value, sentence)
+    raise NulInParameter(sentence)

@@ -104,6 +104,8 @@ def session_row(workspace: str, experiment_id: str, session: SessionInput, index
             raise validation_error([*loc, name], count, f"{name} must be at most {MAX_INT64}.")
     scores: dict[str, float] = {}
     for name, value in (session.scores or {}).items():
+        if problem := text_problem(name):
+            raise validation_error([*loc, "scores", name], name, f"A score name {problem}.")
         if value is None:
             continue
         _finite(float(value), [*loc, "scores", name])

@@ -2,15 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import (
-    AnyUrl,
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    RootModel,
-    StringConstraints,
-)
+from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from typing import Annotated, Any, Literal
 
 
@@ -153,13 +145,10 @@ class SessionInput(BaseModel):
     input: str | None = None
     output: str | None = None
     metadata: dict[str, Any] | None = None
-    scores: (
-        dict[
-            Annotated[str, StringConstraints(pattern=r"^[^\x00]*$")],
-            bool | float | None,
-        ]
-        | None
-    ) = None
+    scores: Annotated[
+        dict[str, bool | float | None] | None,
+        Field(description="Score name → value; a name must not contain NUL (U+0000)."),
+    ] = None
 
 
 class SessionsIngestRequest(BaseModel):
