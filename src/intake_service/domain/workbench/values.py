@@ -21,6 +21,7 @@ EXPERIMENT_PREFIX, RUN_PREFIX = "exp_", "run_"
 RESERVED_IDS = frozenset({"compare", "stats", "register"})
 RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
 KEY_MAX_LENGTH = 255
+MAX_SEGMENT_BYTES = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -160,6 +161,9 @@ def check_artifact_path(path: str) -> str:
         raise InvalidInput(
             "An artifact path must be relative, without '..', '.' or empty segments, leading '/' or backslashes."
         )
+    # A segment is a file or folder name in the local store, which file systems cap at 255 bytes.
+    if any(len(segment.encode()) > MAX_SEGMENT_BYTES for segment in segments):
+        raise InvalidInput(f"Each segment of an artifact path must be at most {MAX_SEGMENT_BYTES} bytes (UTF-8).")
     return path
 
 
