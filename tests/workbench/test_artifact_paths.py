@@ -79,3 +79,15 @@ async def test_planted_symlink_out_of_the_store_is_409(wb, org, settings, tmp_pa
     assert not (outside / "new.txt").exists() and (outside / "secret.txt").read_text() == "not yours"
     assert await stored_paths(wb, run) == ["doc.txt"]
     assert await store_errors(wb) == before
+
+
+async def test_planted_folder_in_place_of_an_artifact_file_is_404(wb, org, settings) -> None:
+    exp, run = await new_run(wb)
+    ok(await upload(wb, run, "doc.txt", b"mine"))
+    on_disk = settings.data_dir / "artifacts" / org / exp / run / "doc.txt"
+    on_disk.unlink()
+    on_disk.mkdir()
+    before = await store_errors(wb)
+    read = await wb.get(f"{API}/{run}/artifacts/content", params={"path": "doc.txt"})
+    assert problem(read, 404) == "Artifact 'doc.txt' not found."
+    assert await store_errors(wb) == before
