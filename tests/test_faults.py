@@ -321,3 +321,75 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_stops_postgres_clea
     again = serve(data_dir)
     async with httpx.AsyncClient(base_url=again.url, timeout=60) as http:
         assert (await http.get(f"{ws}/experiments/g")).json()["run_count"] == 2000
+
+
+# Run in a child process, as above: spans stored as a span ingest stores them, and nothing after.
+WRITE_SPANS_WITHOUT_SESSIONS = """
+import sys
+import time
+from pathlib import Path
+from intake_service.domain.spans import Span
+from intake_service.store.clickhouse import spans as sql
+from intake_service.store.clickhouse.executor import ChdbExecutor
+
+data_dir, workspace = sys.argv[1:3]
+executor = ChdbExecutor(Path(data_dir).resolve() / "clickhouse")
+start = 1767225600 * 10**9  # 2026-01-01
+spans = [
+    # A new session whose tagged root names experiment "e": never built, never bound.
+    Span("lost", "root", "otlp", start, start + 10**9, experiment_name="e", cost_usd=1.0),
+    Span("lost", "child", "otlp", start, start + 10**8, parent_span_id="root", cost_usd=2.0),
+    # A second request's span for the session "known", already built and bound to "e".
+    Span("known", "late", "otlp", start, start + 10**8, parent_span_id="root", cost_usd=4.0),
+]
+executor.insert_rows("spans", sql.SPAN_COLUMNS, [s.row(workspace, time.time_ns()) for s in spans])
+executor.close()
+"""
+
+
+def otlp_root(session_id: str, experiment: str, cost: float) -> dict[str, Any]:
+    attributes = [
+        {"key": "session.id", "value": {"stringValue": session_id}},
+        {"key": "nemo.experiment.id", "value": {"stringValue": experiment}},
+        {"key": "gen_ai.usage.cost", "value": {"doubleValue": cost}},
+    ]
+    span = {"traceId": uuid.uuid4().hex, "spanId": "b7ad6b7169203331", "name": "root",
+            "startTimeUnixNano": "1767225600000000000", "endTimeUnixNano": "1767225601000000000",
+            "attributes": attributes}  # fmt: skip
+    return {"resourceSpans": [{"scopeSpans": [{"spans": [span]}]}]}
+
+
+async def test_spans_without_sessions_after_a_crash_are_rebuilt_at_start(tmp_path, serve) -> None:
+    """Deterministically what a kill between a span ingest's insert and its session rebuild leaves:
+    spans that no session shows. A restart after a kill (the dead process's mark is left) rebuilds
+    every such session, bound as the ingest would have bound it, before the rollups are recomputed."""
+    data_dir = tmp_path / "data"
+    ws = workspace_base("spans")
+    service = serve(data_dir)
+    with httpx.Client(base_url=service.url, timeout=30) as http:
+        assert http.post(f"{ws}/experiments", json={"name": "e", "dataset_name": "d"}).status_code == 201
+        response = http.post(f"{ws}/ingest/otlp/v1/traces", json=otlp_root("known", "e", 8.0))
+        assert response.status_code == 200 and response.json()["errors"] == [], response.text
+    service.stop()
+    subprocess.run([sys.executable, "-c", WRITE_SPANS_WITHOUT_SESSIONS, str(data_dir), "spans"], check=True, timeout=60)
+
+    def sessions(url: str) -> tuple[dict[str, float], int]:
+        with httpx.Client(base_url=url, timeout=30) as http:
+            rows = http.get(f"{ws}/experiments/e/sessions").json()["data"]
+            run_count = http.get(f"{ws}/experiments/e").json()["run_count"]
+        return {row["session_id"]: row["cost_usd"] for row in rows}, run_count
+
+    clean = serve(data_dir)
+    assert sessions(clean.url) == ({"known": 8.0}, 1)  # the spans are there, no session shows them
+    clean.signal(signal.SIGKILL)  # leaves the mark, as a crash would
+    clean.wait()
+    repaired = serve(data_dir)
+    assert sessions(repaired.url) == ({"known": 12.0, "lost": 3.0}, 2)
+    assert "rebuilt 2 session(s) from their spans" in repaired.output()
+    repaired.stop()
+    again = serve(data_dir)  # nothing stale is left to rebuild
+    assert sessions(again.url) == ({"known": 12.0, "lost": 3.0}, 2)
+    again.signal(signal.SIGKILL)
+    again.wait()
+    last = serve(data_dir)
+    assert "rebuilt 0 session(s) from their spans" in last.output()

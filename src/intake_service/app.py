@@ -6,6 +6,7 @@ from fastapi_offline import FastAPIOffline
 from intake_service import __version__
 from intake_service.api import health
 from intake_service.api.browser import CrossOriginGuard, is_loopback, require_documented_media_type
+from intake_service.api.guards import refuse_nul
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.openapi import with_extra_schemas
 from intake_service.api.router import api_router
@@ -23,7 +24,7 @@ def create_app(settings: Settings):
         version=__version__,
         description="NeMo intake v2 experiments API with exact rollups.",
         lifespan=lifespan_for(settings, metrics),
-        dependencies=[Depends(require_documented_media_type)],
+        dependencies=[Depends(refuse_nul), Depends(require_documented_media_type)],
     )
     install_error_handlers(app)
     if settings.auth == "none":

@@ -144,6 +144,22 @@ async def _domain_error_handler(request: Request, exc: Exception) -> JSONRespons
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
 
+# An echoed `input` is cut below this depth: the encoders that follow recurse, and a caller may send
+# JSON nested hundreds of levels (which then fails as a RecursionError, a 500).
+MAX_ECHO_DEPTH = 32
+TOO_DEEP_TO_ECHO = "(nested too deep to echo)"
+
+
+def _within_depth(value: Any, depth: int = 0) -> Any:
+    if not isinstance(value, dict | list | tuple):
+        return value
+    if depth >= MAX_ECHO_DEPTH:
+        return TOO_DEEP_TO_ECHO
+    if isinstance(value, dict):
+        return {k: _within_depth(v, depth + 1) for k, v in value.items()}
+    return [_within_depth(v, depth + 1) for v in value]
+
+
 def _renderable(value: Any) -> Any:
     """An echoed `input` that JSON can carry: lone surrogates replaced, NaN/Infinity as text."""
     if isinstance(value, str):
@@ -157,10 +173,14 @@ def _renderable(value: Any) -> Any:
     return value
 
 
-async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
+def validation_response(exc: RequestValidationError) -> JSONResponse:
     """FastAPI's 422 shape, safe for any input the caller sent (the default handler fails on some)."""
+    return JSONResponse({"detail": _renderable(jsonable_encoder(_within_depth(exc.errors())))}, status_code=422)
+
+
+async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
-    return JSONResponse({"detail": _renderable(jsonable_encoder(exc.errors()))}, status_code=422)
+    return validation_response(exc)
 
 
 # FastAPI's answer to a JSON body it cannot even decode (not UTF-8). The intake v2 contract makes

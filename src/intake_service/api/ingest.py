@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter, Header, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, BeforeValidator
 
 from intake_service.api.deps import Experiments, Telemetry, Workspace
 from intake_service.api.responses import (
@@ -21,6 +21,7 @@ from intake_service.api.responses import (
 )
 from intake_service.domain.formats import atif, chat, decompress, otlp
 from intake_service.domain.ingest import MAX_BODY_BYTES
+from intake_service.domain.values import NO_NUL
 from intake_service.models.generated import (
     AtifIngestResponse,
     ChatCompletionIngestResponse,
@@ -30,6 +31,20 @@ from intake_service.models.generated import (
 router = APIRouter(route_class=OffLoopJsonRoute)
 UNSUPPORTED = error_response(415, "Unsupported media type or content encoding")
 INGEST_ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
+
+
+def _utf8(value: Any) -> Any:
+    """Header bytes as UTF-8: Starlette decodes them as Latin-1, one character per byte, so the
+    original bytes come back exactly and the length limits then count characters, not bytes."""
+    if not isinstance(value, str):
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except UnicodeError:
+        raise ValueError("the header must be UTF-8 text") from None
+
+
+Utf8Header = BeforeValidator(_utf8)
 
 
 def _inline(model: type[BaseModel]) -> dict[str, Any]:
@@ -115,7 +130,9 @@ async def ingest_chat_completion(
     request: Request,
     repo: Experiments,
     telemetry: Telemetry,
-    session_id: Annotated[str | None, Header(alias="X-Session-Id", min_length=1, max_length=255)] = None,
+    session_id: Annotated[
+        str | None, Utf8Header, Header(alias="X-Session-Id", min_length=1, max_length=255, pattern=NO_NUL)
+    ] = None,
 ) -> ChatCompletionIngestResponse:
     body = await _body(request)
     return await chat.ingest_completion(

@@ -52,7 +52,7 @@ async def record_evaluator_result(
     """A result naming an experiment counts in that one; else in every live experiment having the session."""
     _check_result(body)
     if body.experiment_name is not None:
-        experiment = await find_live(repo, workspace, body.experiment_name)
+        experiment = await find_live(repo, workspace, body.experiment_name, for_share=True)  # see ingest_sessions
         if experiment is None:
             raise await experiment_problem(repo, workspace, body.experiment_name)
         experiment_id, affected = experiment.id, [experiment.id]

@@ -91,19 +91,19 @@ async def create(
 
 
 async def find_live(
-    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False
+    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False, for_share: bool = False
 ) -> Experiment | None:
     """The live experiment of that name; None, without asking PostgreSQL, for a name no experiment
     can have (a NUL or a lone surrogate, which the database would refuse with an error)."""
     if text_problem(name):
         return None
-    return await repo.get_live(workspace, name, for_update=for_update)
+    return await repo.get_live(workspace, name, for_update=for_update, for_share=for_share)
 
 
 async def require_live(
-    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False
+    repo: ExperimentRepository, workspace: str, name: str, *, for_update: bool = False, for_share: bool = False
 ) -> Experiment:
-    row = await find_live(repo, workspace, name, for_update=for_update)
+    row = await find_live(repo, workspace, name, for_update=for_update, for_share=for_share)
     if row is None:
         raise ExperimentNotFound(workspace, name)
     return row

@@ -17,7 +17,7 @@ from typing import Any, Literal
 from starlette.datastructures import QueryParams
 
 from intake_service.domain.rollup_metrics import RollupPath, parse_rollup_path
-from intake_service.domain.values import json_problem, text_problem
+from intake_service.domain.values import json_problem, json_text_too_deep, text_problem
 from intake_service.errors import query_error
 
 STRING_FIELDS = (
@@ -307,12 +307,12 @@ def parse_filter(params: QueryParams) -> tuple[FilterNode | None, dict[str, Any]
     if len(json_values) > 1:
         raise query_error("filter", json_values, "filter was given more than once.")
     raw = json_values[0]
+    if json_text_too_deep(raw):
+        raise query_error("filter", None, f"A filter may nest at most {MAX_FILTER_DEPTH} levels deep.")
     try:
         obj = json.loads(raw)
     except ValueError:
         raise query_error("filter", raw, "filter is not valid JSON.") from None
-    except RecursionError:
-        raise query_error("filter", None, f"A filter may nest at most {MAX_FILTER_DEPTH} levels deep.") from None
     try:
         node, echo = parse_json_node(obj, 1, _Budget())
     except ValueError as exc:

@@ -91,6 +91,8 @@ def check_session(session: SessionInput, index: int) -> SessionRecord:
             raise validation_error([*loc, name], count, f"{name} must be at most {MAX_INT64}.")
     scores: dict[str, float] = {}
     for name, value in (session.scores or {}).items():
+        if problem := text_problem(name):
+            raise validation_error([*loc, "scores", name], name, f"A score name {problem}.")
         if value is None:
             continue
         _finite(float(value), [*loc, "scores", name])
@@ -129,7 +131,9 @@ async def ingest_sessions(
     body: bytes,
     content_type: str,
 ) -> int:
-    experiment = await require_live(repo, workspace, name)
+    # Held until the request commits, after the ClickHouse write: a racing DELETE waits for this
+    # ingest (which then goes with the experiment), or wins and this one answers 404.
+    experiment = await require_live(repo, workspace, name, for_share=True)
     # Parsing and validating up to 10,000 sessions is CPU work: off the event loop.
     records = await anyio.to_thread.run_sync(lambda: validate_sessions(parse_session_items(body, content_type)))
     await telemetry.insert_sessions(workspace, experiment.id, records)

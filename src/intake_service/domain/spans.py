@@ -21,6 +21,7 @@ from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 MAX_ID_LENGTH = 255
+REBUILD_BATCH = 500
 
 
 @dataclass
@@ -38,7 +39,8 @@ async def resolve_experiments(
     found: dict[str, str] = {}
     problems: dict[str, UnknownExperiment] = {}
     for name in sorted(names):
-        experiment = await find_live(repo, workspace, name)
+        # Locked until the request commits, after the spans are stored: see ingest.ingest_sessions.
+        experiment = await find_live(repo, workspace, name, for_share=True)
         if experiment is None:
             problems[name] = await experiment_problem(repo, workspace, name)
         else:
@@ -78,3 +80,23 @@ async def store_spans(
             bindings[span.session_id] = ids[span.experiment_name]
     await telemetry.rebuild_sessions(workspace, bindings, previous)
     return rejected
+
+
+async def rebuild_stale_sessions(repo: ExperimentRepository, telemetry: TelemetryStore) -> int:
+    """After an unclean shutdown, rebuild every session whose spans were stored but not (all) built
+    into it, bound as store_spans would have: its binding if it has one, else the experiment its
+    earliest tagged root names (when live), else none. Returns how many sessions were rebuilt."""
+    rebuilt = 0
+    for workspace, tags in (await telemetry.stale_span_sessions()).items():
+        session_ids = sorted(tags)
+        for start in range(0, len(session_ids), REBUILD_BATCH):
+            batch = session_ids[start : start + REBUILD_BATCH]
+            previous = await telemetry.span_session_bindings(workspace, batch)
+            ids = {}
+            for name in sorted({tag for s in batch if s not in previous and (tag := tags[s])}):
+                if (experiment := await find_live(repo, workspace, name)) is not None:
+                    ids[name] = experiment.id
+            bindings = {s: previous[s] if s in previous else ids.get(tags[s] or "", "") for s in batch}
+            await telemetry.rebuild_sessions(workspace, bindings, previous)
+        rebuilt += len(session_ids)
+    return rebuilt

@@ -1,5 +1,6 @@
 """Prepares the stores: starts the embedded ones where no URL is set, then migrates both."""
 
+import asyncio
 import logging
 import os
 from collections.abc import Iterator
@@ -7,11 +8,14 @@ from contextlib import contextmanager
 
 import psutil
 
+from intake_service.domain.spans import rebuild_stale_sessions
 from intake_service.embedded.postgres import EmbeddedPostgres
 from intake_service.settings import Settings
 from intake_service.store.clickhouse.executor import create_executor
 from intake_service.store.clickhouse.repair import recompute_all_rollups
-from intake_service.store.clickhouse.telemetry import migrate_telemetry
+from intake_service.store.clickhouse.telemetry import TelemetryStore, migrate_telemetry
+from intake_service.store.postgres.engine import run_in_transaction
+from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.migrate import upgrade_postgres
 
 logger = logging.getLogger(__name__)
@@ -22,13 +26,21 @@ logger = logging.getLogger(__name__)
 RUNNING_MARKS = ".intake-processes"
 
 
-def _repair_rollups(settings: Settings) -> None:
-    """Rollups an interrupted ingest may have left stale are recomputed before serving."""
+def _repair(settings: Settings) -> None:
+    """Sessions and rollups an interrupted ingest may have left stale are rebuilt before serving:
+    the sessions first, since the rollups are computed from them."""
+    assert settings.database_url is not None
+    database_url = settings.database_url
     executor = create_executor(settings.clickhouse_url, settings.data_dir)
     try:
+        telemetry = TelemetryStore(executor)
+        sessions = asyncio.run(
+            run_in_transaction(database_url, lambda s: rebuild_stale_sessions(ExperimentRepository(s), telemetry))
+        )
         count = recompute_all_rollups(executor)
     finally:
         executor.close()
+    logger.warning("The last run did not shut down cleanly: rebuilt %d session(s) from their spans.", sessions)
     logger.warning("The last run did not shut down cleanly: recomputed the rollups of %d experiment(s).", count)
 
 
@@ -48,12 +60,12 @@ def _gone(mark: str) -> bool:
 @contextmanager
 def _running(settings: Settings) -> Iterator[None]:
     """Marks the data directory while this process uses it. A mark left by a killed process means
-    an ingest may have stopped between its insert and its rollup rewrite: repair first, then drop
-    those marks (if the repair fails they stay, for the next start)."""
+    an ingest may have stopped between its insert and its session rebuild or rollup rewrite: repair
+    first, then drop those marks (if the repair fails they stay, for the next start)."""
     marks = settings.data_dir / RUNNING_MARKS
     marks.mkdir(parents=True, exist_ok=True)
     if dead := [mark for mark in marks.iterdir() if _gone(mark.name)]:
-        _repair_rollups(settings)
+        _repair(settings)
         for mark in dead:
             mark.unlink(missing_ok=True)
     mine = marks / _identity(os.getpid())

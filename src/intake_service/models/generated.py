@@ -125,8 +125,12 @@ class SessionInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    session_id: Annotated[str, Field(max_length=255, min_length=1)]
-    test_case_id: Annotated[str | None, Field(max_length=255)] = None
+    session_id: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")
+    ]
+    test_case_id: Annotated[
+        str | None, Field(max_length=255, pattern="^[^\\x00]*$")
+    ] = None
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     latency_ms: Annotated[float | None, Field(ge=0.0)] = None
@@ -141,7 +145,10 @@ class SessionInput(BaseModel):
     input: str | None = None
     output: str | None = None
     metadata: dict[str, Any] | None = None
-    scores: dict[str, bool | float | None] | None = None
+    scores: Annotated[
+        dict[str, bool | float | None] | None,
+        Field(description="Score name → value; a name must not contain NUL (U+0000)."),
+    ] = None
 
 
 class SessionsIngestRequest(BaseModel):
@@ -186,9 +193,11 @@ class EvaluatorResultInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
     )
-    session_id: Annotated[str, Field(max_length=255, min_length=1)]
-    span_id: Annotated[str | None, Field(max_length=255)] = ""
-    name: Annotated[str, Field(max_length=255, min_length=1)]
+    session_id: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")
+    ]
+    span_id: Annotated[str | None, Field(max_length=255, pattern="^[^\\x00]*$")] = ""
+    name: Annotated[str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")]
     data_type: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
     value: float | None = None
     string_value: Annotated[str | None, Field(max_length=65536)] = None

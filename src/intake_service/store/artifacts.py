@@ -4,10 +4,12 @@ A directory under the data dir by default (`<data_dir>/artifacts`, or `file:///p
 S3-compatible bucket for `ARTIFACT_STORE_URL=s3://bucket/prefix` through boto3 (credentials, region
 and endpoint from the usual AWS_* variables, e.g. AWS_ENDPOINT_URL_S3 for MinIO or another S3 server).
 Keys are relative (`<workspace>/<experiment>/<run>/<path>`); each store maps them to its own place.
-Blocking I/O runs off the event loop; every failure becomes errors.ArtifactStoreUnavailable.
+Blocking I/O runs off the event loop; every failure becomes errors.ArtifactStoreUnavailable, except
+what a caller's path does to the local store (ArtifactPathRefused: a 4xx, not a store failure).
 """
 
 import asyncio
+import errno
 import logging
 import os
 import shutil
@@ -16,12 +18,33 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from intake_service.errors import ArtifactStoreUnavailable
+from intake_service.errors import ArtifactStoreUnavailable, DomainError
 
 if TYPE_CHECKING:
     from intake_service.settings import Settings
 
 logger = logging.getLogger(__name__)
+
+
+class ArtifactPathRefused(DomainError):
+    """The local store cannot hold the path as given; the path, not the store, is at fault."""
+
+    def __init__(self, status_code: int, problem: str) -> None:
+        super().__init__(f"The artifact path {problem}.")
+        self.status_code = status_code
+
+
+# What a path can run into on a file system, by errno: mkdir meets a file where a folder is needed
+# (EEXIST, ENOTDIR), a file would replace a folder of other artifacts (EISDIR), or a symbolic link
+# loops (ELOOP). Segments too long for a file name are refused before (values.check_artifact_path).
+_FILE_IN_THE_WAY = (409, "runs through another artifact: a file cannot also be a folder")
+PATH_PROBLEMS = {
+    errno.EEXIST: _FILE_IN_THE_WAY,
+    errno.ENOTDIR: _FILE_IN_THE_WAY,
+    errno.EISDIR: (409, "is a folder holding other artifacts: a folder cannot also be a file"),
+    errno.ELOOP: (409, "runs through a symbolic link loop in the artifact store"),
+}
+OUTSIDE_THE_STORE = (409, "leads outside the artifact store (through a symbolic link)")
 
 
 class ArtifactMissing(Exception):
@@ -57,28 +80,40 @@ class LocalArtifactStore:
         return key
 
     def _path(self, key: str) -> Path:
-        path = (self.root / _checked(key)).resolve()
+        try:
+            path = (self.root / _checked(key)).resolve()
+        except RuntimeError:  # a symbolic link loop (Python 3.11 raises this, later ones OSError)
+            raise ArtifactPathRefused(*PATH_PROBLEMS[errno.ELOOP]) from None
         if self.root not in path.parents:
-            raise ValueError(f"artifact key {key!r} leaves the store")
+            raise ArtifactPathRefused(*OUTSIDE_THE_STORE)
         return path
 
     def _write(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # Write aside, then rename: a reader never sees half a file.
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        # The store's own directory failing is the store's fault (503), not the caller's path's.
+        self.root.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            # Write aside, then rename: a reader never sees half a file.
+            fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".upload-")
+        except OSError as exc:
+            if refused := _refused(exc):
+                raise refused from exc
+            raise
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(data)
             os.replace(temporary, path)
-        except BaseException:
+        except BaseException as exc:
             Path(temporary).unlink(missing_ok=True)
+            if isinstance(exc, OSError) and (refused := _refused(exc)):
+                raise refused from exc
             raise
 
     def _read(self, key: str) -> bytes:
         try:
             return self._path(key).read_bytes()
-        except FileNotFoundError:
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
             raise ArtifactMissing(key) from None
 
     def _delete_prefix(self, prefix: str) -> None:
@@ -94,6 +129,12 @@ class LocalArtifactStore:
 
     async def delete_prefix(self, prefix: str) -> None:
         await _guarded(self._delete_prefix, prefix)
+
+
+def _refused(exc: OSError) -> ArtifactPathRefused | None:
+    """The caller's 4xx for what its path ran into; None for a failure of the store."""
+    problem = PATH_PROBLEMS.get(exc.errno or 0)
+    return ArtifactPathRefused(*problem) if problem else None
 
 
 class S3ArtifactStore:
@@ -149,7 +190,7 @@ class S3ArtifactStore:
 async def _guarded(function: Any, *args: Any) -> Any:
     try:
         return await asyncio.to_thread(function, *args)
-    except ArtifactMissing:
+    except (ArtifactMissing, ArtifactPathRefused):
         raise
     except Exception as exc:
         logger.warning("Artifact store call failed: %s", exc)

@@ -25,6 +25,7 @@ from intake_service.domain.evaluator_results import record_evaluator_result
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
 from intake_service.domain.spans import Span, store_spans
+from intake_service.domain.values import NO_NUL
 from intake_service.errors import PayloadTooLarge, validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -109,7 +110,7 @@ class Trajectory(Tagged):
     model_config = ConfigDict(extra="forbid")
     schema_version: Literal[SCHEMA_VERSIONS]  # type: ignore[valid-type]
     agent: Agent
-    session_id: Annotated[str | None, Field(min_length=1, max_length=255)] = None
+    session_id: Annotated[str | None, Field(min_length=1, max_length=255, pattern=NO_NUL)] = None
     steps: list[Step] = []
     final_metrics: FinalMetrics | None = None
     notes: str | None = None

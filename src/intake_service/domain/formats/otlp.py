@@ -208,6 +208,8 @@ def _text(attributes: dict[str, Any], keys: tuple[str, ...]) -> str | None:
     text = str(found[1])
     if len(text) > MAX_ID_LENGTH:
         raise SpanProblem(f"Attribute '{found[0]}' is longer than {MAX_ID_LENGTH} characters.")
+    if "\x00" in text:
+        raise SpanProblem(f"Attribute '{found[0]}' must not contain NUL (\\u0000) characters.")
     return text or None
 
 

@@ -23,6 +23,7 @@ RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
 KEY_MAX_LENGTH = 255
 # Params or final metrics per request and per run: AutoML sweeps log dozens, not thousands.
 MAX_KEY_VALUES = 1_000
+MAX_SEGMENT_BYTES = 255
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -164,6 +165,9 @@ def check_artifact_path(path: str) -> str:
         raise InvalidInput(
             "An artifact path must be relative, without '..', '.' or empty segments, leading '/' or backslashes."
         )
+    # A segment is a file or folder name in the local store, which file systems cap at 255 bytes.
+    if any(len(segment.encode()) > MAX_SEGMENT_BYTES for segment in segments):
+        raise InvalidInput(f"Each segment of an artifact path must be at most {MAX_SEGMENT_BYTES} bytes (UTF-8).")
     return path
 
 

@@ -19,6 +19,7 @@ from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.evaluator_results import ResultFilters
 from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
+from intake_service.store.clickhouse.repair import STALE_SPAN_SESSIONS
 from intake_service.store.clickhouse.sessions import SessionRecord
 from intake_service.store.clickhouse.spans import Span
 
@@ -137,6 +138,14 @@ class TelemetryStore:
         """session id → the experiment id its span-built session is bound to now ('' = none)."""
         rows = await self._ch.query(span_sql.READ_BINDINGS, {"workspace": workspace, "session_ids": session_ids})
         return {row["session_id"]: row["experiment_id"] for row in rows}
+
+    async def stale_span_sessions(self) -> dict[str, dict[str, str | None]]:
+        """workspace → {session id → its earliest root's experiment tag} for every span set whose
+        session row is missing or older than its spans (see repair.STALE_SPAN_SESSIONS)."""
+        stale: dict[str, dict[str, str | None]] = defaultdict(dict)
+        for row in await self._ch.query(STALE_SPAN_SESSIONS):
+            stale[row["workspace"]][row["session_id"]] = row["tag"]
+        return dict(stale)
 
     async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
         """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop

@@ -89,12 +89,16 @@ class ExperimentRepository:
         )
         return (await self.session.scalars(statement)).one_or_none()
 
-    async def get_live(self, workspace: str, name: str, *, for_update: bool = False) -> Experiment | None:
+    async def get_live(
+        self, workspace: str, name: str, *, for_update: bool = False, for_share: bool = False
+    ) -> Experiment | None:
+        """`for_update` locks the row against every other writer; `for_share` only against changes
+        (a delete waits, and a read that was already waiting sees the row deleted) until commit."""
         statement = select(Experiment).where(
             Experiment.workspace == workspace, Experiment.name == name, ~Experiment.is_deleted
         )
-        if for_update:
-            statement = statement.with_for_update()
+        if for_update or for_share:
+            statement = statement.with_for_update(read=not for_update)
         return (await self.session.scalars(statement)).one_or_none()
 
     async def replace_fields(

@@ -4,9 +4,10 @@ Every leaf is two-valued (never SQL NULL), so `$not` negates exactly what a pers
 `$ne` and `$nin` match rows where the field is null; everything else never matches a null.
 """
 
+from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Float, String, and_, any_, case, cast, false, func, literal, not_, or_, true
+from sqlalchemy import Numeric, String, and_, any_, case, cast, false, func, literal, not_, or_, true
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.sql.elements import ColumnElement
 
@@ -56,8 +57,10 @@ def _metadata_condition(condition: Condition) -> ColumnElement[bool]:
     kind = func.jsonb_typeof(raw)
     op, value = condition.op, condition.value
     if op in ("$gt", "$gte", "$lt", "$lte"):
-        number = case((kind == "number", cast(raw.astext, Float)))
-        return _compare(number, op, value)
+        # numeric, not float8: jsonb numbers beyond ±1.8e308 (stored before writes refused them)
+        # would make a float8 cast fail the whole query.
+        number = case((kind == "number", cast(raw, Numeric)))
+        return _compare(number, op, literal(Decimal(repr(value)), Numeric))
     if condition.text_match or op == "$like":
         text_form = case((kind.in_(SCALAR_TYPES), raw.astext))
         return _compare(text_form, op, value)
