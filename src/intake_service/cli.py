@@ -1,42 +1,97 @@
-"""Command line: serve and migrate. Options parse here; the work happens in bootstrap and app."""
+"""Command line: serve, migrate, keys and ingest. Options parse here; the work happens in bootstrap,
+app and file_ingest. A start-up mistake (StartupError) is printed as its one sentence, exit status 2."""
 
 import logging
 import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
+from intake_service import __version__
 from intake_service.settings import Settings
+from intake_service.startup import StartupError, load_settings
 
 app = typer.Typer(help="intake-service: NeMo intake v2 experiments with exact rollups.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-DataDir = Annotated[Path | None, typer.Option(help="Embedded stores live here [default: ./.intake-data].")]
-DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded when unset.")]
+
+
+def with_default(text: str, default: object) -> str:
+    """Help text ending in its default; the bracket is escaped, else Rich reads it as markup and drops it."""
+    return f"{text} \\[default: {default}]"
+
+
+def setting_default(field: str) -> object:
+    """A setting's default as the Settings class declares it: written once, there."""
+    return Settings.model_fields[field].default
+
+
+DataDir = Annotated[
+    Path | None, typer.Option(help=with_default("Embedded stores live here.", f"./{setting_default('data_dir')}"))
+]
+DatabaseUrl = Annotated[str | None, typer.Option(help=with_default("PostgreSQL URL.", "embedded PostgreSQL"))]
+ClickhouseUrl = Annotated[
+    str | None, typer.Option(help=with_default("ClickHouse URL over HTTP.", "chDB in-process"))
+]
 
 
 def _settings(**flags: object) -> Settings:
     """Flags win over the environment, the environment over defaults."""
-    return Settings(**{k: v for k, v in flags.items() if v is not None})
+    return load_settings(**flags)
+
+
+@contextmanager
+def one_sentence_on_startup_error() -> Iterator[None]:
+    try:
+        yield
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
 
 
 def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"intake-service {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """intake-service: NeMo intake v2 experiments with exact rollups."""
+
+
+def _say(message: str) -> None:
+    typer.echo(message)
+
+
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind [default: 8080].")] = None,
+    host: Annotated[str | None, typer.Option(help=with_default("Address to bind.", setting_default("host")))] = None,
+    port: Annotated[int | None, typer.Option(help=with_default("Port to bind.", setting_default("port")))] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    clickhouse_url: Annotated[str | None, typer.Option(help="ClickHouse URL; chDB in-process when unset.")] = None,
-    log_level: Annotated[str | None, typer.Option(help="Log level [default: info].")] = None,
-    auth: Annotated[str | None, typer.Option(help="none or api-key [default: none].")] = None,
+    clickhouse_url: ClickhouseUrl = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help=with_default("critical, error, warning, info, debug or trace.", setting_default("log_level"))),
+    ] = None,
+    auth: Annotated[str | None, typer.Option(help=with_default("none or api-key.", setting_default("auth")))] = None,
     insecure_no_auth: Annotated[
-        bool, typer.Option("--insecure-no-auth", help="Allow auth none on a non-loopback address.")
+        bool,
+        typer.Option("--insecure-no-auth", help=with_default("Allow auth none on a non-loopback address.", "off")),
     ] = False,
 ) -> None:
     """Migrate the stores (starting embedded ones where no URL is set) and serve the API."""
@@ -44,48 +99,54 @@ def serve(
 
     from intake_service.app import create_app
     from intake_service.embedded.bootstrap import prepared_stores
+    from intake_service.startup import listening_socket
 
-    settings = _settings(
-        host=host, port=port, data_dir=data_dir, database_url=database_url,
-        clickhouse_url=clickhouse_url, log_level=log_level, auth=auth,
-    )
-    if settings.auth == "none" and settings.host not in LOOPBACK_HOSTS and not insecure_no_auth:
-        typer.echo(
-            f"Refusing to serve on {settings.host} with auth off: set INTAKE_AUTH=api-key "
-            "(or --auth api-key), or pass --insecure-no-auth.",
-            err=True,
+    started = time.monotonic()
+    with one_sentence_on_startup_error():
+        settings = _settings(
+            host=host, port=port, data_dir=data_dir, database_url=database_url,
+            clickhouse_url=clickhouse_url, log_level=log_level, auth=auth,
         )
-        raise typer.Exit(2)
+        if settings.auth == "none" and settings.host not in LOOPBACK_HOSTS and not insecure_no_auth:
+            raise StartupError(
+                f"Refusing to serve on {settings.host} with auth off: set INTAKE_AUTH=api-key "
+                "(or --auth api-key), or pass --insecure-no-auth."
+            )
+        # Bound before the stores start, so a busy port fails at once rather than after the start-up.
+        sock = listening_socket(settings.host, settings.port)
     # uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal with the handlers it
     # found. A default SIGTERM handler would kill the process there, before the embedded PostgreSQL
     # is stopped; exiting through SystemExit runs prepared_stores' cleanup (a clean pg_ctl stop).
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _exit_cleanly)
-    with prepared_stores(settings) as ready:
-        typer.echo(f"intake-service on http://{ready.host}:{ready.port}  (Swagger UI: http://{ready.host}:{ready.port}/docs)")
+    with sock, one_sentence_on_startup_error(), prepared_stores(settings, _say) as ready:
         # One JSON line per request comes from the app's access logger; uvicorn's own is off.
         logging.basicConfig(level=ready.log_level.upper(), format="%(message)s")
-        uvicorn.run(
-            create_app(ready),
-            host=ready.host,
-            port=ready.port,
-            log_level=ready.log_level,
-            access_log=False,
-            timeout_graceful_shutdown=30,
+        url = f"http://{ready.host}:{ready.port}"
+
+        class Server(uvicorn.Server):
+            async def startup(self, sockets: Any = None) -> None:
+                await super().startup(sockets)
+                _say(f"Ready in {time.monotonic() - started:.1f} s on {url} (Swagger UI: {url}/docs).")
+
+        config = uvicorn.Config(
+            create_app(ready), log_level=ready.log_level, access_log=False, timeout_graceful_shutdown=30
         )
+        server = Server(config)
+        server.run(sockets=[sock])
+        if not server.started:
+            raise typer.Exit(3)
 
 
 @app.command()
-def migrate(
-    data_dir: DataDir = None,
-    database_url: DatabaseUrl = None,
-    clickhouse_url: Annotated[str | None, typer.Option(help="ClickHouse URL; chDB in-process when unset.")] = None,
-) -> None:
+def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None, clickhouse_url: ClickhouseUrl = None) -> None:
     """Apply the PostgreSQL (Alembic) and ClickHouse migrations, then exit."""
     from intake_service.embedded.bootstrap import prepared_stores
 
-    with prepared_stores(_settings(data_dir=data_dir, database_url=database_url, clickhouse_url=clickhouse_url)):
-        typer.echo("Migrations applied.")
+    with one_sentence_on_startup_error():
+        settings = _settings(data_dir=data_dir, database_url=database_url, clickhouse_url=clickhouse_url)
+        with prepared_stores(settings, _say):
+            typer.echo("Migrations applied.")
 
 
 def _run_keys(data_dir: Path | None, database_url: str | None, work):
@@ -96,7 +157,9 @@ def _run_keys(data_dir: Path | None, database_url: str | None, work):
     from intake_service.store.postgres.engine import run_in_transaction
 
     # Keys live in PostgreSQL only: ClickHouse is left alone (a running server may be using it).
-    with prepared_postgres(_settings(data_dir=data_dir, database_url=database_url)) as ready:
+    with one_sentence_on_startup_error():
+        settings = _settings(data_dir=data_dir, database_url=database_url)
+    with prepared_postgres(settings) as ready:
         assert ready.database_url is not None
         return asyncio.run(run_in_transaction(ready.database_url, lambda s: work(ApiKeyRepository(s))))
 
@@ -105,8 +168,8 @@ def _run_keys(data_dir: Path | None, database_url: str | None, work):
 def keys_create(
     name: Annotated[str, typer.Argument(help="A unique name; recorded as created_by on writes.")],
     scope: Annotated[list[str], typer.Option(help="intake:read, intake:write, intake:admin, ml-workbench:read, ml-workbench:write; repeat for several.")],
-    workspace: Annotated[list[str] | None, typer.Option(help="A workspace it may touch; repeat; '*' for all [default: *].")] = None,
-    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until it expires [default: never].")] = None,
+    workspace: Annotated[list[str] | None, typer.Option(help=with_default("A workspace it may touch; repeat; '*' for all.", "*"))] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help=with_default("Days until it expires.", "never"))] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:
