@@ -149,6 +149,47 @@ def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None, clickhou
             typer.echo("Migrations applied.")
 
 
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON, JSON or ATIF trajectories.")],
+    workspace: Annotated[str, typer.Option(help="The experiment's workspace.")],
+    experiment: Annotated[str, typer.Option(help="The experiment's name; it must exist.")],
+    url: Annotated[str, typer.Option(envvar="INTAKE_URL", help="The running server.")] = "http://127.0.0.1:8080",
+    api_key: Annotated[
+        str | None, typer.Option(envvar="INTAKE_API_KEY", help=with_default("Sent as X-API-Key.", "none"))
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Sessions per request.")] = 1000,
+) -> None:
+    """Send sessions (and ATIF trajectories) from a file to a running server; a re-send replaces, never adds."""
+    import httpx
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from intake_service.file_ingest import IngestAborted, send_file
+
+    headers = {"X-API-Key": api_key} if api_key else {}
+    with (
+        httpx.Client(base_url=url, headers=headers, timeout=120) as client,
+        Progress(console=Console(stderr=True), transient=True) as progress,
+    ):
+        task = progress.add_task(f"Sending {file.name}", total=None)
+        try:
+            summary = send_file(
+                client, file, workspace, experiment, batch_size,
+                advance=lambda n: progress.advance(task, n),
+                total=lambda n: progress.update(task, total=n),
+            )
+        except IngestAborted as exc:
+            progress.stop()
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"Sent {summary.sent}, accepted {summary.accepted}, rejected {len(summary.rejected)}.")
+    for where, reason in summary.rejected:
+        typer.echo(f"  {where}: {reason}")
+    if summary.rejected:
+        raise typer.Exit(1)
+
+
 def _run_keys(data_dir: Path | None, database_url: str | None, work):
     import asyncio
 
