@@ -168,9 +168,10 @@ def ingest(
     from intake_service.file_ingest import IngestAborted, send_file
 
     headers = {"X-API-Key": api_key} if api_key else {}
+    console = Console(stderr=True)
     with (
         httpx.Client(base_url=url, headers=headers, timeout=120) as client,
-        Progress(console=Console(stderr=True), transient=True) as progress,
+        Progress(console=console, transient=True, disable=not console.is_terminal) as progress,
     ):
         task = progress.add_task(f"Sending {file.name}", total=None)
         try:

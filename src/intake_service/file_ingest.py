@@ -8,6 +8,7 @@ same file always carries the same ids.
 
 import hashlib
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -85,8 +86,12 @@ def _detail(response: httpx.Response) -> str:
         return f"HTTP {response.status_code}"
     if isinstance(detail, list) and detail:
         first = detail[0]
-        loc = ".".join(str(part) for part in first.get("loc", [])[1:])
-        return f"{loc}: {first.get('msg')}" if loc else str(first.get("msg"))
+        # The record is named by its line already: drop "body" and the batch's "sessions", <index>.
+        loc = [str(part) for part in first.get("loc", [])[1:]]
+        if loc[:1] == ["sessions"]:
+            loc = loc[2:]
+        message = re.sub(r"^Session \d+: ", "", str(first.get("msg")))
+        return f"{'.'.join(loc)}: {message}" if loc else message
     return str(detail)
 
 

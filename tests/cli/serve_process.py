@@ -34,7 +34,7 @@ def command() -> list[str]:
 
 def run(*args: str, timeout: float = 120, **env: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*command(), *args], capture_output=True, text=True, timeout=timeout, env=clean_env(**env), cwd=REPO
+        [*command(), *args], check=False, capture_output=True, text=True, timeout=timeout, env=clean_env(**env), cwd=REPO
     )
 
 
