@@ -1,6 +1,7 @@
 import shutil
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -8,14 +9,29 @@ import pytest
 from cli.serve_process import ServeProcess
 
 
+@contextmanager
+def scratch_dir() -> Iterator[Path]:
+    # Outside pytest's numbered temp dirs: a concurrent pytest run prunes those, even while in use.
+    root = Path(tempfile.mkdtemp(prefix="intake-cli-"))
+    try:
+        yield root
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def scratch() -> Iterator[Path]:
+    """A fresh directory for one test."""
+    with scratch_dir() as root:
+        yield root
+
+
 @pytest.fixture(scope="session")
 def server() -> Iterator[ServeProcess]:
     """One `intake-service serve` for the command-line tests that need a running server."""
-    # Outside pytest's numbered temp dirs: a concurrent pytest run prunes those, even while in use.
-    root = Path(tempfile.mkdtemp(prefix="intake-cli-"))
-    process = ServeProcess(root / "data")
-    try:
-        yield process.wait_ready()
-    finally:
-        process.stop()
-        shutil.rmtree(root, ignore_errors=True)
+    with scratch_dir() as root:
+        process = ServeProcess(root / "data")
+        try:
+            yield process.wait_ready()
+        finally:
+            process.stop()

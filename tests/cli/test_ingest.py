@@ -56,9 +56,9 @@ def test_sessions_example_twice_counts_once(server, experiment):
     assert session_ids(server, *experiment) == sorted(json.loads(line)["session_id"] for line in lines)
 
 
-def test_records_without_ids_keep_theirs_and_bad_ones_are_listed(server, experiment, tmp_path):
+def test_records_without_ids_keep_theirs_and_bad_ones_are_listed(server, experiment, scratch):
     session = {"started_at": "2026-01-05T09:00:00Z", "status": "success", "scores": {"accuracy": 1}}
-    file = tmp_path / "mixed.ndjson"
+    file = scratch / "mixed.ndjson"
     file.write_text(
         "\n".join([
             json.dumps(session),
@@ -93,7 +93,7 @@ def test_atif_example_twice_counts_once(server, experiment):
         assert rollups["agent_names"] == ["terminus"]
 
 
-def test_an_unknown_experiment_is_one_sentence(server, tmp_path):
+def test_an_unknown_experiment_is_one_sentence(server):
     result = ingest(server, EXAMPLES / "sessions.ndjson", "ws-nobody", "missing")
     assert result.returncode == 1
     assert "Traceback" not in result.stderr

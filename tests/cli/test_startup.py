@@ -34,33 +34,33 @@ def assert_one_sentence(result, *words: str) -> str:
         ([], {"INTAKE_LOG_LEVEL": "loud"}, ["INTAKE_LOG_LEVEL", "'loud'"]),
     ],
 )
-def test_an_invalid_setting_is_one_sentence_before_anything_starts(tmp_path: Path, args, env, names):
-    data_dir = tmp_path / "data"
+def test_an_invalid_setting_is_one_sentence_before_anything_starts(scratch: Path, args, env, names):
+    data_dir = scratch / "data"
     port = [] if "INTAKE_PORT" in env else ["--port", str(free_port())]  # a flag would win over the variable
     result = run("serve", *port, "--data-dir", str(data_dir), *args, timeout=30, **env)
     assert_one_sentence(result, *names)
     assert not data_dir.exists(), "the stores started before the settings were checked"
 
 
-def test_a_busy_port_names_the_port_option(tmp_path: Path):
+def test_a_busy_port_names_the_port_option(scratch: Path):
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
         busy.listen()
         port = busy.getsockname()[1]
-        result = run("serve", "--port", str(port), "--data-dir", str(tmp_path / "data"), timeout=30)
+        result = run("serve", "--port", str(port), "--data-dir", str(scratch / "data"), timeout=30)
     assert_one_sentence(result, str(port), "--port")
-    assert not (tmp_path / "data" / "postgres").exists()
+    assert not (scratch / "data" / "postgres").exists()
 
 
-def test_a_data_directory_that_cannot_be_written(tmp_path: Path):
-    blocker = tmp_path / "a-file"
+def test_a_data_directory_that_cannot_be_written(scratch: Path):
+    blocker = scratch / "a-file"
     blocker.write_text("not a directory")
     result = run("serve", "--port", str(free_port()), "--data-dir", str(blocker / "data"), timeout=30)
     assert_one_sentence(result, str(blocker / "data"), "--data-dir")
 
 
-def test_migrate_answers_a_bad_data_directory_the_same_way(tmp_path: Path):
-    blocker = tmp_path / "a-file"
+def test_migrate_answers_a_bad_data_directory_the_same_way(scratch: Path):
+    blocker = scratch / "a-file"
     blocker.write_text("")
     assert_one_sentence(run("migrate", "--data-dir", str(blocker / "data"), timeout=30), "--data-dir")
 
@@ -85,10 +85,11 @@ def test_help_shows_every_options_default(command):
             assert default in result.stdout
 
 
-def test_start_up_progress_a_second_server_and_a_quiet_stop(tmp_path: Path):
-    data_dir = tmp_path / "data"
-    first = ServeProcess(data_dir).wait_ready()
+def test_start_up_progress_a_second_server_and_a_quiet_stop(scratch: Path):
+    data_dir = scratch / "data"
+    first = ServeProcess(data_dir)
     try:
+        first.wait_ready()
         second = run("serve", "--port", str(free_port()), "--data-dir", str(data_dir), timeout=60)
         assert_one_sentence(second, "Another intake-service", str(data_dir), "--data-dir")
         assert httpx.get(f"{first.url}/health/ready", timeout=10).status_code == 200
