@@ -13,7 +13,7 @@ import typer
 
 from intake_service import __version__
 from intake_service.settings import Settings
-from intake_service.startup import StartupError, load_settings
+from intake_service.startup import StartupError, load_settings, make_data_dir
 
 app = typer.Typer(help="intake-service: NeMo intake v2 experiments with exact rollups.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
@@ -201,6 +201,8 @@ def _run_keys(data_dir: Path | None, database_url: str | None, work):
     # Keys live in PostgreSQL only: ClickHouse is left alone (a running server may be using it).
     with one_sentence_on_startup_error():
         settings = _settings(data_dir=data_dir, database_url=database_url)
+        if settings.embedded_postgres:
+            make_data_dir(settings.data_dir)
     with prepared_postgres(settings) as ready:
         assert ready.database_url is not None
         return asyncio.run(run_in_transaction(ready.database_url, lambda s: work(ApiKeyRepository(s))))

@@ -146,9 +146,9 @@ class Sender:
         """One request per trajectory, tagged with the experiment (its test case kept)."""
         assert record.body is not None
         self.summary.sent += 1
-        context = record.body.get("experiment_context") or record.body.get("evaluation_context") or {}
+        context = record.body.get("experiment_context") or record.body.get("evaluation_context")
         tag = {"experiment_id": self.experiment}
-        if context.get("test_case_id"):
+        if isinstance(context, dict) and context.get("test_case_id"):
             tag["test_case_id"] = context["test_case_id"]
         body = {key: value for key, value in record.body.items() if key != "evaluation_context"}
         response = self._send("POST", "/ingest/atif", {**body, "experiment_context": tag})

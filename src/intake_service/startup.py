@@ -49,18 +49,30 @@ def load_settings(**flags: Any) -> Settings:
 
 
 @contextmanager
-def exclusive_data_dir(data_dir: Path) -> Iterator[None]:
-    """Creates the data directory if needed and holds an exclusive lock on it while the stores run:
-    chDB and the rollup repair assume one server per directory. The kernel drops the lock when the
-    process dies, so a killed server never blocks the next start."""
+def _cannot_write(data_dir: Path) -> Iterator[None]:
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
-        lock = (data_dir / LOCK_FILE).open("a+")
+        yield
     except OSError as exc:
         raise StartupError(
             f"The data directory {data_dir} cannot be written ({exc.strerror}): "
             "pick another with --data-dir or INTAKE_DATA_DIR."
         ) from None
+
+
+def make_data_dir(data_dir: Path) -> None:
+    """Creates the data directory (and its parents) or says in one sentence why it cannot."""
+    with _cannot_write(data_dir):
+        data_dir.mkdir(parents=True, exist_ok=True)
+
+
+@contextmanager
+def exclusive_data_dir(data_dir: Path) -> Iterator[None]:
+    """Creates the data directory if needed and holds an exclusive lock on it while the stores run:
+    chDB and the rollup repair assume one server per directory. The kernel drops the lock when the
+    process dies, so a killed server never blocks the next start."""
+    make_data_dir(data_dir)
+    with _cannot_write(data_dir):
+        lock = (data_dir / LOCK_FILE).open("a+")
     with lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

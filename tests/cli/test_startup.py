@@ -59,10 +59,11 @@ def test_a_data_directory_that_cannot_be_written(scratch: Path):
     assert_one_sentence(result, str(blocker / "data"), "--data-dir")
 
 
-def test_migrate_answers_a_bad_data_directory_the_same_way(scratch: Path):
+@pytest.mark.parametrize("command", [["migrate"], ["keys", "list"]])
+def test_other_commands_answer_a_bad_data_directory_the_same_way(scratch: Path, command):
     blocker = scratch / "a-file"
     blocker.write_text("")
-    assert_one_sentence(run("migrate", "--data-dir", str(blocker / "data"), timeout=30), "--data-dir")
+    assert_one_sentence(run(*command, "--data-dir", str(blocker / "data"), timeout=30), "--data-dir")
 
 
 def test_version():
