@@ -182,15 +182,23 @@ def free_port() -> int:
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    """This environment without the service's settings, so a child process runs on its defaults."""
-    kept = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-    return {**kept, **extra}
+    """This environment without the service's settings, so a child process runs on its defaults; wide,
+    so Rich never wraps a help text."""
+    dropped = ("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL", "ARTIFACT_STORE_URL")
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(dropped)}
+    return {**kept, "COLUMNS": "250", **extra}
+
+
+def command() -> list[str]:
+    """The installed `intake-service` script, as a user runs it (the module when there is none)."""
+    script = Path(sys.executable).with_name("intake-service")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "intake_service"]
 
 
 def cli(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """`intake-service ARGS` run to its end, its output captured."""
     return subprocess.run(
-        [sys.executable, "-m", "intake_service", *args],
+        [*command(), *args],
         capture_output=True, text=True, timeout=timeout, env=clean_env(**(env or {})),
     )  # fmt: skip
 

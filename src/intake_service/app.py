@@ -1,6 +1,7 @@
 """create_app(settings): the FastAPI application factory."""
 
 from fastapi import Depends
+from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
@@ -40,5 +41,11 @@ def create_app(settings: Settings):
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(api_router)
     app.include_router(health.router)
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        """A person who opens the bare address lands on the API docs."""
+        return RedirectResponse("/docs")
+
     app.openapi = with_extra_schemas(app)  # type: ignore[method-assign]
     return app

@@ -1,35 +1,58 @@
-"""Command line: serve and migrate. Options parse here; the work happens in bootstrap and app."""
+"""Command line: serve, migrate, keys and ingest. Options parse here; the work happens in bootstrap,
+app and file_ingest. A start-up mistake (StartupError) is printed as its one sentence, exit status 2."""
 
 import logging
 import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
+from intake_service import __version__
 from intake_service.cli_rollups import rollups_app
 from intake_service.settings import Settings
+from intake_service.startup import StartupError, load_settings, make_data_dir
 
 app = typer.Typer(help="intake-service: NeMo intake v2 experiments with exact rollups.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create, list and revoke API keys.", no_args_is_help=True)
 app.add_typer(keys_app, name="keys")
 app.add_typer(rollups_app, name="rollups")
 LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
-DataDir = Annotated[Path | None, typer.Option(help="Embedded stores live here [default: ./.intake-data].")]
-DatabaseUrl = Annotated[str | None, typer.Option(help="PostgreSQL URL; embedded when unset.")]
+
+
+def with_default(text: str, default: object) -> str:
+    """Help text ending in its default; the bracket is escaped, else Rich reads it as markup and drops it."""
+    return f"{text} \\[default: {default}]"
+
+
+def setting_default(field: str) -> object:
+    """A setting's default as the Settings class declares it: written once, there."""
+    return Settings.model_fields[field].default
+
+
+DataDir = Annotated[
+    Path | None, typer.Option(help=with_default("Embedded stores live here.", f"./{setting_default('data_dir')}"))
+]
+DatabaseUrl = Annotated[str | None, typer.Option(help=with_default("PostgreSQL URL.", "embedded PostgreSQL"))]
+ClickhouseUrl = Annotated[
+    str | None, typer.Option(help=with_default("ClickHouse URL over HTTP.", "chDB in-process"))
+]
 
 
 def _settings(**flags: object) -> Settings:
-    """Flags win over the environment, the environment over defaults. A bad setting is one sentence
-    and exit code 2, before anything starts."""
+    """Flags win over the environment, the environment over defaults."""
+    return load_settings(**flags)
+
+
+@contextmanager
+def one_sentence_on_startup_error() -> Iterator[None]:
     try:
-        return Settings(**{k: v for k, v in flags.items() if v is not None})
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(part) for part in error["loc"])
-        message = str(error["msg"]).removeprefix("Value error, ").rstrip(".")
-        typer.echo(f"Invalid setting {where}: {message}.", err=True)
+        yield
+    except StartupError as exc:
+        typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
 
 
@@ -37,58 +60,129 @@ def _exit_cleanly(signum: int, frame: object) -> None:
     raise SystemExit(0)
 
 
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"intake-service {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_show_version, is_eager=True, help="Print the version and exit.")
+    ] = False,
+) -> None:
+    """intake-service: NeMo intake v2 experiments with exact rollups."""
+
+
+def _say(message: str) -> None:
+    typer.echo(message)
+
+
 @app.command()
 def serve(
-    host: Annotated[str | None, typer.Option(help="Address to bind [default: 127.0.0.1].")] = None,
-    port: Annotated[int | None, typer.Option(help="Port to bind [default: 8080].")] = None,
+    host: Annotated[str | None, typer.Option(help=with_default("Address to bind.", setting_default("host")))] = None,
+    port: Annotated[int | None, typer.Option(help=with_default("Port to bind.", setting_default("port")))] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
-    clickhouse_url: Annotated[str | None, typer.Option(help="ClickHouse URL; chDB in-process when unset.")] = None,
-    log_level: Annotated[str | None, typer.Option(help="Log level [default: info].")] = None,
-    auth: Annotated[str | None, typer.Option(help="none or api-key [default: none].")] = None,
+    clickhouse_url: ClickhouseUrl = None,
+    log_level: Annotated[
+        str | None,
+        typer.Option(help=with_default("critical, error, warning, info, debug or trace.", setting_default("log_level"))),
+    ] = None,
+    auth: Annotated[str | None, typer.Option(help=with_default("none or api-key.", setting_default("auth")))] = None,
     insecure_no_auth: Annotated[
-        bool, typer.Option("--insecure-no-auth", help="Allow auth none on a non-loopback address.")
+        bool,
+        typer.Option("--insecure-no-auth", help=with_default("Allow auth none on a non-loopback address.", "off")),
     ] = False,
 ) -> None:
     """Migrate the stores (starting embedded ones where no URL is set) and serve the API."""
     from intake_service import server
     from intake_service.app import create_app
     from intake_service.embedded.bootstrap import prepared_stores
+    from intake_service.startup import listening_socket
 
-    settings = _settings(
-        host=host, port=port, data_dir=data_dir, database_url=database_url,
-        clickhouse_url=clickhouse_url, log_level=log_level, auth=auth,
-    )
-    if settings.auth == "none" and settings.host not in LOOPBACK_HOSTS and not insecure_no_auth:
-        typer.echo(
-            f"Refusing to serve on {settings.host} with auth off: set INTAKE_AUTH=api-key "
-            "(or --auth api-key), or pass --insecure-no-auth.",
-            err=True,
+    started = time.monotonic()
+    with one_sentence_on_startup_error():
+        settings = _settings(
+            host=host, port=port, data_dir=data_dir, database_url=database_url,
+            clickhouse_url=clickhouse_url, log_level=log_level, auth=auth,
         )
-        raise typer.Exit(2)
+        if settings.auth == "none" and settings.host not in LOOPBACK_HOSTS and not insecure_no_auth:
+            raise StartupError(
+                f"Refusing to serve on {settings.host} with auth off: set INTAKE_AUTH=api-key "
+                "(or --auth api-key), or pass --insecure-no-auth."
+            )
+        # Bound before the stores start, so a busy port fails at once rather than after the start-up.
+        sock = listening_socket(settings.host, settings.port)
     # uvicorn stops gracefully on SIGINT/SIGTERM and then re-raises the signal with the handlers it
     # found. A default SIGTERM handler would kill the process there, before the embedded PostgreSQL
     # is stopped; exiting through SystemExit runs prepared_stores' cleanup (a clean pg_ctl stop).
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, _exit_cleanly)
-    with prepared_stores(settings) as ready:
-        typer.echo(f"intake-service on http://{ready.host}:{ready.port}  (Swagger UI: http://{ready.host}:{ready.port}/docs)")
+    with sock, one_sentence_on_startup_error(), prepared_stores(settings, _say) as ready:
         # One JSON line per request comes from the app's access logger; uvicorn's own is off.
         logging.basicConfig(level=ready.log_level.upper(), format="%(message)s")
-        server.serve(create_app(ready), ready)
+        url = f"http://{ready.host}:{ready.port}"
+
+        def say_ready() -> None:
+            _say(f"Ready in {time.monotonic() - started:.1f} s on {url} (Swagger UI: {url}/docs).")
+
+        if not server.serve(create_app(ready), ready, sock, say_ready):
+            raise typer.Exit(3)
 
 
 @app.command()
-def migrate(
-    data_dir: DataDir = None,
-    database_url: DatabaseUrl = None,
-    clickhouse_url: Annotated[str | None, typer.Option(help="ClickHouse URL; chDB in-process when unset.")] = None,
-) -> None:
+def migrate(data_dir: DataDir = None, database_url: DatabaseUrl = None, clickhouse_url: ClickhouseUrl = None) -> None:
     """Apply the PostgreSQL (Alembic) and ClickHouse migrations, then exit."""
     from intake_service.embedded.bootstrap import prepared_stores
 
-    with prepared_stores(_settings(data_dir=data_dir, database_url=database_url, clickhouse_url=clickhouse_url)):
-        typer.echo("Migrations applied.")
+    with one_sentence_on_startup_error():
+        settings = _settings(data_dir=data_dir, database_url=database_url, clickhouse_url=clickhouse_url)
+        with prepared_stores(settings, _say):
+            typer.echo("Migrations applied.")
+
+
+@app.command()
+def ingest(
+    file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, help="NDJSON, JSON or ATIF trajectories.")],
+    workspace: Annotated[str, typer.Option(help="The experiment's workspace.")],
+    experiment: Annotated[str, typer.Option(help="The experiment's name; it must exist.")],
+    url: Annotated[str, typer.Option(envvar="INTAKE_URL", help="The running server.")] = "http://127.0.0.1:8080",
+    api_key: Annotated[
+        str | None, typer.Option(envvar="INTAKE_API_KEY", help=with_default("Sent as X-API-Key.", "none"))
+    ] = None,
+    batch_size: Annotated[int, typer.Option(min=1, max=10_000, help="Sessions per request.")] = 1000,
+) -> None:
+    """Send sessions (and ATIF trajectories) from a file to a running server; a re-send replaces, never adds."""
+    import httpx
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from intake_service.file_ingest import IngestAborted, send_file
+
+    headers = {"X-API-Key": api_key} if api_key else {}
+    console = Console(stderr=True)
+    with (
+        httpx.Client(base_url=url, headers=headers, timeout=120) as client,
+        Progress(console=console, transient=True, disable=not console.is_terminal) as progress,
+    ):
+        task = progress.add_task(f"Sending {file.name}", total=None)
+        try:
+            summary = send_file(
+                client, file, workspace, experiment, batch_size,
+                advance=lambda n: progress.advance(task, n),
+                total=lambda n: progress.update(task, total=n),
+            )
+        except IngestAborted as exc:
+            progress.stop()
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(1) from None
+    typer.echo(f"Sent {summary.sent}, accepted {summary.accepted}, rejected {len(summary.rejected)}.")
+    for where, reason in summary.rejected:
+        typer.echo(f"  {where}: {reason}")
+    if summary.rejected:
+        raise typer.Exit(1)
 
 
 def _run_keys(data_dir: Path | None, database_url: str | None, work):
@@ -99,7 +193,11 @@ def _run_keys(data_dir: Path | None, database_url: str | None, work):
     from intake_service.store.postgres.engine import run_in_transaction
 
     # Keys live in PostgreSQL only: ClickHouse is left alone (a running server may be using it).
-    with prepared_postgres(_settings(data_dir=data_dir, database_url=database_url)) as ready:
+    with one_sentence_on_startup_error():
+        settings = _settings(data_dir=data_dir, database_url=database_url)
+        if settings.embedded_postgres:
+            make_data_dir(settings.data_dir)
+    with prepared_postgres(settings) as ready:
         assert ready.database_url is not None
         return asyncio.run(run_in_transaction(ready.database_url, lambda s: work(ApiKeyRepository(s))))
 
@@ -108,8 +206,8 @@ def _run_keys(data_dir: Path | None, database_url: str | None, work):
 def keys_create(
     name: Annotated[str, typer.Argument(help="A unique name; recorded as created_by on writes.")],
     scope: Annotated[list[str], typer.Option(help="intake:read, intake:write, intake:admin, ml-workbench:read, ml-workbench:write; repeat for several.")],
-    workspace: Annotated[list[str] | None, typer.Option(help="A workspace it may touch; repeat; '*' for all [default: *].")] = None,
-    expires_in_days: Annotated[int | None, typer.Option(min=1, help="Days until it expires [default: never].")] = None,
+    workspace: Annotated[list[str] | None, typer.Option(help=with_default("A workspace it may touch; repeat; '*' for all.", "*"))] = None,
+    expires_in_days: Annotated[int | None, typer.Option(min=1, help=with_default("Days until it expires.", "never"))] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:

@@ -11,6 +11,8 @@ oldest one still sending its headers go, or is closed at once when none is.
 import asyncio
 import gc
 import resource
+import socket
+from collections.abc import Callable
 from typing import Any
 
 import h11
@@ -86,7 +88,21 @@ class GuardedH11Protocol(H11Protocol):
             self.transport.close()
 
 
-def serve(app: Any, settings: Settings) -> None:
+class _Server(uvicorn.Server):
+    """Says when it is ready to serve."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self.on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self.on_ready()
+
+
+def serve(app: Any, settings: Settings, sock: socket.socket, on_ready: Callable[[], None]) -> bool:
+    """Serves on the already bound `sock` until a signal stops it; False when it never started."""
     # Everything built so far lives as long as the process: kept out of the collector's full passes,
     # which otherwise walk it again and again while a large body is parsed, with every thread paused.
     gc.collect()
@@ -96,12 +112,9 @@ def serve(app: Any, settings: Settings) -> None:
         (GuardedH11Protocol,),
         {"header_timeout": settings.header_timeout_seconds, "max_connections": connection_limit(settings.max_connections)},
     )
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        http=protocol,
-        log_level=settings.log_level,
-        access_log=False,
-        timeout_graceful_shutdown=30,
+    config = uvicorn.Config(
+        app, http=protocol, log_level=settings.log_level, access_log=False, timeout_graceful_shutdown=30
     )
+    server = _Server(config, on_ready)
+    server.run(sockets=[sock])
+    return server.started

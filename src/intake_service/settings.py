@@ -24,7 +24,8 @@ class Settings(BaseSettings):
     data_dir: Path = Path(".intake-data")
     host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
-    log_level: str = "info"
+    # uvicorn's levels; checked here so a misspelt level fails before the stores start.
+    log_level: Literal["critical", "error", "warning", "info", "debug", "trace"] = "info"
     # "none" is only allowed on a loopback address unless serve gets --insecure-no-auth.
     auth: Literal["none", "api-key"] = "none"
     max_body_bytes: int = Field(default=32 * 1024 * 1024, ge=1024)
@@ -45,6 +46,11 @@ class Settings(BaseSettings):
     jwt_secret: str | None = None
     jwt_public_key: str | None = None
     jwt_audience: str | None = None
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _lower_case(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
 
     @field_validator("database_url")
     @classmethod

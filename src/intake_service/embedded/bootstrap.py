@@ -3,7 +3,7 @@
 import asyncio
 import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import psutil
@@ -11,6 +11,7 @@ import psutil
 from intake_service.domain.spans import rebuild_stale_sessions
 from intake_service.embedded.postgres import EmbeddedPostgres
 from intake_service.settings import Settings
+from intake_service.startup import exclusive_data_dir
 from intake_service.store.clickhouse.executor import create_executor
 from intake_service.store.clickhouse.repair import recompute_all_rollups
 from intake_service.store.clickhouse.telemetry import TelemetryStore, migrate_telemetry
@@ -19,6 +20,13 @@ from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.migrate import upgrade_postgres
 
 logger = logging.getLogger(__name__)
+
+# Start-up steps are told to the user through this (the CLI prints them; tests pass nothing).
+Progress = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
 
 
 # One empty file per process using the data directory (named by pid and start time); a file whose
@@ -77,25 +85,34 @@ def _running(settings: Settings) -> Iterator[None]:
 
 
 @contextmanager
-def prepared_postgres(settings: Settings) -> Iterator[Settings]:
+def prepared_postgres(settings: Settings, progress: Progress = _quiet) -> Iterator[Settings]:
     """PostgreSQL alone (the keys commands): started if embedded, migrated; ClickHouse untouched."""
     embedded = None
     if settings.database_url is None:
+        progress(f"Starting PostgreSQL (embedded, in {settings.data_dir / 'postgres'})…")
         embedded = EmbeddedPostgres(settings.data_dir)
         settings = settings.model_copy(update={"database_url": embedded.url})
     try:
         assert settings.database_url is not None
+        progress("Migrating PostgreSQL…")
         upgrade_postgres(settings.database_url)
         yield settings
     finally:
         if embedded is not None:
+            progress("Stopping PostgreSQL…")
             embedded.stop()
 
 
 @contextmanager
-def prepared_stores(settings: Settings) -> Iterator[Settings]:
-    """Settings with a DATABASE_URL that answers, migrated; the embedded server stops on exit."""
-    with prepared_postgres(settings) as settings:
-        migrate_telemetry(settings)
-        with _running(settings):
-            yield settings
+def prepared_stores(settings: Settings, progress: Progress = _quiet) -> Iterator[Settings]:
+    """Settings with a DATABASE_URL that answers, migrated; the embedded server stops on exit.
+    Embedded stores belong to one server at a time: a second one on the same data directory fails
+    with a StartupError before starting anything."""
+    with exclusive_data_dir(settings.data_dir), prepared_postgres(settings, progress) as ready:
+        if ready.embedded_clickhouse:
+            progress(f"Starting ClickHouse (chDB in-process, in {ready.data_dir / 'clickhouse'}) and migrating it…")
+        else:
+            progress("Migrating ClickHouse…")
+        migrate_telemetry(ready)
+        with _running(ready):
+            yield ready

