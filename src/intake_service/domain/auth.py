@@ -132,7 +132,7 @@ def verify_jwt(token: str, *, secret: str | None, public_key: str | None, audien
     except jwt.PyJWTError:
         raise Unauthenticated("The bearer token is not a valid JWT.") from None
     key = keys.get(algorithm) if isinstance(algorithm, str) else None
-    if not key:
+    if not key or not isinstance(algorithm, str):
         accepted = " or ".join(name for name, value in keys.items() if value)
         raise Unauthenticated(f"The JWT must be signed with {accepted}.")
     try:

@@ -169,6 +169,7 @@ async def list_page(
     if query.uses_rollups:
         rows, total, hydrated = await rollup_page(repo, telemetry, workspace, query)
     else:
-        rows, total = await repo.list_page(workspace, query)
-        hydrated = await hydrate(telemetry, list(rows))
+        page, total = await repo.list_page(workspace, query)
+        rows = list(page)
+        hydrated = await hydrate(telemetry, rows)
     return page_envelope(query, hydrated, total), hydrated.available

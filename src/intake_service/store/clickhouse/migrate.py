@@ -18,7 +18,7 @@ LEDGER_DDL = Template(
 
 def ddl_files() -> list[tuple[int, str, str]]:
     folder = resources.files("intake_service.store.clickhouse") / "ddl"
-    files = sorted(f for f in folder.iterdir() if f.name.endswith(".sql"))
+    files = sorted((f for f in folder.iterdir() if f.name.endswith(".sql")), key=lambda f: f.name)
     numbered = [(int(f.name.split("_", 1)[0]), f.name, f.read_text()) for f in files]
     seen: dict[int, str] = {}
     for version, name, _ in numbered:
