@@ -4,8 +4,9 @@ from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
 from intake_service.api import health
+from intake_service.api.methods import method_not_allowed
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
-from intake_service.api.openapi import with_extra_schemas
+from intake_service.api.openapi import TAGS, complete_openapi
 from intake_service.api.router import api_router
 from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
@@ -18,12 +19,14 @@ def create_app(settings: Settings):
     app = FastAPIOffline(
         title="intake-service",
         version=__version__,
-        description="NeMo intake v2 experiments API with exact rollups.",
+        description="NeMo intake v2 experiments API with exact rollups, and the ML-workbench API.",
+        openapi_tags=TAGS,
         lifespan=lifespan_for(settings),
     )
     metrics = Metrics()
     app.state.metrics = metrics
     install_error_handlers(app)
+    app.add_exception_handler(405, method_not_allowed)
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
     app.add_middleware(
         BodyLimitMiddleware,
@@ -35,5 +38,5 @@ def create_app(settings: Settings):
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
     app.include_router(api_router)
     app.include_router(health.router)
-    app.openapi = with_extra_schemas(app)  # type: ignore[method-assign]
+    app.openapi = complete_openapi(app, auth=settings.auth != "none")  # type: ignore[method-assign]
     return app

@@ -5,17 +5,20 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from intake_service.api.deps import Session, authorize_admin
-from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
+from intake_service.api.responses import AUTH_ERRORS, BAD_REQUEST, CONFLICT, NOT_FOUND
 from intake_service.domain import auth
 from intake_service.errors import validation_error
 from intake_service.models.generated import ApiKeyCreatedResponse, ApiKeyRequest, ApiKeyResponse
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 
-router = APIRouter(prefix="/apis/intake/v2/admin/keys", tags=["admin"], dependencies=[Depends(authorize_admin)])
+router = APIRouter(
+    prefix="/apis/intake/v2/admin/keys", tags=["admin"], dependencies=[Depends(authorize_admin)], responses=AUTH_ERRORS
+)
 
 
 @router.get("", response_model=list[ApiKeyResponse], operation_id="list-api-keys", summary="List API Keys")
 async def list_keys(session: Session) -> list[ApiKeyResponse]:
+    """Every key with its scopes, workspaces and times; never a secret."""
     rows = await ApiKeyRepository(session).list_all()
     return [ApiKeyResponse.model_validate(row, from_attributes=True) for row in rows]
 
@@ -48,6 +51,9 @@ async def create_key(body: ApiKeyRequest, session: Session) -> ApiKeyCreatedResp
     operation_id="revoke-api-key",
     summary="Revoke API Key",
 )
-async def revoke_key(key_name: Annotated[str, Path()], session: Session) -> ApiKeyResponse:
+async def revoke_key(
+    key_name: Annotated[str, Path(description="The key's name.")], session: Session
+) -> ApiKeyResponse:
+    """Revoke a key by name: requests that carry it are refused from then on."""
     row = await auth.revoke_key(ApiKeyRepository(session), key_name)
     return ApiKeyResponse.model_validate(row, from_attributes=True)

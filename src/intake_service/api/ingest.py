@@ -4,12 +4,12 @@ Each route reads its body itself (size limit, then the Content-Encoding), hands 
 media type to one domain function and returns its model.
 """
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from pydantic import BaseModel
 
-from intake_service.api.deps import Experiments, Telemetry, Workspace
+from intake_service.api.deps import Experiments, PageNumber, PageSize, Telemetry, Workspace
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, error_response, read_body
 from intake_service.domain import evaluator_results
 from intake_service.domain.formats import atif, chat, decompress, otlp
@@ -23,7 +23,12 @@ from intake_service.models.generated import (
 )
 
 router = APIRouter()
-UNSUPPORTED = error_response(415, "Unsupported media type or content encoding")
+DataType = Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
+# Times the telemetry store holds: RFC 3339 in the years 1900-2299.
+MOMENT: dict[str, Any] = {"json_schema_extra": {"format": "date-time", "pattern": "^(19[0-9]{2}|2[0-2][0-9]{2})-"}}
+UNSUPPORTED = error_response(
+    415, "Unsupported media type or content encoding", "Content-Encoding 'br' is not supported; use gzip or none."
+)
 INGEST_ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
 
 
@@ -44,8 +49,52 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline(model)}}}}
+def _json_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    content = {"application/json": {"schema": _inline(model), "example": example}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+TAG = {"experiment_context": {"experiment_id": "exp-a", "test_case_id": "case-7"}}
+ATIF_EXAMPLE = {
+    "schema_version": "ATIF-v1.6",
+    "session_id": "run-0007",
+    "agent": {"name": "support-bot", "version": "1.4.0", "model_name": "gpt-4o-mini"},
+    "steps": [
+        {"step_id": 1, "source": "user", "message": "Where is my order?", "timestamp": "2026-01-05T09:00:00Z"},
+        {
+            "step_id": 2, "source": "agent", "message": "It ships tomorrow.", "timestamp": "2026-01-05T09:00:02Z",
+            "model_name": "gpt-4o-mini",
+            "metrics": {"prompt_tokens": 420, "completion_tokens": 35, "cost_usd": 0.00011},
+        },
+    ],
+    "final_metrics": {"total_steps": 2},
+    "extra": {"verifier_result": {"reward": 1}},
+    **TAG,
+}  # fmt: skip
+CHAT_EXAMPLE = {
+    "request": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Where is my order?"}]},
+    "response": {
+        "id": "chatcmpl-123", "model": "gpt-4o-mini", "created": 1767603600,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "It ships tomorrow."}}],
+        "usage": {"prompt_tokens": 420, "completion_tokens": 35, "total_tokens": 455},
+    },
+    "started_at": "2026-01-05T09:00:00Z",
+    "ended_at": "2026-01-05T09:00:02Z",
+    **TAG,
+}  # fmt: skip
+OTLP_JSON_EXAMPLE = {
+    "resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "support-bot"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "agent.run",
+            "startTimeUnixNano": "1767603600000000000", "endTimeUnixNano": "1767603602000000000",
+            "attributes": [
+                {"key": "nemo.experiment.id", "value": {"stringValue": "exp-a"}},
+                {"key": "nemo.test_case.id", "value": {"stringValue": "case-7"}},
+            ],
+        }]}],
+    }]
+}  # fmt: skip
 
 
 async def _body(request: Request) -> bytes:
@@ -58,7 +107,7 @@ async def _body(request: Request) -> bytes:
     status_code=201,
     response_model=AtifIngestResponse,
     responses=INGEST_ERRORS,
-    openapi_extra=_json_body(atif.Trajectory),
+    openapi_extra=_json_body(atif.Trajectory, ATIF_EXAMPLE),
     tags=["ingest"],
     operation_id="ingest-atif-trajectory-apis-intake-v-2-workspaces-workspace-ingest-atif-post",
     summary="Ingest ATIF Trajectory",
@@ -66,6 +115,9 @@ async def _body(request: Request) -> bytes:
 async def ingest_atif(
     workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry
 ) -> AtifIngestResponse:
+    """One ATIF trajectory (ATIF-v1.0 … ATIF-v1.7) becomes one session; sending it again replaces the
+    session. Verifier rewards in extra.verifier_result become evaluator results. JSON, optionally
+    gzip-encoded; at most 32 MiB."""
     body = await _body(request)
     return await atif.ingest_trajectory(repo, telemetry, workspace, body, request.headers.get("content-type"))
 
@@ -78,8 +130,11 @@ async def ingest_atif(
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
-                "application/json": {"schema": {"type": "object"}},
+                "application/x-protobuf": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(binary ExportTraceServiceRequest, as the OpenTelemetry SDK's OTLP/HTTP exporter sends it)",
+                },
+                "application/json": {"schema": {"type": "object"}, "example": OTLP_JSON_EXAMPLE},
             },
         }
     },
@@ -90,6 +145,9 @@ async def ingest_atif(
 async def ingest_otlp_traces(
     workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry
 ) -> OtlpExportResponse:
+    """OTLP/HTTP ExportTraceServiceRequest in protobuf or the OTLP JSON mapping, optionally gzip-encoded.
+    Spans tagged nemo.experiment.id become sessions of that experiment; spans that cannot be used are
+    reported in errors, the others are stored."""
     body = await _body(request)
     return await otlp.ingest_traces(repo, telemetry, workspace, body, request.headers.get("content-type"))
 
@@ -99,7 +157,7 @@ async def ingest_otlp_traces(
     status_code=201,
     response_model=ChatCompletionIngestResponse,
     responses=INGEST_ERRORS,
-    openapi_extra=_json_body(chat.ChatCapture),
+    openapi_extra=_json_body(chat.ChatCapture, CHAT_EXAMPLE),
     tags=["ingest"],
     operation_id="ingest-chat-completion-apis-intake-v-2-workspaces-workspace-ingest-chat-completions-post",
     summary="Ingest Chat Completion",
@@ -109,8 +167,16 @@ async def ingest_chat_completion(
     request: Request,
     repo: Experiments,
     telemetry: Telemetry,
-    session_id: Annotated[str | None, Header(alias="X-Session-Id", min_length=1, max_length=255)] = None,
+    session_id: Annotated[
+        str | None,
+        Header(
+            alias="X-Session-Id", min_length=1, max_length=255,
+            description="The session the span joins (created when new); a new session when absent.",
+        ),
+    ] = None,
 ) -> ChatCompletionIngestResponse:
+    """One captured chat completion (the request as sent, the response as received) becomes one LLM span,
+    in the session named by X-Session-Id or in a new session."""
     body = await _body(request)
     return await chat.ingest_completion(
         repo, telemetry, workspace, body, request.headers.get("content-type"), session_id
@@ -129,18 +195,25 @@ async def list_evaluator_results(
     workspace: Workspace,
     request: Request,
     telemetry: Telemetry,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
-    sort: Annotated[str, Query()] = "-created_at",
-    session_id: Annotated[str | None, Query(alias="filter[session_id]")] = None,
-    span_id: Annotated[str | None, Query(alias="filter[span_id]")] = None,
-    name: Annotated[str | None, Query(alias="filter[name]")] = None,
-    data_type: Annotated[str | None, Query(alias="filter[data_type]")] = None,
-    value_gte: Annotated[float | None, Query(alias="filter[value][$gte]")] = None,
-    value_lte: Annotated[float | None, Query(alias="filter[value][$lte]")] = None,
-    created_gte: Annotated[str | None, Query(alias="filter[created_at][$gte]")] = None,
-    created_lte: Annotated[str | None, Query(alias="filter[created_at][$lte]")] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    sort: Annotated[
+        str, Query(description=f"One of {', '.join(evaluator_results.RESULT_SORTS)}; '-' first for descending.")
+    ] = "-created_at",
+    session_id: Annotated[str | None, Query(alias="filter[session_id]", description="Results of this session.")] = None,
+    span_id: Annotated[str | None, Query(alias="filter[span_id]", description="Results on this span.")] = None,
+    name: Annotated[str | None, Query(alias="filter[name]", description="Results of this evaluator.")] = None,
+    data_type: Annotated[DataType | None, Query(alias="filter[data_type]", description="Results of this type.")] = None,
+    value_gte: Annotated[float | None, Query(alias="filter[value][$gte]", description="value at least this.")] = None,
+    value_lte: Annotated[float | None, Query(alias="filter[value][$lte]", description="value at most this.")] = None,
+    created_gte: Annotated[
+        str | None, Query(alias="filter[created_at][$gte]", description="Created at or after (RFC 3339).", **MOMENT)
+    ] = None,
+    created_lte: Annotated[
+        str | None, Query(alias="filter[created_at][$lte]", description="Created at or before (RFC 3339).", **MOMENT)
+    ] = None,
 ) -> EvaluatorResultsPage:
+    """One page of the workspace's evaluator results, newest first unless sorted otherwise."""
     return await evaluator_results.list_results(
         telemetry, workspace, dict(request.query_params), page=page, page_size=page_size, sort=sort
     )
@@ -156,7 +229,8 @@ async def list_evaluator_results(
 )
 async def get_evaluator_result(
     workspace: Workspace,
-    evaluator_result_id: Annotated[str, Path(min_length=1, max_length=255)],
+    evaluator_result_id: Annotated[str, Path(min_length=1, max_length=255, description="The result's id.")],
     telemetry: Telemetry,
 ) -> EvaluatorResult:
+    """One evaluator result by its id."""
     return await evaluator_results.get_result(telemetry, workspace, evaluator_result_id)

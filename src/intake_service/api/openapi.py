@@ -1,4 +1,6 @@
-"""Schemas the served OpenAPI document needs beyond what FastAPI derives from the routes."""
+"""What the served OpenAPI document holds beyond what FastAPI derives from the routes: the tags'
+descriptions, the schemas of bodies a route reads itself, and, when the service runs with
+--auth api-key, how to authenticate."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,16 +8,35 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from intake_service.models.generated import SessionsIngestRequest
+from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
+
+TAGS: list[dict[str, Any]] = [
+    {"name": "experiments", "description": "Experiments of a workspace, with pinning and exact rollups of their sessions."},
+    {"name": "sessions", "description": "An experiment's sessions: one run of the agent on one test case."},
+    {"name": "evaluator-results", "description": "Evaluators' verdicts on sessions and spans."},
+    {"name": "ingest", "description": "Other ways in: ATIF trajectories, OTLP traces and captured chat completions."},
+    {"name": "admin", "description": "API keys. Only a key with intake:admin reaches these routes."},
+    {"name": "ml-workbench", "description": "The ML-workbench API: experiments, runs, step metrics, params and artifacts."},
+    {"name": "health", "description": "Probes for orchestrators and the Prometheus scrape; no key needed."},
+]  # fmt: skip
 
 # Bodies a route reads itself (JSON or NDJSON), referenced from its openapi_extra.
 EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (SessionsIngestRequest,)
 
+SECURITY_SCHEMES = {
+    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A key from `intake-service keys create`."},
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "An API key, or a JWT from the auth proxy."},
+}  # fmt: skip
+OPEN_TAGS = {"health"}
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
-def with_extra_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
+
+def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
         schema = generate()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in EXTRA_SCHEMAS:
@@ -23,6 +44,17 @@ def with_extra_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
             for name, nested in model_schema.pop("$defs", {}).items():
                 components.setdefault(name, nested)
             components.setdefault(model.__name__, model_schema)
+        # FastAPI's own 422 schema, with the example of the document's (the generated model's).
+        if "HTTPValidationError" in components:
+            components["HTTPValidationError"].setdefault("examples", HTTPValidationError.model_json_schema()["examples"])
+        if auth:
+            schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+            for item in schema["paths"].values():
+                for method in METHODS:
+                    operation = item.get(method)
+                    if operation is not None and not OPEN_TAGS & set(operation.get("tags", [])):
+                        operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+        app.openapi_schema = schema
         return schema
 
     return openapi

@@ -7,10 +7,11 @@ AutoML trainer send more than the service reads. Values the rules check (names, 
 lists, paths, base64) are checked by domain.workbench, so every problem reads as one sentence.
 """
 
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from intake_service.models.strict import JsonNaiveOrAwareDatetime
 
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
@@ -27,15 +28,31 @@ KEY_VALUES_SCHEMA = {
 KeyValuesIn = Annotated[Any, Field(json_schema_extra=KEY_VALUES_SCHEMA)]
 
 
+def _example(example: dict[str, Any]) -> ConfigDict:
+    """One real-looking body for the docs (Swagger UI shows it instead of "string")."""
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+EXPERIMENT_ID = "exp_0192f1c4a6b87c3d9e0f1a2b3c4d5e6f"
+RUN_ID = "run_0192f1c4b1d27e4f8a9b0c1d2e3f4a5b"
+KEY_VALUES = [{"key": "learning_rate", "value": 0.001}, {"key": "epochs", "value": 10}]
+CREATED_AT = "2026-01-05T09:00:00Z"
+
+
 def _either(snake: str, camel: str, **constraints: Any) -> Any:
     return Field(default=None, validation_alias=AliasChoices(snake, camel), **constraints)
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Values are taken as the JSON types the document gives, never coerced (models/strict.py).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class CreateRequest(_Request):
+    model_config = _example(
+        {"experiment_name": "churn-model", "run_name": "xgb-depth-6", "tags": ["baseline"],
+         "parameters": {"max_depth": 6, "eta": 0.3}, "framework": "xgboost", "modelType": "classifier"}
+    )  # fmt: skip
     name: str | None = None
     experiment_name: str | None = _either("experiment_name", "experimentName")
     run_name: str | None = _either("run_name", "runName")
@@ -56,6 +73,7 @@ class CreateRequest(_Request):
 
 
 class UpdateRequest(_Request):
+    model_config = _example({"status": "completed", "final_metrics": {"auc": 0.91}, "duration_seconds": 312.5})
     name: str | None = None
     description: str | None = None
     tags: list[str] | None = None
@@ -68,10 +86,12 @@ class UpdateRequest(_Request):
 
 
 class TagsRequest(_Request):
+    model_config = _example({"tags": ["baseline", "q1"]})
     tags: list[str]
 
 
 class RegisterRequest(_Request):
+    model_config = _example({"name": "churn-model", "description": "Monthly churn classifier.", "tags": ["baseline"]})
     name: str
     description: str | None = None
     tags: list[str] | None = None
@@ -81,18 +101,23 @@ class MetricPoint(_Request):
     key: Annotated[str, Field(min_length=1, max_length=255)]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
     step: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
-    timestamp: datetime | None = None
+    timestamp: JsonNaiveOrAwareDatetime | None = None
 
 
 class MetricsRequest(_Request):
+    model_config = _example({"metrics": [{"key": "loss", "value": 0.42, "step": 1}, {"key": "loss", "value": 0.31, "step": 2}]})
     metrics: Annotated[list[MetricPoint], Field(min_length=1, max_length=10_000)]
 
 
 class ParamsRequest(_Request):
+    model_config = _example({"params": {"learning_rate": 0.001, "epochs": 10}})
     params: KeyValuesIn
 
 
 class ArtifactRequest(_Request):
+    model_config = _example(
+        {"name": "confusion.csv", "path": "reports/confusion.csv", "content_base64": "YSxiCjEsMgo=", "content_type": "text/csv"}
+    )
     name: str
     path: str | None = None
     type: ArtifactType = "file"
@@ -110,7 +135,27 @@ class KeyValue(BaseModel):
     value: Any
 
 
+EXPERIMENT_EXAMPLE = {
+        "id": EXPERIMENT_ID, "name": "churn-model", "description": "Monthly churn classifier.", "status": "completed",
+        "owner": "ci-key", "organizationId": "default", "tags": ["baseline"], "pinned": False, "runCount": 1,
+        "bestRunId": RUN_ID, "isPublic": False, "sharedWith": [], "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
+    }
+ARTIFACT_EXAMPLE = {
+    "name": "confusion.csv", "path": "reports/confusion.csv", "type": "file", "s3_key": "artifacts/run_0192…/confusion.csv",
+    "size": 8, "content_type": "text/csv", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "created_at": CREATED_AT, "run_id": RUN_ID,
+}
+RUN_EXAMPLE = {
+    "id": RUN_ID, "experimentId": EXPERIMENT_ID, "name": "xgb-depth-6", "status": "completed", "parameters": KEY_VALUES,
+    "finalMetrics": [{"key": "auc", "value": 0.91}], "modelType": "classifier", "problemType": "binary",
+    "framework": "xgboost", "parentRunId": None, "systemInfo": {"python": "3.11"}, "durationSeconds": 312.5,
+    "errorMessage": None, "latestMetrics": {"loss": 0.31}, "artifacts": [ARTIFACT_EXAMPLE],
+    "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
+}
+
+
 class Experiment(BaseModel):
+    model_config = _example(EXPERIMENT_EXAMPLE)
     id: str
     name: str
     description: str | None
@@ -138,10 +183,16 @@ class RunSummary(BaseModel):
 
 
 class ExperimentDetail(Experiment):
+    model_config = _example(
+        {**EXPERIMENT_EXAMPLE, "runs": [{"id": RUN_ID, "name": "xgb-depth-6", "status": "completed", "parentRunId": None,
+                                        "finalMetrics": [{"key": "auc", "value": 0.91}], "durationSeconds": 312.5,
+                                        "createdAt": CREATED_AT}]}
+    )  # fmt: skip
     runs: list[RunSummary]
 
 
 class Artifact(BaseModel):
+    model_config = _example(ARTIFACT_EXAMPLE)
     name: str
     path: str
     type: ArtifactType
@@ -154,6 +205,7 @@ class Artifact(BaseModel):
 
 
 class Run(BaseModel):
+    model_config = _example(RUN_EXAMPLE)
     id: str
     experimentId: str
     name: str | None
@@ -176,6 +228,7 @@ class Run(BaseModel):
 
 
 class ExperimentPage(BaseModel):
+    model_config = _example({"count": 1, "limit": 20, "offset": 0, "experiments": [EXPERIMENT_EXAMPLE]})
     count: int = Field(description="Experiments matching the query, over all pages.")
     limit: int
     offset: int
@@ -183,6 +236,10 @@ class ExperimentPage(BaseModel):
 
 
 class Created(BaseModel):
+    model_config = _example(
+        {"id": RUN_ID, "experiment_id": EXPERIMENT_ID, "run_id": RUN_ID, "name": "xgb-depth-6", "status": "pending",
+         "createdAt": CREATED_AT}
+    )  # fmt: skip
     id: str
     experiment_id: str
     run_id: str | None
@@ -192,12 +249,14 @@ class Created(BaseModel):
 
 
 class PinResult(BaseModel):
+    model_config = _example({"id": EXPERIMENT_ID, "pinned": True, "message": "Experiment pinned successfully"})
     id: str
     pinned: bool
     message: str
 
 
 class TagsResult(BaseModel):
+    model_config = _example({"id": EXPERIMENT_ID, "tags": ["baseline", "q1"], "message": "Tags updated successfully"})
     id: str
     tags: list[str]
     message: str
@@ -215,11 +274,19 @@ class ComparedExperiment(BaseModel):
 
 
 class Comparison(BaseModel):
+    model_config = _example(
+        {"experiments": [{"id": EXPERIMENT_ID, "name": "churn-model", "status": "completed", "runCount": 1,
+                          "bestRunId": RUN_ID, "bestMetrics": {"auc": 0.91}, "tags": ["baseline"], "createdAt": CREATED_AT},
+                         {"id": "exp_0192f1c4c0ffee", "name": "churn-model-v2", "status": "running", "runCount": 2,
+                          "bestRunId": None, "bestMetrics": {}, "tags": [], "createdAt": CREATED_AT}],
+         "parameterDiff": {"max_depth": [6, 8]}}
+    )  # fmt: skip
     experiments: list[ComparedExperiment]
     parameterDiff: dict[str, list[Any]]
 
 
 class Stats(BaseModel):
+    model_config = _example({"total": 5, "draft": 1, "pending": 0, "running": 1, "completed": 2, "failed": 1, "pinned": 1})
     total: int
     draft: int
     pending: int
@@ -230,12 +297,14 @@ class Stats(BaseModel):
 
 
 class Registered(BaseModel):
+    model_config = _example({"experiment_id": EXPERIMENT_ID, "name": "churn-model", "exists": False})
     experiment_id: str
     name: str
     exists: bool
 
 
 class Logged(BaseModel):
+    model_config = _example({"logged": 2})
     logged: int
 
 
@@ -247,6 +316,11 @@ class MetricValue(BaseModel):
 
 
 class MetricHistory(BaseModel):
+    model_config = _example(
+        {"runId": RUN_ID, "experimentId": EXPERIMENT_ID, "key": "loss", "count": 2, "limit": 1000, "offset": 0,
+         "metrics": [{"key": "loss", "value": 0.42, "step": 1, "timestamp": CREATED_AT},
+                     {"key": "loss", "value": 0.31, "step": 2, "timestamp": "2026-01-05T09:01:00Z"}]}
+    )  # fmt: skip
     runId: str | None
     experimentId: str
     key: str | None
@@ -257,13 +331,16 @@ class MetricHistory(BaseModel):
 
 
 class ArtifactResult(BaseModel):
+    model_config = _example({"artifact": ARTIFACT_EXAMPLE})
     artifact: Artifact
 
 
 class ArtifactList(BaseModel):
+    model_config = _example({"runId": RUN_ID, "artifacts": [ARTIFACT_EXAMPLE]})
     runId: str | None
     artifacts: list[Artifact]
 
 
 class Error(BaseModel):
+    model_config = _example({"detail": "Experiment or run 'exp_0192…' not found."})
     detail: str

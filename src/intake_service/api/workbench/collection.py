@@ -15,7 +15,11 @@ from intake_service.models.workbench import (
     Registered,
     RegisterRequest,
     Stats,
+    Status,
 )
+
+# 2 to 20 ids, none blank (domain.workbench.overview.parse_ids reads them).
+COMPARED_IDS = r"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*){1,19}$"
 
 router = workbench_router()
 
@@ -33,11 +37,11 @@ async def list_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
     search: Annotated[str | None, Query(max_length=255, description="Name or description, case-insensitive.")] = None,
-    status: Annotated[str | None, Query(description="draft, pending, running, completed or failed.")] = None,
-    tag: Annotated[str | None, Query(max_length=64)] = None,
-    pinned: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    status: Annotated[Status | None, Query(description="Experiments with this status.")] = None,
+    tag: Annotated[str | None, Query(max_length=64, description="Experiments carrying this tag.")] = None,
+    pinned: Annotated[bool | None, Query(description="Only pinned (true) or only unpinned (false) experiments.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Experiments per page.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**62, description="Experiments to skip.")] = 0,
     sort: Annotated[
         str, Query(description="field:asc|desc over createdAt, updatedAt, name, runCount, status.")
     ] = overview.DEFAULT_SORT,
@@ -75,8 +79,9 @@ async def create_experiment(body: CreateRequest, stores: WorkbenchStores, viewer
 async def compare_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
-    ids: Annotated[str, Query(description="2-20 comma-separated experiment ids.")],
+    ids: Annotated[str, Query(description="2-20 comma-separated experiment ids.", pattern=COMPARED_IDS)],
 ) -> dict:
+    """Side by side: each experiment's best run and metrics, and the parameters that differ between them."""
     return await overview.compare(stores, viewer, ids)
 
 
@@ -88,6 +93,7 @@ async def compare_experiments(
     summary="Experiment counts by status",
 )
 async def experiment_stats(stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+    """How many of the experiments the caller sees are in each status, and how many are pinned."""
     return await overview.stats(stores, viewer)
 
 

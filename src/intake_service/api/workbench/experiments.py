@@ -17,6 +17,8 @@ router = workbench_router()
     summary="Get an experiment (with its runs) or a run",
 )
 async def get_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+    """An experiment id gives the experiment with its runs; a run id gives the run with its params,
+    metrics and artifacts."""
     return await experiments.get(stores, viewer, id)
 
 
@@ -41,6 +43,7 @@ async def update_experiment(id: Ref, body: UpdateRequest, stores: WorkbenchStore
     summary="Delete an experiment with its runs, metrics and artifacts (or one run)",
 )
 async def delete_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> Response:
+    """Only the owner (or an admin) may delete. An experiment goes with its runs, metrics and artifacts."""
     await experiments.delete(stores, viewer, id)
     return Response(status_code=204)
 
@@ -53,6 +56,7 @@ async def delete_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentVie
     summary="Toggle the pin of an experiment",
 )
 async def toggle_pin(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+    """Pin an unpinned experiment, unpin a pinned one; pinned experiments list first."""
     return await experiments.toggle_pin(stores, viewer, id)
 
 
@@ -64,4 +68,5 @@ async def toggle_pin(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) ->
     summary="Replace the tags of an experiment",
 )
 async def set_tags(id: Ref, body: TagsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> dict:
+    """The experiment's tags become exactly the ones given."""
     return await experiments.set_tags(stores, viewer, id, body.tags)

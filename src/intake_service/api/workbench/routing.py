@@ -10,7 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
 
-from intake_service.api.deps import Caller, Session, get_state
+from intake_service.api.deps import WORKSPACE_PATTERN, Caller, Session, get_state
 from intake_service.domain.workbench.access import Viewer, viewer_for
 from intake_service.domain.workbench.errors import InvalidInput
 from intake_service.domain.workbench.targets import Stores
@@ -75,16 +75,23 @@ def workbench_router() -> APIRouter:
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        400: "Ambiguous id prefix",
-        401: "Not authenticated",
-        403: "Missing scope, workspace or ownership",
-        404: "Not found",
-        409: "Conflict",
-        413: "Content too large",
-        422: "Invalid input (one sentence)",
-        503: "A store is unavailable",
+        400: ("Ambiguous id prefix", "Id prefix 'exp_01' matches more than one experiment or run."),
+        401: ("Not authenticated", "An API key is required."),
+        403: ("Missing scope, workspace or ownership", "Only the owner may change experiment 'exp_0192…'."),
+        404: ("Not found", "Experiment or run 'exp_0192…' not found."),
+        409: ("Conflict", "A run with id 'run_0192…' already exists."),
+        413: ("Content too large", "The artifact exceeds 25 MiB."),
+        422: ("Invalid input (one sentence)", "metrics[0].value: input should be a finite number."),
+        503: ("A store is unavailable", "Telemetry store unavailable."),
     }
-    return {status: {"model": Error, "description": described[status]} for status in (401, 403, 422, *statuses)}
+    return {
+        status: {
+            "model": Error,
+            "description": described[status][0],
+            "content": {"application/json": {"example": {"detail": described[status][1]}}},
+        }
+        for status in (401, 403, 422, *statuses)
+    }
 
 
 async def _viewer(
@@ -93,6 +100,9 @@ async def _viewer(
         str | None,
         Header(
             alias="X-Organization-Id",
+            min_length=1,
+            max_length=63,
+            pattern=WORKSPACE_PATTERN,
             description="The workspace, for callers that may use several (else the caller's only one, or 'default').",
         ),
     ] = None,
