@@ -7,15 +7,15 @@ served), so the methods are gathered here from every route that matches the path
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
-from starlette.routing import Match
+from fastapi.routing import iter_route_contexts
 
 
 def allowed_methods(request: Request) -> list[str]:
     methods = {"OPTIONS"}
-    for route in request.app.router.routes:
-        match, _ = route.matches(request.scope)
-        if match != Match.NONE:
-            methods |= getattr(route, "methods", None) or set()
+    for route in iter_route_contexts(request.app.router.routes):
+        pattern = getattr(route, "path_regex", None)
+        if route.methods and pattern is not None and pattern.match(request.scope["path"]):
+            methods |= route.methods
     return sorted(methods)
 
 

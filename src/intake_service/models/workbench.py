@@ -7,11 +7,11 @@ AutoML trainer send more than the service reads. Values the rules check (names, 
 lists, paths, base64) are checked by domain.workbench, so every problem reads as one sentence.
 """
 
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
 
-from intake_service.models.strict import JsonNaiveOrAwareDatetime
 
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
@@ -26,6 +26,12 @@ KEY_VALUES_SCHEMA = {
     ]
 }
 KeyValuesIn = Annotated[Any, Field(json_schema_extra=KEY_VALUES_SCHEMA)]
+# RFC 3339 text or Unix seconds, both as the SDK sends them.
+MetricTime = Annotated[
+    datetime,
+    Strict(False),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+]
 
 
 def _example(example: dict[str, Any]) -> ConfigDict:
@@ -101,7 +107,7 @@ class MetricPoint(_Request):
     key: Annotated[str, Field(min_length=1, max_length=255)]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
     step: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
-    timestamp: JsonNaiveOrAwareDatetime | None = None
+    timestamp: MetricTime | None = None
 
 
 class MetricsRequest(_Request):

@@ -13,7 +13,7 @@ router = workbench_router()
 
 
 @router.post(
-    "/{id}/artifacts",
+    "/{id:ref}/artifacts",
     response_model=ArtifactResult,
     responses=errors(400, 404, 413, 503),
     operation_id="workbench-add-artifact",
@@ -25,7 +25,7 @@ async def add_artifact(id: Ref, body: ArtifactRequest, stores: WorkbenchStores, 
 
 
 @router.get(
-    "/{id}/artifacts",
+    "/{id:ref}/artifacts",
     response_model=ArtifactList,
     responses=errors(400, 404),
     operation_id="workbench-list-artifacts",
@@ -37,7 +37,7 @@ async def list_artifacts(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer
 
 
 @router.get(
-    "/{id}/artifacts/content",
+    "/{id:ref}/artifacts/content",
     response_class=Response,
     responses={
         200: {

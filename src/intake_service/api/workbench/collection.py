@@ -1,7 +1,7 @@
 """Routes on the collection: list, create, /compare, /stats, /register. They are mounted before
 the `/{id}` routes, so these words are never read as ids."""
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import Body, Query, Response
 
@@ -18,8 +18,9 @@ from intake_service.models.workbench import (
     Status,
 )
 
-# 2 to 20 ids, none blank (domain.workbench.overview.parse_ids reads them).
-COMPARED_IDS = r"^\s*[^,\s][^,]*(,\s*[^,\s][^,]*){1,19}$"
+# What domain.workbench.overview.parse_ids takes: 2 to 20 non-blank ids between commas (blank ones are
+# skipped). The document states the rule; the domain checks it, with its own sentence.
+COMPARED_IDS = r"^(\s*,)*\s*[^\s,][^,]*(,(\s*,)*\s*[^\s,][^,]*){1,19}(,\s*)*$"
 
 router = workbench_router()
 
@@ -37,7 +38,9 @@ async def list_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
     search: Annotated[str | None, Query(max_length=255, description="Name or description, case-insensitive.")] = None,
-    status: Annotated[Status | None, Query(description="Experiments with this status.")] = None,
+    status: Annotated[
+        str | None, Query(description="Experiments with this status.", json_schema_extra={"enum": list(get_args(Status))})
+    ] = None,
     tag: Annotated[str | None, Query(max_length=64, description="Experiments carrying this tag.")] = None,
     pinned: Annotated[bool | None, Query(description="Only pinned (true) or only unpinned (false) experiments.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Experiments per page.")] = 20,
@@ -79,7 +82,9 @@ async def create_experiment(body: CreateRequest, stores: WorkbenchStores, viewer
 async def compare_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
-    ids: Annotated[str, Query(description="2-20 comma-separated experiment ids.", pattern=COMPARED_IDS)],
+    ids: Annotated[
+        str, Query(description="2-20 comma-separated experiment ids.", json_schema_extra={"pattern": COMPARED_IDS})
+    ],
 ) -> dict:
     """Side by side: each experiment's best run and metrics, and the parameters that differ between them."""
     return await overview.compare(stores, viewer, ids)

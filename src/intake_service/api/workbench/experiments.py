@@ -10,7 +10,7 @@ router = workbench_router()
 
 
 @router.get(
-    "/{id}",
+    "/{id:ref}",
     response_model=ExperimentDetail | Run,
     responses=errors(400, 404),
     operation_id="workbench-get-experiment",
@@ -23,7 +23,7 @@ async def get_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer
 
 
 @router.put(
-    "/{id}",
+    "/{id:ref}",
     response_model=ExperimentDetail | Run,
     responses=errors(400, 404, 409),
     operation_id="workbench-update-experiment",
@@ -35,7 +35,7 @@ async def update_experiment(id: Ref, body: UpdateRequest, stores: WorkbenchStore
 
 
 @router.delete(
-    "/{id}",
+    "/{id:ref}",
     status_code=204,
     response_class=Response,
     responses=errors(400, 404, 503),
@@ -49,7 +49,7 @@ async def delete_experiment(id: Ref, stores: WorkbenchStores, viewer: CurrentVie
 
 
 @router.post(
-    "/{id}/pin",
+    "/{id:ref}/pin",
     response_model=PinResult,
     responses=errors(400, 404),
     operation_id="workbench-toggle-pin",
@@ -61,7 +61,7 @@ async def toggle_pin(id: Ref, stores: WorkbenchStores, viewer: CurrentViewer) ->
 
 
 @router.put(
-    "/{id}/tags",
+    "/{id:ref}/tags",
     response_model=TagsResult,
     responses=errors(400, 404),
     operation_id="workbench-set-tags",

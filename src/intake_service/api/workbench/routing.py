@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
 from intake_service.api.deps import WORKSPACE_PATTERN, Caller, Session, get_state
@@ -25,6 +26,16 @@ PREFIX = "/api/v1/experiments"
 ARTIFACT_UPLOAD_PATH = r"^/api/v1/experiments/[^/]+/artifacts/?$"
 ARTIFACT_UPLOAD_MAX_BODY = (25 * 1024 * 1024 + 2) // 3 * 4 + 1024 * 1024
 _PLACES = {"query": "query parameter", "header": "header", "path": "path parameter"}
+
+
+class RefConvertor(StringConvertor):
+    """`{id:ref}`: any path segment but the collection's own words, so `PUT /compare` is a 405 that
+    lists GET (the methods /compare takes), not an update of an experiment named "compare"."""
+
+    regex = r"(?!(?:compare|stats|register)$)[^/]+"
+
+
+register_url_convertor("ref", RefConvertor())
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -100,9 +111,8 @@ async def _viewer(
         str | None,
         Header(
             alias="X-Organization-Id",
-            min_length=1,
-            max_length=63,
-            pattern=WORKSPACE_PATTERN,
+            # The rule viewer_for checks (with its own sentence), stated in the document.
+            json_schema_extra={"minLength": 1, "maxLength": 63, "pattern": WORKSPACE_PATTERN},
             description="The workspace, for callers that may use several (else the caller's only one, or 'default').",
         ),
     ] = None,

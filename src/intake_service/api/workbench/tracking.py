@@ -12,7 +12,7 @@ router = workbench_router()
 
 
 @router.post(
-    "/{id}/metrics",
+    "/{id:ref}/metrics",
     response_model=Logged,
     responses=errors(400, 404, 503),
     operation_id="workbench-log-metrics",
@@ -24,7 +24,7 @@ async def log_metrics(id: Ref, body: MetricsRequest, stores: WorkbenchStores, vi
 
 
 @router.get(
-    "/{id}/metrics",
+    "/{id:ref}/metrics",
     response_model=MetricHistory,
     responses=errors(400, 404, 503),
     operation_id="workbench-metric-history",
@@ -43,7 +43,7 @@ async def metric_history(
 
 
 @router.post(
-    "/{id}/params",
+    "/{id:ref}/params",
     response_model=Logged,
     responses=errors(400, 404),
     operation_id="workbench-log-params",
