@@ -78,7 +78,7 @@ async def list_experiments(
     page: PageNumber = 1,
     page_size: PageSize = 100,
     sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
-    pinned_first: Annotated[bool, Query(description="Put pinned experiments first, most recently pinned first.")] = True,
+    pinned_first: Annotated[bool, Query(description="Pinned experiments first, most recently pinned first.")] = True,
     filter: Annotated[str | None, Query(min_length=1, description=FILTER_HELP)] = None,
 ) -> ExperimentResponsesPage:
     """One page of the workspace's experiments with their rollups (runs, cost, latency, evaluator

@@ -132,7 +132,7 @@ async def ingest_atif(
             "content": {
                 "application/x-protobuf": {
                     "schema": {"type": "string", "format": "binary"},
-                    "example": "(binary ExportTraceServiceRequest, as the OpenTelemetry SDK's OTLP/HTTP exporter sends it)",
+                    "example": "(a binary ExportTraceServiceRequest, as the OpenTelemetry SDK's exporter sends it)",
                 },
                 "application/json": {"schema": {"type": "object"}, "example": OTLP_JSON_EXAMPLE},
             },

@@ -11,22 +11,45 @@ from pydantic import BaseModel
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
 
 TAGS: list[dict[str, Any]] = [
-    {"name": "experiments", "description": "Experiments of a workspace, with pinning and exact rollups of their sessions."},
-    {"name": "sessions", "description": "An experiment's sessions: one run of the agent on one test case."},
-    {"name": "evaluator-results", "description": "Evaluators' verdicts on sessions and spans."},
-    {"name": "ingest", "description": "Other ways in: ATIF trajectories, OTLP traces and captured chat completions."},
-    {"name": "admin", "description": "API keys. Only a key with intake:admin reaches these routes."},
-    {"name": "ml-workbench", "description": "The ML-workbench API: experiments, runs, step metrics, params and artifacts."},
-    {"name": "health", "description": "Probes for orchestrators and the Prometheus scrape; no key needed."},
-]  # fmt: skip
+    {
+        "name": "experiments",
+        "description": "A workspace's experiments, with pinning and exact rollups of their sessions.",
+    },
+    {
+        "name": "sessions",
+        "description": "An experiment's sessions: one run of the agent on one test case.",
+    },
+    {
+        "name": "evaluator-results",
+        "description": "Evaluators' verdicts on sessions and spans.",
+    },
+    {
+        "name": "ingest",
+        "description": "Other ways in: ATIF trajectories, OTLP traces and captured chat completions.",
+    },
+    {
+        "name": "admin",
+        "description": "API keys. Only a key with intake:admin reaches these routes.",
+    },
+    {
+        "name": "ml-workbench",
+        "description": "The ML-workbench API: experiments, runs, step metrics, params, artifacts.",
+    },
+    {
+        "name": "health",
+        "description": "Probes for orchestrators and the Prometheus scrape; no key needed.",
+    },
+]
 
 # Bodies a route reads itself (JSON or NDJSON), referenced from its openapi_extra.
 EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (SessionsIngestRequest,)
 
 SECURITY_SCHEMES = {
-    "ApiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A key from `intake-service keys create`."},
+    "ApiKey": {
+        "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A key from: intake-service keys create"
+    },
     "Bearer": {"type": "http", "scheme": "bearer", "description": "An API key, or a JWT from the auth proxy."},
-}  # fmt: skip
+}
 OPEN_TAGS = {"health"}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
@@ -46,7 +69,8 @@ def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]
             components.setdefault(model.__name__, model_schema)
         # FastAPI's own 422 schema, with the example of the document's (the generated model's).
         if "HTTPValidationError" in components:
-            components["HTTPValidationError"].setdefault("examples", HTTPValidationError.model_json_schema()["examples"])
+            example = HTTPValidationError.model_json_schema()["examples"]
+            components["HTTPValidationError"].setdefault("examples", example)
         if auth:
             schema["components"]["securitySchemes"] = SECURITY_SCHEMES
             for item in schema["paths"].values():

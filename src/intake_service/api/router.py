@@ -11,7 +11,9 @@ INTAKE_V2_BASE = "/apis/intake/v2/workspaces/{workspace}"
 
 # Every intake v2 route sits behind the workspace guard (scope by method, then the workspace).
 intake_v2 = APIRouter(
-    prefix=INTAKE_V2_BASE, dependencies=[Depends(single_valued_query), Depends(authorize_workspace)], responses=AUTH_ERRORS
+    prefix=INTAKE_V2_BASE,
+    dependencies=[Depends(single_valued_query), Depends(authorize_workspace)],
+    responses=AUTH_ERRORS,
 )
 api_router = APIRouter()
 intake_v2.include_router(experiments.router)

@@ -80,7 +80,9 @@ async def get_sessions(
     test_case_id: Annotated[
         str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")
     ] = None,
-    status: Annotated[SessionStatus | None, Query(alias="filter[status]", description="Sessions with this status.")] = None,
+    status: Annotated[
+        SessionStatus | None, Query(alias="filter[status]", description="Sessions with this status.")
+    ] = None,
 ) -> ExperimentSessionsPage:
     """One page of an experiment's sessions, oldest first unless sorted otherwise."""
     reject_unknown_params(request.query_params.multi_items(), SESSION_LIST_PARAMS)

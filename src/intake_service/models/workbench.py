@@ -12,7 +12,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
 
-
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -111,7 +110,9 @@ class MetricPoint(_Request):
 
 
 class MetricsRequest(_Request):
-    model_config = _example({"metrics": [{"key": "loss", "value": 0.42, "step": 1}, {"key": "loss", "value": 0.31, "step": 2}]})
+    model_config = _example(
+        {"metrics": [{"key": "loss", "value": 0.42, "step": 1}, {"key": "loss", "value": 0.31, "step": 2}]}
+    )
     metrics: Annotated[list[MetricPoint], Field(min_length=1, max_length=10_000)]
 
 
@@ -122,7 +123,8 @@ class ParamsRequest(_Request):
 
 class ArtifactRequest(_Request):
     model_config = _example(
-        {"name": "confusion.csv", "path": "reports/confusion.csv", "content_base64": "YSxiCjEsMgo=", "content_type": "text/csv"}
+        {"name": "confusion.csv", "path": "reports/confusion.csv", "content_base64": "YSxiCjEsMgo=",
+         "content_type": "text/csv"}
     )
     name: str
     path: str | None = None
@@ -147,7 +149,8 @@ EXPERIMENT_EXAMPLE = {
         "bestRunId": RUN_ID, "isPublic": False, "sharedWith": [], "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
     }
 ARTIFACT_EXAMPLE = {
-    "name": "confusion.csv", "path": "reports/confusion.csv", "type": "file", "s3_key": "artifacts/run_0192…/confusion.csv",
+    "name": "confusion.csv", "path": "reports/confusion.csv", "type": "file",
+    "s3_key": "artifacts/run_0192…/confusion.csv",
     "size": 8, "content_type": "text/csv", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
     "created_at": CREATED_AT, "run_id": RUN_ID,
 }
@@ -190,9 +193,9 @@ class RunSummary(BaseModel):
 
 class ExperimentDetail(Experiment):
     model_config = _example(
-        {**EXPERIMENT_EXAMPLE, "runs": [{"id": RUN_ID, "name": "xgb-depth-6", "status": "completed", "parentRunId": None,
-                                        "finalMetrics": [{"key": "auc", "value": 0.91}], "durationSeconds": 312.5,
-                                        "createdAt": CREATED_AT}]}
+        {**EXPERIMENT_EXAMPLE,
+         "runs": [{"id": RUN_ID, "name": "xgb-depth-6", "status": "completed", "parentRunId": None,
+                   "finalMetrics": [{"key": "auc", "value": 0.91}], "durationSeconds": 312.5, "createdAt": CREATED_AT}]}
     )  # fmt: skip
     runs: list[RunSummary]
 
@@ -282,7 +285,8 @@ class ComparedExperiment(BaseModel):
 class Comparison(BaseModel):
     model_config = _example(
         {"experiments": [{"id": EXPERIMENT_ID, "name": "churn-model", "status": "completed", "runCount": 1,
-                          "bestRunId": RUN_ID, "bestMetrics": {"auc": 0.91}, "tags": ["baseline"], "createdAt": CREATED_AT},
+                          "bestRunId": RUN_ID, "bestMetrics": {"auc": 0.91}, "tags": ["baseline"],
+                          "createdAt": CREATED_AT},
                          {"id": "exp_0192f1c4c0ffee", "name": "churn-model-v2", "status": "running", "runCount": 2,
                           "bestRunId": None, "bestMetrics": {}, "tags": [], "createdAt": CREATED_AT}],
          "parameterDiff": {"max_depth": [6, 8]}}
@@ -292,7 +296,9 @@ class Comparison(BaseModel):
 
 
 class Stats(BaseModel):
-    model_config = _example({"total": 5, "draft": 1, "pending": 0, "running": 1, "completed": 2, "failed": 1, "pinned": 1})
+    model_config = _example(
+        {"total": 5, "draft": 1, "pending": 0, "running": 1, "completed": 2, "failed": 1, "pinned": 1}
+    )
     total: int
     draft: int
     pending: int

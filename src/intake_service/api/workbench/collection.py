@@ -39,10 +39,11 @@ async def list_experiments(
     viewer: CurrentViewer,
     search: Annotated[str | None, Query(max_length=255, description="Name or description, case-insensitive.")] = None,
     status: Annotated[
-        str | None, Query(description="Experiments with this status.", json_schema_extra={"enum": list(get_args(Status))})
+        str | None,
+        Query(description="Experiments with this status.", json_schema_extra={"enum": list(get_args(Status))}),
     ] = None,
     tag: Annotated[str | None, Query(max_length=64, description="Experiments carrying this tag.")] = None,
-    pinned: Annotated[bool | None, Query(description="Only pinned (true) or only unpinned (false) experiments.")] = None,
+    pinned: Annotated[bool | None, Query(description="Only pinned (true) or unpinned (false) experiments.")] = None,
     limit: Annotated[int, Query(ge=1, le=1000, description="Experiments per page.")] = 20,
     offset: Annotated[int, Query(ge=0, le=2**62, description="Experiments to skip.")] = 0,
     sort: Annotated[
