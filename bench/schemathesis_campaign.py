@@ -74,6 +74,10 @@ values = {json.dumps(list(EXPERIMENTS))}
 [dictionaries.sessions]
 values = ["s1"]
 
+# A 413 (too many sessions in one request) refuses the request as surely as a 422.
+[checks.negative_data_rejection]
+expected-statuses = ["400", "401", "403", "404", "405", "406", "409", "413", "415", "422", "428", "429", "5xx"]
+
 [parameters]
 "path.workspace" = {{ dictionary = "workspaces", probability = 0.5 }}
 "path.name" = {{ dictionary = "experiments", probability = 0.5 }}

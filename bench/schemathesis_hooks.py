@@ -23,3 +23,19 @@ def before_call(context: Any, case: Any, kwargs: dict[str, Any]) -> None:
     # Stateful links fill path parameters from earlier responses, past the filter above.
     if RUNNER_KEY and case.method == "DELETE" and (case.path_parameters or {}).get("key_name") == RUNNER_KEY:
         case.path_parameters["key_name"] = f"{RUNNER_KEY}-not-this-one"
+
+
+def _as_bytes(value: Any) -> bytes:
+    """A generated body as the bytes sent: text as UTF-8 (surrogates too), bytes as they are."""
+    if isinstance(value, bytes):
+        return value
+    if hasattr(value, "data"):  # schemathesis's Binary
+        return bytes(value.data)
+    return str(value).encode("utf-8", "surrogatepass")
+
+
+# The two bodies sent as they are (NDJSON lines, an OTLP protobuf message): schemathesis has no
+# serializer of its own for them.
+@schemathesis.serializer("application/x-ndjson", "application/x-protobuf")
+def raw_body(context: Any, value: Any) -> bytes:
+    return _as_bytes(value)

@@ -113,7 +113,10 @@ def run_schemathesis(url: str, directory: Path) -> tuple[subprocess.CompletedPro
         "--request-timeout", "30",
         "--report", "json", "--report-dir", str(directory / "report"),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=directory)
+    # The campaign's hooks: serializers for the NDJSON and protobuf bodies (their examples are sent too).
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(bench)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=directory, env=env)
     [report_path] = (directory / "report").glob("*.json")
     if target := os.environ.get("INTAKE_SCHEMATHESIS_REPORT"):
         shutil.copy(report_path, target)

@@ -516,7 +516,9 @@ class EvaluatorResult(BaseModel):
 
 
 class Workspace(RootModel[str]):
-    root: Annotated[str, Field(max_length=63, min_length=1)]
+    root: Annotated[
+        str, Field(max_length=63, min_length=1, pattern="^(\\*|[a-z0-9][a-z0-9._-]*)$")
+    ]
 
 
 class ApiKeyRequest(StrictBody):

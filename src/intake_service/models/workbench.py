@@ -15,16 +15,26 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, WithJso
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+KEY = {"type": "string", "minLength": 1, "maxLength": 255}
 KEY_VALUES_SCHEMA = {
     "anyOf": [
-        {"type": "object", "additionalProperties": True},
+        {"type": "object", "additionalProperties": True, "propertyNames": KEY},
         {
             "type": "array",
-            "items": {"type": "object", "properties": {"key": {"type": "string"}, "value": {}}, "required": ["key", "value"]},
+            "items": {"type": "object", "properties": {"key": KEY, "value": {}}, "required": ["key", "value"]},
         },
+        {"type": "null"},
     ]
 }
 KeyValuesIn = Annotated[Any, Field(json_schema_extra=KEY_VALUES_SCHEMA)]
+# What domain.workbench.values checks (with its own sentences), stated in the document: a tag or a
+# name is trimmed, then must hold 1-64 (255) characters and no control character.
+_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Tags = Annotated[
+    list[str], WithJsonSchema({"type": "array", "items": {"type": "string", "maxLength": 64, "pattern": _TEXT}})
+]
+# An update may leave the name out, but not blank it.
+NewName = Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 255, "pattern": _TEXT})]
 # RFC 3339 text or Unix seconds, both as the SDK sends them.
 MetricTime = Annotated[
     datetime,
@@ -62,7 +72,7 @@ class CreateRequest(_Request):
     experiment_name: str | None = _either("experiment_name", "experimentName")
     run_name: str | None = _either("run_name", "runName")
     description: str | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
     status: Status | None = None
     run_id: str | None = _either("run_id", "runId")
     parameters: KeyValuesIn = None
@@ -79,9 +89,9 @@ class CreateRequest(_Request):
 
 class UpdateRequest(_Request):
     model_config = _example({"status": "completed", "final_metrics": {"auc": 0.91}, "duration_seconds": 312.5})
-    name: str | None = None
+    name: NewName = None
     description: str | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
     status: Status | None = None
     final_metrics: KeyValuesIn = _either("final_metrics", "finalMetrics")
     duration_seconds: Seconds | None = _either("duration_seconds", "durationSeconds")
@@ -92,14 +102,14 @@ class UpdateRequest(_Request):
 
 class TagsRequest(_Request):
     model_config = _example({"tags": ["baseline", "q1"]})
-    tags: list[str]
+    tags: Tags
 
 
 class RegisterRequest(_Request):
     model_config = _example({"name": "churn-model", "description": "Monthly churn classifier.", "tags": ["baseline"]})
     name: str
     description: str | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
 
 
 class MetricPoint(_Request):
