@@ -7,9 +7,9 @@ cd "$(dirname "$0")/.."
 body="intake_service.models.strict.StrictBody"
 STRICT_BODIES="{\"ExperimentRequest\": \"$body\", \"SessionInput\": \"$body\", \"SessionsIngestRequest\": \"$body\",
   \"EvaluatorResultInput\": \"$body\", \"ApiKeyRequest\": \"$body\"}"
-time="intake_service.models.strict.JsonDatetime"
-JSON_TIMES="{\"SessionInput.started_at\": \"$time\", \"SessionInput.ended_at\": \"$time\",
-  \"ApiKeyRequest.expires_at\": \"$time\"}"
+time="intake_service.models.strict"
+JSON_TIMES="{\"SessionInput.started_at\": \"$time.SessionTime\", \"SessionInput.ended_at\": \"$time.SessionTime\",
+  \"ApiKeyRequest.expires_at\": \"$time.JsonDatetime\"}"
 exec datamodel-codegen \
   --input openapi/intake-v2.yaml --input-file-type openapi \
   --output "${1:-src/intake_service/models/generated.py}" \
@@ -18,6 +18,6 @@ exec datamodel-codegen \
   --use-annotated --field-constraints --use-standard-collections --use-union-operator \
   --enum-field-as-literal all --use-double-quotes \
   --collapse-root-models --disable-timestamp --formatters black \
-  --model-extra-keys-without-x-prefix x-examples \
+  --model-extra-keys-without-x-prefix x-examples --strict-nullable \
   --base-class-map "$STRICT_BODIES" --type-overrides "$JSON_TIMES" \
   --custom-file-header "# Generated from openapi/intake-v2.yaml by scripts/generate-models.sh. Do not edit."

@@ -233,3 +233,27 @@ async def test_set_filters_may_still_repeat(client: httpx.AsyncClient, base: str
     response = await client.get(f"{base}/experiments", params=params)
     assert response.status_code == 200, response.text
     assert response.json()["filter"] == {"name": {"$in": ["a", "b"]}}
+
+
+async def test_null_where_the_document_has_no_null_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    """A field with a default is optional, not nullable (generate-models.sh --strict-nullable)."""
+    body = {"name": f"k-{uuid.uuid4().hex[:8]}", "scopes": ["intake:read"], "workspaces": None}
+    assert_refused_at(await client.post("/apis/intake/v2/admin/keys", json=body), ["body", "workspaces"])
+    name = await new_experiment(client, base)
+    session = {"session_id": "s1", "started_at": T, "status": None}
+    response = await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": [session]})
+    assert_refused_at(response, ["body", "sessions", 0, "status"])
+
+
+async def test_document_states_the_session_time_range_and_workbench_text_rules(client: httpx.AsyncClient) -> None:
+    import re
+
+    doc = (await client.get("/openapi.json")).json()
+    schemas = doc["components"]["schemas"]
+    started = schemas["SessionInput"]["properties"]["started_at"]["pattern"]
+    assert re.match(started, "2299-12-31T00:00:00Z") and re.match(started, "1900-01-01T00:00:00Z")
+    assert not re.match(started, "2300-01-01T00:00:00Z") and not re.match(started, "1899-12-31T00:00:00Z")
+    register = schemas["RegisterRequest"]["properties"]["name"]
+    assert not re.search(register["pattern"], "   ") and re.search(register["pattern"], " churn model ")
+    tags = schemas["TagsRequest"]["properties"]["tags"]["items"]
+    assert tags["maxLength"] == 64 and not re.search(tags["pattern"], "a\x01")

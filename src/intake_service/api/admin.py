@@ -33,7 +33,7 @@ async def list_keys(session: Session) -> list[ApiKeyResponse]:
     description="The secret is in this response only; the service keeps nothing but its hash.",
 )
 async def create_key(body: ApiKeyRequest, session: Session) -> ApiKeyCreatedResponse:
-    # Workspace items are RootModels; an explicit null is no workspace at all (400), never "all".
+    # Workspace items are RootModels; an explicit null is refused by the model (422), never "all".
     workspaces = [w.root for w in body.workspaces or []]
     for index, workspace in enumerate(workspaces):
         if problem := auth.workspace_problem(workspace):

@@ -29,6 +29,8 @@ SORT_HELP = (
     f"One field, '-' first for descending: {', '.join((*COLUMN_SORTS, *ROLLUPS))} "
     f"(<stat> is one of {', '.join(STATS)})."
 )
+_STAT = f"({'|'.join(STATS)})"
+SORT_PATTERN = rf"^-?({'|'.join(COLUMN_SORTS)}|run_count|(cost_usd|latency_ms)\.{_STAT}|evaluators\..+\.{_STAT})$"
 FILTER_HELP = (
     'A JSON object, e.g. {"dataset_name": "gsm8k", "evaluators.accuracy.mean": {"$gte": 0.8}}, or the bracket '
     "form filter[field]=value and filter[field][$op]=value. Fields and their operators: "
@@ -77,9 +79,11 @@ async def list_experiments(
     response: Response,
     page: PageNumber = 1,
     page_size: PageSize = 100,
-    sort: Annotated[str, Query(description=SORT_HELP)] = "-created_at",
+    sort: Annotated[str, Query(description=SORT_HELP, json_schema_extra={"pattern": SORT_PATTERN})] = "-created_at",
     pinned_first: Annotated[bool, Query(description="Pinned experiments first, most recently pinned first.")] = True,
-    filter: Annotated[str | None, Query(min_length=1, description=FILTER_HELP)] = None,
+    filter: Annotated[
+        str | None, Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"})
+    ] = None,
 ) -> ExperimentResponsesPage:
     """One page of the workspace's experiments with their rollups (runs, cost, latency, evaluator
     statistics), sorted and filtered. Each query parameter may be given once (the $in and $nin

@@ -198,7 +198,11 @@ async def list_evaluator_results(
     page: PageNumber = 1,
     page_size: PageSize = 100,
     sort: Annotated[
-        str, Query(description=f"One of {', '.join(evaluator_results.RESULT_SORTS)}; '-' first for descending.")
+        str,
+        Query(
+            description=f"One of {', '.join(evaluator_results.RESULT_SORTS)}; '-' first for descending.",
+            json_schema_extra={"enum": [f"{sign}{f}" for f in evaluator_results.RESULT_SORTS for sign in ("", "-")]},
+        ),
     ] = "-created_at",
     session_id: Annotated[str | None, Query(alias="filter[session_id]", description="Results of this session.")] = None,
     span_id: Annotated[str | None, Query(alias="filter[span_id]", description="Results on this span.")] = None,

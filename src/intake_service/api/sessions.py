@@ -26,7 +26,7 @@ INGEST_BODY = {
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/SessionsIngestRequest"}},
             "application/x-ndjson": {
-                "schema": {"type": "string"},
+                "schema": {"type": "string", "pattern": r"^\s*\{"},
                 "example": '{"session_id": "run-0007", "started_at": "2026-01-05T09:00:00Z", "status": "success"}\n'
                 '{"session_id": "run-0008", "started_at": "2026-01-05T09:01:00Z", "scores": {"accuracy": 0}}\n',
             },
@@ -75,7 +75,11 @@ async def get_sessions(
     page: PageNumber = 1,
     page_size: PageSize = 100,
     sort: Annotated[
-        str, Query(description=f"One of {', '.join(SESSION_SORTS)}; '-' first for descending.")
+        str,
+        Query(
+            description=f"One of {', '.join(SESSION_SORTS)}; '-' first for descending.",
+            json_schema_extra={"enum": [f"{sign}{f}" for f in SESSION_SORTS for sign in ("", "-")]},
+        ),
     ] = "started_at",
     test_case_id: Annotated[
         str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")

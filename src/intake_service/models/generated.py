@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from typing import Annotated, Any, Literal
-from intake_service.models.strict import JsonDatetime, StrictBody
+from intake_service.models.strict import JsonDatetime, SessionTime, StrictBody
 
 
 class ErrorDetail(BaseModel):
@@ -109,7 +109,7 @@ class EvaluatorAggregate(BaseModel):
     p90: float | None = None
     p95: float | None = None
     p99: float | None = None
-    count: int | None = 0
+    count: int = 0
 
 
 class ExperimentResponse(BaseModel):
@@ -310,10 +310,10 @@ class SessionInput(StrictBody):
     )
     session_id: Annotated[str, Field(max_length=255, min_length=1)]
     test_case_id: Annotated[str | None, Field(max_length=255)] = None
-    started_at: JsonDatetime
-    ended_at: JsonDatetime | None = None
+    started_at: SessionTime
+    ended_at: SessionTime | None = None
     latency_ms: Annotated[float | None, Field(ge=0.0)] = None
-    status: Literal["success", "error", "cancelled", "unknown"] | None = "unknown"
+    status: Literal["success", "error", "cancelled", "unknown"] = "unknown"
     model_name: Annotated[str | None, Field(max_length=255)] = None
     agent_name: Annotated[str | None, Field(max_length=255)] = None
     agent_version: Annotated[str | None, Field(max_length=255)] = None
@@ -471,7 +471,7 @@ class EvaluatorResultInput(StrictBody):
         },
     )
     session_id: Annotated[str, Field(max_length=255, min_length=1)]
-    span_id: Annotated[str | None, Field(max_length=255)] = ""
+    span_id: Annotated[str, Field(max_length=255)] = ""
     name: Annotated[str, Field(max_length=255, min_length=1)]
     data_type: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
     value: float | None = None
@@ -551,7 +551,7 @@ class ApiKeyRequest(StrictBody):
         Field(min_length=1),
     ]
     workspaces: Annotated[
-        list[Workspace] | None, Field(min_length=1, validate_default=True)
+        list[Workspace], Field(min_length=1, validate_default=True)
     ] = ["*"]
     expires_at: JsonDatetime | None = None
 

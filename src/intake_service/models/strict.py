@@ -8,7 +8,7 @@ maps the generated ones onto it), and their times are JsonDatetime: a string, as
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSchema
 
 
 def _text_only(value: Any) -> Any:
@@ -20,6 +20,11 @@ def _text_only(value: Any) -> Any:
 # Strict mode would refuse the string too (it wants a datetime object); the string is parsed leniently.
 JsonDatetime = Annotated[AwareDatetime, Strict(False), BeforeValidator(_text_only)]
 JsonNaiveOrAwareDatetime = Annotated[datetime, Strict(False), BeforeValidator(_text_only)]
+# A session's times: ClickHouse's DateTime64 holds the years 1900-2299, which the document states
+# (the domain refuses a time outside them, with its own sentence).
+SessionTime = Annotated[
+    JsonDatetime, WithJsonSchema({"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[0-2][0-9]{2})-"})
+]
 
 
 class StrictBody(BaseModel):

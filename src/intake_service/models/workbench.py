@@ -15,26 +15,35 @@ from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, WithJso
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-KEY = {"type": "string", "minLength": 1, "maxLength": 255}
-KEY_VALUES_SCHEMA = {
-    "anyOf": [
-        {"type": "object", "additionalProperties": True, "propertyNames": KEY},
-        {
-            "type": "array",
-            "items": {"type": "object", "properties": {"key": KEY, "value": {}}, "required": ["key", "value"]},
-        },
-        {"type": "null"},
-    ]
-}
-KeyValuesIn = Annotated[Any, Field(json_schema_extra=KEY_VALUES_SCHEMA)]
+KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+
+
+def _key_values(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """What domain.workbench.values.key_values reads: an object, or a list of {key, value} objects."""
+    pair = {"key": KEY, "value": value}
+    return [
+        {"type": "object", "additionalProperties": value, "propertyNames": KEY},
+        {"type": "array", "items": {"type": "object", "properties": pair, "required": ["key", "value"],
+                                    "additionalProperties": False}},
+    ]  # fmt: skip
+
+
+# Optional in a create or an update (null: none given); required in a params request; numbers in metrics.
+KeyValuesIn = Annotated[Any, Field(json_schema_extra={"anyOf": [*_key_values({}), {"type": "null"}]})]
+KeyValuesRequired = Annotated[Any, Field(json_schema_extra={"anyOf": _key_values({})})]
+MetricValuesIn = Annotated[
+    Any, Field(json_schema_extra={"anyOf": [*_key_values({"type": "number"}), {"type": "null"}]})
+]
 # What domain.workbench.values checks (with its own sentences), stated in the document: a tag or a
 # name is trimmed, then must hold 1-64 (255) characters and no control character.
 _TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
 Tags = Annotated[
     list[str], WithJsonSchema({"type": "array", "items": {"type": "string", "maxLength": 64, "pattern": _TEXT}})
 ]
+NAME = {"type": "string", "maxLength": 255, "pattern": _TEXT}
 # An update may leave the name out, but not blank it.
-NewName = Annotated[str | None, WithJsonSchema({"type": "string", "maxLength": 255, "pattern": _TEXT})]
+NewName = Annotated[str | None, WithJsonSchema(NAME)]
+Principals = Annotated[list[str], WithJsonSchema({"type": "array", "items": NAME})]
 # RFC 3339 text or Unix seconds, both as the SDK sends them.
 MetricTime = Annotated[
     datetime,
@@ -76,7 +85,7 @@ class CreateRequest(_Request):
     status: Status | None = None
     run_id: str | None = _either("run_id", "runId")
     parameters: KeyValuesIn = None
-    final_metrics: KeyValuesIn = _either("final_metrics", "finalMetrics")
+    final_metrics: MetricValuesIn = _either("final_metrics", "finalMetrics")
     model_type: str | None = _either("modelType", "model_type", max_length=255)
     problem_type: str | None = _either("problem_type", "problemType", max_length=255)
     framework: Annotated[str, Field(max_length=255)] | None = None
@@ -84,7 +93,7 @@ class CreateRequest(_Request):
     system_info: dict[str, Any] | None = _either("system_info", "systemInfo")
     duration_seconds: Seconds | None = _either("duration_seconds", "durationSeconds")
     is_public: bool | None = _either("is_public", "isPublic")
-    shared_with: list[str] | None = _either("shared_with", "sharedWith")
+    shared_with: Principals | None = _either("shared_with", "sharedWith")
 
 
 class UpdateRequest(_Request):
@@ -93,11 +102,11 @@ class UpdateRequest(_Request):
     description: str | None = None
     tags: Tags | None = None
     status: Status | None = None
-    final_metrics: KeyValuesIn = _either("final_metrics", "finalMetrics")
+    final_metrics: MetricValuesIn = _either("final_metrics", "finalMetrics")
     duration_seconds: Seconds | None = _either("duration_seconds", "durationSeconds")
     error_message: str | None = _either("error_message", "errorMessage")
     is_public: bool | None = _either("is_public", "isPublic")
-    shared_with: list[str] | None = _either("shared_with", "sharedWith")
+    shared_with: Principals | None = _either("shared_with", "sharedWith")
 
 
 class TagsRequest(_Request):
@@ -107,7 +116,7 @@ class TagsRequest(_Request):
 
 class RegisterRequest(_Request):
     model_config = _example({"name": "churn-model", "description": "Monthly churn classifier.", "tags": ["baseline"]})
-    name: str
+    name: Annotated[str, WithJsonSchema(NAME)]
     description: str | None = None
     tags: Tags | None = None
 
@@ -128,7 +137,7 @@ class MetricsRequest(_Request):
 
 class ParamsRequest(_Request):
     model_config = _example({"params": {"learning_rate": 0.001, "epochs": 10}})
-    params: KeyValuesIn
+    params: KeyValuesRequired
 
 
 class ArtifactRequest(_Request):

@@ -47,7 +47,11 @@ async def list_experiments(
     limit: Annotated[int, Query(ge=1, le=1000, description="Experiments per page.")] = 20,
     offset: Annotated[int, Query(ge=0, le=2**62, description="Experiments to skip.")] = 0,
     sort: Annotated[
-        str, Query(description="field:asc|desc over createdAt, updatedAt, name, runCount, status.")
+        str,
+        Query(
+            description="field:asc|desc over createdAt, updatedAt, name, runCount, status.",
+            json_schema_extra={"pattern": rf"^\s*({'|'.join(overview.SORT_FIELDS)})(:(asc|desc))?\s*$"},
+        ),
     ] = overview.DEFAULT_SORT,
 ) -> dict:
     query = overview.list_query(
