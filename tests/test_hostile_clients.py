@@ -16,6 +16,7 @@ import uuid
 
 import httpx
 import orjson
+
 from support import Server, workspace_base
 
 DESCRIPTOR_LIMIT = 256

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import psutil
+
 from support import Server, workspace_base
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from support import Server, assert_postgres_shut_down, postgres_processes, workspace_base
 
 WORKSPACE = "restart-ws"

@@ -8,8 +8,9 @@ from intake_service import __version__
 from intake_service.api import health
 from intake_service.api.browser import CrossOriginGuard, is_loopback, require_documented_media_type
 from intake_service.api.guards import refuse_nul
+from intake_service.api.methods import method_not_allowed
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
-from intake_service.api.openapi import with_extra_schemas
+from intake_service.api.openapi import TAGS, complete_openapi
 from intake_service.api.router import api_router
 from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
@@ -23,13 +24,15 @@ def create_app(settings: Settings):
     app = FastAPIOffline(
         title="intake-service",
         version=__version__,
-        description="NeMo intake v2 experiments API with exact rollups.",
+        description="NeMo intake v2 experiments API with exact rollups, and the ML-workbench API.",
+        openapi_tags=TAGS,
         lifespan=lifespan_for(settings, metrics),
         dependencies=[Depends(refuse_nul), Depends(require_documented_media_type)],
     )
     install_error_handlers(app)
     if settings.auth == "none":
         app.add_middleware(CrossOriginGuard, bound_to_loopback=is_loopback(settings.host))
+    app.add_exception_handler(405, method_not_allowed)
     # Added last = outermost: every response, 413s included, gets an id, a log line and metrics.
     app.add_middleware(
         BodyLimitMiddleware,
@@ -47,5 +50,5 @@ def create_app(settings: Settings):
         """A person who opens the bare address lands on the API docs."""
         return RedirectResponse("/docs")
 
-    app.openapi = with_extra_schemas(app)  # type: ignore[method-assign]
+    app.openapi = complete_openapi(app, auth=settings.auth != "none")  # type: ignore[method-assign]
     return app

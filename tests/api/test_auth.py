@@ -26,11 +26,12 @@ import httpx
 import jwt
 import pytest
 from sqlalchemy import select, text
-from support import cli, client_for, create_experiment, create_key, free_port, workspace_base
 
 from intake_service.domain import auth
 from intake_service.store.postgres.engine import run_in_transaction
 from intake_service.store.postgres.tables import ApiKey
+
+from support import cli, client_for, create_experiment, create_key, free_port, workspace_base
 
 RUN = uuid.uuid4().hex[:8]
 WS = f"auth-{RUN}"  # the workspace the keys are for; it has experiments

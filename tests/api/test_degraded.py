@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from support import client_for, free_port
 
 UNAVAILABLE = {"detail": "Telemetry store unavailable."}

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+
 from support import assert_422, create_experiment, exp_url, ts, workspace_base
 
 RESPONSE_FIELDS = {

@@ -15,9 +15,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, event, example, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from support import asgi_client, workspace_base
 
 from intake_service.domain.filters import MAX_FILTER_CONDITIONS, MAX_FILTER_DEPTH
+
+from support import asgi_client, workspace_base
 
 WORKSPACE = f"fuzz-{uuid.uuid4().hex[:8]}"
 BASE = workspace_base(WORKSPACE)

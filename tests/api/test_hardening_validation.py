@@ -18,10 +18,11 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from support import T, create_experiment
 
 from intake_service.lifespan import State
 from intake_service.store.postgres.experiments import ExperimentFields, ExperimentRepository
+
+from support import T, create_experiment
 
 HUGE = 10**400  # beyond the largest double, ~1.8e308; JSON and Python integers have no limit
 

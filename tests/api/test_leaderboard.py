@@ -12,6 +12,7 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
+
 from support import ts
 
 STATS = ("sum", "mean", "median", "p90", "p95", "p99", "count")

@@ -16,6 +16,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+
 from support import T, client_for, create_experiment, workspace_base
 
 LIMIT = 64 * 1024

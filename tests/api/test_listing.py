@@ -7,6 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+
 from support import assert_422, create_experiment, exp_url, ts, workspace_base
 
 SEED: list[dict[str, Any]] = [

@@ -31,9 +31,10 @@ import httpx
 import pytest
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
-from support import free_port, workspace_base
 
 from intake_service.app import create_app
+
+from support import free_port, workspace_base
 
 MAX_EXAMPLES = int(os.environ.get("INTAKE_SCHEMATHESIS_MAX_EXAMPLES", "15"))
 PHASES = os.environ.get("INTAKE_SCHEMATHESIS_PHASES", "examples,fuzzing,stateful")
@@ -107,7 +108,10 @@ def run_schemathesis(url: str, directory: Path) -> tuple[subprocess.CompletedPro
         "--request-timeout", "30",
         "--report", "json", "--report-dir", str(directory / "report"),
     ]  # fmt: skip
-    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=directory)
+    # The campaign's hooks: serializers for the NDJSON and protobuf bodies (their examples are sent too).
+    bench = Path(__file__).resolve().parents[2] / "bench"
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(bench)}
+    result = subprocess.run(command, capture_output=True, text=True, timeout=1800, cwd=directory, env=env)
     [report_path] = (directory / "report").glob("*.json")
     if target := os.environ.get("INTAKE_SCHEMATHESIS_REPORT"):
         shutil.copy(report_path, target)

@@ -7,9 +7,10 @@ import httpx
 from asgi_lifespan import LifespanManager
 from fastapi import HTTPException
 from prometheus_client.parser import text_string_to_metric_families
-from support import asgi_client, client_for
 
 from intake_service.app import create_app
+
+from support import asgi_client, client_for
 
 
 async def store_errors(http: httpx.AsyncClient) -> dict[str, float]:

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import Server, clean_env
 
 from cli.serve_process import REPO, run
+
+from support import Server, clean_env
 
 EXAMPLES = REPO / "examples"
 

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import httpx
 import pytest
-from support import Server, free_port
 
 from cli.serve_process import run
 from intake_service import __version__
+
+from support import Server, free_port
 
 
 def assert_one_sentence(result, *words: str) -> str:

@@ -5,6 +5,7 @@ import uuid
 
 import orjson
 import pytest
+
 from support import create_experiment, get_experiment, session_rows
 
 pytestmark = pytest.mark.asyncio

@@ -3,6 +3,7 @@
 import asyncio
 
 import pytest
+
 from support import post_result_ok
 
 pytestmark = pytest.mark.asyncio

@@ -24,6 +24,7 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor, SpanExportResult
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import Status as TraceStatus
 from opentelemetry.trace import StatusCode
+
 from support import Server, create_experiment, workspace_base
 
 PROTOBUF = {"content-type": "application/x-protobuf"}

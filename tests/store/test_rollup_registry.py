@@ -8,12 +8,13 @@ import re
 from typing import Any
 
 import pytest
-from support import create_experiment, get_experiment, ingest_ok
 
 from intake_service.domain.rollup_metrics import METRIC_BY_NAME, METRICS, parse_rollup_path
 from intake_service.domain.rollups import empty_rollups
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
+
+from support import create_experiment, get_experiment, ingest_ok
 
 
 def registry_paths(key: str) -> list[str]:

@@ -10,12 +10,13 @@ import pytest
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hsettings
 from hypothesis import strategies as st
-from support import T, create_experiment, get_experiment, ingest_ok, iso, post_result_ok
 
 from intake_service.domain.rollup_metrics import STATS, RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import ChdbExecutor
 from intake_service.store.clickhouse.telemetry import TelemetryStore
+
+from support import T, create_experiment, get_experiment, ingest_ok, iso, post_result_ok
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EVALUATORS = ("acc", "a.b.c", "flag")

@@ -6,13 +6,14 @@ every session opened on one path from the same engine."""
 import uuid
 from typing import Any
 
-from support import create_experiment, get_experiment, ingest_ok, post_result_ok
 from test_rollups import assert_rollups, expected_rollups
 from typer.testing import CliRunner
 
 from intake_service.cli import app as cli
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
+
+from support import create_experiment, get_experiment, ingest_ok, post_result_ok
 
 OVERWRITE = """
 INSERT INTO experiment_rollups (workspace, experiment_id, run_count, model_names, computed_at)

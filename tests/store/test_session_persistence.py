@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import pytest
+
 from support import assert_postgres_shut_down, workspace_base
 
 BASE = workspace_base("persist")

@@ -12,10 +12,11 @@ import jwt
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
-from support import WORKBENCH_API as API
-from support import client_for, create_key, ok, problem
 
 from intake_service.domain import auth
+
+from support import WORKBENCH_API as API
+from support import client_for, create_key, ok, problem
 
 SECRET = "workbench-test-secret-of-32-bytes!!"
 AUDIENCE = "intake-service"

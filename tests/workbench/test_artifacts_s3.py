@@ -10,6 +10,7 @@ import boto3
 import httpx
 import pytest
 from moto.server import ThreadedMotoServer
+
 from support import WORKBENCH_API as API
 from support import client_for, create_in_workbench, ok, problem
 

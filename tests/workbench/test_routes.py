@@ -15,12 +15,13 @@ async def test_fixed_words_are_never_ids(wb) -> None:
     assert problem(compare, 422) == "query parameter 'ids' is required."
     registered = ok(await wb.post(f"{API}/register", json={"name": "stats"}))
     assert registered["exists"] is True and registered["name"] == "stats"
-    # Under the other methods the words are not ids (nor id prefixes) either: a run whose id starts
-    # with one is still not found through it.
+    # Under the other methods the words are not ids (nor id prefixes) either, even with a run whose id
+    # starts with one: the word takes only its own methods, and a 405 lists them (issue 11).
     await create_in_workbench(wb, experiment_name="stats", run_id="stats-run")
-    assert problem(await wb.put(f"{API}/stats", json={"name": "x"}), 404) == "Experiment or run 'stats' not found."
-    assert problem(await wb.delete(f"{API}/compare"), 404) == "Experiment or run 'compare' not found."
-    assert problem(await wb.get(f"{API}/register"), 404) == "Experiment or run 'register' not found."
+    for method, word, allow in (("PUT", "stats", "GET, OPTIONS"), ("DELETE", "compare", "GET, OPTIONS"),
+                                ("GET", "register", "OPTIONS, POST")):  # fmt: skip
+        response = await wb.request(method, f"{API}/{word}", json={"name": "x"} if method == "PUT" else None)
+        assert response.status_code == 405 and response.headers["allow"] == allow, (method, word, response.text)
     assert problem(await wb.post(f"{API}/stats/pin"), 404) == "Experiment 'stats' not found."
     assert ok(await wb.get(f"{API}/stats-"))["id"] == "stats-run"
     assert ok(await wb.get(f"{API}/stats"))["total"] == 3

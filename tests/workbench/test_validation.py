@@ -3,6 +3,7 @@
 import json
 
 import pytest
+
 from support import WORKBENCH_API as API
 from support import create_in_workbench, ok, problem
 

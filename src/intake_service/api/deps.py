@@ -3,12 +3,12 @@
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import Depends, Path, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain import auth
 from intake_service.domain.auth import ANONYMOUS, Principal
-from intake_service.domain.paging import reject_unknown_params
+from intake_service.domain.paging import reject_repeated_params, reject_unknown_params
 from intake_service.errors import MetadataStoreUnavailable
 from intake_service.lifespan import State
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -20,8 +20,14 @@ WORKSPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 # Starlette decodes %2F before routing, so a name never holds "/"; control characters are refused.
 NAME_PATTERN = r"^[^/\x00-\x1f\x7f]+$"
 
-Workspace = Annotated[str, Path(min_length=1, max_length=63, pattern=WORKSPACE_PATTERN)]
-ExperimentName = Annotated[str, Path(min_length=1, max_length=255, pattern=NAME_PATTERN)]
+Workspace = Annotated[
+    str, Path(min_length=1, max_length=63, pattern=WORKSPACE_PATTERN, description="The workspace, e.g. default.")
+]
+ExperimentName = Annotated[
+    str, Path(min_length=1, max_length=255, pattern=NAME_PATTERN, description="The experiment's name.")
+]
+PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
+PageSize = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
 
 
 def get_state(request: Request) -> State:
@@ -70,6 +76,11 @@ async def _principal(request: Request, session: Session) -> Principal:
 
 
 Caller = Annotated[Principal, Depends(_principal)]
+
+
+async def single_valued_query(request: Request) -> None:
+    """Router-level rule: a query parameter given twice is a 422, never "the last one wins"."""
+    reject_repeated_params(request.query_params.multi_items())
 
 
 async def authorize_workspace(request: Request, workspace: Workspace, caller: Caller) -> None:

@@ -4,15 +4,43 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
+from intake_service.api.deps import Caller, ExperimentName, Experiments, PageNumber, PageSize, Telemetry, Workspace
 from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute, rollup_header
 from intake_service.domain import experiments as domain
-from intake_service.domain.listing import parse_list_query
+from intake_service.domain.filters import (
+    BOOL_FIELDS,
+    DATETIME_FIELDS,
+    MAX_FILTER_CONDITIONS,
+    MAX_FILTER_DEPTH,
+    OPS_BY_KIND,
+    STRING_FIELDS,
+)
+from intake_service.domain.listing import COLUMN_SORTS, parse_list_query
+from intake_service.domain.rollup_metrics import METRICS, STATS
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.models.generated import ExperimentRequest, ExperimentResponse, ExperimentResponsesPage
 
 router = APIRouter(prefix="/experiments", tags=["experiments"], route_class=OffLoopJsonRoute)
 LIST_PARAMS = {"page", "page_size", "sort", "pinned_first", "filter"}
+ROLLUPS = tuple(metric.path_form for metric in METRICS)
+# Written from the list grammar's own tables (domain.listing), so the document cannot drift from it.
+SORT_HELP = (
+    f"One field, '-' first for descending: {', '.join((*COLUMN_SORTS, *ROLLUPS))} "
+    f"(<stat> is one of {', '.join(STATS)})."
+)
+_STAT = f"({'|'.join(STATS)})"
+SORT_PATTERN = rf"^-?({'|'.join(COLUMN_SORTS)}|run_count|(cost_usd|latency_ms)\.{_STAT}|evaluators\..+\.{_STAT})$"
+FILTER_HELP = (
+    'A JSON object, e.g. {"dataset_name": "gsm8k", "evaluators.accuracy.mean": {"$gte": 0.8}}, or the bracket '
+    "form filter[field]=value and filter[field][$op]=value. Fields and their operators: "
+    f"{', '.join(STRING_FIELDS)} ({' '.join(OPS_BY_KIND['string'])}); "
+    f"{', '.join(DATETIME_FIELDS)} ({' '.join(OPS_BY_KIND['datetime'])}); "
+    f"{', '.join(BOOL_FIELDS)} ({' '.join(OPS_BY_KIND['bool'])}); "
+    f"metadata.<key> ({' '.join(OPS_BY_KIND['metadata'])}); "
+    f"{', '.join(ROLLUPS)} ({' '.join(OPS_BY_KIND['rollup'])}). "
+    f"Combine with $and, $or (lists) and $not; at most {MAX_FILTER_DEPTH} levels and {MAX_FILTER_CONDITIONS} "
+    "conditions. A bare value means $eq."
+)
 
 
 @router.post(
@@ -31,6 +59,7 @@ async def create_experiment(
     caller: Caller,
     response: Response,
 ) -> ExperimentResponse:
+    """Create an experiment: a workspace-unique name and its dataset. 409 when the name is taken."""
     return rollup_header(response, await domain.create(repo, telemetry, workspace, body, caller.name))
 
 
@@ -47,14 +76,17 @@ async def list_experiments(
     repo: Experiments,
     telemetry: Telemetry,
     response: Response,
-    page: Annotated[int, Query(ge=1, description="Page number.")] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    sort: Annotated[str, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
-    pinned_first: Annotated[bool, Query(description="Put pinned experiments first.")] = True,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    sort: Annotated[str, Query(description=SORT_HELP, json_schema_extra={"pattern": SORT_PATTERN})] = "-created_at",
+    pinned_first: Annotated[bool, Query(description="Pinned experiments first, most recently pinned first.")] = True,
     filter: Annotated[
-        str | None, Query(description="A JSON filter object; filter[field][$op]=value is accepted too.")
+        str | None, Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"})
     ] = None,
 ) -> ExperimentResponsesPage:
+    """One page of the workspace's experiments with their rollups (runs, cost, latency, evaluator
+    statistics), sorted and filtered. Each query parameter may be given once (the $in and $nin
+    bracket filters may repeat)."""
     reject_unknown_params(request.query_params.multi_items(), LIST_PARAMS, bracket_filters=True)
     query = parse_list_query(
         request.query_params, page=page, page_size=page_size, sort=sort, pinned_first=pinned_first
@@ -75,6 +107,7 @@ async def list_experiments(
 async def get_experiment(
     workspace: Workspace, name: ExperimentName, repo: Experiments, telemetry: Telemetry, response: Response
 ) -> ExperimentResponse:
+    """One experiment with its rollups; X-Intake-Rollups: unavailable when the telemetry store is down."""
     return rollup_header(response, await domain.get(repo, telemetry, workspace, name))
 
 
@@ -93,6 +126,7 @@ async def update_experiment(
     telemetry: Telemetry,
     response: Response,
 ) -> ExperimentResponse:
+    """Replace an experiment's fields. name and dataset_name cannot change (409)."""
     return rollup_header(response, await domain.replace(repo, telemetry, workspace, name, body))
 
 
@@ -105,6 +139,8 @@ async def update_experiment(
     summary="Delete Experiment",
 )
 async def delete_experiment(workspace: Workspace, name: ExperimentName, repo: Experiments) -> Response:
+    """Delete an experiment. It stays listable as deleted (filter[is_deleted]=true); its name may be used
+    again by a new experiment, which starts with no sessions."""
     await domain.delete(repo, workspace, name)
     return Response(status_code=204)
 
@@ -119,6 +155,7 @@ async def delete_experiment(workspace: Workspace, name: ExperimentName, repo: Ex
 async def pin_experiment(
     workspace: Workspace, name: ExperimentName, repo: Experiments, telemetry: Telemetry, response: Response
 ) -> ExperimentResponse:
+    """Pin an experiment to the top of the list (workspace-shared). Pinning again refreshes pinned_at."""
     return rollup_header(response, await domain.set_pin(repo, telemetry, workspace, name, pinned=True))
 
 
@@ -132,4 +169,5 @@ async def pin_experiment(
 async def unpin_experiment(
     workspace: Workspace, name: ExperimentName, repo: Experiments, telemetry: Telemetry, response: Response
 ) -> ExperimentResponse:
+    """Unpin an experiment. Idempotent."""
     return rollup_header(response, await domain.set_pin(repo, telemetry, workspace, name, pinned=False))

@@ -1,7 +1,5 @@
-"""Liveness and readiness probes for container orchestrators (Docker HEALTHCHECK, compose, k8s).
-
-Not part of the intake v2 contract, so they stay out of the served OpenAPI document.
-"""
+"""Liveness and readiness probes for container orchestrators (Docker HEALTHCHECK, compose, k8s), and
+the Prometheus scrape. Documented under the tag "health"; they need no key."""
 
 import asyncio
 import hmac
@@ -12,14 +10,30 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from intake_service.api.deps import get_state
 from intake_service.errors import MetadataStoreUnavailable, TelemetryUnavailable, unavailable_response
+from intake_service.models.generated import ErrorDetail
 from intake_service.store.postgres.engine import ping
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(tags=["health"])
+STATUS = {"type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]}
+STATUS_OK = {"application/json": {"schema": STATUS, "example": {"status": "ok"}}}
+NOT_READY = {
+    "description": "A store does not answer",
+    "content": {"application/json": {"example": {"detail": "Telemetry store unavailable."}}},
+}
 
 READY_TIMEOUT_SECONDS = 5.0
 
 
-@router.get("/health/live")
+@router.get(
+    "/health/live",
+    operation_id="health-live",
+    summary="Liveness",
+    response_class=JSONResponse,
+    responses={
+        200: {"description": "The process answers", "content": STATUS_OK},
+        503: {"description": "The embedded PostgreSQL could not be restarted", "model": ErrorDetail},
+    },
+)
 async def live(request: Request) -> JSONResponse:
     """The process answers HTTP; says nothing about the stores, except that it fails once the
     embedded PostgreSQL is dead for good (restarting the process is then the way out)."""
@@ -29,7 +43,16 @@ async def live(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/health/ready")
+@router.get(
+    "/health/ready",
+    operation_id="health-ready",
+    summary="Readiness",
+    response_class=JSONResponse,
+    responses={
+        200: {"description": "Both stores answer", "content": STATUS_OK},
+        503: {"model": ErrorDetail, **NOT_READY},
+    },
+)
 async def ready(request: Request) -> JSONResponse:
     """200 when both stores answer, else 503 in the contract's error shape."""
     state = get_state(request)
@@ -44,7 +67,24 @@ async def ready(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
-@router.get("/metrics", include_in_schema=False)
+@router.get(
+    "/metrics",
+    operation_id="metrics",
+    summary="Prometheus metrics",
+    response_class=Response,
+    responses={
+        200: {
+            "description": "Prometheus text exposition format",
+            "content": {
+                CONTENT_TYPE_LATEST: {
+                    "schema": {"type": "string"},
+                    "example": 'intake_http_requests_total{method="GET",route="/health/live",status="200"} 3.0\n',
+                }
+            },
+        },
+        401: {"description": "INTAKE_METRICS_KEY is set and the scrape did not send it", "model": ErrorDetail},
+    },
+)
 async def metrics(request: Request) -> Response:
     """Prometheus text format: requests and latencies by route and status, ingest, store errors.
     With INTAKE_METRICS_KEY set, only a scraper sending it as a Bearer token gets them."""

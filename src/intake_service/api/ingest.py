@@ -29,7 +29,9 @@ from intake_service.models.generated import (
 )
 
 router = APIRouter(route_class=OffLoopJsonRoute)
-UNSUPPORTED = error_response(415, "Unsupported media type or content encoding")
+UNSUPPORTED = error_response(
+    415, "Unsupported media type or content encoding", "Content-Encoding 'br' is not supported; use gzip or none."
+)
 INGEST_ERRORS = {**BAD_REQUEST, **TOO_LARGE, **UNSUPPORTED, **UNAVAILABLE}
 
 
@@ -64,8 +66,52 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _json_body(model: type[BaseModel]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {"application/json": {"schema": _inline(model)}}}}
+def _json_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
+    content = {"application/json": {"schema": _inline(model), "example": example}}
+    return {"requestBody": {"required": True, "content": content}}
+
+
+TAG = {"experiment_context": {"experiment_id": "exp-a", "test_case_id": "case-7"}}
+ATIF_EXAMPLE = {
+    "schema_version": "ATIF-v1.6",
+    "session_id": "run-0007",
+    "agent": {"name": "support-bot", "version": "1.4.0", "model_name": "gpt-4o-mini"},
+    "steps": [
+        {"step_id": 1, "source": "user", "message": "Where is my order?", "timestamp": "2026-01-05T09:00:00Z"},
+        {
+            "step_id": 2, "source": "agent", "message": "It ships tomorrow.", "timestamp": "2026-01-05T09:00:02Z",
+            "model_name": "gpt-4o-mini",
+            "metrics": {"prompt_tokens": 420, "completion_tokens": 35, "cost_usd": 0.00011},
+        },
+    ],
+    "final_metrics": {"total_steps": 2},
+    "extra": {"verifier_result": {"reward": 1}},
+    **TAG,
+}  # fmt: skip
+CHAT_EXAMPLE = {
+    "request": {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Where is my order?"}]},
+    "response": {
+        "id": "chatcmpl-123", "model": "gpt-4o-mini", "created": 1767603600,
+        "choices": [{"index": 0, "message": {"role": "assistant", "content": "It ships tomorrow."}}],
+        "usage": {"prompt_tokens": 420, "completion_tokens": 35, "total_tokens": 455},
+    },
+    "started_at": "2026-01-05T09:00:00Z",
+    "ended_at": "2026-01-05T09:00:02Z",
+    **TAG,
+}  # fmt: skip
+OTLP_JSON_EXAMPLE = {
+    "resourceSpans": [{
+        "resource": {"attributes": [{"key": "service.name", "value": {"stringValue": "support-bot"}}]},
+        "scopeSpans": [{"spans": [{
+            "traceId": "5b8efff798038103d269b633813fc60c", "spanId": "eee19b7ec3c1b174", "name": "agent.run",
+            "startTimeUnixNano": "1767603600000000000", "endTimeUnixNano": "1767603602000000000",
+            "attributes": [
+                {"key": "nemo.experiment.id", "value": {"stringValue": "exp-a"}},
+                {"key": "nemo.test_case.id", "value": {"stringValue": "case-7"}},
+            ],
+        }]}],
+    }]
+}  # fmt: skip
 
 
 async def _body(request: Request) -> bytes:
@@ -79,7 +125,7 @@ async def _body(request: Request) -> bytes:
     status_code=201,
     response_model=AtifIngestResponse,
     responses=INGEST_ERRORS,
-    openapi_extra=_json_body(atif.Trajectory),
+    openapi_extra=_json_body(atif.Trajectory, ATIF_EXAMPLE),
     tags=["ingest"],
     operation_id="ingest-atif-trajectory-apis-intake-v-2-workspaces-workspace-ingest-atif-post",
     summary="Ingest ATIF Trajectory",
@@ -87,6 +133,9 @@ async def _body(request: Request) -> bytes:
 async def ingest_atif(
     workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry
 ) -> AtifIngestResponse:
+    """One ATIF trajectory (ATIF-v1.0 … ATIF-v1.7) becomes one session; sending it again replaces the
+    session. Verifier rewards in extra.verifier_result become evaluator results. JSON, optionally
+    gzip-encoded; at most 32 MiB."""
     body = await _body(request)
     return await atif.ingest_trajectory(repo, telemetry, workspace, body, request.headers.get("content-type"))
 
@@ -99,8 +148,11 @@ async def ingest_atif(
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-protobuf": {"schema": {"type": "string", "format": "binary"}},
-                "application/json": {"schema": {"type": "object"}},
+                "application/x-protobuf": {
+                    "schema": {"type": "string", "format": "binary"},
+                    "example": "(a binary ExportTraceServiceRequest, as the OpenTelemetry SDK's exporter sends it)",
+                },
+                "application/json": {"schema": {"type": "object"}, "example": OTLP_JSON_EXAMPLE},
             },
         }
     },
@@ -111,6 +163,9 @@ async def ingest_atif(
 async def ingest_otlp_traces(
     workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry
 ) -> OtlpExportResponse:
+    """OTLP/HTTP ExportTraceServiceRequest in protobuf or the OTLP JSON mapping, optionally gzip-encoded.
+    Spans tagged nemo.experiment.id become sessions of that experiment; spans that cannot be used are
+    reported in errors, the others are stored."""
     body = await _body(request)
     return await otlp.ingest_traces(repo, telemetry, workspace, body, request.headers.get("content-type"))
 
@@ -120,7 +175,7 @@ async def ingest_otlp_traces(
     status_code=201,
     response_model=ChatCompletionIngestResponse,
     responses=INGEST_ERRORS,
-    openapi_extra=_json_body(chat.ChatCapture),
+    openapi_extra=_json_body(chat.ChatCapture, CHAT_EXAMPLE),
     tags=["ingest"],
     operation_id="ingest-chat-completion-apis-intake-v-2-workspaces-workspace-ingest-chat-completions-post",
     summary="Ingest Chat Completion",
@@ -131,9 +186,16 @@ async def ingest_chat_completion(
     repo: Experiments,
     telemetry: Telemetry,
     session_id: Annotated[
-        str | None, Utf8Header, Header(alias="X-Session-Id", min_length=1, max_length=255, pattern=NO_NUL)
+        str | None,
+        Utf8Header,
+        Header(
+            alias="X-Session-Id", min_length=1, max_length=255, pattern=NO_NUL,
+            description="The session the span joins (created when new); a new session when absent.",
+        ),
     ] = None,
 ) -> ChatCompletionIngestResponse:
+    """One captured chat completion (the request as sent, the response as received) becomes one LLM span,
+    in the session named by X-Session-Id or in a new session."""
     body = await _body(request)
     return await chat.ingest_completion(
         repo, telemetry, workspace, body, request.headers.get("content-type"), session_id

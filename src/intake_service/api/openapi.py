@@ -1,4 +1,6 @@
-"""Schemas the served OpenAPI document needs beyond what FastAPI derives from the routes."""
+"""What the served OpenAPI document holds beyond what FastAPI derives from the routes: the tags'
+descriptions, the schemas of bodies a route reads itself, and, when the service runs with
+--auth api-key, how to authenticate."""
 
 from collections.abc import Callable
 from typing import Any
@@ -6,7 +8,38 @@ from typing import Any
 from fastapi import FastAPI
 from pydantic import BaseModel
 
-from intake_service.models.generated import SessionsIngestRequest
+from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
+
+TAGS: list[dict[str, Any]] = [
+    {
+        "name": "experiments",
+        "description": "A workspace's experiments, with pinning and exact rollups of their sessions.",
+    },
+    {
+        "name": "sessions",
+        "description": "An experiment's sessions: one run of the agent on one test case.",
+    },
+    {
+        "name": "evaluator-results",
+        "description": "Evaluators' verdicts on sessions and spans.",
+    },
+    {
+        "name": "ingest",
+        "description": "Other ways in: ATIF trajectories, OTLP traces and captured chat completions.",
+    },
+    {
+        "name": "admin",
+        "description": "API keys. Only a key with intake:admin reaches these routes.",
+    },
+    {
+        "name": "ml-workbench",
+        "description": "The ML-workbench API: experiments, runs, step metrics, params, artifacts.",
+    },
+    {
+        "name": "health",
+        "description": "Probes for orchestrators and the Prometheus scrape; no key needed.",
+    },
+]
 
 # Bodies a route reads itself (JSON or NDJSON), referenced from its openapi_extra.
 EXTRA_SCHEMAS: tuple[type[BaseModel], ...] = (SessionsIngestRequest,)
@@ -24,10 +57,22 @@ def _declare_415(schema: dict[str, Any]) -> None:
                 operation.setdefault("responses", {}).setdefault("415", UNSUPPORTED_MEDIA_TYPE)
 
 
-def with_extra_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
+SECURITY_SCHEMES = {
+    "ApiKey": {
+        "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "A key from: intake-service keys create"
+    },
+    "Bearer": {"type": "http", "scheme": "bearer", "description": "An API key, or a JWT from the auth proxy."},
+}
+OPEN_TAGS = {"health"}
+METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:
     generate = app.openapi
 
     def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
         schema = generate()
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for model in EXTRA_SCHEMAS:
@@ -36,6 +81,18 @@ def with_extra_schemas(app: FastAPI) -> Callable[[], dict[str, Any]]:
                 components.setdefault(name, nested)
             components.setdefault(model.__name__, model_schema)
         _declare_415(schema)
+        # FastAPI's own 422 schema, with the example of the document's (the generated model's).
+        if "HTTPValidationError" in components:
+            example = HTTPValidationError.model_json_schema()["examples"]
+            components["HTTPValidationError"].setdefault("examples", example)
+        if auth:
+            schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+            for item in schema["paths"].values():
+                for method in METHODS:
+                    operation = item.get(method)
+                    if operation is not None and not OPEN_TAGS & set(operation.get("tags", [])):
+                        operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+        app.openapi_schema = schema
         return schema
 
     return openapi

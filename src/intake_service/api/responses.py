@@ -15,16 +15,26 @@ from intake_service.errors import PayloadTooLarge
 from intake_service.models.generated import ErrorDetail, ExperimentResponse
 
 
-def error_response(status: int, description: str) -> dict[int | str, dict[str, Any]]:
-    return {status: {"model": ErrorDetail, "description": description}}
+def error_response(status: int, description: str, example: str) -> dict[int | str, dict[str, Any]]:
+    content = {"application/json": {"example": {"detail": example}}}
+    return {status: {"model": ErrorDetail, "description": description, "content": content}}
 
 
-BAD_REQUEST = error_response(400, "Bad request")
-FORBIDDEN = error_response(403, "Forbidden")
-NOT_FOUND = error_response(404, "Not found")
-CONFLICT = error_response(409, "Conflict")
-TOO_LARGE = error_response(413, "Request too large")
-UNAVAILABLE = error_response(503, "A store is unavailable")
+BAD_REQUEST = error_response(400, "Bad request", "Experiment 'exp-a' has been deleted and cannot accept new sessions.")
+NOT_FOUND = error_response(404, "Not found", "Experiment 'default/exp-a' not found.")
+FORBIDDEN = error_response(403, "Forbidden", "A scoped admin may not manage keys beyond its own workspaces.")
+CONFLICT = error_response(409, "Conflict", "Experiment 'default/exp-a' already exists.")
+TOO_LARGE = error_response(413, "Request too large", "The request body exceeds 32 MiB.")
+UNAVAILABLE = error_response(503, "A store is unavailable", "Telemetry store unavailable.")
+# Every route behind a key: none or an unknown one (401), a scope or workspace it lacks (403).
+AUTH_ERRORS = {
+    **error_response(
+        401, "No valid API key or token (when the service runs with --auth api-key)", "An API key is required."
+    ),
+    **error_response(
+        403, "The key lacks the scope or the workspace", "This API key may not access workspace 'default'."
+    ),
+}
 
 
 def rollup_header(response: Response, hydrated: Hydrated) -> ExperimentResponse:

@@ -3,13 +3,18 @@
 from fastapi import APIRouter, Depends
 
 from intake_service.api import admin, evaluator_results, experiments, ingest, sessions
-from intake_service.api.deps import authorize_workspace
+from intake_service.api.deps import authorize_workspace, single_valued_query
+from intake_service.api.responses import AUTH_ERRORS
 from intake_service.api.workbench import router as workbench_router
 
 INTAKE_V2_BASE = "/apis/intake/v2/workspaces/{workspace}"
 
 # Every intake v2 route sits behind the workspace guard (scope by method, then the workspace).
-intake_v2 = APIRouter(prefix=INTAKE_V2_BASE, dependencies=[Depends(authorize_workspace)])
+intake_v2 = APIRouter(
+    prefix=INTAKE_V2_BASE,
+    dependencies=[Depends(single_valued_query), Depends(authorize_workspace)],
+    responses=AUTH_ERRORS,
+)
 api_router = APIRouter()
 intake_v2.include_router(experiments.router)
 intake_v2.include_router(sessions.router)

@@ -1,12 +1,14 @@
 """Session routes: ingest and listing."""
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 
 from intake_service.api.deps import (
     ExperimentName,
     Experiments,
+    PageNumber,
+    PageSize,
     Telemetry,
     Workspace,
     get_state,
@@ -14,17 +16,22 @@ from intake_service.api.deps import (
 )
 from intake_service.api.responses import NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute, read_body
 from intake_service.domain import ingest
-from intake_service.domain.sessions import list_sessions
+from intake_service.domain.sessions import SESSION_SORTS, list_sessions
 from intake_service.models.generated import ExperimentSessionsPage, SessionsIngestResponse
 
-router = APIRouter(tags=["sessions"], route_class=OffLoopJsonRoute)
+router = APIRouter(route_class=OffLoopJsonRoute)
+SessionStatus = Literal["success", "error", "cancelled", "unknown"]
 
 INGEST_BODY = {
     "requestBody": {
         "required": True,
         "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/SessionsIngestRequest"}},
-            "application/x-ndjson": {"schema": {"type": "string"}},
+            "application/x-ndjson": {
+                "schema": {"type": "string", "pattern": r"^\s*\{"},
+                "example": '{"session_id": "run-0007", "started_at": "2026-01-05T09:00:00Z", "status": "success"}\n'
+                '{"session_id": "run-0008", "started_at": "2026-01-05T09:01:00Z", "scores": {"accuracy": 0}}\n',
+            },
         },
     }
 }
@@ -36,12 +43,16 @@ INGEST_BODY = {
     response_model=SessionsIngestResponse,
     responses={**NOT_FOUND, **TOO_LARGE, **UNAVAILABLE},
     openapi_extra=INGEST_BODY,
+    tags=["sessions"],
     operation_id="ingest-experiment-sessions-apis-intake-v-2-workspaces-workspace-experiments-name-sessions-post",
     summary="Ingest Experiment Sessions",
 )
 async def ingest_sessions(
     workspace: Workspace, name: ExperimentName, request: Request, repo: Experiments, telemetry: Telemetry
 ) -> SessionsIngestResponse:
+    """Bulk ingest: {"sessions": [...]} as JSON, or one session per line as application/x-ndjson. At least
+    one and at most 10,000 sessions, 32 MiB per request. All or nothing; a session sent again replaces
+    the earlier one."""
     body = await read_body(request, ingest.MAX_BODY_BYTES)
     content_type = request.headers.get("content-type", "application/json")
     accepted = await ingest.ingest_sessions(repo, telemetry, workspace, name, body, content_type)
@@ -53,6 +64,7 @@ async def ingest_sessions(
     "/experiments/{name}/sessions",
     response_model=ExperimentSessionsPage,
     responses={**NOT_FOUND, **UNAVAILABLE},
+    tags=["sessions"],
     operation_id="list-experiment-sessions-apis-intake-v-2-workspaces-workspace-experiments-name-sessions-get",
     summary="List Experiment Sessions",
 )
@@ -62,12 +74,23 @@ async def get_sessions(
     request: Request,
     repo: Experiments,
     telemetry: Telemetry,
-    page: Annotated[int, Query(ge=1)] = 1,
-    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
-    sort: Annotated[str, Query()] = "started_at",
-    test_case_id: Annotated[str | None, Query(alias="filter[test_case_id]")] = None,
-    status: Annotated[str | None, Query(alias="filter[status]")] = None,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    sort: Annotated[
+        str,
+        Query(
+            description=f"One of {', '.join(SESSION_SORTS)}; '-' first for descending.",
+            json_schema_extra={"enum": [f"{sign}{f}" for f in SESSION_SORTS for sign in ("", "-")]},
+        ),
+    ] = "started_at",
+    test_case_id: Annotated[
+        str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")
+    ] = None,
+    status: Annotated[
+        SessionStatus | None, Query(alias="filter[status]", description="Sessions with this status.")
+    ] = None,
 ) -> ExperimentSessionsPage:
+    """One page of an experiment's sessions, oldest first unless sorted otherwise."""
     reject_undeclared_params(request)
     return await list_sessions(
         repo, telemetry, workspace, name,

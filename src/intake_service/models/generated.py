@@ -4,9 +4,15 @@ from __future__ import annotations
 
 from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field, RootModel
 from typing import Annotated, Any, Literal
+from intake_service.models.strict import JsonDatetime, SessionTime, StrictBody
 
 
 class ErrorDetail(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"detail": "Experiment 'default/exp-a' not found."}]
+        },
+    )
     detail: str
 
 
@@ -19,12 +25,41 @@ class ValidationError(BaseModel):
 
 
 class HTTPValidationError(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": [
+                        {
+                            "loc": ["body", "dataset_name"],
+                            "msg": "Field required",
+                            "type": "missing",
+                            "input": {"name": "exp-a"},
+                        }
+                    ]
+                }
+            ]
+        },
+    )
     detail: list[ValidationError] | None = None
 
 
-class ExperimentRequest(BaseModel):
+class ExperimentRequest(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "exp-a",
+                    "dataset_name": "gsm8k",
+                    "dataset_version": "2026-01",
+                    "agent_name": "support-bot",
+                    "agent_version": "1.4.0",
+                    "description": "Baseline with the January prompt.",
+                    "metadata": {"prompt": "v3", "temperature": 0.2},
+                }
+            ]
+        },
     )
     name: Annotated[
         str,
@@ -74,10 +109,68 @@ class EvaluatorAggregate(BaseModel):
     p90: float | None = None
     p95: float | None = None
     p99: float | None = None
-    count: int | None = 0
+    count: int = 0
 
 
 class ExperimentResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "0b5f6e1c-3f0e-4a59-9d55-8f3c2d7b1a10",
+                    "name": "exp-a",
+                    "workspace": "default",
+                    "experiment_group_id": None,
+                    "agent_name": "support-bot",
+                    "agent_version": "1.4.0",
+                    "dataset_name": "gsm8k",
+                    "dataset_version": "2026-01",
+                    "source_link": None,
+                    "metadata": {"prompt": "v3", "temperature": 0.2},
+                    "description": "Baseline with the January prompt.",
+                    "summary": None,
+                    "created_by": "ci-key",
+                    "created_at": "2026-01-05T08:55:00Z",
+                    "updated_at": "2026-01-05T08:55:00Z",
+                    "pinned_at": None,
+                    "evaluator_names": ["accuracy"],
+                    "model_names": ["gpt-4o-mini"],
+                    "agent_names": ["support-bot"],
+                    "agent_versions": ["1.4.0"],
+                    "aggregate_scores": {
+                        "accuracy": {
+                            "sum": 41.0,
+                            "mean": 0.82,
+                            "median": 1.0,
+                            "p90": 1.0,
+                            "p95": 1.0,
+                            "p99": 1.0,
+                            "count": 50,
+                        }
+                    },
+                    "run_count": 50,
+                    "cost_usd": {
+                        "sum": 0.55,
+                        "mean": 0.011,
+                        "median": 0.01,
+                        "p90": 0.02,
+                        "p95": 0.02,
+                        "p99": 0.03,
+                        "count": 50,
+                    },
+                    "latency_ms": {
+                        "sum": 61000.0,
+                        "mean": 1220.0,
+                        "median": 1100.0,
+                        "p90": 2000.0,
+                        "p95": 2400.0,
+                        "p99": 3100.0,
+                        "count": 50,
+                    },
+                }
+            ]
+        },
+    )
     id: str
     name: str
     workspace: str
@@ -115,15 +208,105 @@ class PaginationData(BaseModel):
 
 
 class ExperimentResponsesPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "0b5f6e1c-3f0e-4a59-9d55-8f3c2d7b1a10",
+                            "name": "exp-a",
+                            "workspace": "default",
+                            "experiment_group_id": None,
+                            "agent_name": "support-bot",
+                            "agent_version": "1.4.0",
+                            "dataset_name": "gsm8k",
+                            "dataset_version": "2026-01",
+                            "source_link": None,
+                            "metadata": {"prompt": "v3", "temperature": 0.2},
+                            "description": "Baseline with the January prompt.",
+                            "summary": None,
+                            "created_by": "ci-key",
+                            "created_at": "2026-01-05T08:55:00Z",
+                            "updated_at": "2026-01-05T08:55:00Z",
+                            "pinned_at": None,
+                            "evaluator_names": ["accuracy"],
+                            "model_names": ["gpt-4o-mini"],
+                            "agent_names": ["support-bot"],
+                            "agent_versions": ["1.4.0"],
+                            "aggregate_scores": {
+                                "accuracy": {
+                                    "sum": 41.0,
+                                    "mean": 0.82,
+                                    "median": 1.0,
+                                    "p90": 1.0,
+                                    "p95": 1.0,
+                                    "p99": 1.0,
+                                    "count": 50,
+                                }
+                            },
+                            "run_count": 50,
+                            "cost_usd": {
+                                "sum": 0.55,
+                                "mean": 0.011,
+                                "median": 0.01,
+                                "p90": 0.02,
+                                "p95": 0.02,
+                                "p99": 0.03,
+                                "count": 50,
+                            },
+                            "latency_ms": {
+                                "sum": 61000.0,
+                                "mean": 1220.0,
+                                "median": 1100.0,
+                                "p90": 2000.0,
+                                "p95": 2400.0,
+                                "p99": 3100.0,
+                                "count": 50,
+                            },
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {"dataset_name": "gsm8k"},
+                }
+            ]
+        },
+    )
     data: list[ExperimentResponse]
     pagination: PaginationData
     sort: str | None
     filter: dict[str, Any]
 
 
-class SessionInput(BaseModel):
+class SessionInput(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "run-0007",
+                    "test_case_id": "case-7",
+                    "started_at": "2026-01-05T09:00:00Z",
+                    "ended_at": "2026-01-05T09:00:02Z",
+                    "latency_ms": 1840,
+                    "status": "success",
+                    "model_name": "gpt-4o-mini",
+                    "input_tokens": 420,
+                    "output_tokens": 35,
+                    "cost_usd": 0.00011,
+                    "input": "Where is my order?",
+                    "output": "It ships tomorrow.",
+                    "scores": {"accuracy": 1, "polite": True},
+                }
+            ]
+        },
     )
     session_id: Annotated[
         str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")
@@ -131,10 +314,10 @@ class SessionInput(BaseModel):
     test_case_id: Annotated[
         str | None, Field(max_length=255, pattern="^[^\\x00]*$")
     ] = None
-    started_at: AwareDatetime
-    ended_at: AwareDatetime | None = None
+    started_at: SessionTime
+    ended_at: SessionTime | None = None
     latency_ms: Annotated[float | None, Field(ge=0.0)] = None
-    status: Literal["success", "error", "cancelled", "unknown"] | None = "unknown"
+    status: Literal["success", "error", "cancelled", "unknown"] = "unknown"
     model_name: Annotated[str | None, Field(max_length=255)] = None
     agent_name: Annotated[str | None, Field(max_length=255)] = None
     agent_version: Annotated[str | None, Field(max_length=255)] = None
@@ -151,18 +334,69 @@ class SessionInput(BaseModel):
     ] = None
 
 
-class SessionsIngestRequest(BaseModel):
+class SessionsIngestRequest(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "sessions": [
+                        {
+                            "session_id": "run-0007",
+                            "test_case_id": "case-7",
+                            "started_at": "2026-01-05T09:00:00Z",
+                            "ended_at": "2026-01-05T09:00:02Z",
+                            "latency_ms": 1840,
+                            "status": "success",
+                            "model_name": "gpt-4o-mini",
+                            "input_tokens": 420,
+                            "output_tokens": 35,
+                            "cost_usd": 0.00011,
+                            "input": "Where is my order?",
+                            "output": "It ships tomorrow.",
+                            "scores": {"accuracy": 1, "polite": True},
+                        }
+                    ]
+                }
+            ]
+        },
     )
-    sessions: list[SessionInput]
+    sessions: Annotated[list[SessionInput], Field(max_length=10000, min_length=1)]
 
 
 class SessionsIngestResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"accepted": 1}]},
+    )
     accepted: int
 
 
 class ExperimentSessionResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "workspace": "default",
+                    "experiment_name": "exp-a",
+                    "session_id": "run-0007",
+                    "test_case_id": "case-7",
+                    "started_at": "2026-01-05T09:00:00Z",
+                    "ended_at": "2026-01-05T09:00:02Z",
+                    "latency_ms": 1840,
+                    "status": "success",
+                    "model_name": "gpt-4o-mini",
+                    "agent_name": "support-bot",
+                    "agent_version": "1.4.0",
+                    "input_tokens": 420,
+                    "output_tokens": 35,
+                    "cached_tokens": None,
+                    "cost_usd": 0.00011,
+                    "input": "Where is my order?",
+                    "evaluator_scores": {"accuracy": 1, "polite": 1},
+                }
+            ]
+        },
+    )
     workspace: str
     experiment_name: str
     session_id: str
@@ -183,20 +417,70 @@ class ExperimentSessionResponse(BaseModel):
 
 
 class ExperimentSessionsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "workspace": "default",
+                            "experiment_name": "exp-a",
+                            "session_id": "run-0007",
+                            "test_case_id": "case-7",
+                            "started_at": "2026-01-05T09:00:00Z",
+                            "ended_at": "2026-01-05T09:00:02Z",
+                            "latency_ms": 1840,
+                            "status": "success",
+                            "model_name": "gpt-4o-mini",
+                            "agent_name": "support-bot",
+                            "agent_version": "1.4.0",
+                            "input_tokens": 420,
+                            "output_tokens": 35,
+                            "cached_tokens": None,
+                            "cost_usd": 0.00011,
+                            "input": "Where is my order?",
+                            "evaluator_scores": {"accuracy": 1, "polite": 1},
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "started_at",
+                    "filter": {"status": "success"},
+                }
+            ]
+        },
+    )
     data: list[ExperimentSessionResponse]
     pagination: PaginationData
     sort: str | None
     filter: dict[str, Any]
 
 
-class EvaluatorResultInput(BaseModel):
+class EvaluatorResultInput(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "session_id": "run-0007",
+                    "name": "accuracy",
+                    "data_type": "NUMERIC",
+                    "value": 1,
+                    "comment": "Matches the reference answer.",
+                    "experiment_name": "exp-a",
+                }
+            ]
+        },
     )
     session_id: Annotated[
         str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")
     ]
-    span_id: Annotated[str | None, Field(max_length=255, pattern="^[^\\x00]*$")] = ""
+    span_id: Annotated[str, Field(max_length=255, pattern="^[^\\x00]*$")] = ""
     name: Annotated[str, Field(max_length=255, min_length=1, pattern="^[^\\x00]+$")]
     data_type: Literal["NUMERIC", "BOOLEAN", "CATEGORICAL", "TEXT"]
     value: float | None = None
@@ -206,6 +490,26 @@ class EvaluatorResultInput(BaseModel):
 
 
 class EvaluatorResult(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "evaluator_result_id": "7f1c2b9e5d6a4e3f8b0a1c2d3e4f5a6b",
+                    "workspace": "default",
+                    "session_id": "run-0007",
+                    "span_id": "",
+                    "name": "accuracy",
+                    "data_type": "NUMERIC",
+                    "value": 1,
+                    "string_value": None,
+                    "comment": "Matches the reference answer.",
+                    "experiment_name": "exp-a",
+                    "created_by": "ci-key",
+                    "created_at": "2026-01-05T09:00:05Z",
+                }
+            ]
+        },
+    )
     evaluator_result_id: str
     workspace: str
     session_id: str
@@ -221,12 +525,24 @@ class EvaluatorResult(BaseModel):
 
 
 class Workspace(RootModel[str]):
-    root: Annotated[str, Field(max_length=63, min_length=1)]
+    root: Annotated[
+        str, Field(max_length=63, min_length=1, pattern="^(\\*|[a-z0-9][a-z0-9._-]*)$")
+    ]
 
 
-class ApiKeyRequest(BaseModel):
+class ApiKeyRequest(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "ci-key",
+                    "scopes": ["intake:read", "intake:write"],
+                    "workspaces": ["default"],
+                    "expires_at": "2027-01-01T00:00:00Z",
+                }
+            ]
+        },
     )
     name: Annotated[
         str, Field(max_length=255, min_length=1, pattern="^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -244,12 +560,28 @@ class ApiKeyRequest(BaseModel):
         Field(min_length=1),
     ]
     workspaces: Annotated[
-        list[Workspace] | None, Field(min_length=1, validate_default=True)
+        list[Workspace], Field(min_length=1, validate_default=True)
     ] = ["*"]
-    expires_at: AwareDatetime | None = None
+    expires_at: JsonDatetime | None = None
 
 
 class ApiKeyResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "3d8a0c4e-1b2f-4c6d-8e9f-0a1b2c3d4e5f",
+                    "name": "ci-key",
+                    "scopes": ["intake:read", "intake:write"],
+                    "workspaces": ["default"],
+                    "expires_at": "2027-01-01T00:00:00Z",
+                    "created_at": "2026-01-05T08:50:00Z",
+                    "last_used_at": None,
+                    "revoked_at": None,
+                }
+            ]
+        },
+    )
     id: str
     name: str
     scopes: list[str]
@@ -261,11 +593,63 @@ class ApiKeyResponse(BaseModel):
 
 
 class ApiKeyCreatedResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "key": {
+                        "id": "3d8a0c4e-1b2f-4c6d-8e9f-0a1b2c3d4e5f",
+                        "name": "ci-key",
+                        "scopes": ["intake:read", "intake:write"],
+                        "workspaces": ["default"],
+                        "expires_at": "2027-01-01T00:00:00Z",
+                        "created_at": "2026-01-05T08:50:00Z",
+                        "last_used_at": None,
+                        "revoked_at": None,
+                    },
+                    "secret": "ik_live_2b6c1f0e9d8a7b6c5d4e3f2a1b0c9d8e",
+                }
+            ]
+        },
+    )
     key: ApiKeyResponse
     secret: Annotated[str, Field(description="The API key itself; shown once.")]
 
 
 class EvaluatorResultsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "evaluator_result_id": "7f1c2b9e5d6a4e3f8b0a1c2d3e4f5a6b",
+                            "workspace": "default",
+                            "session_id": "run-0007",
+                            "span_id": "",
+                            "name": "accuracy",
+                            "data_type": "NUMERIC",
+                            "value": 1,
+                            "string_value": None,
+                            "comment": "Matches the reference answer.",
+                            "experiment_name": "exp-a",
+                            "created_by": "ci-key",
+                            "created_at": "2026-01-05T09:00:05Z",
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {"name": "accuracy"},
+                }
+            ]
+        },
+    )
     data: list[EvaluatorResult]
     pagination: PaginationData
     sort: str | None
@@ -273,10 +657,18 @@ class EvaluatorResultsPage(BaseModel):
 
 
 class AtifIngestResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"session_id": "run-0007"}]},
+    )
     session_id: str
 
 
 class ChatCompletionIngestResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"session_id": "run-0007", "span_id": "4f2a9c1e7b3d5a60"}]
+        },
+    )
     session_id: str
     span_id: str
 
@@ -288,4 +680,19 @@ class OtlpSpanError(BaseModel):
 
 
 class OtlpExportResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "errors": [
+                        {
+                            "trace_id": "5b8efff798038103d269b633813fc60c",
+                            "span_id": "eee19b7ec3c1b174",
+                            "detail": "endTimeUnixNano is before startTimeUnixNano.",
+                        }
+                    ]
+                }
+            ]
+        },
+    )
     errors: list[OtlpSpanError]

@@ -10,21 +10,57 @@ lists, paths, base64) are checked by domain.workbench, so every problem reads as
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
 
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
-KEY_VALUES_SCHEMA = {
-    "anyOf": [
-        {"type": "object", "additionalProperties": True},
-        {
-            "type": "array",
-            "items": {"type": "object", "properties": {"key": {"type": "string"}, "value": {}}, "required": ["key", "value"]},
-        },
-    ]
-}
-KeyValuesIn = Annotated[Any, Field(json_schema_extra=KEY_VALUES_SCHEMA)]
+KEY = {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[^\\x00-\\x1f\\x7f]*$"}
+
+
+def _key_values(value: dict[str, Any]) -> list[dict[str, Any]]:
+    """What domain.workbench.values.key_values reads: an object, or a list of {key, value} objects."""
+    pair = {"key": KEY, "value": value}
+    return [
+        {"type": "object", "additionalProperties": value, "propertyNames": KEY},
+        {"type": "array", "items": {"type": "object", "properties": pair, "required": ["key", "value"],
+                                    "additionalProperties": False}},
+    ]  # fmt: skip
+
+
+# Optional in a create or an update (null: none given); required in a params request; numbers in metrics.
+KeyValuesIn = Annotated[Any, Field(json_schema_extra={"anyOf": [*_key_values({}), {"type": "null"}]})]
+KeyValuesRequired = Annotated[Any, Field(json_schema_extra={"anyOf": _key_values({})})]
+MetricValuesIn = Annotated[
+    Any, Field(json_schema_extra={"anyOf": [*_key_values({"type": "number"}), {"type": "null"}]})
+]
+# What domain.workbench.values checks (with its own sentences), stated in the document: a tag or a
+# name is trimmed, then must hold 1-64 (255) characters and no control character.
+_TEXT = r"^[^\x00-\x1f\x7f]*[^\s\x00-\x1f\x7f][^\x00-\x1f\x7f]*$"
+Tags = Annotated[
+    list[str], WithJsonSchema({"type": "array", "items": {"type": "string", "maxLength": 64, "pattern": _TEXT}})
+]
+NAME = {"type": "string", "maxLength": 255, "pattern": _TEXT}
+# An update may leave the name out, but not blank it.
+NewName = Annotated[str | None, WithJsonSchema(NAME)]
+Principals = Annotated[list[str], WithJsonSchema({"type": "array", "items": NAME})]
+# RFC 3339 text or Unix seconds, both as the SDK sends them.
+MetricTime = Annotated[
+    datetime,
+    Strict(False),
+    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+]
+
+
+def _example(example: dict[str, Any]) -> ConfigDict:
+    """One real-looking body for the docs (Swagger UI shows it instead of "string")."""
+    return ConfigDict(json_schema_extra={"examples": [example]})
+
+
+EXPERIMENT_ID = "exp_0192f1c4a6b87c3d9e0f1a2b3c4d5e6f"
+RUN_ID = "run_0192f1c4b1d27e4f8a9b0c1d2e3f4a5b"
+KEY_VALUES = [{"key": "learning_rate", "value": 0.001}, {"key": "epochs", "value": 10}]
+CREATED_AT = "2026-01-05T09:00:00Z"
 
 
 def _either(snake: str, camel: str, **constraints: Any) -> Any:
@@ -32,19 +68,24 @@ def _either(snake: str, camel: str, **constraints: Any) -> Any:
 
 
 class _Request(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    # Values are taken as the JSON types the document gives, never coerced (models/strict.py).
+    model_config = ConfigDict(extra="ignore", strict=True)
 
 
 class CreateRequest(_Request):
+    model_config = _example(
+        {"experiment_name": "churn-model", "run_name": "xgb-depth-6", "tags": ["baseline"],
+         "parameters": {"max_depth": 6, "eta": 0.3}, "framework": "xgboost", "modelType": "classifier"}
+    )  # fmt: skip
     name: str | None = None
     experiment_name: str | None = _either("experiment_name", "experimentName")
     run_name: str | None = _either("run_name", "runName")
     description: str | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
     status: Status | None = None
     run_id: str | None = _either("run_id", "runId")
     parameters: KeyValuesIn = None
-    final_metrics: KeyValuesIn = _either("final_metrics", "finalMetrics")
+    final_metrics: MetricValuesIn = _either("final_metrics", "finalMetrics")
     model_type: str | None = _either("modelType", "model_type", max_length=255)
     problem_type: str | None = _either("problem_type", "problemType", max_length=255)
     framework: Annotated[str, Field(max_length=255)] | None = None
@@ -52,47 +93,58 @@ class CreateRequest(_Request):
     system_info: dict[str, Any] | None = _either("system_info", "systemInfo")
     duration_seconds: Seconds | None = _either("duration_seconds", "durationSeconds")
     is_public: bool | None = _either("is_public", "isPublic")
-    shared_with: list[str] | None = _either("shared_with", "sharedWith")
+    shared_with: Principals | None = _either("shared_with", "sharedWith")
 
 
 class UpdateRequest(_Request):
-    name: str | None = None
+    model_config = _example({"status": "completed", "final_metrics": {"auc": 0.91}, "duration_seconds": 312.5})
+    name: NewName = None
     description: str | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
     status: Status | None = None
-    final_metrics: KeyValuesIn = _either("final_metrics", "finalMetrics")
+    final_metrics: MetricValuesIn = _either("final_metrics", "finalMetrics")
     duration_seconds: Seconds | None = _either("duration_seconds", "durationSeconds")
     error_message: str | None = _either("error_message", "errorMessage")
     is_public: bool | None = _either("is_public", "isPublic")
-    shared_with: list[str] | None = _either("shared_with", "sharedWith")
+    shared_with: Principals | None = _either("shared_with", "sharedWith")
 
 
 class TagsRequest(_Request):
-    tags: list[str]
+    model_config = _example({"tags": ["baseline", "q1"]})
+    tags: Tags
 
 
 class RegisterRequest(_Request):
-    name: str
+    model_config = _example({"name": "churn-model", "description": "Monthly churn classifier.", "tags": ["baseline"]})
+    name: Annotated[str, WithJsonSchema(NAME)]
     description: str | None = None
-    tags: list[str] | None = None
+    tags: Tags | None = None
 
 
 class MetricPoint(_Request):
     key: Annotated[str, Field(min_length=1, max_length=255)]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
     step: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
-    timestamp: datetime | None = None
+    timestamp: MetricTime | None = None
 
 
 class MetricsRequest(_Request):
+    model_config = _example(
+        {"metrics": [{"key": "loss", "value": 0.42, "step": 1}, {"key": "loss", "value": 0.31, "step": 2}]}
+    )
     metrics: Annotated[list[MetricPoint], Field(min_length=1, max_length=10_000)]
 
 
 class ParamsRequest(_Request):
-    params: KeyValuesIn
+    model_config = _example({"params": {"learning_rate": 0.001, "epochs": 10}})
+    params: KeyValuesRequired
 
 
 class ArtifactRequest(_Request):
+    model_config = _example(
+        {"name": "confusion.csv", "path": "reports/confusion.csv", "content_base64": "YSxiCjEsMgo=",
+         "content_type": "text/csv"}
+    )
     name: str
     path: str | None = None
     type: ArtifactType = "file"
@@ -110,7 +162,28 @@ class KeyValue(BaseModel):
     value: Any
 
 
+EXPERIMENT_EXAMPLE = {
+        "id": EXPERIMENT_ID, "name": "churn-model", "description": "Monthly churn classifier.", "status": "completed",
+        "owner": "ci-key", "organizationId": "default", "tags": ["baseline"], "pinned": False, "runCount": 1,
+        "bestRunId": RUN_ID, "isPublic": False, "sharedWith": [], "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
+    }
+ARTIFACT_EXAMPLE = {
+    "name": "confusion.csv", "path": "reports/confusion.csv", "type": "file",
+    "s3_key": "artifacts/run_0192…/confusion.csv",
+    "size": 8, "content_type": "text/csv", "sha256": "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+    "created_at": CREATED_AT, "run_id": RUN_ID,
+}
+RUN_EXAMPLE = {
+    "id": RUN_ID, "experimentId": EXPERIMENT_ID, "name": "xgb-depth-6", "status": "completed", "parameters": KEY_VALUES,
+    "finalMetrics": [{"key": "auc", "value": 0.91}], "modelType": "classifier", "problemType": "binary",
+    "framework": "xgboost", "parentRunId": None, "systemInfo": {"python": "3.11"}, "durationSeconds": 312.5,
+    "errorMessage": None, "latestMetrics": {"loss": 0.31}, "artifacts": [ARTIFACT_EXAMPLE],
+    "createdAt": CREATED_AT, "updatedAt": CREATED_AT,
+}
+
+
 class Experiment(BaseModel):
+    model_config = _example(EXPERIMENT_EXAMPLE)
     id: str
     name: str
     description: str | None
@@ -138,10 +211,16 @@ class RunSummary(BaseModel):
 
 
 class ExperimentDetail(Experiment):
+    model_config = _example(
+        {**EXPERIMENT_EXAMPLE,
+         "runs": [{"id": RUN_ID, "name": "xgb-depth-6", "status": "completed", "parentRunId": None,
+                   "finalMetrics": [{"key": "auc", "value": 0.91}], "durationSeconds": 312.5, "createdAt": CREATED_AT}]}
+    )  # fmt: skip
     runs: list[RunSummary]
 
 
 class Artifact(BaseModel):
+    model_config = _example(ARTIFACT_EXAMPLE)
     name: str
     path: str
     type: ArtifactType
@@ -154,6 +233,7 @@ class Artifact(BaseModel):
 
 
 class Run(BaseModel):
+    model_config = _example(RUN_EXAMPLE)
     id: str
     experimentId: str
     name: str | None
@@ -176,6 +256,7 @@ class Run(BaseModel):
 
 
 class ExperimentPage(BaseModel):
+    model_config = _example({"count": 1, "limit": 20, "offset": 0, "experiments": [EXPERIMENT_EXAMPLE]})
     count: int = Field(description="Experiments matching the query, over all pages.")
     limit: int
     offset: int
@@ -183,6 +264,10 @@ class ExperimentPage(BaseModel):
 
 
 class Created(BaseModel):
+    model_config = _example(
+        {"id": RUN_ID, "experiment_id": EXPERIMENT_ID, "run_id": RUN_ID, "name": "xgb-depth-6", "status": "pending",
+         "createdAt": CREATED_AT}
+    )  # fmt: skip
     id: str
     experiment_id: str
     run_id: str | None
@@ -192,12 +277,14 @@ class Created(BaseModel):
 
 
 class PinResult(BaseModel):
+    model_config = _example({"id": EXPERIMENT_ID, "pinned": True, "message": "Experiment pinned successfully"})
     id: str
     pinned: bool
     message: str
 
 
 class TagsResult(BaseModel):
+    model_config = _example({"id": EXPERIMENT_ID, "tags": ["baseline", "q1"], "message": "Tags updated successfully"})
     id: str
     tags: list[str]
     message: str
@@ -215,11 +302,22 @@ class ComparedExperiment(BaseModel):
 
 
 class Comparison(BaseModel):
+    model_config = _example(
+        {"experiments": [{"id": EXPERIMENT_ID, "name": "churn-model", "status": "completed", "runCount": 1,
+                          "bestRunId": RUN_ID, "bestMetrics": {"auc": 0.91}, "tags": ["baseline"],
+                          "createdAt": CREATED_AT},
+                         {"id": "exp_0192f1c4c0ffee", "name": "churn-model-v2", "status": "running", "runCount": 2,
+                          "bestRunId": None, "bestMetrics": {}, "tags": [], "createdAt": CREATED_AT}],
+         "parameterDiff": {"max_depth": [6, 8]}}
+    )  # fmt: skip
     experiments: list[ComparedExperiment]
     parameterDiff: dict[str, list[Any]]
 
 
 class Stats(BaseModel):
+    model_config = _example(
+        {"total": 5, "draft": 1, "pending": 0, "running": 1, "completed": 2, "failed": 1, "pinned": 1}
+    )
     total: int
     draft: int
     pending: int
@@ -230,12 +328,14 @@ class Stats(BaseModel):
 
 
 class Registered(BaseModel):
+    model_config = _example({"experiment_id": EXPERIMENT_ID, "name": "churn-model", "exists": False})
     experiment_id: str
     name: str
     exists: bool
 
 
 class Logged(BaseModel):
+    model_config = _example({"logged": 2})
     logged: int
 
 
@@ -247,6 +347,11 @@ class MetricValue(BaseModel):
 
 
 class MetricHistory(BaseModel):
+    model_config = _example(
+        {"runId": RUN_ID, "experimentId": EXPERIMENT_ID, "key": "loss", "count": 2, "limit": 1000, "offset": 0,
+         "metrics": [{"key": "loss", "value": 0.42, "step": 1, "timestamp": CREATED_AT},
+                     {"key": "loss", "value": 0.31, "step": 2, "timestamp": "2026-01-05T09:01:00Z"}]}
+    )  # fmt: skip
     runId: str | None
     experimentId: str
     key: str | None
@@ -257,13 +362,16 @@ class MetricHistory(BaseModel):
 
 
 class ArtifactResult(BaseModel):
+    model_config = _example({"artifact": ARTIFACT_EXAMPLE})
     artifact: Artifact
 
 
 class ArtifactList(BaseModel):
+    model_config = _example({"runId": RUN_ID, "artifacts": [ARTIFACT_EXAMPLE]})
     runId: str | None
     artifacts: list[Artifact]
 
 
 class Error(BaseModel):
+    model_config = _example({"detail": "Experiment or run 'exp_0192…' not found."})
     detail: str

@@ -3,11 +3,11 @@ auth (scopes ml-workbench:read for GET, ml-workbench:write otherwise; intake:adm
 
 from fastapi import APIRouter, Depends
 
-from intake_service.api.deps import authorize_workbench
+from intake_service.api.deps import authorize_workbench, single_valued_query
 from intake_service.api.workbench import artifacts, collection, experiments, tracking
 from intake_service.api.workbench.routing import PREFIX, TAG
 
-router = APIRouter(tags=[TAG], dependencies=[Depends(authorize_workbench)])
+router = APIRouter(tags=[TAG], dependencies=[Depends(single_valued_query), Depends(authorize_workbench)])
 # The collection's fixed words (/compare, /stats, /register) first, so they never match /{id}.
 for module in (collection, experiments, tracking, artifacts):
     router.include_router(module.router, prefix=PREFIX)

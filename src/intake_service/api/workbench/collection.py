@@ -1,7 +1,7 @@
 """Routes on the collection: list, create, /compare, /stats, /register. They are mounted before
 the `/{id}` routes, so these words are never read as ids."""
 
-from typing import Annotated
+from typing import Annotated, get_args
 
 from fastapi import Body, Query, Response
 
@@ -15,7 +15,12 @@ from intake_service.models.workbench import (
     Registered,
     RegisterRequest,
     Stats,
+    Status,
 )
+
+# What domain.workbench.overview.parse_ids takes: 2 to 20 non-blank ids between commas (blank ones are
+# skipped). The document states the rule; the domain checks it, with its own sentence.
+COMPARED_IDS = r"^(\s*,)*\s*[^\s,][^,]*(,(\s*,)*\s*[^\s,][^,]*){1,19}(,\s*)*$"
 
 router = workbench_router()
 
@@ -33,13 +38,20 @@ async def list_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
     search: Annotated[str | None, Query(max_length=255, description="Name or description, case-insensitive.")] = None,
-    status: Annotated[str | None, Query(description="draft, pending, running, completed or failed.")] = None,
-    tag: Annotated[str | None, Query(max_length=64)] = None,
-    pinned: bool | None = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 20,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    status: Annotated[
+        str | None,
+        Query(description="Experiments with this status.", json_schema_extra={"enum": list(get_args(Status))}),
+    ] = None,
+    tag: Annotated[str | None, Query(max_length=64, description="Experiments carrying this tag.")] = None,
+    pinned: Annotated[bool | None, Query(description="Only pinned (true) or unpinned (false) experiments.")] = None,
+    limit: Annotated[int, Query(ge=1, le=1000, description="Experiments per page.")] = 20,
+    offset: Annotated[int, Query(ge=0, le=2**62, description="Experiments to skip.")] = 0,
     sort: Annotated[
-        str, Query(description="field:asc|desc over createdAt, updatedAt, name, runCount, status.")
+        str,
+        Query(
+            description="field:asc|desc over createdAt, updatedAt, name, runCount, status.",
+            json_schema_extra={"pattern": rf"^\s*({'|'.join(overview.SORT_FIELDS)})(:(asc|desc))?\s*$"},
+        ),
     ] = overview.DEFAULT_SORT,
 ) -> ExperimentPage:
     query = overview.list_query(
@@ -75,8 +87,11 @@ async def create_experiment(body: CreateRequest, stores: WorkbenchStores, viewer
 async def compare_experiments(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
-    ids: Annotated[str, Query(description="2-20 comma-separated experiment ids.")],
+    ids: Annotated[
+        str, Query(description="2-20 comma-separated experiment ids.", json_schema_extra={"pattern": COMPARED_IDS})
+    ],
 ) -> Comparison:
+    """Side by side: each experiment's best run and metrics, and the parameters that differ between them."""
     return await overview.compare(stores, viewer, ids)
 
 
@@ -88,6 +103,7 @@ async def compare_experiments(
     summary="Experiment counts by status",
 )
 async def experiment_stats(stores: WorkbenchStores, viewer: CurrentViewer) -> Stats:
+    """How many of the experiments the caller sees are in each status, and how many are pinned."""
     return await overview.stats(stores, viewer)
 
 

@@ -7,9 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Path, Request, Response
 from fastapi.exceptions import RequestValidationError
+from starlette.convertors import StringConvertor, register_url_convertor
 from starlette.exceptions import HTTPException
 
-from intake_service.api.deps import Caller, Session, get_state
+from intake_service.api.deps import WORKSPACE_PATTERN, Caller, Session, get_state
 from intake_service.api.responses import OffLoopJsonRoute
 from intake_service.domain.workbench.access import Viewer, viewer_for
 from intake_service.domain.workbench.errors import InvalidInput
@@ -25,6 +26,16 @@ PREFIX = "/api/v1/experiments"
 ARTIFACT_UPLOAD_PATH = r"^/api/v1/experiments/[^/]+/artifacts/?$"
 ARTIFACT_UPLOAD_MAX_BODY = (25 * 1024 * 1024 + 2) // 3 * 4 + 1024 * 1024
 _PLACES = {"query": "query parameter", "header": "header", "path": "path parameter"}
+
+
+class RefConvertor(StringConvertor):
+    """`{id:ref}`: any path segment but the collection's own words, so `PUT /compare` is a 405 that
+    lists GET (the methods /compare takes), not an update of an experiment named "compare"."""
+
+    regex = r"(?!(?:compare|stats|register)$)[^/]+"
+
+
+register_url_convertor("ref", RefConvertor())
 
 
 def _where(loc: tuple[Any, ...]) -> str:
@@ -75,16 +86,23 @@ def workbench_router() -> APIRouter:
 
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     described = {
-        400: "Ambiguous id prefix",
-        401: "Not authenticated",
-        403: "Missing scope, workspace or ownership",
-        404: "Not found",
-        409: "Conflict",
-        413: "Content too large",
-        422: "Invalid input (one sentence)",
-        503: "A store is unavailable",
+        400: ("Ambiguous id prefix", "Id prefix 'exp_01' matches more than one experiment or run."),
+        401: ("Not authenticated", "An API key is required."),
+        403: ("Missing scope, workspace or ownership", "Only the owner may change experiment 'exp_0192…'."),
+        404: ("Not found", "Experiment or run 'exp_0192…' not found."),
+        409: ("Conflict", "A run with id 'run_0192…' already exists."),
+        413: ("Content too large", "The artifact exceeds 25 MiB."),
+        422: ("Invalid input (one sentence)", "metrics[0].value: input should be a finite number."),
+        503: ("A store is unavailable", "Telemetry store unavailable."),
     }
-    return {status: {"model": Error, "description": described[status]} for status in (401, 403, 422, *statuses)}
+    return {
+        status: {
+            "model": Error,
+            "description": described[status][0],
+            "content": {"application/json": {"example": {"detail": described[status][1]}}},
+        }
+        for status in (401, 403, 422, *statuses)
+    }
 
 
 async def _viewer(
@@ -93,6 +111,8 @@ async def _viewer(
         str | None,
         Header(
             alias="X-Organization-Id",
+            # The rule viewer_for checks (with its own sentence), stated in the document.
+            json_schema_extra={"minLength": 1, "maxLength": 63, "pattern": WORKSPACE_PATTERN},
             description="The workspace, for callers that may use several (else the caller's only one, or 'default').",
         ),
     ] = None,

@@ -12,18 +12,19 @@ router = workbench_router()
 
 
 @router.post(
-    "/{id}/metrics",
+    "/{id:ref}/metrics",
     response_model=Logged,
     responses=errors(400, 404, 503),
     operation_id="workbench-log-metrics",
     summary="Append step metrics to a run (an experiment id: its latest run)",
 )
 async def log_metrics(id: Ref, body: MetricsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> Logged:
+    """Up to 10,000 points per request, each a key, a finite value and an optional step and timestamp."""
     return await tracking.log_metrics(stores, viewer, id, body)
 
 
 @router.get(
-    "/{id}/metrics",
+    "/{id:ref}/metrics",
     response_model=MetricHistory,
     responses=errors(400, 404, 503),
     operation_id="workbench-metric-history",
@@ -34,18 +35,20 @@ async def metric_history(
     stores: WorkbenchStores,
     viewer: CurrentViewer,
     key: Annotated[str | None, Query(min_length=1, max_length=255, description="The metric; all when omitted.")] = None,
-    limit: Annotated[int, Query(ge=1, le=10_000)] = 1000,
-    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
+    limit: Annotated[int, Query(ge=1, le=10_000, description="Points per page.")] = 1000,
+    offset: Annotated[int, Query(ge=0, le=2**62, description="Points to skip.")] = 0,
 ) -> MetricHistory:
+    """The logged points of a run (an experiment id: its latest run), by step then timestamp."""
     return await tracking.metric_history(stores, viewer, id, key, limit, offset)
 
 
 @router.post(
-    "/{id}/params",
+    "/{id:ref}/params",
     response_model=Logged,
     responses=errors(400, 404),
     operation_id="workbench-log-params",
     summary="Merge parameters into a run",
 )
 async def log_params(id: Ref, body: ParamsRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> Logged:
+    """Params as an object or a list of {key, value}; a key given again replaces its value."""
     return await tracking.log_params(stores, viewer, id, body.params)

@@ -15,7 +15,6 @@ Verifier rewards in extra.verifier_result become evaluator results on span "traj
 import math
 import time
 import uuid
-from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import anyio
@@ -28,6 +27,7 @@ from intake_service.domain.spans import Span, store_spans
 from intake_service.domain.values import NO_NUL
 from intake_service.errors import PayloadTooLarge, validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
+from intake_service.models.strict import JsonNaiveOrAwareDatetime
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -44,9 +44,9 @@ Text = Annotated[str | None, Field(max_length=255)]
 
 
 class _Open(BaseModel):
-    """Nested ATIF objects: known fields typed, later versions' additions tolerated."""
+    """Nested ATIF objects: known fields typed (as JSON types, never coerced), later additions tolerated."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class Agent(_Open):
@@ -83,7 +83,7 @@ class Step(_Open):
     step_id: int
     source: Literal["system", "user", "agent"]
     message: str | list[ContentPart] | None = None
-    timestamp: datetime | None = None
+    timestamp: JsonNaiveOrAwareDatetime | None = None
     extra: dict[str, Any] | None = None
     is_copied_context: bool | None = None
     llm_call_count: Count = None
@@ -107,7 +107,7 @@ class FinalMetrics(_Open):
 class Trajectory(Tagged):
     """The top level: unknown keys are rejected."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     schema_version: Literal[SCHEMA_VERSIONS]  # type: ignore[valid-type]
     agent: Agent
     session_id: Annotated[str | None, Field(min_length=1, max_length=255, pattern=NO_NUL)] = None

@@ -16,13 +16,14 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
 from intake_service.domain.spans import Span, store_spans
 from intake_service.errors import validation_error
 from intake_service.models.generated import ChatCompletionIngestResponse
+from intake_service.models.strict import JsonDatetime
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -32,7 +33,7 @@ Count = Annotated[int | None, Field(ge=0)]
 
 
 class _Open(BaseModel):
-    model_config = ConfigDict(extra="allow")
+    model_config = ConfigDict(extra="allow", strict=True)
 
 
 class Usage(_Open):
@@ -57,11 +58,11 @@ class ChatResponse(_Open):
 
 
 class ChatCapture(Tagged):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     request: ChatRequest
     response: ChatResponse
-    started_at: AwareDatetime | None = None
-    ended_at: AwareDatetime | None = None
+    started_at: JsonDatetime | None = None
+    ended_at: JsonDatetime | None = None
 
 
 def _content(message: Any) -> str | None:

@@ -15,13 +15,13 @@ TestCase = Annotated[str | None, Field(max_length=255)]
 
 
 class ExperimentContext(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     experiment_id: Name
     test_case_id: TestCase = None
 
 
 class EvaluationContext(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", strict=True)
     evaluation_id: Name
     test_case_id: TestCase = None
     evaluation_run_id: Any = None

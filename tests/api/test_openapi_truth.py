@@ -1,0 +1,259 @@
+"""Issue 11, finding 11: the OpenAPI document tells the truth.
+
+- a body value of another JSON type than the document gives is refused (422), never coerced;
+- the rules the server enforces are in the document (X-Organization-Id, non-empty filters, at least
+  one session), and the document describes how to authenticate when auth is on;
+- OPTIONS answers with every method of the path, and so does the Allow header of a 405;
+- a query parameter given twice is the same 422 on every list route.
+"""
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+T = "2026-01-01T00:00:00Z"
+METHODS = ("get", "put", "post", "delete", "patch")
+
+
+async def new_experiment(client: httpx.AsyncClient, base: str) -> str:
+    name = f"truth-{uuid.uuid4().hex[:8]}"
+    response = await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})
+    assert response.status_code == 201, response.text
+    return name
+
+
+def assert_refused_at(response: httpx.Response, loc: list[Any]) -> None:
+    assert response.status_code == 422, response.text
+    assert [e["loc"] for e in response.json()["detail"]] == [loc], response.text
+
+
+# --- strict types ------------------------------------------------------------------------------------
+
+
+async def test_api_key_expires_at_zero_is_refused_not_1970(client: httpx.AsyncClient) -> None:
+    body = {"name": f"k-{uuid.uuid4().hex[:8]}", "scopes": ["intake:read"], "expires_at": 0}
+    assert_refused_at(await client.post("/apis/intake/v2/admin/keys", json=body), ["body", "expires_at"])
+
+
+async def test_session_cost_usd_false_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    name = await new_experiment(client, base)
+    session = {"session_id": "s1", "started_at": T, "cost_usd": False}
+    response = await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": [session]})
+    assert_refused_at(response, ["body", "sessions", 0, "cost_usd"])
+
+
+@pytest.mark.parametrize(
+    ("field", "value"), [("latency_ms", "12"), ("input_tokens", 1.5), ("status", 1), ("started_at", 1767225600)]
+)
+async def test_session_values_of_another_json_type_are_refused(
+    client: httpx.AsyncClient, base: str, field: str, value: Any
+) -> None:
+    name = await new_experiment(client, base)
+    session = {"session_id": "s1", "started_at": T, field: value}
+    response = await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": [session]})
+    assert_refused_at(response, ["body", "sessions", 0, field])
+
+
+async def test_atif_total_steps_false_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    name = await new_experiment(client, base)
+    trajectory = {
+        "schema_version": "ATIF-v1.6",
+        "agent": {"name": "a", "version": "1"},
+        "steps": [{"step_id": 1, "source": "user", "message": "hi", "timestamp": T}],
+        "final_metrics": {"total_steps": False},
+        "experiment_context": {"experiment_id": name},
+    }
+    response = await client.post(f"{base}/ingest/atif", json=trajectory)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][-2:] == ["final_metrics", "total_steps"], response.text
+
+
+async def test_chat_started_at_zero_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    name = await new_experiment(client, base)
+    capture = {
+        "request": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+        "response": {"choices": []},
+        "started_at": 0,
+        "experiment_context": {"experiment_id": name},
+    }
+    response = await client.post(f"{base}/ingest/chat-completions", json=capture)
+    assert response.status_code == 422, response.text
+    assert response.json()["detail"][0]["loc"][-1] == "started_at", response.text
+
+
+async def test_evaluator_result_value_as_text_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    body = {"session_id": "s1", "name": "acc", "data_type": "NUMERIC", "value": "1"}
+    assert_refused_at(await client.post(f"{base}/evaluator-results", json=body), ["body", "value"])
+
+
+async def test_workbench_duration_as_boolean_is_refused(client: httpx.AsyncClient) -> None:
+    body = {"experiment_name": f"wb-{uuid.uuid4().hex[:8]}", "duration_seconds": True}
+    response = await client.post("/api/v1/experiments", json=body)
+    assert response.status_code == 422, response.text
+    assert "duration_seconds" in response.json()["detail"]
+
+
+async def test_strict_bodies_still_take_what_json_carries(client: httpx.AsyncClient, base: str) -> None:
+    """Integers where numbers are asked, RFC 3339 text for times, booleans in scores."""
+    name = await new_experiment(client, base)
+    session = {"session_id": "s1", "started_at": T, "ended_at": "2026-01-01T03:00:01+02:00", "latency_ms": 5,
+               "cost_usd": 1, "input_tokens": 3, "scores": {"ok": True, "acc": 1, "f1": 0.5, "none": None}}  # fmt: skip
+    response = await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": [session]})
+    assert response.status_code == 201, response.text
+    body = {"name": f"k-{uuid.uuid4().hex[:8]}", "scopes": ["intake:read"], "expires_at": "2030-01-01T00:00:00Z"}
+    assert (await client.post("/apis/intake/v2/admin/keys", json=body)).status_code == 201
+
+
+# --- rules in the document ---------------------------------------------------------------------------
+
+
+def schema_of(doc: dict[str, Any], path: str, method: str, name: str) -> dict[str, Any]:
+    """The parameter's schema for a string value: its own keywords with those of its string branch."""
+    [param] = [p for p in doc["paths"][path][method].get("parameters", []) if p["name"] == name]
+    schema = param["schema"]
+    branch = next((s for s in schema.get("anyOf", []) if s.get("type") == "string"), {})
+    return {**schema, **branch}
+
+
+async def test_enforced_rules_are_in_the_document(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    org = schema_of(doc, "/api/v1/experiments", "get", "X-Organization-Id")
+    assert org["pattern"] == "^[a-z0-9][a-z0-9._-]*$" and org["maxLength"] == 63
+    experiments = "/apis/intake/v2/workspaces/{workspace}/experiments"
+    assert schema_of(doc, experiments, "get", "filter")["minLength"] == 1
+    sessions = doc["components"]["schemas"]["SessionsIngestRequest"]["properties"]["sessions"]
+    assert sessions["minItems"] == 1
+    status = schema_of(doc, f"{experiments}/{{name}}/sessions", "get", "filter[status]")
+    assert status["enum"] == ["success", "error", "cancelled", "unknown"]
+    assert schema_of(doc, "/api/v1/experiments", "get", "status")["enum"][0] == "draft"
+
+
+@pytest.mark.parametrize(
+    ("ids", "valid"),
+    [("a,b", True), (" a , b ", True), (",a,,b,", True), (",".join("x" * 20), True),
+     ("", False), ("a", False), ("a,,", False), (" , ", False), (",".join("x" * 21), False)],
+)  # fmt: skip
+async def test_compare_ids_pattern_is_the_rule_the_server_applies(
+    client: httpx.AsyncClient, ids: str, valid: bool
+) -> None:
+    import re
+
+    doc = (await client.get("/openapi.json")).json()
+    pattern = schema_of(doc, "/api/v1/experiments/compare", "get", "ids")["pattern"]
+    assert bool(re.search(pattern, ids)) is valid
+    response = await client.get("/api/v1/experiments/compare", params={"ids": ids})
+    assert (response.status_code == 404) is valid, response.text  # valid ids that name nothing: 404
+
+
+async def test_an_organization_header_the_document_refuses_is_refused(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/experiments", headers={"X-Organization-Id": "Not A Workspace"})
+    assert response.status_code == 422, response.text
+
+
+async def test_an_empty_json_filter_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    assert_refused_at(await client.get(f"{base}/experiments", params={"filter": ""}), ["query", "filter"])
+
+
+async def test_with_auth_on_the_document_says_how_to_authenticate(settings) -> None:
+    from intake_service.app import create_app
+
+    doc = create_app(settings.model_copy(update={"auth": "api-key"})).openapi()
+    assert set(doc["components"]["securitySchemes"]) == {"ApiKey", "Bearer"}
+    for path, item in doc["paths"].items():
+        for method in METHODS:
+            if method in item:
+                open_route = item[method]["tags"] == ["health"]
+                assert ("security" in item[method]) != open_route, f"{method} {path}"
+                assert open_route or {"401", "403"} <= set(item[method]["responses"]), f"{method} {path}"
+
+
+async def test_with_auth_off_the_document_asks_for_no_key(client: httpx.AsyncClient) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    assert "securitySchemes" not in doc["components"]
+    assert not any("security" in op for item in doc["paths"].values() for op in item.values() if isinstance(op, dict))
+
+
+# --- OPTIONS and Allow ---------------------------------------------------------------------------------
+
+
+def allowed(response: httpx.Response) -> set[str]:
+    return {m.strip() for m in response.headers["allow"].split(",")}
+
+
+async def test_options_lists_every_method_of_every_path(client: httpx.AsyncClient, workspace: str) -> None:
+    doc = (await client.get("/openapi.json")).json()
+    for template, item in doc["paths"].items():
+        path = template.replace("{workspace}", workspace)
+        for placeholder in ("{name}", "{id}", "{key_name}", "{evaluator_result_id}"):
+            path = path.replace(placeholder, "x")
+        response = await client.options(path)
+        assert response.status_code == 204, f"{path}: {response.status_code} {response.text}"
+        documented = {m.upper() for m in METHODS if m in item}
+        assert documented <= allowed(response) <= documented | {"HEAD", "OPTIONS"}, path
+
+
+async def test_a_405_lists_every_method_of_the_path(client: httpx.AsyncClient, base: str) -> None:
+    response = await client.patch(f"{base}/experiments/x")
+    assert response.status_code == 405
+    assert allowed(response) == {"GET", "PUT", "DELETE", "OPTIONS"}
+
+
+# --- a repeated query parameter ----------------------------------------------------------------------
+
+
+async def list_routes(client: httpx.AsyncClient, base: str) -> list[str]:
+    name = await new_experiment(client, base)
+    return [
+        f"{base}/experiments",
+        f"{base}/experiments/{name}/sessions",
+        f"{base}/evaluator-results",
+        "/api/v1/experiments",
+    ]
+
+
+async def test_a_repeated_page_size_is_the_same_422_on_every_list_route(client: httpx.AsyncClient, base: str) -> None:
+    for url in await list_routes(client, base):
+        size = "limit" if "api/v1" in url else "page_size"
+        response = await client.get(f"{url}?{size}=5&{size}=7")
+        assert response.status_code == 422, f"{url}: {response.status_code} {response.text}"
+        text = response.text
+        assert "was given more than once" in text, f"{url}: {text}"
+
+
+async def test_a_repeated_sort_is_refused_on_every_list_route(client: httpx.AsyncClient, base: str) -> None:
+    for url in await list_routes(client, base):
+        response = await client.get(url, params=[("sort", "a"), ("sort", "b")])
+        assert response.status_code == 422 and "sort was given more than once" in response.text, url
+
+
+async def test_set_filters_may_still_repeat(client: httpx.AsyncClient, base: str) -> None:
+    params = [("filter[name][$in]", "a"), ("filter[name][$in]", "b")]
+    response = await client.get(f"{base}/experiments", params=params)
+    assert response.status_code == 200, response.text
+    assert response.json()["filter"] == {"name": {"$in": ["a", "b"]}}
+
+
+async def test_null_where_the_document_has_no_null_is_refused(client: httpx.AsyncClient, base: str) -> None:
+    """A field with a default is optional, not nullable (generate-models.sh --strict-nullable)."""
+    body = {"name": f"k-{uuid.uuid4().hex[:8]}", "scopes": ["intake:read"], "workspaces": None}
+    assert_refused_at(await client.post("/apis/intake/v2/admin/keys", json=body), ["body", "workspaces"])
+    name = await new_experiment(client, base)
+    session = {"session_id": "s1", "started_at": T, "status": None}
+    response = await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": [session]})
+    assert_refused_at(response, ["body", "sessions", 0, "status"])
+
+
+async def test_document_states_the_session_time_range_and_workbench_text_rules(client: httpx.AsyncClient) -> None:
+    import re
+
+    doc = (await client.get("/openapi.json")).json()
+    schemas = doc["components"]["schemas"]
+    started = schemas["SessionInput"]["properties"]["started_at"]["pattern"]
+    assert re.match(started, "2299-12-31T00:00:00Z") and re.match(started, "1900-01-01T00:00:00Z")
+    assert not re.match(started, "2300-01-01T00:00:00Z") and not re.match(started, "1899-12-31T00:00:00Z")
+    register = schemas["RegisterRequest"]["properties"]["name"]
+    assert not re.search(register["pattern"], "   ") and re.search(register["pattern"], " churn model ")
+    tags = schemas["TagsRequest"]["properties"]["tags"]["items"]
+    assert tags["maxLength"] == 64 and not re.search(tags["pattern"], "a\x01")
