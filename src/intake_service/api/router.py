@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from intake_service.api import admin, experiments, ingest, sessions
+from intake_service.api import admin, annotations, experiments, ingest, sessions, spans, traces
 from intake_service.api.deps import authorize_workspace
 from intake_service.api.workbench import router as workbench_router
 
@@ -14,6 +14,9 @@ api_router = APIRouter()
 intake_v2.include_router(experiments.router)
 intake_v2.include_router(sessions.router)
 intake_v2.include_router(ingest.router)
+intake_v2.include_router(traces.router)
+intake_v2.include_router(spans.router)
+intake_v2.include_router(annotations.router)
 api_router.include_router(intake_v2)
 api_router.include_router(admin.router)
 # The ML-workbench API of seed 003 (/api/v1/experiments), under its own OpenAPI tag and scope guard.

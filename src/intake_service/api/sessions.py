@@ -1,18 +1,19 @@
-"""Session routes (ingest and listing) and the evaluator-results route."""
+"""Session routes (ingest, listing, GET /sessions/{id}) and the evaluator-results route."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, Telemetry, Workspace
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, TOO_LARGE, UNAVAILABLE, read_body
-from intake_service.domain import ingest
+from intake_service.domain import ingest, sessions
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.domain.sessions import list_sessions
 from intake_service.models.generated import (
     EvaluatorResult,
     EvaluatorResultInput,
     ExperimentSessionsPage,
+    IntakeSession,
     SessionsIngestResponse,
 )
 
@@ -88,3 +89,18 @@ async def create_evaluator_result(
     workspace: Workspace, body: EvaluatorResultInput, repo: Experiments, telemetry: Telemetry, caller: Caller
 ) -> EvaluatorResult:
     return await ingest.record_evaluator_result(repo, telemetry, workspace, body, caller.name)
+
+
+@router.get(
+    "/sessions/{id}",
+    response_model=IntakeSession,
+    response_model_exclude_none=True,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+    tags=["traces"],
+    operation_id="get-session-apis-intake-v-2-workspaces-workspace-sessions-id-get",
+    summary="Get Session",
+)
+async def get_session(
+    workspace: Workspace, session_id: Annotated[str, Path(alias="id")], telemetry: Telemetry
+) -> IntakeSession:
+    return await sessions.get_session(telemetry, workspace, session_id)

@@ -211,6 +211,168 @@ class EvaluatorResult(BaseModel):
     created_at: AwareDatetime
 
 
+class TelemetryEvaluationContext(BaseModel):
+    evaluation_id: str | None = None
+    test_case_id: str | None = None
+
+
+class TelemetryExperimentContext(BaseModel):
+    experiment_id: str | None = None
+    test_case_id: str | None = None
+
+
+class IntakeSession(BaseModel):
+    id: str
+    workspace: str
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    duration_ms: float | None = None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_input_usd: float | None = None
+    cost_output_usd: float | None = None
+    trace_count: int
+    span_count: int
+
+
+class Trace(BaseModel):
+    id: str
+    root_span_id: str | None = None
+    session_id: str
+    workspace: str
+    name: str | None = None
+    input: str | None = None
+    output: str | None = None
+    evaluation_context: TelemetryEvaluationContext | None = None
+    experiment_context: TelemetryExperimentContext | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    duration_ms: float | None = None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_input_usd: float | None = None
+    cost_output_usd: float | None = None
+    span_count: int | None = None
+    error_count: int | None = None
+
+
+class TracesPage(BaseModel):
+    data: list[Trace]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class Span(BaseModel):
+    span_id: str
+    session_id: str
+    workspace: str
+    evaluation_context: TelemetryEvaluationContext | None = None
+    parent_span_id: str | None = None
+    kind: Literal[
+        "LLM",
+        "CHAIN",
+        "TOOL",
+        "RETRIEVER",
+        "EMBEDDING",
+        "AGENT",
+        "RERANKER",
+        "EVALUATOR",
+        "GUARDRAIL",
+        "UNKNOWN",
+    ]
+    name: str | None = None
+    source: Annotated[
+        str,
+        Field(
+            description="otlp, atif or chat: the ingest route the span came through."
+        ),
+    ]
+    trace_id: str | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    model: str | None = None
+    agent_name: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_total_usd: float | None = None
+    input: str | None = None
+    output: str | None = None
+    raw_attributes: Annotated[
+        str | None,
+        Field(description="The span's attributes as JSON text; detailed mode only."),
+    ] = None
+    ingested_at: AwareDatetime
+
+
+class SpansPage(BaseModel):
+    data: list[Span]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class SpanGroup(BaseModel):
+    group: dict[str, str]
+    span_count: int
+
+
+class SpanGroupsPage(BaseModel):
+    grouped_by: list[Literal["trace_id", "session_id"]]
+    data: list[SpanGroup]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class AnnotationInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    kind: Literal["feedback", "note", "metadata", "label"]
+    session_id: Annotated[str, Field(min_length=1)]
+    span_id: str | None = None
+    value: str | float | None = None
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    value_type: Literal["text", "numeric"] | None = None
+    name: Annotated[str | None, Field(max_length=256)] = None
+
+
+class Annotation(BaseModel):
+    annotation_id: str
+    workspace: str
+    kind: Literal["feedback", "note", "metadata", "label"]
+    session_id: str
+    span_id: str | None = None
+    value: str | float | None = None
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    value_type: Literal["text", "numeric"] | None = None
+    name: str | None = None
+    created_by: str | None = None
+    created_at: AwareDatetime
+    ingested_at: AwareDatetime
+
+
+class AnnotationsPage(BaseModel):
+    data: list[Annotation]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
 class Workspace(RootModel[str]):
     root: Annotated[str, Field(max_length=63, min_length=1)]
 

@@ -1,0 +1,81 @@
+"""Span routes: GET /spans, /spans/groups, /spans/{span_id}, /spans/{span_id}/evaluator-results
+(SDK 0.2.0/0.3.0 `client.intake.spans`)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from intake_service.api.deps import Telemetry, Workspace
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
+from intake_service.domain import spans
+from intake_service.domain.span_filters import Mode
+from intake_service.models.generated import EvaluatorResult, Span, SpanGroupsPage, SpansPage
+
+router = APIRouter(tags=["traces"])
+
+
+@router.get(
+    "/spans",
+    response_model=SpansPage,
+    response_model_exclude_none=True,
+    responses={**BAD_REQUEST, **UNAVAILABLE},
+    operation_id="list-spans-apis-intake-v-2-workspaces-workspace-spans-get",
+    summary="List Spans",
+)
+async def list_spans(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    sort: Annotated[str, Query()] = "-started_at",
+    mode: Annotated[Mode, Query()] = "detailed",
+) -> SpansPage:
+    return await spans.list_spans(
+        telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
+    )
+
+
+# Declared before /spans/{span_id}, which would otherwise take "groups" as a span id.
+@router.get(
+    "/spans/groups",
+    response_model=SpanGroupsPage,
+    responses={**BAD_REQUEST, **UNAVAILABLE},
+    operation_id="list-span-groups-apis-intake-v-2-workspaces-workspace-spans-groups-get",
+    summary="List Span Groups",
+)
+async def list_span_groups(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    by: Annotated[str, Query()],
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
+    sort: Annotated[str, Query()] = "-span_count",
+) -> SpanGroupsPage:
+    return await spans.span_groups(
+        telemetry, workspace, request.query_params.multi_items(), by=by, page=page, page_size=page_size, sort=sort
+    )
+
+
+@router.get(
+    "/spans/{span_id}",
+    response_model=Span,
+    response_model_exclude_none=True,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+    operation_id="get-span-apis-intake-v-2-workspaces-workspace-spans-span-id-get",
+    summary="Get Span",
+)
+async def get_span(workspace: Workspace, span_id: str, telemetry: Telemetry) -> Span:
+    return await spans.get_span(telemetry, workspace, span_id)
+
+
+@router.get(
+    "/spans/{span_id}/evaluator-results",
+    response_model=list[EvaluatorResult],
+    responses={**UNAVAILABLE},
+    operation_id="list-span-evaluator-results-apis-intake-v-2-workspaces-workspace-spans-span-id-evaluator-results-get",
+    summary="List Span Evaluator Results",
+)
+async def list_span_evaluator_results(workspace: Workspace, span_id: str, telemetry: Telemetry) -> list[EvaluatorResult]:
+    return await spans.span_evaluator_results(telemetry, workspace, span_id)
