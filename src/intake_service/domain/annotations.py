@@ -157,7 +157,7 @@ async def list_annotations(
 ) -> AnnotationsPage:
     filters, echo = parse_filters(check_params(params, LIST_PARAMS), FILTERS, "annotation")
     descending = parse_sort(sort, "created_at")
-    rows, total = await _store(telemetry).list(
+    rows, total = await _store(telemetry).page(
         workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
     )
     data = [to_annotation(row) for row in rows]

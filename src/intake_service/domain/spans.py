@@ -272,7 +272,7 @@ async def list_spans(
 ) -> SpansPage:
     filters, echo = parse_filters(check_params(params, SPAN_LIST_PARAMS), SPAN_FILTERS, "span")
     descending = parse_sort(sort, "started_at")
-    rows, total = await span_reads(telemetry).list(
+    rows, total = await span_reads(telemetry).page(
         workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
     )
     data = [to_span(workspace, row, mode) for row in rows]

@@ -70,7 +70,7 @@ async def list_traces(
 ) -> TracesPage:
     filters, echo = parse_filters(check_params(params, LIST_PARAMS), FILTERS, "trace")
     descending = parse_sort(sort, "started_at")
-    rows, total = await _reads(telemetry).list(
+    rows, total = await _reads(telemetry).page(
         workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
     )
     data = [to_trace(workspace, row, mode) for row in rows]

@@ -61,7 +61,7 @@ class AnnotationStore:
         rows = await self._ch.query(GET_ANNOTATION, {"workspace": workspace, "annotation_id": annotation_id})
         return rows[0] if rows else None
 
-    async def list(
+    async def page(
         self, workspace: str, filters: Mapping[str, Any], *, descending: bool, limit: int, offset: int
     ) -> tuple[list[Row], int]:
         params = {"workspace": workspace, **{k: filters.get(k) for k in FILTER_PARAMS}}

@@ -72,15 +72,20 @@ SELECT {session_id:String} AS id, toDateTime64(min(start_time), 6, 'UTC') AS sta
            AS duration_ms,
        multiIf(countIf(status = 'error') > 0, 'error', countIf(status = 'cancelled') > 0, 'cancelled',
                countIf(status = 'unknown') > 0, 'unknown', 'success') AS status,
-       sum(input_tokens) AS input_tokens,
-       sum(output_tokens) AS output_tokens,
-       sum(cached_tokens) AS cached_tokens,
-       if(countIf(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) = 0, NULL,
-          sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))) AS total_tokens,
-       sum(cost_usd) AS cost_usd,
+       sum(span_input) AS input_tokens,
+       sum(span_output) AS output_tokens,
+       sum(span_cached) AS cached_tokens,
+       if(countIf(span_input IS NOT NULL OR span_output IS NOT NULL) = 0, NULL,
+          sum(coalesce(span_input, 0) + coalesce(span_output, 0))) AS total_tokens,
+       sum(span_cost) AS cost_usd,
        uniqExact(if(trace_id = '', session_id, trace_id)) AS trace_count,
        count() AS span_count
-FROM spans FINAL
-WHERE workspace = {workspace:String} AND session_id = {session_id:String}
+FROM (
+    -- Renamed so that the sums may take the column names as their aliases.
+    SELECT start_time, end_time, status, trace_id, session_id, input_tokens AS span_input,
+           output_tokens AS span_output, cached_tokens AS span_cached, cost_usd AS span_cost
+    FROM spans FINAL
+    WHERE workspace = {workspace:String} AND session_id = {session_id:String}
+)
 HAVING span_count > 0
 """

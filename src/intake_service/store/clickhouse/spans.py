@@ -101,11 +101,14 @@ WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
 # --- reads: GET /spans, /spans/groups, /spans/{span_id} ---------------------------------------------
 
 # ATIF and chat spans carry no trace id of their own: their session is their trace (as in NeMo).
-# Kinds are stored as each format names them; reads answer NeMo's upper-case kinds.
+# Kinds are stored as each format names them; reads answer NeMo's upper-case kinds, an OTLP span's
+# from its OpenInference kind when it has one (its OTLP kind, client or server, says less).
 SPAN_KINDS = ("LLM", "CHAIN", "TOOL", "RETRIEVER", "EMBEDDING", "AGENT", "RERANKER", "EVALUATOR", "GUARDRAIL", "UNKNOWN")
 SPAN_VIEW = """
 SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, source, name,
-       if(upper(kind) IN {kinds:Array(String)}, upper(kind), 'UNKNOWN') AS span_kind,
+       upper(if(JSONHas(attributes, 'openinference.span.kind'),
+                JSONExtractString(attributes, 'openinference.span.kind'), kind)) AS upper_kind,
+       if(upper_kind IN {kinds:Array(String)}, upper_kind, 'UNKNOWN') AS span_kind,
        toDateTime64(start_time, 6, 'UTC') AS started_at, toDateTime64(end_time, 6, 'UTC') AS ended_at,
        start_time, status, experiment_name, test_case_id, model_name, agent_name,
        input_tokens, output_tokens, cached_tokens, cost_usd, input, output, attributes,
@@ -172,7 +175,7 @@ class SpanReads:
     def _params(workspace: str, filters: Mapping[str, Any]) -> dict[str, Any]:
         return {"workspace": workspace, "kinds": list(SPAN_KINDS), **{k: filters.get(k) for k in SPAN_FILTER_PARAMS}}
 
-    async def list(
+    async def page(
         self, workspace: str, filters: Mapping[str, Any], *, descending: bool, limit: int, offset: int
     ) -> tuple[list[Row], int]:
         params = self._params(workspace, filters)

@@ -17,18 +17,19 @@ SELECT id, root.1 AS root_span_id, root.2 AS session_id, root.3 AS name, root.4 
        root.9 AS input, root.10 AS output,
        if(root.6 IS NULL, NULL, (toUnixTimestamp64Micro(root.6) - toUnixTimestamp64Micro(root.5)) / 1e3)
            AS duration_ms,
-       input_tokens, output_tokens, cached_tokens, total_tokens, cost_usd, span_count, error_count
+       sum_input AS input_tokens, sum_output AS output_tokens, sum_cached AS cached_tokens,
+       sum_total AS total_tokens, sum_cost AS cost_usd, span_count, error_count
 FROM (
     SELECT tid AS id,
            argMinIf(tuple(span_id, session_id, name, status, started_at, ended_at, experiment_name, test_case_id,
                           input, output),
                     tuple(start_time, span_id), parent_span_id = '') AS root,
-           sum(input_tokens) AS input_tokens,
-           sum(output_tokens) AS output_tokens,
-           sum(cached_tokens) AS cached_tokens,
+           sum(input_tokens) AS sum_input,
+           sum(output_tokens) AS sum_output,
+           sum(cached_tokens) AS sum_cached,
            if(countIf(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) = 0, NULL,
-              sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))) AS total_tokens,
-           sum(cost_usd) AS cost_usd,
+              sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))) AS sum_total,
+           sum(cost_usd) AS sum_cost,
            count() AS span_count,
            countIf(status = 'error') AS error_count
     FROM ({SPAN_VIEW})
@@ -70,7 +71,7 @@ class TraceReads:
         params["ids"] = params["ids"] or []
         return params
 
-    async def list(
+    async def page(
         self, workspace: str, filters: Mapping[str, Any], *, descending: bool, limit: int, offset: int
     ) -> tuple[list[Row], int]:
         params = self._params(workspace, filters)
