@@ -155,7 +155,9 @@ class TestTraces:
         page = await get(client, f"{stored}/traces", page=2, page_size=2)
         assert ids(page) == [A]
         assert page["pagination"]["total_pages"] == 2 and page["pagination"]["total_results"] == 3
-        echoed = await get(client, f"{stored}/traces", **{"filter[status]": "success", "filter[started_at][$gte]": iso(5)})
+        echoed = await get(
+            client, f"{stored}/traces", **{"filter[status]": "success", "filter[started_at][$gte]": iso(5)}
+        )
         assert echoed["filter"] == {"status": "success", "started_at": {"$gte": iso(5)}}
 
     @pytest.mark.parametrize(
@@ -317,6 +319,8 @@ class TestAtif:
             "AGENT", "atif", "traj-1", False
         )
         steps = sorted((s["started_at"], s["kind"], s["parent_span_id"]) for s in spans if s is not root)
-        assert steps == [("2026-03-01T10:00:00Z", "UNKNOWN", "trajectory"), ("2026-03-01T10:00:01.500000Z", "LLM", "trajectory")]
+        assert steps == [
+            ("2026-03-01T10:00:00Z", "UNKNOWN", "trajectory"), ("2026-03-01T10:00:01.500000Z", "LLM", "trajectory")
+        ]
         groups = await get(client, f"{base}/spans/groups", by="trace_id")
         assert groups["data"] == [{"group": {"trace_id": "traj-1"}, "span_count": 3}]

@@ -77,5 +77,7 @@ async def get_span(workspace: Workspace, span_id: str, telemetry: Telemetry) -> 
     operation_id="list-span-evaluator-results-apis-intake-v-2-workspaces-workspace-spans-span-id-evaluator-results-get",
     summary="List Span Evaluator Results",
 )
-async def list_span_evaluator_results(workspace: Workspace, span_id: str, telemetry: Telemetry) -> list[EvaluatorResult]:
+async def list_span_evaluator_results(
+    workspace: Workspace, span_id: str, telemetry: Telemetry
+) -> list[EvaluatorResult]:
     return await spans.span_evaluator_results(telemetry, workspace, span_id)

@@ -10,7 +10,7 @@ import time
 import uuid
 from collections.abc import Iterable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 
 import orjson
 
@@ -35,7 +35,9 @@ FILTERS = {
     "created_at": FilterField("time", "created"),
 }
 # The fields each kind takes besides kind, session_id and span_id.
-KIND_FIELDS = {"feedback": {"value"}, "note": {"text"}, "metadata": {"metadata"}, "label": {"value", "value_type", "name"}}
+KIND_FIELDS = {
+    "feedback": {"value"}, "note": {"text"}, "metadata": {"metadata"}, "label": {"value", "value_type", "name"}
+}
 MAX_NOTE_CHARS = 10_000
 
 
@@ -94,7 +96,7 @@ def _values(body: AnnotationInput) -> dict[str, Any]:
 def to_annotation(row: dict[str, Any]) -> Annotation:
     kind = row["kind"]
     value: str | float | None = None
-    value_type = None
+    value_type: Literal["text", "numeric"] | None = None
     if kind == "feedback":
         value = row["value_text"]
     elif kind == "label":

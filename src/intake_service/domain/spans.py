@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal, cast
 
 import orjson
 
@@ -279,7 +279,10 @@ async def list_spans(
     return SpansPage(data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo)
 
 
-def parse_group_by(raw: str) -> list[str]:
+GroupBy = Literal["trace_id", "session_id"]
+
+
+def parse_group_by(raw: str) -> list[GroupBy]:
     fields = [f.strip() for f in raw.split(",") if f.strip()]
     if not fields:
         raise BadListQuery("At least one group-by field is required.")
@@ -288,7 +291,7 @@ def parse_group_by(raw: str) -> list[str]:
             raise BadListQuery(f"Unsupported span group-by field: {name!r}. Use {' or '.join(GROUP_COLUMNS)}.")
     if len(set(fields)) != len(fields):
         raise BadListQuery("A span group-by field is named twice.")
-    return fields
+    return cast(list[GroupBy], fields)
 
 
 async def span_groups(
@@ -322,6 +325,8 @@ async def get_span(telemetry: TelemetryStore | None, workspace: str, span_id: st
     return to_span(workspace, row)
 
 
-async def span_evaluator_results(telemetry: TelemetryStore | None, workspace: str, span_id: str) -> list[EvaluatorResult]:
+async def span_evaluator_results(
+    telemetry: TelemetryStore | None, workspace: str, span_id: str
+) -> list[EvaluatorResult]:
     """Every result naming the span (a loose target: the span need not be stored), oldest first."""
     return [EvaluatorResult(**row) for row in await span_reads(telemetry).evaluator_results(workspace, span_id)]

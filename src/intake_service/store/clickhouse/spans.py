@@ -5,7 +5,7 @@ reads (SpanReads) serve GET /spans, /spans/groups, /spans/{span_id} and its eval
 GET /sessions/{id}.
 """
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from intake_service.store.clickhouse.evaluator_results import SPAN_RESULTS
@@ -103,7 +103,9 @@ WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
 # ATIF and chat spans carry no trace id of their own: their session is their trace (as in NeMo).
 # Kinds are stored as each format names them; reads answer NeMo's upper-case kinds, an OTLP span's
 # from its OpenInference kind when it has one (its OTLP kind, client or server, says less).
-SPAN_KINDS = ("LLM", "CHAIN", "TOOL", "RETRIEVER", "EMBEDDING", "AGENT", "RERANKER", "EVALUATOR", "GUARDRAIL", "UNKNOWN")
+SPAN_KINDS = (
+    "LLM", "CHAIN", "TOOL", "RETRIEVER", "EMBEDDING", "AGENT", "RERANKER", "EVALUATOR", "GUARDRAIL", "UNKNOWN"
+)
 SPAN_VIEW = """
 SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, source, name,
        upper(if(JSONHas(attributes, 'openinference.span.kind'),
@@ -143,7 +145,10 @@ ORDER BY start_time {{direction}}, session_id, span_id
 LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
 """
 # A span id is the producer's, unique within its trace only: the earliest span with it answers.
-GET_SPAN = f"SELECT * EXCEPT (start_time) FROM ({SPAN_VIEW}) WHERE span_id = {{span_id:String}} ORDER BY start_time, session_id LIMIT 1"
+GET_SPAN = f"""
+SELECT * EXCEPT (start_time) FROM ({SPAN_VIEW}) WHERE span_id = {{span_id:String}}
+ORDER BY start_time, session_id LIMIT 1
+"""
 
 # group-by field → view column; group keys come from this whitelist only.
 GROUP_COLUMNS = {"trace_id": "tid", "session_id": "session_id"}
@@ -160,7 +165,7 @@ def list_spans_sql(descending: bool) -> str:
     return _LIST_SPANS.replace("{direction}", "DESC" if descending else "ASC")
 
 
-def group_sql(fields: list[str], descending: bool) -> tuple[str, str]:
+def group_sql(fields: Sequence[str], descending: bool) -> tuple[str, str]:
     """(count, page) statements grouping by `fields` (each a key of GROUP_COLUMNS)."""
     keys = ", ".join(GROUP_COLUMNS[f] for f in fields)
     page = _LIST_GROUPS.replace("{keys}", keys).replace("{direction}", "DESC" if descending else "ASC")
@@ -182,7 +187,8 @@ class SpanReads:
         return await read_page(self._ch, COUNT_SPANS, list_spans_sql(descending), params, limit=limit, offset=offset)
 
     async def groups(
-        self, workspace: str, filters: Mapping[str, Any], by: list[str], *, descending: bool, limit: int, offset: int
+        self, workspace: str, filters: Mapping[str, Any], by: Sequence[str], *,
+        descending: bool, limit: int, offset: int,
     ) -> tuple[list[Row], int]:
         count_sql, page_sql = group_sql(by, descending)
         params = self._params(workspace, filters)
