@@ -16,6 +16,7 @@ import orjson
 
 from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import FilterField, check_params, parse_filters, parse_sort
+from intake_service.domain.values import json_problem
 from intake_service.errors import DomainError, TelemetryUnavailable, validation_error
 from intake_service.models.generated import Annotation, AnnotationInput, AnnotationsPage
 from intake_service.store.clickhouse.annotations import AnnotationStore
@@ -60,6 +61,10 @@ def _problem(field: str, value: Any, message: str) -> Exception:
 
 def _values(body: AnnotationInput) -> dict[str, Any]:
     """The flat value columns of `body`, after its kind's rules (a 422 naming the field)."""
+    for name in ("session_id", "span_id", "value", "text", "metadata", "name"):
+        problem = json_problem(getattr(body, name))
+        if problem:
+            raise _problem(name, None, f"{name} {problem}.")
     given = {f for f in ("value", "text", "metadata", "value_type", "name") if getattr(body, f) is not None}
     for extra in sorted(given - KIND_FIELDS[body.kind]):
         raise _problem(extra, getattr(body, extra), f"A {body.kind} annotation takes no {extra}.")
