@@ -204,7 +204,7 @@ class TestSpans:
         assert c1.pop("ingested_at").endswith("Z")
         assert c1 == {
             "span_id": C1, "session_id": "sess-1", "workspace": workspace, "parent_span_id": R1, "kind": "LLM",
-            "name": "chat gpt-a", "source": "otlp", "trace_id": A, "started_at": iso(0.1), "ended_at": iso(0.5),
+            "name": "chat gpt-a", "source": "otel", "trace_id": A, "started_at": iso(0.1), "ended_at": iso(0.5),
             "status": "unknown", "model": "gpt-a", "input_tokens": 100, "output_tokens": 10, "cached_tokens": 5,
             "total_tokens": 110,
         }
@@ -231,7 +231,8 @@ class TestSpans:
             ({"filter[model]": "gpt-a"}, [C1]),
             ({"filter[session_id]": "sess-2"}, [R3]),
             ({"filter[evaluation_id]": "agent-eval", "filter[test_case_id]": "tc-1"}, [R1]),
-            ({"filter[source]": "otlp", "filter[started_at][$gte]": iso(1)}, [R3, R2, C2]),
+            ({"filter[source]": "otel", "filter[started_at][$gte]": iso(1)}, [R3, R2, C2]),
+            ({"filter[source]": "otlp"}, []),
         ],
     )
     async def test_filters(self, client, stored, params, expected):
@@ -324,3 +325,31 @@ class TestAtif:
         ]
         groups = await get(client, f"{base}/spans/groups", by="trace_id")
         assert groups["data"] == [{"group": {"trace_id": "traj-1"}, "span_count": 3}]
+
+
+class TestChat:
+    async def test_calls_under_one_session_header_are_one_trace(self, client, base):
+        def capture(prompt: int, completion: int) -> dict[str, Any]:
+            return {
+                "request": {"model": "m", "messages": [{"role": "user", "content": "Hi?"}]},
+                "response": {
+                    "id": "c", "object": "chat.completion", "created": 1767225600, "model": "m-1",
+                    "choices": [{"index": 0, "message": {"role": "assistant", "content": "Hello."},
+                                 "finish_reason": "stop"}],
+                    "usage": {"prompt_tokens": prompt, "completion_tokens": completion},
+                },
+            }
+
+        headers = {"X-Session-Id": "chat-1"}
+        spans = [ok(await client.post(f"{base}/ingest/chat-completions", json=capture(*tokens), headers=headers), 201)
+                 for tokens in ((12, 4), (30, 6))]
+        [trace] = (await get(client, f"{base}/traces"))["data"]
+        assert (trace["id"], trace["session_id"], trace["root_span_id"]) == ("chat-1", "chat-1", "session")
+        assert (trace["input_tokens"], trace["output_tokens"], trace["total_tokens"], trace["span_count"]) == (
+            42, 10, 52, 3
+        )
+        calls = await get(client, f"{base}/spans", **{"filter[source]": "chat_completions", "filter[kind]": "LLM"})
+        assert sorted(ids(calls, "span_id")) == sorted(s["span_id"] for s in spans)
+        assert {(s["model"], s["parent_span_id"], s["trace_id"]) for s in calls["data"]} == {("m-1", "session", "chat-1")}
+        session = await get(client, f"{base}/sessions/chat-1")
+        assert (session["trace_count"], session["span_count"], session["total_tokens"]) == (1, 3, 52)

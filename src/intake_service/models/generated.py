@@ -293,7 +293,7 @@ class Span(BaseModel):
     source: Annotated[
         str,
         Field(
-            description="otlp, atif or chat: the ingest route the span came through."
+            description="otel, atif or chat_completions: the ingest route the span came through."
         ),
     ]
     trace_id: str | None = None

@@ -101,13 +101,15 @@ WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
 # --- reads: GET /spans, /spans/groups, /spans/{span_id} ---------------------------------------------
 
 # ATIF and chat spans carry no trace id of their own: their session is their trace (as in NeMo).
+# Sources read as NeMo names them (otel, atif, chat_completions).
 # Kinds are stored as each format names them; reads answer NeMo's upper-case kinds, an OTLP span's
 # from its OpenInference kind when it has one (its OTLP kind, client or server, says less).
 SPAN_KINDS = (
     "LLM", "CHAIN", "TOOL", "RETRIEVER", "EMBEDDING", "AGENT", "RERANKER", "EVALUATOR", "GUARDRAIL", "UNKNOWN"
 )
 SPAN_VIEW = """
-SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, source, name,
+SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, name,
+       transform(source, ['otlp', 'chat'], ['otel', 'chat_completions'], source) AS span_source,
        upper(if(JSONHas(attributes, 'openinference.span.kind'),
                 JSONExtractString(attributes, 'openinference.span.kind'), kind)) AS upper_kind,
        if(upper_kind IN {kinds:Array(String)}, upper_kind, 'UNKNOWN') AS span_kind,
@@ -126,7 +128,7 @@ SPAN_WHERE = """
     AND ({parent_span_id:Nullable(String)} IS NULL OR parent_span_id = {parent_span_id:Nullable(String)})
     AND ({evaluation_id:Nullable(String)} IS NULL OR experiment_name = {evaluation_id:Nullable(String)})
     AND ({test_case_id:Nullable(String)} IS NULL OR test_case_id = {test_case_id:Nullable(String)})
-    AND ({source:Nullable(String)} IS NULL OR source = {source:Nullable(String)})
+    AND ({source:Nullable(String)} IS NULL OR span_source = {source:Nullable(String)})
     AND ({kind:Nullable(String)} IS NULL OR span_kind = {kind:Nullable(String)})
     AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
     AND ({model:Nullable(String)} IS NULL OR model_name = {model:Nullable(String)})
