@@ -350,6 +350,7 @@ class TestChat:
         )
         calls = await get(client, f"{base}/spans", **{"filter[source]": "chat_completions", "filter[kind]": "LLM"})
         assert sorted(ids(calls, "span_id")) == sorted(s["span_id"] for s in spans)
-        assert {(s["model"], s["parent_span_id"], s["trace_id"]) for s in calls["data"]} == {("m-1", "session", "chat-1")}
+        described = {(s["model"], s["parent_span_id"], s["trace_id"]) for s in calls["data"]}
+        assert described == {("m-1", "session", "chat-1")}
         session = await get(client, f"{base}/sessions/chat-1")
         assert (session["trace_count"], session["span_count"], session["total_tokens"]) == (1, 3, 52)
