@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 import pytest
-from support import create_experiment, ok, problem
+from support import client_for, create_experiment, free_port, ok, problem
 
 pytestmark = pytest.mark.asyncio
 
@@ -354,3 +354,19 @@ class TestChat:
         assert described == {("m-1", "session", "chat-1")}
         session = await get(client, f"{base}/sessions/chat-1")
         assert (session["trace_count"], session["span_count"], session["total_tokens"]) == (1, 3, 52)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("GET", "/traces", None), ("GET", f"/traces/{A}", None), ("GET", "/spans", None),
+        ("GET", f"/spans/{C1}", None), ("GET", "/spans/groups?by=trace_id", None),
+        ("GET", f"/spans/{C1}/evaluator-results", None), ("GET", "/sessions/sess-1", None),
+        ("GET", "/annotations", None), ("GET", "/annotations/ann-1", None), ("DELETE", "/annotations/ann-1", None),
+        ("POST", "/annotations", {"kind": "note", "session_id": "s", "text": "t"}),
+    ],
+)
+async def test_without_clickhouse_every_route_is_503(settings, base, method, path, body):
+    async with client_for(settings, clickhouse_url=f"http://127.0.0.1:{free_port()}") as degraded:
+        response = await degraded.request(method, f"{base}{path}", json=body)
+    assert response.status_code == 503 and response.json() == {"detail": "Telemetry store unavailable."}
