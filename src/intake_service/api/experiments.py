@@ -16,8 +16,8 @@ from intake_service.domain.filters import (
     STRING_FIELDS,
 )
 from intake_service.domain.listing import COLUMN_SORTS, parse_list_query
-from intake_service.domain.rollup_metrics import METRICS, STATS
 from intake_service.domain.paging import reject_unknown_params
+from intake_service.domain.rollup_metrics import METRICS, STATS
 from intake_service.models.generated import ExperimentRequest, ExperimentResponse, ExperimentResponsesPage
 
 router = APIRouter(prefix="/experiments", tags=["experiments"], route_class=OffLoopJsonRoute)

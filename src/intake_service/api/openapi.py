@@ -24,6 +24,14 @@ TAGS: list[dict[str, Any]] = [
         "description": "Evaluators' verdicts on sessions and spans.",
     },
     {
+        "name": "traces",
+        "description": "Read what ingest stored: traces, spans, span groups and session aggregates.",
+    },
+    {
+        "name": "annotations",
+        "description": "People's labels, scores and notes on sessions, traces and spans.",
+    },
+    {
         "name": "ingest",
         "description": "Other ways in: ATIF trajectories, OTLP traces and captured chat completions.",
     },

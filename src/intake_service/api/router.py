@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from intake_service.api import admin, evaluator_results, experiments, ingest, sessions
+from intake_service.api import admin, annotations, evaluator_results, experiments, ingest, sessions, spans, traces
 from intake_service.api.deps import authorize_workspace, single_valued_query
 from intake_service.api.responses import AUTH_ERRORS
 from intake_service.api.workbench import router as workbench_router
@@ -20,6 +20,9 @@ intake_v2.include_router(experiments.router)
 intake_v2.include_router(sessions.router)
 intake_v2.include_router(evaluator_results.router)
 intake_v2.include_router(ingest.router)
+intake_v2.include_router(traces.router)
+intake_v2.include_router(spans.router)
+intake_v2.include_router(annotations.router)
 api_router.include_router(intake_v2)
 api_router.include_router(admin.router)
 # The ML-workbench API of seed 003 (/api/v1/experiments), under its own OpenAPI tag and scope guard.

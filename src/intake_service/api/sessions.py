@@ -1,8 +1,8 @@
-"""Session routes: ingest and listing."""
+"""Session routes: ingest, listing and GET /sessions/{id}."""
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from intake_service.api.deps import (
     ExperimentName,
@@ -15,9 +15,9 @@ from intake_service.api.deps import (
     reject_undeclared_params,
 )
 from intake_service.api.responses import NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute, read_body
-from intake_service.domain import ingest
+from intake_service.domain import ingest, sessions
 from intake_service.domain.sessions import SESSION_SORTS, list_sessions
-from intake_service.models.generated import ExperimentSessionsPage, SessionsIngestResponse
+from intake_service.models.generated import ExperimentSessionsPage, IntakeSession, SessionsIngestResponse
 
 router = APIRouter(route_class=OffLoopJsonRoute)
 SessionStatus = Literal["success", "error", "cancelled", "unknown"]
@@ -97,3 +97,19 @@ async def get_sessions(
         page=page, page_size=page_size, sort=sort, test_case_id=test_case_id, status=status,
     )
 
+@router.get(
+    "/sessions/{id}",
+    response_model=IntakeSession,
+    response_model_exclude_none=True,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+    tags=["traces"],
+    operation_id="get-session-apis-intake-v-2-workspaces-workspace-sessions-id-get",
+    summary="Get Session",
+)
+async def get_session(
+    workspace: Workspace,
+    session_id: Annotated[str, Path(alias="id", description="The session's id.")],
+    telemetry: Telemetry,
+) -> IntakeSession:
+    """A session's aggregate over its spans: window, status, tokens, cost, traces and spans."""
+    return await sessions.get_session(telemetry, workspace, session_id)

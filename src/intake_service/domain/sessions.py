@@ -1,12 +1,14 @@
-"""Session listing: sort and filter rules for GET .../experiments/{name}/sessions."""
+"""Session reads: sort and filter rules for GET .../experiments/{name}/sessions, and GET /sessions/{id}."""
 
 
 from intake_service.domain.experiments import require_live
 from intake_service.domain.paging import pagination, parse_signed_sort
-from intake_service.errors import query_error
+from intake_service.domain.spans import span_reads
+from intake_service.errors import DomainError, query_error
 from intake_service.models.generated import (
     ExperimentSessionResponse,
     ExperimentSessionsPage,
+    IntakeSession,
 )
 from intake_service.store.clickhouse.sessions import SESSION_SORTS
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -49,3 +51,19 @@ async def list_sessions(
         sort=sort,
         filter=echo,
     )
+
+
+class SessionNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, session_id: str) -> None:
+        super().__init__(f"Session '{workspace}/{session_id}' not found.")
+
+
+async def get_session(telemetry: TelemetryStore, workspace: str, session_id: str) -> IntakeSession:
+    """GET /sessions/{id}: the session's telemetry aggregated over all its stored spans (SDK 0.3.0's
+    `Session`); a session without spans (bulk-ingested rows only) is not found."""
+    row = await span_reads(telemetry).session(workspace, session_id)
+    if row is None:
+        raise SessionNotFound(workspace, session_id)
+    return IntakeSession(**row, workspace=workspace)

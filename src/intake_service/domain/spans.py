@@ -9,14 +9,36 @@ Binding: a session belongs to the experiment named by its root span (no parent).
 carries a root naming an experiment, the session is bound to that experiment's id; otherwise it
 keeps the binding it had (none at first: stored, counted in no experiment). A `replace` ingest (a
 re-sent trajectory) binds to its root's tag or to nothing.
+
+The reads at the end serve the stored spans back (GET /spans, /spans/groups, /spans/{span_id}).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any, Literal, cast
 
 from intake_service.domain.experiments import find_live
 from intake_service.domain.ingest import experiment_problem
-from intake_service.errors import UnknownExperiment
-from intake_service.store.clickhouse.spans import Span
+from intake_service.domain.paging import pagination
+from intake_service.domain.span_filters import (
+    BadListQuery,
+    FilterField,
+    Mode,
+    check_params,
+    for_mode,
+    parse_filters,
+    parse_sort,
+)
+from intake_service.errors import DomainError, UnknownExperiment
+from intake_service.models.generated import (
+    EvaluatorResult,
+    SpanGroup,
+    SpanGroupsPage,
+    SpansPage,
+    TelemetryEvaluationContext,
+)
+from intake_service.models.generated import Span as SpanResponse
+from intake_service.store.clickhouse.spans import GROUP_COLUMNS, SPAN_KINDS, Span, SpanReads
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 
@@ -100,3 +122,138 @@ async def rebuild_stale_sessions(repo: ExperimentRepository, telemetry: Telemetr
             await telemetry.rebuild_sessions(workspace, bindings, previous)
         rebuilt += len(session_ids)
     return rebuilt
+
+
+# --- reads: GET /spans, /spans/groups, /spans/{span_id}, /spans/{span_id}/evaluator-results --------
+
+SPAN_LIST_PARAMS = ("page", "page_size", "sort", "mode")
+GROUP_LIST_PARAMS = ("page", "page_size", "sort", "by")
+SPAN_STATUSES = ("success", "error", "cancelled", "unknown")
+SPAN_FILTERS = {
+    "session_id": FilterField("text", "session_id"),
+    "trace_id": FilterField("text", "trace_id"),
+    "parent_span_id": FilterField("text", "parent_span_id"),
+    "evaluation_id": FilterField("text", "evaluation_id"),
+    "test_case_id": FilterField("text", "test_case_id"),
+    "source": FilterField("text", "source"),
+    "kind": FilterField("enum", "kind", SPAN_KINDS),
+    "status": FilterField("enum", "status", SPAN_STATUSES),
+    "model": FilterField("text", "model"),
+    "agent_name": FilterField("text", "agent_name"),
+    "started_at": FilterField("time", "started"),
+}
+
+
+class SpanNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, span_id: str) -> None:
+        super().__init__(f"Span '{workspace}/{span_id}' not found.")
+
+
+def span_reads(telemetry: TelemetryStore) -> SpanReads:
+    return SpanReads(telemetry.reader)
+
+
+def to_span(workspace: str, row: dict[str, Any], mode: Mode = "detailed") -> SpanResponse:
+    tagged = row["experiment_name"] is not None or row["test_case_id"] is not None
+    tokens = [t for t in (row["input_tokens"], row["output_tokens"]) if t is not None]
+    return SpanResponse(
+        span_id=row["span_id"],
+        session_id=row["session_id"],
+        workspace=workspace,
+        evaluation_context=TelemetryEvaluationContext(
+            evaluation_id=row["experiment_name"], test_case_id=row["test_case_id"]
+        ) if tagged else None,
+        parent_span_id=row["parent_span_id"] or None,
+        kind=row["span_kind"],
+        name=row["name"] or None,
+        source=row["span_source"],
+        trace_id=row["tid"],
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        status=row["status"],
+        model=row["model_name"],
+        agent_name=row["agent_name"],
+        input_tokens=row["input_tokens"],
+        output_tokens=row["output_tokens"],
+        cached_tokens=row["cached_tokens"],
+        total_tokens=sum(tokens) if tokens else None,
+        cost_total_usd=row["cost_usd"],
+        input=for_mode(row["input"], mode),
+        output=for_mode(row["output"], mode),
+        raw_attributes=row["attributes"] if mode == "detailed" else None,
+        ingested_at=row["ingested_at"],
+    )
+
+
+async def list_spans(
+    telemetry: TelemetryStore,
+    workspace: str,
+    params: Iterable[tuple[str, str]],
+    *,
+    page: int,
+    page_size: int,
+    sort: str,
+    mode: Mode,
+) -> SpansPage:
+    filters, echo = parse_filters(check_params(params, SPAN_LIST_PARAMS), SPAN_FILTERS, "span")
+    descending = parse_sort(sort, "started_at")
+    rows, total = await span_reads(telemetry).page(
+        workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
+    )
+    data = [to_span(workspace, row, mode) for row in rows]
+    return SpansPage(data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo)
+
+
+GroupBy = Literal["trace_id", "session_id"]
+
+
+def parse_group_by(raw: str) -> list[GroupBy]:
+    fields = [f.strip() for f in raw.split(",") if f.strip()]
+    if not fields:
+        raise BadListQuery("At least one group-by field is required.")
+    for name in fields:
+        if name not in GROUP_COLUMNS:
+            raise BadListQuery(f"Unsupported span group-by field: {name!r}. Use {' or '.join(GROUP_COLUMNS)}.")
+    if len(set(fields)) != len(fields):
+        raise BadListQuery("A span group-by field is named twice.")
+    return cast(list[GroupBy], fields)
+
+
+async def span_groups(
+    telemetry: TelemetryStore,
+    workspace: str,
+    params: Iterable[tuple[str, str]],
+    *,
+    by: str,
+    page: int,
+    page_size: int,
+    sort: str,
+) -> SpanGroupsPage:
+    filters, echo = parse_filters(check_params(params, GROUP_LIST_PARAMS), SPAN_FILTERS, "span")
+    fields = parse_group_by(by)
+    descending = parse_sort(sort, "span_count")
+    rows, total = await span_reads(telemetry).groups(
+        workspace, filters, fields, descending=descending, limit=page_size, offset=(page - 1) * page_size
+    )
+    data = [
+        SpanGroup(group={f: row[GROUP_COLUMNS[f]] for f in fields}, span_count=row["span_count"]) for row in rows
+    ]
+    return SpanGroupsPage(
+        grouped_by=fields, data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo
+    )
+
+
+async def get_span(telemetry: TelemetryStore, workspace: str, span_id: str) -> SpanResponse:
+    row = await span_reads(telemetry).get(workspace, span_id)
+    if row is None:
+        raise SpanNotFound(workspace, span_id)
+    return to_span(workspace, row)
+
+
+async def span_evaluator_results(
+    telemetry: TelemetryStore, workspace: str, span_id: str
+) -> list[EvaluatorResult]:
+    """Every result naming the span (a loose target: the span need not be stored), oldest first."""
+    return [EvaluatorResult(**row) for row in await span_reads(telemetry).evaluator_results(workspace, span_id)]

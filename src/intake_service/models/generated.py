@@ -524,6 +524,401 @@ class EvaluatorResult(BaseModel):
     created_at: AwareDatetime
 
 
+class TelemetryEvaluationContext(BaseModel):
+    evaluation_id: str | None = None
+    test_case_id: str | None = None
+
+
+class TelemetryExperimentContext(BaseModel):
+    experiment_id: str | None = None
+    test_case_id: str | None = None
+
+
+class IntakeSession(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "run-0007",
+                    "workspace": "default",
+                    "started_at": "2026-01-05T09:00:00Z",
+                    "ended_at": "2026-01-05T09:00:02.5Z",
+                    "duration_ms": 2500.0,
+                    "status": "success",
+                    "input_tokens": 812,
+                    "output_tokens": 96,
+                    "total_tokens": 908,
+                    "cost_usd": 0.0042,
+                    "trace_count": 1,
+                    "span_count": 4,
+                }
+            ]
+        },
+    )
+    id: str
+    workspace: str
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    duration_ms: float | None = None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_input_usd: float | None = None
+    cost_output_usd: float | None = None
+    trace_count: int
+    span_count: int
+
+
+class Trace(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "root_span_id": "00f067aa0ba902b7",
+                    "session_id": "run-0007",
+                    "workspace": "default",
+                    "name": "agent-run",
+                    "input": "What is 17 * 23?",
+                    "output": "391",
+                    "evaluation_context": {
+                        "evaluation_id": "baseline",
+                        "test_case_id": "q-17",
+                    },
+                    "started_at": "2026-01-05T09:00:00Z",
+                    "ended_at": "2026-01-05T09:00:02.5Z",
+                    "duration_ms": 2500.0,
+                    "status": "success",
+                    "input_tokens": 812,
+                    "output_tokens": 96,
+                    "total_tokens": 908,
+                    "cost_usd": 0.0042,
+                    "span_count": 4,
+                    "error_count": 0,
+                }
+            ]
+        },
+    )
+    id: str
+    root_span_id: str | None = None
+    session_id: str
+    workspace: str
+    name: str | None = None
+    input: str | None = None
+    output: str | None = None
+    evaluation_context: TelemetryEvaluationContext | None = None
+    experiment_context: TelemetryExperimentContext | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    duration_ms: float | None = None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_usd: float | None = None
+    cost_input_usd: float | None = None
+    cost_output_usd: float | None = None
+    span_count: int | None = None
+    error_count: int | None = None
+
+
+class TracesPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                            "root_span_id": "00f067aa0ba902b7",
+                            "session_id": "run-0007",
+                            "workspace": "default",
+                            "name": "agent-run",
+                            "input": "What is 17 * 23?",
+                            "output": "391",
+                            "evaluation_context": {
+                                "evaluation_id": "baseline",
+                                "test_case_id": "q-17",
+                            },
+                            "started_at": "2026-01-05T09:00:00Z",
+                            "ended_at": "2026-01-05T09:00:02.5Z",
+                            "duration_ms": 2500.0,
+                            "status": "success",
+                            "input_tokens": 812,
+                            "output_tokens": 96,
+                            "total_tokens": 908,
+                            "cost_usd": 0.0042,
+                            "span_count": 4,
+                            "error_count": 0,
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-started_at",
+                    "filter": {"session_id": "run-0007"},
+                }
+            ]
+        },
+    )
+    data: list[Trace]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class Span(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "span_id": "00f067aa0ba902b7",
+                    "session_id": "run-0007",
+                    "workspace": "default",
+                    "evaluation_context": {
+                        "evaluation_id": "baseline",
+                        "test_case_id": "q-17",
+                    },
+                    "kind": "LLM",
+                    "name": "chat gpt-4o",
+                    "source": "otel",
+                    "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                    "started_at": "2026-01-05T09:00:00Z",
+                    "ended_at": "2026-01-05T09:00:01.2Z",
+                    "status": "success",
+                    "model": "gpt-4o",
+                    "input_tokens": 812,
+                    "output_tokens": 96,
+                    "total_tokens": 908,
+                    "cost_total_usd": 0.0042,
+                    "input": "What is 17 * 23?",
+                    "output": "391",
+                    "ingested_at": "2026-01-05T09:00:03Z",
+                }
+            ]
+        },
+    )
+    span_id: str
+    session_id: str
+    workspace: str
+    evaluation_context: TelemetryEvaluationContext | None = None
+    parent_span_id: str | None = None
+    kind: Literal[
+        "LLM",
+        "CHAIN",
+        "TOOL",
+        "RETRIEVER",
+        "EMBEDDING",
+        "AGENT",
+        "RERANKER",
+        "EVALUATOR",
+        "GUARDRAIL",
+        "UNKNOWN",
+    ]
+    name: str | None = None
+    source: Annotated[
+        str,
+        Field(
+            description="otel, atif or chat_completions: the ingest route the span came through."
+        ),
+    ]
+    trace_id: str | None = None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None = None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    model: str | None = None
+    agent_name: str | None = None
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    cached_tokens: int | None = None
+    total_tokens: int | None = None
+    cost_total_usd: float | None = None
+    input: str | None = None
+    output: str | None = None
+    raw_attributes: Annotated[
+        str | None,
+        Field(description="The span's attributes as JSON text; detailed mode only."),
+    ] = None
+    ingested_at: AwareDatetime
+
+
+class SpansPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "span_id": "00f067aa0ba902b7",
+                            "session_id": "run-0007",
+                            "workspace": "default",
+                            "evaluation_context": {
+                                "evaluation_id": "baseline",
+                                "test_case_id": "q-17",
+                            },
+                            "kind": "LLM",
+                            "name": "chat gpt-4o",
+                            "source": "otel",
+                            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                            "started_at": "2026-01-05T09:00:00Z",
+                            "ended_at": "2026-01-05T09:00:01.2Z",
+                            "status": "success",
+                            "model": "gpt-4o",
+                            "input_tokens": 812,
+                            "output_tokens": 96,
+                            "total_tokens": 908,
+                            "cost_total_usd": 0.0042,
+                            "input": "What is 17 * 23?",
+                            "output": "391",
+                            "ingested_at": "2026-01-05T09:00:03Z",
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-started_at",
+                    "filter": {"session_id": "run-0007"},
+                }
+            ]
+        },
+    )
+    data: list[Span]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class SpanGroup(BaseModel):
+    group: dict[str, str]
+    span_count: int
+
+
+class SpanGroupsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "grouped_by": ["session_id"],
+                    "data": [{"group": {"session_id": "run-0007"}, "span_count": 4}],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-span_count",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    grouped_by: list[Literal["trace_id", "session_id"]]
+    data: list[SpanGroup]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class AnnotationInput(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"kind": "feedback", "session_id": "run-0007", "value": "positive"}
+            ]
+        },
+    )
+    kind: Literal["feedback", "note", "metadata", "label"]
+    session_id: Annotated[str, Field(min_length=1)]
+    span_id: str | None = None
+    value: str | float | None = None
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    value_type: Literal["text", "numeric"] | None = None
+    name: Annotated[str | None, Field(max_length=256)] = None
+
+
+class Annotation(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "annotation_id": "ann-5f2c9a1e",
+                    "workspace": "default",
+                    "kind": "feedback",
+                    "session_id": "run-0007",
+                    "value": "positive",
+                    "created_by": "reviewer",
+                    "created_at": "2026-01-05T10:00:00Z",
+                    "ingested_at": "2026-01-05T10:00:00Z",
+                }
+            ]
+        },
+    )
+    annotation_id: str
+    workspace: str
+    kind: Literal["feedback", "note", "metadata", "label"]
+    session_id: str
+    span_id: str | None = None
+    value: str | float | None = None
+    text: str | None = None
+    metadata: dict[str, Any] | None = None
+    value_type: Literal["text", "numeric"] | None = None
+    name: str | None = None
+    created_by: str | None = None
+    created_at: AwareDatetime
+    ingested_at: AwareDatetime
+
+
+class AnnotationsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "annotation_id": "ann-5f2c9a1e",
+                            "workspace": "default",
+                            "kind": "feedback",
+                            "session_id": "run-0007",
+                            "value": "positive",
+                            "created_by": "reviewer",
+                            "created_at": "2026-01-05T10:00:00Z",
+                            "ingested_at": "2026-01-05T10:00:00Z",
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    data: list[Annotation]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
 class Workspace(RootModel[str]):
     root: Annotated[
         str, Field(max_length=63, min_length=1, pattern="^(\\*|[a-z0-9][a-z0-9._-]*)$")

@@ -88,3 +88,11 @@ LIMIT 1
 
 def list_results_sql(sort: str, descending: bool) -> str:
     return _LIST_RESULTS.replace("{order}", f"{RESULT_SORTS[sort]} {'DESC' if descending else 'ASC'}")
+
+# GET /spans/{span_id}/evaluator-results: a plain list, oldest first.
+SPAN_RESULTS = f"""
+SELECT {_COLUMNS}
+FROM evaluator_results FINAL
+WHERE workspace = {{workspace:String}} AND span_id = {{span_id:String}}
+ORDER BY created_at, evaluator_result_id
+"""

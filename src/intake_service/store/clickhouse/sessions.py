@@ -106,3 +106,31 @@ def list_sessions_sql(sort: str, descending: bool) -> str:
     column = SESSION_SORTS[sort]
     order = f"{column} {'DESC' if descending else 'ASC'}"
     return _LIST_SESSIONS.replace("{order}", order)
+
+
+# GET /sessions/{id}: one session aggregated over all its stored spans (none: no row). Open while
+# any span is; the worst status wins (error, cancelled, unknown, then success).
+SESSION_DETAIL = """
+SELECT {session_id:String} AS id, toDateTime64(min(start_time), 6, 'UTC') AS started_at,
+       if(countIf(end_time IS NULL) > 0, NULL, toDateTime64(max(end_time), 6, 'UTC')) AS ended_at,
+       if(ended_at IS NULL, NULL, (toUnixTimestamp64Micro(ended_at) - toUnixTimestamp64Micro(started_at)) / 1e3)
+           AS duration_ms,
+       multiIf(countIf(status = 'error') > 0, 'error', countIf(status = 'cancelled') > 0, 'cancelled',
+               countIf(status = 'unknown') > 0, 'unknown', 'success') AS status,
+       sum(span_input) AS input_tokens,
+       sum(span_output) AS output_tokens,
+       sum(span_cached) AS cached_tokens,
+       if(countIf(span_input IS NOT NULL OR span_output IS NOT NULL) = 0, NULL,
+          sum(coalesce(span_input, 0) + coalesce(span_output, 0))) AS total_tokens,
+       sum(span_cost) AS cost_usd,
+       uniqExact(if(trace_id = '', session_id, trace_id)) AS trace_count,
+       count() AS span_count
+FROM (
+    -- Renamed so that the sums may take the column names as their aliases.
+    SELECT start_time, end_time, status, trace_id, session_id, input_tokens AS span_input,
+           output_tokens AS span_output, cached_tokens AS span_cached, cost_usd AS span_cost
+    FROM spans FINAL
+    WHERE workspace = {workspace:String} AND session_id = {session_id:String}
+)
+HAVING span_count > 0
+"""

@@ -1,14 +1,21 @@
 """Spans in ClickHouse: the span every ingest format normalises to and the row it becomes; the SQL
 that stores spans and rebuilds sessions from all the stored spans of the touched sessions.
 
-Constant texts with typed parameters only; span batches go in through Executor.insert_rows.
+Constant texts with typed parameters only; span batches go in through Executor.insert_rows. The
+reads (SpanReads) serve GET /spans, /spans/groups, /spans/{span_id} and its evaluator results, and
+GET /sessions/{id}.
 """
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
 
+from intake_service.store.clickhouse.evaluator_results import SPAN_RESULTS
+from intake_service.store.clickhouse.executor import AsyncExecutor, Row
+from intake_service.store.clickhouse.paged import read_page
+from intake_service.store.clickhouse.sessions import SESSION_DETAIL
 from intake_service.store.clickhouse.values import nanosecond_text
 
 MAX_ATTRIBUTES_BYTES = 256 * 1024
@@ -161,3 +168,114 @@ DELETE FROM sessions
 WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
   AND session_id IN {session_ids:Array(String)}
 """
+
+
+# --- reads: GET /spans, /spans/groups, /spans/{span_id} ---------------------------------------------
+
+# ATIF and chat spans carry no trace id of their own: their session is their trace (as in NeMo).
+# Sources read as NeMo names them (otel, atif, chat_completions).
+# Kinds are stored as each format names them; reads answer NeMo's upper-case kinds, an OTLP span's
+# from its OpenInference kind when it has one (its OTLP kind, client or server, says less).
+SPAN_KINDS = (
+    "LLM", "CHAIN", "TOOL", "RETRIEVER", "EMBEDDING", "AGENT", "RERANKER", "EVALUATOR", "GUARDRAIL", "UNKNOWN"
+)
+SPAN_VIEW = """
+SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, name,
+       transform(source, ['otlp', 'chat'], ['otel', 'chat_completions'], source) AS span_source,
+       upper(if(JSONHas(attributes, 'openinference.span.kind'),
+                JSONExtractString(attributes, 'openinference.span.kind'), kind)) AS upper_kind,
+       if(upper_kind IN {kinds:Array(String)}, upper_kind, 'UNKNOWN') AS span_kind,
+       toDateTime64(start_time, 6, 'UTC') AS started_at, toDateTime64(end_time, 6, 'UTC') AS ended_at,
+       start_time, status, experiment_name, test_case_id, model_name, agent_name,
+       input_tokens, output_tokens, cached_tokens, cost_usd, input, output, attributes,
+       toDateTime64(fromUnixTimestamp64Nano(toInt64(version)), 6, 'UTC') AS ingested_at
+FROM spans FINAL
+WHERE workspace = {workspace:String}
+"""
+
+# Every filter is a typed parameter; NULL means "not filtered".
+SPAN_WHERE = """
+    ({session_id:Nullable(String)} IS NULL OR session_id = {session_id:Nullable(String)})
+    AND ({trace_id:Nullable(String)} IS NULL OR tid = {trace_id:Nullable(String)})
+    AND ({parent_span_id:Nullable(String)} IS NULL OR parent_span_id = {parent_span_id:Nullable(String)})
+    AND ({evaluation_id:Nullable(String)} IS NULL OR experiment_name = {evaluation_id:Nullable(String)})
+    AND ({test_case_id:Nullable(String)} IS NULL OR test_case_id = {test_case_id:Nullable(String)})
+    AND ({source:Nullable(String)} IS NULL OR span_source = {source:Nullable(String)})
+    AND ({kind:Nullable(String)} IS NULL OR span_kind = {kind:Nullable(String)})
+    AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
+    AND ({model:Nullable(String)} IS NULL OR model_name = {model:Nullable(String)})
+    AND ({agent_name:Nullable(String)} IS NULL OR agent_name = {agent_name:Nullable(String)})
+    AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR start_time >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR start_time <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
+"""
+SPAN_FILTER_PARAMS = (
+    "session_id", "trace_id", "parent_span_id", "evaluation_id", "test_case_id", "source", "kind", "status",
+    "model", "agent_name", "started_gte", "started_lte",
+)
+COUNT_SPANS = f"SELECT count() AS total FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE}"
+_LIST_SPANS = f"""
+SELECT * EXCEPT (start_time) FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE}
+ORDER BY start_time {{direction}}, session_id, span_id
+LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
+"""
+# A span id is the producer's, unique within its trace only: the earliest span with it answers.
+GET_SPAN = f"""
+SELECT * EXCEPT (start_time) FROM ({SPAN_VIEW}) WHERE span_id = {{span_id:String}}
+ORDER BY start_time, session_id LIMIT 1
+"""
+
+# group-by field → view column; group keys come from this whitelist only.
+GROUP_COLUMNS = {"trace_id": "tid", "session_id": "session_id"}
+_COUNT_GROUPS = f"SELECT count() AS total FROM (SELECT 1 FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE} GROUP BY {{keys}})"
+_LIST_GROUPS = f"""
+SELECT {{keys}}, count() AS span_count FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE}
+GROUP BY {{keys}}
+ORDER BY span_count {{direction}}, {{keys}}
+LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
+"""
+
+
+def list_spans_sql(descending: bool) -> str:
+    return _LIST_SPANS.replace("{direction}", "DESC" if descending else "ASC")
+
+
+def group_sql(fields: Sequence[str], descending: bool) -> tuple[str, str]:
+    """(count, page) statements grouping by `fields` (each a key of GROUP_COLUMNS)."""
+    keys = ", ".join(GROUP_COLUMNS[f] for f in fields)
+    page = _LIST_GROUPS.replace("{keys}", keys).replace("{direction}", "DESC" if descending else "ASC")
+    return _COUNT_GROUPS.replace("{keys}", keys), page
+
+
+class SpanReads:
+    def __init__(self, ch: AsyncExecutor) -> None:
+        self._ch = ch
+
+    @staticmethod
+    def _params(workspace: str, filters: Mapping[str, Any]) -> dict[str, Any]:
+        return {"workspace": workspace, "kinds": list(SPAN_KINDS), **{k: filters.get(k) for k in SPAN_FILTER_PARAMS}}
+
+    async def page(
+        self, workspace: str, filters: Mapping[str, Any], *, descending: bool, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        params = self._params(workspace, filters)
+        return await read_page(self._ch, COUNT_SPANS, list_spans_sql(descending), params, limit=limit, offset=offset)
+
+    async def groups(
+        self, workspace: str, filters: Mapping[str, Any], by: Sequence[str], *,
+        descending: bool, limit: int, offset: int,
+    ) -> tuple[list[Row], int]:
+        count_sql, page_sql = group_sql(by, descending)
+        params = self._params(workspace, filters)
+        return await read_page(self._ch, count_sql, page_sql, params, limit=limit, offset=offset)
+
+    async def get(self, workspace: str, span_id: str) -> Row | None:
+        rows = await self._ch.query(GET_SPAN, {**self._params(workspace, {}), "span_id": span_id})
+        return rows[0] if rows else None
+
+    async def session(self, workspace: str, session_id: str) -> Row | None:
+        """The aggregate of one session over its spans, or None when it has none."""
+        rows = await self._ch.query(SESSION_DETAIL, {"workspace": workspace, "session_id": session_id})
+        return rows[0] if rows else None
+
+    async def evaluator_results(self, workspace: str, span_id: str) -> list[Row]:
+        return await self._ch.query(SPAN_RESULTS, {"workspace": workspace, "span_id": span_id})

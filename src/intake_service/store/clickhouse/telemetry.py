@@ -35,6 +35,11 @@ class TelemetryStore:
     def close(self) -> None:
         self.executor.close()
 
+    @property
+    def reader(self) -> AsyncExecutor:
+        """The async executor the read repositories (traces, spans, annotations) share."""
+        return self._ch
+
     async def ping(self) -> None:
         await self._ch.query("SELECT 1 AS ok")
 

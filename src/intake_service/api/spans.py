@@ -1,0 +1,88 @@
+"""Span routes: GET /spans, /spans/groups, /spans/{span_id}, /spans/{span_id}/evaluator-results
+(SDK 0.2.0/0.3.0 `client.intake.spans`)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
+from intake_service.domain import spans
+from intake_service.domain.span_filters import Mode
+from intake_service.models.generated import EvaluatorResult, Span, SpanGroupsPage, SpansPage
+
+router = APIRouter(tags=["traces"])
+SpanId = Annotated[str, Path(description="The span's id.")]
+
+
+@router.get(
+    "/spans",
+    response_model=SpansPage,
+    response_model_exclude_none=True,
+    responses={**BAD_REQUEST, **UNAVAILABLE},
+    operation_id="list-spans-apis-intake-v-2-workspaces-workspace-spans-get",
+    summary="List Spans",
+)
+async def list_spans(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    sort: Annotated[str, Query(description="started_at, '-' first for descending.")] = "-started_at",
+    mode: Annotated[Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")] = "detailed",
+) -> SpansPage:
+    """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_id, test_case_id, source, kind, status, model, agent_name, started_at), newest first."""
+    return await spans.list_spans(
+        telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
+    )
+
+
+# Declared before /spans/{span_id}, which would otherwise take "groups" as a span id.
+@router.get(
+    "/spans/groups",
+    response_model=SpanGroupsPage,
+    responses={**BAD_REQUEST, **UNAVAILABLE},
+    operation_id="list-span-groups-apis-intake-v-2-workspaces-workspace-spans-groups-get",
+    summary="List Span Groups",
+)
+async def list_span_groups(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    by: Annotated[str, Query(description="trace_id, session_id, or both comma-separated.")],
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    sort: Annotated[str, Query(description="span_count, '-' first for descending.")] = "-span_count",
+) -> SpanGroupsPage:
+    """Spans grouped by trace, session or both, with counts, times, tokens and cost per group."""
+    return await spans.span_groups(
+        telemetry, workspace, request.query_params.multi_items(), by=by, page=page, page_size=page_size, sort=sort
+    )
+
+
+@router.get(
+    "/spans/{span_id}",
+    response_model=Span,
+    response_model_exclude_none=True,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+    operation_id="get-span-apis-intake-v-2-workspaces-workspace-spans-span-id-get",
+    summary="Get Span",
+)
+async def get_span(workspace: Workspace, span_id: SpanId, telemetry: Telemetry) -> Span:
+    """One span, with its attributes."""
+    return await spans.get_span(telemetry, workspace, span_id)
+
+
+@router.get(
+    "/spans/{span_id}/evaluator-results",
+    response_model=list[EvaluatorResult],
+    responses={**UNAVAILABLE},
+    operation_id="list-span-evaluator-results-apis-intake-v-2-workspaces-workspace-spans-span-id-evaluator-results-get",
+    summary="List Span Evaluator Results",
+)
+async def list_span_evaluator_results(
+    workspace: Workspace, span_id: SpanId, telemetry: Telemetry
+) -> list[EvaluatorResult]:
+    """The evaluator results recorded on one span."""
+    return await spans.span_evaluator_results(telemetry, workspace, span_id)

@@ -1,0 +1,54 @@
+"""Trace routes: GET /traces and GET /traces/{id} (SDK 0.2.0/0.3.0 `client.intake.traces`)."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Request
+
+from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
+from intake_service.domain import traces
+from intake_service.domain.span_filters import Mode
+from intake_service.models.generated import Trace, TracesPage
+
+router = APIRouter(tags=["traces"])
+
+
+@router.get(
+    "/traces",
+    response_model=TracesPage,
+    response_model_exclude_none=True,
+    responses={**BAD_REQUEST, **UNAVAILABLE},
+    operation_id="list-traces-apis-intake-v-2-workspaces-workspace-traces-get",
+    summary="List Traces",
+)
+async def list_traces(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    sort: Annotated[str, Query(description="started_at, '-' first for descending.")] = "-started_at",
+    mode: Annotated[Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")] = "preview",
+) -> TracesPage:
+    """One page of the workspace's traces (filter[...] by id, session_id, status, started_at, evaluation_id, test_case_id), newest first."""
+    return await traces.list_traces(
+        telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
+    )
+
+
+@router.get(
+    "/traces/{id}",
+    response_model=Trace,
+    response_model_exclude_none=True,
+    responses={**NOT_FOUND, **UNAVAILABLE},
+    operation_id="get-trace-apis-intake-v-2-workspaces-workspace-traces-id-get",
+    summary="Get Trace",
+)
+async def get_trace(
+    workspace: Workspace,
+    trace_id: Annotated[str, Path(alias="id", description="The trace's id.")],
+    telemetry: Telemetry,
+    mode: Annotated[Mode, Query(description="summary, preview (first 300 characters) or detailed.")] = "detailed",
+) -> Trace:
+    """One trace with its rollups of tokens, cost and spans."""
+    return await traces.get_trace(telemetry, workspace, trace_id, mode)

@@ -1,0 +1,82 @@
+"""Trace reads: GET /traces (filter, sort, mode) and GET /traces/{id} over the stored spans."""
+
+from collections.abc import Iterable
+from typing import Any
+
+from intake_service.domain.paging import pagination
+from intake_service.domain.span_filters import FilterField, Mode, check_params, for_mode, parse_filters, parse_sort
+from intake_service.errors import DomainError
+from intake_service.models.generated import (
+    TelemetryEvaluationContext,
+    TelemetryExperimentContext,
+    Trace,
+    TracesPage,
+)
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.clickhouse.traces import TraceReads
+
+STATUSES = ("success", "error", "cancelled", "unknown")
+LIST_PARAMS = ("page", "page_size", "sort", "mode")
+FILTERS = {
+    "id": FilterField("ids", "ids"),
+    "session_id": FilterField("text", "session_id"),
+    "status": FilterField("enum", "status", STATUSES),
+    "started_at": FilterField("time", "started"),
+    "evaluation_id": FilterField("text", "evaluation_id"),
+    "experiment_id": FilterField("text", "evaluation_id"),  # deprecated alias of evaluation_id
+    "test_case_id": FilterField("text", "test_case_id"),
+}
+# Summary mode leaves out the payloads and the rollups over the trace's spans.
+ROLLUPS = ("input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd", "span_count", "error_count")
+
+
+class TraceNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, trace_id: str) -> None:
+        super().__init__(f"Trace '{workspace}/{trace_id}' not found.")
+
+
+def _reads(telemetry: TelemetryStore) -> TraceReads:
+    return TraceReads(telemetry.reader)
+
+
+def to_trace(workspace: str, row: dict[str, Any], mode: Mode) -> Trace:
+    evaluation_id, test_case_id = row.pop("evaluation_id"), row.pop("test_case_id")
+    tagged = evaluation_id is not None
+    if mode == "summary":
+        row = {k: v for k, v in row.items() if k not in ROLLUPS}
+    return Trace(
+        **{**row, "input": for_mode(row["input"], mode), "output": for_mode(row["output"], mode)},
+        workspace=workspace,
+        evaluation_context=TelemetryEvaluationContext(evaluation_id=evaluation_id, test_case_id=test_case_id)
+        if tagged else None,
+        experiment_context=TelemetryExperimentContext(experiment_id=evaluation_id, test_case_id=test_case_id)
+        if tagged else None,
+    )
+
+
+async def list_traces(
+    telemetry: TelemetryStore,
+    workspace: str,
+    params: Iterable[tuple[str, str]],
+    *,
+    page: int,
+    page_size: int,
+    sort: str,
+    mode: Mode,
+) -> TracesPage:
+    filters, echo = parse_filters(check_params(params, LIST_PARAMS), FILTERS, "trace")
+    descending = parse_sort(sort, "started_at")
+    rows, total = await _reads(telemetry).page(
+        workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
+    )
+    data = [to_trace(workspace, row, mode) for row in rows]
+    return TracesPage(data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo)
+
+
+async def get_trace(telemetry: TelemetryStore, workspace: str, trace_id: str, mode: Mode) -> Trace:
+    row = await _reads(telemetry).get(workspace, trace_id)
+    if row is None:
+        raise TraceNotFound(workspace, trace_id)
+    return to_trace(workspace, row, mode)

@@ -1,0 +1,84 @@
+"""Trace reads: a trace is the spans sharing a trace id, listed when its root span (no parent) is stored.
+
+Root fields (name, status, window, tags, input/output) come from the earliest root; tokens, cost
+and counts are summed over every span of the trace.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from intake_service.store.clickhouse.executor import AsyncExecutor, Row
+from intake_service.store.clickhouse.paged import read_page
+from intake_service.store.clickhouse.spans import SPAN_KINDS, SPAN_VIEW
+
+_TRACE_ROWS = f"""
+SELECT id, root.1 AS root_span_id, root.2 AS session_id, root.3 AS name, root.4 AS status,
+       root.5 AS started_at, root.6 AS ended_at, root.7 AS evaluation_id, root.8 AS test_case_id,
+       root.9 AS input, root.10 AS output,
+       if(root.6 IS NULL, NULL, (toUnixTimestamp64Micro(root.6) - toUnixTimestamp64Micro(root.5)) / 1e3)
+           AS duration_ms,
+       sum_input AS input_tokens, sum_output AS output_tokens, sum_cached AS cached_tokens,
+       sum_total AS total_tokens, sum_cost AS cost_usd, span_count, error_count
+FROM (
+    SELECT tid AS id,
+           argMinIf(tuple(span_id, session_id, name, status, started_at, ended_at, experiment_name, test_case_id,
+                          input, output),
+                    tuple(start_time, span_id), parent_span_id = '') AS root,
+           sum(input_tokens) AS sum_input,
+           sum(output_tokens) AS sum_output,
+           sum(cached_tokens) AS sum_cached,
+           if(countIf(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) = 0, NULL,
+              sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))) AS sum_total,
+           sum(cost_usd) AS sum_cost,
+           count() AS span_count,
+           countIf(status = 'error') AS error_count
+    FROM ({SPAN_VIEW})
+    WHERE empty({{ids:Array(String)}}) OR tid IN {{ids:Array(String)}}
+    GROUP BY tid
+    HAVING countIf(parent_span_id = '') > 0
+)
+"""
+
+# Filters on the root's fields; every one a typed parameter, NULL meaning "not filtered".
+_TRACE_WHERE = """
+    ({session_id:Nullable(String)} IS NULL OR session_id = {session_id:Nullable(String)})
+    AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
+    AND ({evaluation_id:Nullable(String)} IS NULL OR evaluation_id = {evaluation_id:Nullable(String)})
+    AND ({test_case_id:Nullable(String)} IS NULL OR test_case_id = {test_case_id:Nullable(String)})
+    AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR started_at >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR started_at <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
+"""
+TRACE_FILTER_PARAMS = ("ids", "session_id", "status", "evaluation_id", "test_case_id", "started_gte", "started_lte")
+
+COUNT_TRACES = f"SELECT count() AS total FROM ({_TRACE_ROWS}) WHERE {_TRACE_WHERE}"
+_LIST_TRACES = f"""
+SELECT * FROM ({_TRACE_ROWS}) WHERE {_TRACE_WHERE}
+ORDER BY started_at {{direction}}, id
+LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
+"""
+
+
+def list_traces_sql(descending: bool) -> str:
+    return _LIST_TRACES.replace("{direction}", "DESC" if descending else "ASC")
+
+
+class TraceReads:
+    def __init__(self, ch: AsyncExecutor) -> None:
+        self._ch = ch
+
+    def _params(self, workspace: str, filters: Mapping[str, Any]) -> dict[str, Any]:
+        params = {"workspace": workspace, "kinds": list(SPAN_KINDS), **{k: filters.get(k) for k in TRACE_FILTER_PARAMS}}
+        params["ids"] = params["ids"] or []
+        return params
+
+    async def page(
+        self, workspace: str, filters: Mapping[str, Any], *, descending: bool, limit: int, offset: int
+    ) -> tuple[list[Row], int]:
+        params = self._params(workspace, filters)
+        return await read_page(self._ch, COUNT_TRACES, list_traces_sql(descending), params, limit=limit, offset=offset)
+
+    async def get(self, workspace: str, trace_id: str) -> Row | None:
+        rows = await self._ch.query(list_traces_sql(False), {
+            **self._params(workspace, {"ids": [trace_id]}), "limit": 1, "offset": 0,
+        })
+        return rows[0] if rows else None
