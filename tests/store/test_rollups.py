@@ -15,7 +15,6 @@ from support import T, app_telemetry, create_experiment, get_experiment, ingest_
 from intake_service.domain.rollup_metrics import STATS, RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import ChdbExecutor
-from intake_service.store.clickhouse.telemetry import TelemetryStore
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EVALUATORS = ("acc", "a.b.c", "flag")

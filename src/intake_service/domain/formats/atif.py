@@ -272,7 +272,7 @@ def _node_spans(
             cached_tokens=cached, cost_usd=cost, input=user, output=answer, attributes=attributes,
         )
     ]
-    at, delegated_by = start, {}
+    at, delegated_by = start, dict[str, str]()
     for step in steps:
         at = to_ns(step.timestamp) if step.timestamp is not None else at
         metrics = step.metrics or Metrics()
