@@ -480,3 +480,11 @@ class TestAtif17:
         assert response.status_code == status, response.text
         if status == 422:
             assert response.json()["detail"][0]["loc"] == ["body", "subagent_trajectories"]
+
+    async def test_the_steps_limit_counts_the_subagents_steps(self, client, base):
+        steps = [{"step_id": n, "source": "user", "message": "x"} for n in range(1, 5001)]
+        subagents = [{"trajectory_id": name, "agent": {"name": name, "version": "1"}, "steps": steps} for name in "ab"]
+        body = trajectory("ATIF-v1.7", subagent_trajectories=subagents)  # 4 + 2 × 5,000 steps
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 413
+        assert response.json() == {"detail": "A trajectory may have at most 10,000 steps."}

@@ -312,7 +312,7 @@ def _check_size(document: dict[str, Any]) -> None:
             )
         steps += sum(len(node["steps"]) for node in nodes if isinstance(node.get("steps"), list))
         if steps > MAX_STEPS:
-            raise PayloadTooLarge(f"A trajectory may have at most {MAX_STEPS:,} steps, its subagents' included.")
+            raise PayloadTooLarge(f"A trajectory may have at most {MAX_STEPS:,} steps.")
         nodes = [
             child
             for node in nodes
