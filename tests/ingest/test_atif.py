@@ -394,6 +394,7 @@ class TestAtif17:
         body["steps"][2]["observation"] = {"results": [
             {"source_call_id": None, "content": "delegated",
              "subagent_trajectory_ref": [{"trajectory_id": "researcher", "trajectory_path": "r.json"}]},
+            {"content": "sent away", "subagent_trajectory_ref": [{"trajectory_path": "elsewhere.json"}]},
         ]}
         response = await client.post(f"{base}/ingest/atif", json=body)
         assert response.status_code == 201, response.text
@@ -409,7 +410,12 @@ class TestAtif17:
             "subagent:researcher/subagent:summarizer": "subagent:researcher",
             "subagent:researcher/subagent:summarizer/step-1": "subagent:researcher/subagent:summarizer",
             "subagent:critic": "trajectory",
+            # A reference to a trajectory not embedded: a delegation span under its step.
+            "step-3/subagent-ref-1-0": "step-3",
         }
+        delegation = spans["step-3/subagent-ref-1-0"]
+        assert (delegation["name"], delegation["kind"]) == ("subagent-elsewhere.json", "agent")
+        assert orjson.loads(delegation["input"]) == {"trajectory_path": "elsewhere.json"}
         researcher_root = spans["subagent:researcher"]
         assert (researcher_root["name"], researcher_root["agent_name"], researcher_root["model_name"]) == (
             "researcher", "researcher", "gpt-r"

@@ -11,8 +11,11 @@ ATIF-v1.7 (as NeMo's 0.3.0 server maps it): `trajectory_id` and `continued_traje
 on the root span's attributes (the session id stays `session_id`, else a new one). Each embedded
 `subagent_trajectories` entry (its `trajectory_id` required and unique among its siblings) is mapped
 the same way into the same session: its root span "subagent:<trajectory_id>" (nested ones
-"subagent:<a>/subagent:<b>") hangs under the step whose observation names it in a
+"subagent:<a>/subagent:<b>") hangs under the first step whose observation names it in a
 subagent_trajectory_ref, else under its parent's root; its steps are "<its root>/step-<step_id>".
+Any other subagent_trajectory_ref (a trajectory not embedded, or named again) becomes a delegation
+span "subagent-<its id or path>" under its step, the reference as input and the observation result
+as output.
 Its tokens and cost add to the session's; the session's window, tag, model and agent are the top
 trajectory's (whose window takes in the subagents' timestamps).
 
@@ -31,6 +34,7 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import anyio
+import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from intake_service.domain.evaluator_results import record_evaluator_result
@@ -197,16 +201,28 @@ def _step_id(path: tuple[str, ...], step: Step) -> str:
     return f"step-{step.step_id}" if not path else f"{_root_id(path)}/step-{step.step_id}"
 
 
-def _referenced_subagents(step: Step) -> list[str]:
-    """The trajectory_ids a step's observation results delegate to (subagent_trajectory_ref)."""
+def _subagent_refs(step: Step) -> list[tuple[str, dict[str, Any], dict[str, Any]]]:
+    """(where, reference, observation result) for each subagent_trajectory_ref of a step's
+    observation results; `where` ("<result index>-<ref index>") tells them apart."""
     results = (step.observation or {}).get("results")
     return [
-        ref["trajectory_id"]
-        for result in (results if isinstance(results, list) else [])
+        (f"{result_index}-{ref_index}", ref, result)
+        for result_index, result in enumerate(results if isinstance(results, list) else [])
         if isinstance(result, dict) and isinstance(result.get("subagent_trajectory_ref"), list)
-        for ref in result["subagent_trajectory_ref"]
-        if isinstance(ref, dict) and isinstance(ref.get("trajectory_id"), str)
+        for ref_index, ref in enumerate(result["subagent_trajectory_ref"])
+        if isinstance(ref, dict)
     ]
+
+
+def _ref_span(session_id: str, step_span: str, at: int, where: str, ref: dict[str, Any], result: dict[str, Any]) -> Span:
+    """A delegation to a subagent trajectory that is not embedded (or already placed elsewhere)."""
+    identity = next((ref[key] for key in ("trajectory_id", "trajectory_path", "session_id") if isinstance(ref.get(key), str)), "")
+    return Span(
+        session_id=session_id, span_id=f"{step_span}/subagent-ref-{where}", parent_span_id=step_span, source="atif",
+        start_ns=at, end_ns=at, name=f"subagent-{identity}" if identity else "subagent", kind="agent",
+        input=orjson.dumps(ref).decode(), output=orjson.dumps(result).decode(),
+        attributes={"subagent_trajectory_ref": ref},
+    )
 
 
 def verifier_results(trajectory: Trajectory, session_id: str, experiment: str | None) -> list[EvaluatorResultInput]:
@@ -273,6 +289,7 @@ def _node_spans(
         )
     ]
     at, delegated_by = start, dict[str, str]()
+    embedded = {subagent.trajectory_id for subagent in node.subagent_trajectories or []}
     for step in steps:
         at = to_ns(step.timestamp) if step.timestamp is not None else at
         metrics = step.metrics or Metrics()
@@ -288,8 +305,11 @@ def _node_spans(
                 input=_text(step.message) if step.source != "agent" else None,
             )
         )
-        for trajectory_id in _referenced_subagents(step):
-            delegated_by.setdefault(trajectory_id, _step_id(path, step))
+        for where, ref, result in _subagent_refs(step):
+            if ref.get("trajectory_id") in embedded and ref["trajectory_id"] not in delegated_by:
+                delegated_by[ref["trajectory_id"]] = _step_id(path, step)
+            else:
+                spans.append(_ref_span(session_id, _step_id(path, step), at, where, ref, result))
     for subagent in node.subagent_trajectories or []:
         sub_parent = delegated_by.get(subagent.trajectory_id, root_id)
         spans += _node_spans(subagent, (*path, subagent.trajectory_id), session_id, sub_parent, (None, None), now_ns)
