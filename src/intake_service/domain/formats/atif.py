@@ -15,9 +15,8 @@ the same way into the same session: its root span "subagent:<trajectory_id>" (ne
 subagent_trajectory_ref, else under its parent's root; its steps are "<its root>/step-<step_id>".
 Any other subagent_trajectory_ref (a trajectory not embedded, or named again) becomes a delegation
 span "subagent-<its id or path>" under its step, the reference as input and the observation result
-as output.
-Its tokens and cost add to the session's; the session's window, tag, model and agent are the top
-trajectory's (whose window takes in the subagents' timestamps).
+as output. The subagents' tokens and cost add to the session's; the session's window, tag, model and
+agent are the top trajectory's (whose window takes in the subagents' timestamps).
 
 Verifier rewards in extra.verifier_result become evaluator results on that trajectory's root span
 ("trajectory" or the subagent's): a number → one result named "verifier.reward"; an object of named
