@@ -427,6 +427,10 @@ class TestAtif17:
         summarizer_root = spans["subagent:researcher/subagent:summarizer"]
         assert (summarizer_root["input_tokens"], summarizer_root["output_tokens"]) == (7, 1)
         assert spans["subagent:critic"]["input_tokens"] == 3
+        # Without timestamps a subagent starts with the span it hangs under: the critic with the root,
+        # the summarizer with the researcher's root (its first step, 10:00:02).
+        assert spans["subagent:critic"]["start_time"] == spans["trajectory"]["start_time"]
+        assert str(summarizer_root["start_time"]).startswith("2026-03-01 10:00:02")
 
         [row] = await session_rows(client, base, "exp")
         # Main steps 100+150 / 20+5 / cost 0.002+0.003; researcher 40 / 4 / 0.004; summarizer 7 / 1 /

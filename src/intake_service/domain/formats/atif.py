@@ -261,8 +261,9 @@ def _window(node: _Body, now_ns: int) -> tuple[int, int | None]:
 def _node_spans(
     node: _Body, path: tuple[str, ...], session_id: str, parent: str, tag: tuple[str | None, str | None], now_ns: int
 ) -> list[Span]:
-    """One trajectory's root span (under `parent`) and its steps; then its subagents, each under the
-    step that delegates to it (subagent_trajectory_ref), else under this root."""
+    """One trajectory's root span (under `parent`; at `now_ns` when it has no timestamps) and its
+    steps; then its subagents, each under the step that delegates to it (subagent_trajectory_ref),
+    else under this root."""
     start, end = _window(node, now_ns)
     steps, finals = node.steps, node.final_metrics or FinalMetrics()
     _, prompt = _metric(steps, "prompt_tokens", finals.total_prompt_tokens)
@@ -287,7 +288,7 @@ def _node_spans(
             cached_tokens=cached, cost_usd=cost, input=user, output=answer, attributes=attributes,
         )
     ]
-    at, delegated_by = start, dict[str, str]()
+    at, delegated_by = start, dict[str, tuple[str, int]]()
     embedded = {subagent.trajectory_id for subagent in node.subagent_trajectories or []}
     for step in steps:
         at = to_ns(step.timestamp) if step.timestamp is not None else at
@@ -306,12 +307,13 @@ def _node_spans(
         )
         for where, ref, result in _subagent_refs(step):
             if ref.get("trajectory_id") in embedded and ref["trajectory_id"] not in delegated_by:
-                delegated_by[ref["trajectory_id"]] = _step_id(path, step)
+                delegated_by[ref["trajectory_id"]] = _step_id(path, step), at
             else:
                 spans.append(_ref_span(session_id, _step_id(path, step), at, where, ref, result))
     for subagent in node.subagent_trajectories or []:
-        sub_parent = delegated_by.get(subagent.trajectory_id, root_id)
-        spans += _node_spans(subagent, (*path, subagent.trajectory_id), session_id, sub_parent, (None, None), now_ns)
+        # A subagent without timestamps starts when the span it hangs under does (as in NeMo).
+        sub_parent, sub_start = delegated_by.get(subagent.trajectory_id, (root_id, start))
+        spans += _node_spans(subagent, (*path, subagent.trajectory_id), session_id, sub_parent, (None, None), sub_start)
     return spans
 
 
