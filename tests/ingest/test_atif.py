@@ -6,7 +6,7 @@ import uuid
 import orjson
 import pytest
 
-from support import create_experiment, get_experiment, session_rows
+from support import create_experiment, get_experiment, session_rows, stored_spans
 
 pytestmark = pytest.mark.asyncio
 
@@ -186,7 +186,7 @@ class TestResend:
 
 
 class TestTags:
-    async def test_experiment_context_wins_over_evaluation_context(self, client, base):
+    async def test_evaluation_context_wins_over_experiment_context(self, client, base):
         await create_experiment(client, base, "a")
         await create_experiment(client, base, "b")
         body = trajectory(
@@ -194,9 +194,42 @@ class TestTags:
             evaluation_context={"evaluation_id": "b", "test_case_id": "from-b"},
         )
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        assert (await get_experiment(client, base, "a"))["run_count"] == 1
-        assert (await get_experiment(client, base, "b"))["run_count"] == 0
-        assert (await session_rows(client, base, "a"))[0]["test_case_id"] == "from-a"
+        assert (await get_experiment(client, base, "a"))["run_count"] == 0
+        assert (await get_experiment(client, base, "b"))["run_count"] == 1
+        assert (await session_rows(client, base, "b"))[0]["test_case_id"] == "from-b"
+
+    async def test_evaluation_context_wins_whole_even_without_a_name(self, client, base):
+        # NeMo 0.3.0: the evaluation_context replaces the deprecated tag entirely.
+        await create_experiment(client, base, "a")
+        body = trajectory(
+            experiment_context={"experiment_id": "a"}, evaluation_context={"test_case_id": "tc-only"}
+        )
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert (await get_experiment(client, base, "a"))["run_count"] == 0
+
+    async def test_the_0_4_spelling_evaluation_name_and_test_case_name(self, client, base):
+        await create_experiment(client, base, "exp")
+        body = trajectory(evaluation_context={"evaluation_name": "exp", "test_case_name": "tc-new"})
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        [row] = await session_rows(client, base, "exp")
+        assert (row["session_id"], row["test_case_id"]) == (body["session_id"], "tc-new")
+        # Both spellings at once are fine when they agree.
+        both = trajectory(evaluation_context={
+            "evaluation_name": "exp", "evaluation_id": "exp", "test_case_name": "t", "test_case_id": "t"
+        })
+        assert (await client.post(f"{base}/ingest/atif", json=both)).status_code == 201
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 2
+
+    @pytest.mark.parametrize(
+        "context",
+        [{"evaluation_name": "exp", "evaluation_id": "other"}, {"evaluation_id": "exp", "test_case_name": "a", "test_case_id": "b"}],
+    )
+    async def test_two_spellings_that_disagree_are_422(self, client, base, context):
+        await create_experiment(client, base, "exp")
+        response = await client.post(f"{base}/ingest/atif", json=trajectory(evaluation_context=context))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "evaluation_context"]
+        assert (await get_experiment(client, base, "exp"))["run_count"] == 0
 
     async def test_unknown_experiment_is_400(self, client, base):
         response = await client.post(f"{base}/ingest/atif", json=trajectory(experiment_context={"experiment_id": "nope"}))
@@ -305,3 +338,164 @@ class TestBadInput:
             headers={"content-type": "application/json", "content-encoding": "gzip"},
         )
         assert response.status_code == 413
+
+
+class TestAtif17:
+    """ATIF-v1.7 as SDK 0.3.0 sends it (nemo_platform AtifCreateParams): trajectory_id,
+    continued_trajectory_ref, embedded subagent_trajectories, evaluation_context."""
+
+    async def test_trajectory_id_and_continued_trajectory_ref_stay_on_the_root(self, client, base, app, workspace):
+        await create_experiment(client, base, "exp")
+        body = trajectory(
+            "ATIF-v1.7", trajectory_id="traj-2", continued_trajectory_ref="traj-1",
+            evaluation_context={"evaluation_id": "exp", "test_case_id": "tc-1"},
+        )
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 201, response.text
+        assert response.json() == {"session_id": body["session_id"]}
+        root = (await stored_spans(app, workspace, body["session_id"]))["trajectory"]
+        assert (root["attributes"]["trajectory_id"], root["attributes"]["continued_trajectory_ref"]) == ("traj-2", "traj-1")
+        assert (root["experiment_name"], root["test_case_id"]) == ("exp", "tc-1")
+
+    async def test_without_a_session_id_the_session_is_new_not_the_trajectory_id(self, client, base):
+        # NeMo 0.3.0 keeps session_id as the trace identity (a new UUID when absent).
+        body = trajectory("ATIF-v1.7", trajectory_id="traj-no-session")
+        del body["session_id"]
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 201, response.text
+        assert str(uuid.UUID(response.json()["session_id"])) == response.json()["session_id"]
+
+    async def test_subagents_are_spans_of_the_same_session(self, client, base, app, workspace):
+        await create_experiment(client, base, "exp")
+        summarizer = {
+            "schema_version": "ATIF-v1.7", "trajectory_id": "summarizer",
+            "agent": {"name": "summarizer", "version": "0.1"},
+            "steps": [{"step_id": 1, "source": "agent", "message": "short"}],
+            "final_metrics": {"total_prompt_tokens": 7, "total_completion_tokens": 1, "total_cost_usd": 0.0007},
+        }
+        researcher = {
+            "trajectory_id": "researcher", "session_id": "researcher-own-session",
+            "agent": {"name": "researcher", "version": "1.1", "model_name": "gpt-r"},
+            "steps": [
+                {"step_id": 1, "source": "user", "message": "Find it.", "timestamp": "2026-03-01T10:00:02Z"},
+                {"step_id": 2, "source": "agent", "message": "Found.", "timestamp": "2026-03-01T10:00:09Z",
+                 "metrics": {"prompt_tokens": 40, "completion_tokens": 4, "cost_usd": 0.004}},
+            ],
+            "extra": {"verifier_result": 0},
+            "subagent_trajectories": [summarizer],
+        }
+        critic = {
+            "trajectory_id": "critic", "agent": {"name": "critic", "version": "2"},
+            "final_metrics": {"total_prompt_tokens": 3, "total_cost_usd": 0.0003},
+        }
+        body = trajectory(
+            "ATIF-v1.7", trajectory_id="main", evaluation_context={"evaluation_id": "exp", "test_case_id": "tc"},
+            extra={"verifier_result": {"reward": 1}}, subagent_trajectories=[researcher, critic],
+        )
+        body["steps"][2]["observation"] = {"results": [
+            {"source_call_id": None, "content": "delegated",
+             "subagent_trajectory_ref": [{"trajectory_id": "researcher", "trajectory_path": "r.json"}]},
+            {"content": "sent away", "subagent_trajectory_ref": [{"trajectory_path": "elsewhere.json"}]},
+        ]}
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 201, response.text
+
+        spans = await stored_spans(app, workspace, body["session_id"])
+        parents = {span_id: span["parent_span_id"] for span_id, span in spans.items()}
+        assert parents == {
+            "trajectory": "", "step-1": "trajectory", "step-2": "trajectory", "step-3": "trajectory",
+            "step-4": "trajectory",
+            # Delegated by step 3's observation; the critic, referenced by no step, under the root.
+            "subagent:researcher": "step-3", "subagent:researcher/step-1": "subagent:researcher",
+            "subagent:researcher/step-2": "subagent:researcher",
+            "subagent:researcher/subagent:summarizer": "subagent:researcher",
+            "subagent:researcher/subagent:summarizer/step-1": "subagent:researcher/subagent:summarizer",
+            "subagent:critic": "trajectory",
+            # A reference to a trajectory not embedded: a delegation span under its step.
+            "step-3/subagent-ref-1-0": "step-3",
+        }
+        delegation = spans["step-3/subagent-ref-1-0"]
+        assert (delegation["name"], delegation["kind"]) == ("subagent-elsewhere.json", "agent")
+        assert orjson.loads(delegation["input"]) == {"trajectory_path": "elsewhere.json"}
+        researcher_root = spans["subagent:researcher"]
+        assert (researcher_root["name"], researcher_root["agent_name"], researcher_root["model_name"]) == (
+            "researcher", "researcher", "gpt-r"
+        )
+        assert researcher_root["attributes"]["trajectory_id"] == "researcher"
+        assert researcher_root["attributes"]["session_id"] == "researcher-own-session"
+        assert researcher_root["experiment_name"] is None
+        # Final totals sit on a subagent's root when none of its steps carries the metric.
+        summarizer_root = spans["subagent:researcher/subagent:summarizer"]
+        assert (summarizer_root["input_tokens"], summarizer_root["output_tokens"]) == (7, 1)
+        assert spans["subagent:critic"]["input_tokens"] == 3
+        # Without timestamps a subagent starts with the span it hangs under: the critic with the root,
+        # the summarizer with the researcher's root (its first step, 10:00:02).
+        assert spans["subagent:critic"]["start_time"] == spans["trajectory"]["start_time"]
+        assert str(summarizer_root["start_time"]).startswith("2026-03-01 10:00:02")
+
+        [row] = await session_rows(client, base, "exp")
+        # Main steps 100+150 / 20+5 / cost 0.002+0.003; researcher 40 / 4 / 0.004; summarizer 7 / 1 /
+        # 0.0007; critic 3 / - / 0.0003.
+        assert (row["input_tokens"], row["output_tokens"]) == (250 + 40 + 7 + 3, 25 + 4 + 1)
+        assert row["cost_usd"] == pytest.approx(0.005 + 0.004 + 0.0007 + 0.0003)
+        # The window takes in the researcher's steps (10:00:09 is the latest timestamp).
+        assert (row["started_at"], row["ended_at"], row["latency_ms"]) == (
+            "2026-03-01T10:00:00Z", "2026-03-01T10:00:09Z", 9000.0
+        )
+        assert (row["agent_name"], row["model_name"], row["test_case_id"]) == ("terminus", "gpt-x", "tc")
+
+        results = (await client.get(f"{base}/evaluator-results")).json()["data"]
+        assert sorted((r["span_id"], r["name"], r["value"]) for r in results) == [
+            ("subagent:researcher", "verifier.reward", 0.0), ("trajectory", "verifier.reward", 1.0)
+        ]
+        rollups = await get_experiment(client, base, "exp")
+        assert rollups["run_count"] == 1
+        assert rollups["cost_usd"]["sum"] == pytest.approx(0.01)
+        # A session's score for an evaluator is the mean of its results: (1 + 0) / 2.
+        assert rollups["aggregate_scores"]["verifier.reward"]["mean"] == 0.5
+
+    async def test_resending_replaces_the_subagents_too(self, client, base, app, workspace):
+        sub = {"trajectory_id": "s", "agent": {"name": "s", "version": "1"},
+               "steps": [{"step_id": 1, "source": "agent", "metrics": {"cost_usd": 1.0}}]}
+        body = trajectory("ATIF-v1.7", session_id="with-sub", subagent_trajectories=[sub])
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        del body["subagent_trajectories"]
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert set(await stored_spans(app, workspace, "with-sub")) == {"trajectory", "step-1", "step-2", "step-3", "step-4"}
+
+    @pytest.mark.parametrize(
+        ("subagents", "loc"),
+        [
+            ([{"agent": {"name": "s", "version": "1"}}], ["body", "subagent_trajectories", 0, "trajectory_id"]),
+            ([{"trajectory_id": "s", "agent": {"name": "s", "version": "1"}, "surprise": 1}],
+             ["body", "subagent_trajectories", 0, "surprise"]),
+            ([{"trajectory_id": "s", "agent": {"name": "s", "version": "1"}}] * 2, ["body"]),
+        ],
+    )
+    async def test_bad_subagents_are_422(self, client, base, subagents, loc):
+        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", subagent_trajectories=subagents))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == loc
+
+    async def test_continued_trajectory_ref_is_a_string(self, client, base):
+        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", continued_trajectory_ref={"id": 1}))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == ["body", "continued_trajectory_ref"]
+
+    @pytest.mark.parametrize(("levels", "status"), [(63, 201), (64, 422)])
+    async def test_subagents_nest_at_most_63_levels(self, client, base, levels, status):
+        nested: dict = {"trajectory_id": "leaf", "agent": {"name": "s", "version": "1"}}
+        for level in range(levels - 1):
+            nested = {"trajectory_id": f"t{level}", "agent": {"name": "s", "version": "1"}, "subagent_trajectories": [nested]}
+        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", subagent_trajectories=[nested]))
+        assert response.status_code == status, response.text
+        if status == 422:
+            assert response.json()["detail"][0]["loc"] == ["body", "subagent_trajectories"]
+
+    async def test_the_steps_limit_counts_the_subagents_steps(self, client, base):
+        steps = [{"step_id": n, "source": "user", "message": "x"} for n in range(1, 5001)]
+        subagents = [{"trajectory_id": name, "agent": {"name": name, "version": "1"}, "steps": steps} for name in "ab"]
+        body = trajectory("ATIF-v1.7", subagent_trajectories=subagents)  # 4 + 2 × 5,000 steps
+        response = await client.post(f"{base}/ingest/atif", json=body)
+        assert response.status_code == 413
+        assert response.json() == {"detail": "A trajectory may have at most 10,000 steps."}

@@ -5,7 +5,7 @@ from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTrace
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import ResourceSpans, ScopeSpans, Span
 
-from support import create_experiment, session_rows
+from support import create_experiment, get_experiment, session_rows, stored_spans
 
 pytestmark = pytest.mark.asyncio
 
@@ -101,6 +101,108 @@ class TestCapture:
         )
         assert tagged.status_code == 201
         assert [r["session_id"] for r in await session_rows(client, base, "chat-exp")] == [tagged.json()["session_id"]]
+
+
+class TestSdk03Fields:
+    """The top-level fields SDK 0.3.0 sends (nemo_platform ChatCompletionCreateParams)."""
+
+    async def test_session_id_cost_and_provider(self, client, base, app, workspace):
+        await create_experiment(client, base, "chat-exp")
+        first = capture(
+            evaluation_context={"evaluation_id": "chat-exp", "test_case_id": "q-2"},
+            provider="openai", session_id="conv-9", cost_usd=0.0125, cost_input_usd=0.01,
+            cost_output_usd=0.0025, cost_details={"cache_read": 0.001},
+        )
+        first["response"]["usage"]["cost"] = 0.5  # the body's cost_usd wins over the provider's
+        response = await client.post(f"{base}/ingest/chat-completions", json=first)
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["session_id"] == "conv-9"
+
+        second = capture(prompt_tokens=30, completion_tokens=6, session_id="conv-9")
+        second["response"]["id"] = "chatcmpl-2"
+        second["response"]["usage"]["cost"] = 0.25  # no cost_usd: the usage cost counts
+        response = await client.post(f"{base}/ingest/chat-completions", json=second)
+        assert response.status_code == 201, response.text
+        assert response.json()["session_id"] == "conv-9"
+
+        [row] = await session_rows(client, base, "chat-exp")
+        assert (row["session_id"], row["test_case_id"]) == ("conv-9", "q-2")
+        assert (row["input_tokens"], row["output_tokens"]) == (12 + 30, 4 + 6)
+        assert row["cost_usd"] == pytest.approx(0.0125 + 0.25)
+        assert (await get_experiment(client, base, "chat-exp"))["run_count"] == 1
+
+        call = (await stored_spans(app, workspace, "conv-9"))[created["span_id"]]
+        assert call["cost_usd"] == 0.0125
+        assert {k: call["attributes"][k] for k in ("provider", "cost_input_usd", "cost_output_usd", "cost_details")} == {
+            "provider": "openai", "cost_input_usd": 0.01, "cost_output_usd": 0.0025, "cost_details": {"cache_read": 0.001}
+        }
+
+    async def test_session_id_and_the_header_are_one_thing(self, client, base):
+        url = f"{base}/ingest/chat-completions"
+        same = await client.post(url, json=capture(session_id="s-1"), headers={"X-Session-Id": "s-1"})
+        assert (same.status_code, same.json()["session_id"]) == (201, "s-1")
+        differ = await client.post(url, json=capture(session_id="s-1"), headers={"X-Session-Id": "s-2"})
+        assert differ.status_code == 422
+        assert differ.json()["detail"][0]["loc"] == ["body", "session_id"]
+
+    async def test_trace_id_joins_an_otlp_trace(self, client, base, app, workspace):
+        await create_experiment(client, base, "chat-exp")
+        trace, root = bytes.fromhex("ef" * 16), bytes.fromhex("12" * 8)
+        request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[Span(
+            trace_id=trace, span_id=root, name="agent", start_time_unix_nano=1_767_225_600_000_000_000,
+            end_time_unix_nano=1_767_225_603_000_000_000,
+            attributes=[KeyValue(key="nemo.evaluation.name", value=AnyValue(string_value="chat-exp"))],
+        )])])])
+        response = await client.post(
+            f"{base}/ingest/otlp/v1/traces", content=request.SerializeToString(),
+            headers={"content-type": "application/x-protobuf"},
+        )
+        assert response.json() == {"errors": []}
+        response = await client.post(f"{base}/ingest/chat-completions", json=capture(trace_id=trace.hex()))
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert created["session_id"] == trace.hex()
+        call = (await stored_spans(app, workspace, trace.hex()))[created["span_id"]]
+        assert (call["trace_id"], call["parent_span_id"]) == (trace.hex(), root.hex())
+        [row] = await session_rows(client, base, "chat-exp")
+        assert (row["session_id"], row["input_tokens"], row["latency_ms"]) == (trace.hex(), 12, 3000.0)
+
+    async def test_a_new_session_keeps_its_trace_id(self, client, base, app, workspace):
+        response = await client.post(
+            f"{base}/ingest/chat-completions", json=capture(session_id="chat-s", trace_id="trace-7")
+        )
+        assert response.status_code == 201, response.text
+        spans = await stored_spans(app, workspace, "chat-s")
+        assert {span_id: span["trace_id"] for span_id, span in spans.items()} == {
+            "session": "trace-7", response.json()["span_id"]: "trace-7"
+        }
+
+    async def test_evaluation_context_wins_over_experiment_context(self, client, base):
+        await create_experiment(client, base, "old")
+        await create_experiment(client, base, "new")
+        body = capture(
+            experiment_context={"experiment_id": "old"},
+            evaluation_context={"evaluation_name": "new", "test_case_name": "tc-n"},
+        )
+        assert (await client.post(f"{base}/ingest/chat-completions", json=body)).status_code == 201
+        assert await session_rows(client, base, "old") == []
+        assert [r["test_case_id"] for r in await session_rows(client, base, "new")] == ["tc-n"]
+
+    @pytest.mark.parametrize(
+        ("field", "value", "loc"),
+        [
+            ("cost_usd", -0.1, ["body", "cost_usd"]),
+            ("cost_input_usd", "a lot", ["body", "cost_input_usd"]),
+            ("cost_details", {"cache_read": -1}, ["body", "cost_details", "cache_read"]),
+            ("session_id", "", ["body", "session_id"]),
+            ("provider", 7, ["body", "provider"]),
+        ],
+    )
+    async def test_bad_fields_are_422(self, client, base, field, value, loc):
+        response = await client.post(f"{base}/ingest/chat-completions", json=capture(**{field: value}))
+        assert response.status_code == 422
+        assert response.json()["detail"][0]["loc"] == loc
 
 
 class TestBadInput:

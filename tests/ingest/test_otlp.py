@@ -286,6 +286,43 @@ class TestPartialSuccess:
         ]
 
 
+class TestEvaluationAttributes:
+    """SDK 0.3+ producers tag the root span with nemo.evaluation.* / nemo.test_case.name."""
+
+    @pytest.mark.parametrize(
+        ("tags", "test_case"),
+        [
+            ({"nemo.evaluation.name": "exp", "nemo.test_case.name": "tc-name"}, "tc-name"),
+            ({"nemo.evaluation.id": "exp", "nemo.test_case.id": "tc-id"}, "tc-id"),
+            # The newer spelling wins when both are on the span.
+            ({"nemo.evaluation.name": "exp", "nemo.experiment.id": "other",
+              "nemo.test_case.name": "new", "nemo.test_case.id": "old"}, "new"),
+        ],
+    )
+    async def test_they_tag_the_session_like_nemo_experiment(self, client, base, tags, test_case):
+        await create_experiment(client, base, "exp")
+        await create_experiment(client, base, "other")
+        child = span(TRACE, CHILD, ROOT, start=1_767_225_600_250_000_000, duration_ms=100,
+                     **{"gen_ai.usage.input_tokens": 9, "gen_ai.usage.cost": 0.25})
+        body = export(span(TRACE, ROOT, duration_ms=750, **tags), child)
+        response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
+        assert response.json() == {"errors": []}
+        [row] = (await client.get(f"{base}/experiments/exp/sessions")).json()["data"]
+        assert (row["session_id"], row["test_case_id"], row["input_tokens"], row["latency_ms"]) == (
+            TRACE.hex(), test_case, 9, 750.0
+        )
+        rollups = (await client.get(f"{base}/experiments/exp")).json()
+        assert (rollups["run_count"], rollups["cost_usd"]["sum"]) == (1, 0.25)
+        assert (await client.get(f"{base}/experiments/other")).json()["run_count"] == 0
+
+    async def test_an_unknown_evaluation_name_is_reported(self, client, base):
+        body = export(span(TRACE, ROOT, **{"nemo.evaluation.name": "missing"}))
+        response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
+        assert response.json()["errors"] == [
+            {"trace_id": TRACE.hex(), "span_id": ROOT.hex(),
+             "detail": "Experiment 'missing' must be created before it can be logged."},
+        ]
+
 class TestBadInput:
     async def test_malformed_protobuf_is_400(self, client, base):
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=b"\xff\xff\xff", headers=PROTOBUF)

@@ -14,9 +14,8 @@ from hypothesis import strategies as st
 from intake_service.domain.rollup_metrics import STATS, RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import ChdbExecutor
-from intake_service.store.clickhouse.telemetry import TelemetryStore
 
-from support import T, create_experiment, get_experiment, ingest_ok, iso, post_result_ok
+from support import T, app_telemetry, create_experiment, get_experiment, ingest_ok, iso, post_result_ok
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EVALUATORS = ("acc", "a.b.c", "flag")
@@ -114,27 +113,6 @@ def assert_rollups(body: dict[str, Any], expected: dict[str, Any]) -> None:
     assert body["model_names"] == expected["model_names"]
     assert body["agent_names"] == expected["agent_names"]
     assert body["agent_versions"] == expected["agent_versions"]
-
-
-async def app_telemetry(app) -> TelemetryStore:
-    """The running app's TelemetryStore. chDB allows one session per process, so the test reuses the
-    app's executor: asgi_lifespan puts the lifespan state into every request scope it forwards."""
-    scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/__no_such_route__", "raw_path": b"/__no_such_route__",
-        "query_string": b"", "root_path": "", "headers": [], "client": ("test", 1), "server": ("test", 80),
-    }  # fmt: skip
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        return None
-
-    await app(scope, receive, send)
-    state = scope["state"]["state"]
-    assert isinstance(state.telemetry, TelemetryStore)
-    return state.telemetry
 
 
 # ---------------------------------------------------------------------------------------------------

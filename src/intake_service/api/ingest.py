@@ -54,16 +54,18 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
 
-    def resolve(node: Any) -> Any:
+    def resolve(node: Any, inside: frozenset[str]) -> Any:
         if isinstance(node, dict):
             if "$ref" in node:
-                return resolve(defs[node["$ref"].rsplit("/", 1)[-1]])
-            return {k: resolve(v) for k, v in node.items()}
+                name = node["$ref"].rsplit("/", 1)[-1]
+                # A model that holds itself (an ATIF subagent trajectory) is spelt out once.
+                return {"type": "object"} if name in inside else resolve(defs[name], inside | {name})
+            return {k: resolve(v, inside) for k, v in node.items()}
         if isinstance(node, list):
-            return [resolve(v) for v in node]
+            return [resolve(v, inside) for v in node]
         return node
 
-    return resolve(schema)
+    return resolve(schema, frozenset())
 
 
 def _json_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:

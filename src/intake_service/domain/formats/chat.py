@@ -1,9 +1,13 @@
 """A captured chat completion (request as sent, response as received) → one LLM span in a session.
 
-The session is the one named by the X-Session-Id header (created if it does not exist yet), else a
-new one. Model and tokens come from response.model (else request.model) and response.usage
-(prompt_tokens, completion_tokens, prompt_tokens_details.cached_tokens, and `cost` where the
-provider reports one). A chat session has a root span "session" that spans its calls and carries
+The session is the one named by the body's `session_id` or the X-Session-Id header (the same thing
+spelt twice: 422 when both are sent and differ), else the body's `trace_id` (NeMo 0.3.0: a call that
+joins a trace and names no session is in the session of that id), else a new one; a named session is
+created if it does not exist yet. `trace_id` is kept as the call's trace. Model and tokens come from
+response.model (else request.model) and response.usage (prompt_tokens, completion_tokens,
+prompt_tokens_details.cached_tokens); the cost is the body's `cost_usd`, else usage.cost where the
+provider reports one. `provider`, `cost_input_usd`, `cost_output_usd` and `cost_details` are kept
+on the span's attributes. A chat session has a root span "session" that spans its calls and carries
 the experiment tag; a call added to a session built from OTLP or ATIF hangs under that session's
 root instead and leaves its binding alone. Our additions to the body: optional `started_at` and
 `ended_at` of the call (else the response's `created` time, and no end).
@@ -30,6 +34,8 @@ from intake_service.store.postgres.experiments import ExperimentRepository
 
 ROOT_SPAN_ID = "session"
 Count = Annotated[int | None, Field(ge=0)]
+Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
+Id = Annotated[str | None, Field(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
 
 
 class _Open(BaseModel):
@@ -41,7 +47,7 @@ class Usage(_Open):
     completion_tokens: Count = None
     total_tokens: Count = None
     prompt_tokens_details: dict[str, Any] | None = None
-    cost: Annotated[float | None, Field(ge=0, allow_inf_nan=False)] = None
+    cost: Money | None = None
 
 
 class ChatRequest(_Open):
@@ -63,6 +69,18 @@ class ChatCapture(Tagged):
     response: ChatResponse
     started_at: JsonDatetime | None = None
     ended_at: JsonDatetime | None = None
+    session_id: Id = None
+    trace_id: Id = None
+    provider: Annotated[str | None, Field(max_length=255)] = None
+    cost_usd: Money | None = None
+    cost_input_usd: Money | None = None
+    cost_output_usd: Money | None = None
+    cost_details: dict[str, Money] | None = None
+
+    def extras(self) -> dict[str, Any]:
+        """The top-level fields kept on the call's span as they were sent."""
+        kept = {"provider", "cost_input_usd", "cost_output_usd", "cost_details"}
+        return self.model_dump(include=kept, exclude_none=True)
 
 
 def _content(message: Any) -> str | None:
@@ -110,18 +128,20 @@ def call_span(capture: ChatCapture, session_id: str, parent: str, now_ns: int) -
     else:
         start = now_ns
     experiment, test_case = capture.tag()
+    cost = capture.cost_usd if capture.cost_usd is not None else usage.cost
     user = next((_content(m) for m in reversed(capture.request.messages) if m.get("role") == "user"), None)
     choice = (response.choices or [None])[0]
     return Span(
-        session_id=session_id, span_id=uuid.uuid4().hex[:16], parent_span_id=parent, source="chat",
+        session_id=session_id, span_id=uuid.uuid4().hex[:16], trace_id=capture.trace_id or "",
+        parent_span_id=parent, source="chat",
         start_ns=start, end_ns=None if capture.ended_at is None else to_ns(capture.ended_at),
         name="chat.completions", kind="llm", status="success",
         experiment_name=experiment, test_case_id=test_case,
         model_name=response.model or capture.request.model,
         input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens, cached_tokens=_cached(usage),
-        cost_usd=None if usage.cost is None or not math.isfinite(usage.cost) else usage.cost,
+        cost_usd=None if cost is None or not math.isfinite(cost) else cost,
         input=user, output=_content(choice.get("message")) if isinstance(choice, dict) else None,
-        attributes={"response.id": response.id, "request.model": capture.request.model},
+        attributes={"response.id": response.id, "request.model": capture.request.model, **capture.extras()},
     )
 
 
@@ -133,7 +153,8 @@ def session_root(call: Span, previous: dict[str, Any] | None) -> Span:
         if previous["end_time"] is not None:
             end = max(end or 0, to_ns(previous["end_time"]))
     return Span(
-        session_id=call.session_id, span_id=ROOT_SPAN_ID, source="chat", start_ns=start, end_ns=end,
+        session_id=call.session_id, span_id=ROOT_SPAN_ID, trace_id=call.trace_id or (previous or {}).get("trace_id", ""),
+        source="chat", start_ns=start, end_ns=end,
         name="chat session", kind="session",
         experiment_name=call.experiment_name or (previous or {}).get("experiment_name"),
         test_case_id=call.test_case_id or (previous or {}).get("test_case_id"),
@@ -150,6 +171,11 @@ async def ingest_completion(
     session_id: str | None,
 ) -> ChatCompletionIngestResponse:
     capture = await anyio.to_thread.run_sync(parse, body, content_type)
+    if session_id is not None and capture.session_id is not None and session_id != capture.session_id:
+        raise validation_error(
+            ["body", "session_id"], capture.session_id, "session_id and the X-Session-Id header name different sessions."
+        )
+    session_id = session_id or capture.session_id or capture.trace_id
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []
     session_id = session_id or str(uuid.uuid4())
     chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)

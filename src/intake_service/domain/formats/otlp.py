@@ -4,8 +4,10 @@ A session is one trace, or the `session.id` / `gen_ai.conversation.id` attribute
 has one (put it on every span of the session: a span without it belongs to its trace's session).
 Resource attributes apply to every span of the resource; a span's own attributes win. The
 canonical fields (model, agent, tokens, cost) come from the first source key present, as in
-the reference table; the root span (no parent) also carries nemo.experiment.id (the experiment's
-name) and nemo.test_case.id, its status (ERROR → error, OK → success, else unknown) and its window.
+the reference table; the root span (no parent) also carries the experiment's name and the test case
+(EXPERIMENT_KEYS, TEST_CASE_KEYS: the nemo.evaluation.* / nemo.test_case.name spelling of SDK 0.3+
+first, then the older nemo.experiment.id / nemo.test_case.id), its status (ERROR → error, OK →
+success, else unknown) and its window.
 
 A span that cannot be used (ids missing or malformed, no start time, a token count that is not a
 non-negative integer, …) is reported in `errors` and skipped; the others are stored.
@@ -43,8 +45,8 @@ INPUT_TOKEN_KEYS = ("gen_ai.usage.input_tokens", "llm.token_count.prompt")
 OUTPUT_TOKEN_KEYS = ("gen_ai.usage.output_tokens", "llm.token_count.completion")
 CACHED_TOKEN_KEYS = ("gen_ai.usage.cached_tokens", "gen_ai.usage.input_cache_tokens", "llm.token_count.cached")
 COST_KEYS = ("gen_ai.usage.cost", "llm.cost.total")
-EXPERIMENT_KEY = "nemo.experiment.id"
-TEST_CASE_KEY = "nemo.test_case.id"
+EXPERIMENT_KEYS = ("nemo.evaluation.name", "nemo.evaluation.id", "nemo.experiment.id")
+TEST_CASE_KEYS = ("nemo.test_case.name", "nemo.test_case.id")
 STATUSES = {Status.STATUS_CODE_ERROR: "error", Status.STATUS_CODE_OK: "success"}
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
@@ -275,8 +277,8 @@ def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
         name=span.name,
         kind=OtlpSpan.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_").lower(),
         status=STATUSES.get(span.status.code, "unknown"),
-        experiment_name=_text(attributes, (EXPERIMENT_KEY,)),
-        test_case_id=_text(attributes, (TEST_CASE_KEY,)),
+        experiment_name=_text(attributes, EXPERIMENT_KEYS),
+        test_case_id=_text(attributes, TEST_CASE_KEYS),
         model_name=_text(attributes, MODEL_KEYS),
         agent_name=_text(attributes, AGENT_NAME_KEYS),
         agent_version=_text(attributes, AGENT_VERSION_KEYS),

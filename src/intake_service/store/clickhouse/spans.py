@@ -104,7 +104,7 @@ WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String
 
 # The root spans (no parent) of one session, as a chat capture extends its session window.
 SESSION_ROOTS = """
-SELECT span_id, source, toDateTime64(start_time, 6, 'UTC') AS start_time,
+SELECT span_id, trace_id, source, toDateTime64(start_time, 6, 'UTC') AS start_time,
        toDateTime64(end_time, 6, 'UTC') AS end_time, experiment_name, test_case_id, input, output
 FROM spans FINAL
 WHERE workspace = {workspace:String} AND session_id = {session_id:String} AND parent_span_id = ''
