@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from intake_service.api import admin, experiments, ingest, sessions
+from intake_service.api import admin, experiment_groups, experiments, ingest, sessions
 from intake_service.api.deps import authorize_workspace
 from intake_service.api.workbench import router as workbench_router
 
@@ -12,6 +12,7 @@ INTAKE_V2_BASE = "/apis/intake/v2/workspaces/{workspace}"
 intake_v2 = APIRouter(prefix=INTAKE_V2_BASE, dependencies=[Depends(authorize_workspace)])
 api_router = APIRouter()
 intake_v2.include_router(experiments.router)
+intake_v2.include_router(experiment_groups.router)
 intake_v2.include_router(sessions.router)
 intake_v2.include_router(ingest.router)
 api_router.include_router(intake_v2)
