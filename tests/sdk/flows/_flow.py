@@ -3,8 +3,8 @@ so they import nothing from the project: the SDK, the standard library and this 
 
 import json
 import sys
-from importlib.metadata import version
 from collections.abc import Callable
+from importlib.metadata import version
 from typing import Any
 
 import nemo_platform

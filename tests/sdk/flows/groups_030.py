@@ -21,7 +21,9 @@ full = groups.create(
 )
 # SDK 0.3.0 has no client.experiments: its runs are evaluations; these are the seeds' runs.
 for index in range(2):
-    nemo.post(runs_path, cast_to=object, body={"name": f"r{index}", "dataset_name": "ds", "experiment_group_id": full.id})
+    nemo.post(
+        runs_path, cast_to=object, body={"name": f"r{index}", "dataset_name": "ds", "experiment_group_id": full.id}
+    )
 fetched = groups.retrieve("b-030")
 kept = groups.update("b-030", body_name="b-030", summary="still B", metadata={"team": "search"})
 rename = status_of(lambda: groups.update("b-030", body_name="c-030"))
