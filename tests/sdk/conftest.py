@@ -12,6 +12,7 @@ import json
 import os
 import shutil
 import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -54,7 +55,8 @@ def sdk_python(version: str) -> Path:
         if mark.exists() and mark.read_text() == expected and python.exists():
             return python
         shutil.rmtree(directory, ignore_errors=True)
-        subprocess.run(["python3.11", "-m", "venv", str(directory)], check=True, timeout=INSTALL_TIMEOUT_S)
+        base = shutil.which("python3.11") or sys.executable  # these SDKs need Python >= 3.11
+        subprocess.run([base, "-m", "venv", str(directory)], check=True, timeout=INSTALL_TIMEOUT_S)
         _pip(python, "--no-deps", f"nemo-platform=={version}")
         _pip(python, *CLIENT_PACKAGES)
         mark.write_text(expected)
