@@ -279,6 +279,7 @@ class TestList:
             {"filter[metadata]": "x"},
             {"filter": "{not json"},
             {"filter": "[1]"},
+            {"filter": "[" * 20_000},
             {"filter": '{"metadata.team": 1}'},
             {"filter": '{"name": "a"}', "filter[name]": "a"},
             {"unknown": "1"},

@@ -242,7 +242,7 @@ def parse_group_filter(params: QueryParams) -> tuple[GroupFilter, dict[str, Any]
     if raw:
         try:
             obj = json.loads(raw[0])
-        except ValueError:
+        except (ValueError, RecursionError):
             raise DomainError("The filter is not valid JSON.") from None
         if not isinstance(obj, dict):
             raise DomainError("The filter must be a JSON object.")
