@@ -87,6 +87,8 @@ class TestCreate:
             ({"name": "g", "pareto": {"x_metric": "accuracy"}}, ("body", "pareto")),
             ({"name": "g", "pareto": {"x_metric": "evaluators."}}, ("body", "pareto")),
             ({"name": "g", "pareto": {"x_metric": "cost_usd", "z": 1}}, ("body", "pareto")),
+            ({"name": "g", "pareto": {"x_metric": None}}, ("body", "pareto", "x_metric")),
+            ({"name": "g", "default_sort": None}, ("body", "default_sort")),
         ],
     )
     async def test_invalid_bodies_are_422(self, client, base, body, loc) -> None:

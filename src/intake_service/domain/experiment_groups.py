@@ -75,8 +75,19 @@ def check_default_sort(default_sort: str) -> None:
             raise DomainError(f"Unsupported sort field in default_sort: {field!r}.")
 
 
+def _check_not_null(body: ExperimentGroupRequest) -> None:
+    """422 for an explicit null where the field is a string with a default (the generated model
+    admits it; NeMo's does not): default_sort and the pareto axes."""
+    if "default_sort" in body.model_fields_set and body.default_sort is None:
+        raise validation_error(["body", "default_sort"], None, "default_sort must be a string.")
+    for axis in ("x_metric", "y_metric"):
+        if body.pareto is not None and axis in body.pareto.model_fields_set and getattr(body.pareto, axis) is None:
+            raise validation_error(["body", "pareto", axis], None, f"{axis} must be a string.")
+
+
 def _check_storable(body: ExperimentGroupRequest) -> None:
     """422 for values the schema admits but PostgreSQL cannot store (NUL, lone surrogates)."""
+    _check_not_null(body)
     for name in ("name", "description", "insight_id", "summary", "default_sort"):
         value = getattr(body, name)
         problem = text_problem(value) if value is not None else None
@@ -106,7 +117,6 @@ def _replaced_values(body: ExperimentGroupRequest) -> dict[str, Any]:
 
 
 def _pareto_values(pareto: ParetoConfig) -> dict[str, str]:
-    # An explicit null axis means the default axis, as an omitted one does.
     return {
         "pareto_x_metric": pareto.x_metric or DEFAULT_X_METRIC,
         "pareto_y_metric": pareto.y_metric or DEFAULT_Y_METRIC,
