@@ -89,6 +89,8 @@ class TestCreate:
             ({"name": "g", "pareto": {"x_metric": "cost_usd", "z": 1}}, ("body", "pareto")),
             ({"name": "g", "pareto": {"x_metric": None}}, ("body", "pareto", "x_metric")),
             ({"name": "g", "default_sort": None}, ("body", "default_sort")),
+            ({"name": "g", "metadata": {"k": "x" * 70_000}}, ("body", "metadata")),
+            ({"name": "g", "insight_id": "i" * 256}, ("body", "insight_id")),
         ],
     )
     async def test_invalid_bodies_are_422(self, client, base, body, loc) -> None:
