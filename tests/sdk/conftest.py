@@ -26,6 +26,8 @@ CLIENT_PACKAGES = ("httpx", "pydantic", "typing-extensions", "anyio", "distro", 
 READY_MARK = ".intake-sdk-ready"
 INSTALL_TIMEOUT_S = 600
 FLOW_TIMEOUT_S = 180
+# A flow sees its venv only: nothing of the project's path (PYTHONPATH) or settings.
+FLOW_ENV = {k: v for k, v in clean_env().items() if k != "PYTHONPATH"}
 
 
 def venv_root() -> Path:
@@ -98,7 +100,7 @@ def run_flow(sdk_venvs: Callable[[str], Path], sdk_server: Server, sdk_workspace
         config = {"base_url": sdk_server.url, "workspace": sdk_workspace, "sdk_version": version, **args}
         done = subprocess.run(
             [str(python), str(FLOWS / f"{flow}.py"), json.dumps(config)],
-            capture_output=True, text=True, timeout=FLOW_TIMEOUT_S, check=False, env=clean_env(),
+            capture_output=True, text=True, timeout=FLOW_TIMEOUT_S, check=False, env=FLOW_ENV,
         )  # fmt: skip
         assert done.returncode == 0, f"flow {flow} with SDK {version} failed:\n{done.stderr}\n{done.stdout}"
         return json.loads(done.stdout.strip().splitlines()[-1])
