@@ -60,8 +60,9 @@ async def key_caller(settings, scopes: list[str], workspaces: list[str], header:
 
 
 def token(claims: dict, *, key=SECRET, algorithm: str = "HS256") -> dict[str, str]:
+    # Parametrized tokens are made at collection, minutes before a full run reaches them: a day of life.
     body = {"sub": "svc-trainer", "scope": " ".join(WB), "workspaces": "*", "aud": AUDIENCE,
-            "exp": int(time.time()) + 300, **claims}  # fmt: skip
+            "exp": int(time.time()) + 86_400, **claims}  # fmt: skip
     return {"Authorization": f"Bearer {jwt.encode(body, key, algorithm=algorithm)}"}
 
 

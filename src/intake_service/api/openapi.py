@@ -16,6 +16,10 @@ TAGS: list[dict[str, Any]] = [
         "description": "A workspace's experiments, with pinning and exact rollups of their sessions.",
     },
     {
+        "name": "experiment-groups",
+        "description": "Groups of experiments (SDK 0.2.0/0.3.0), with a suggested sort and pareto axes.",
+    },
+    {
         "name": "sessions",
         "description": "An experiment's sessions: one run of the agent on one test case.",
     },

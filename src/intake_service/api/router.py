@@ -2,7 +2,17 @@
 
 from fastapi import APIRouter, Depends
 
-from intake_service.api import admin, annotations, evaluator_results, experiments, ingest, sessions, spans, traces
+from intake_service.api import (
+    admin,
+    annotations,
+    evaluator_results,
+    experiment_groups,
+    experiments,
+    ingest,
+    sessions,
+    spans,
+    traces,
+)
 from intake_service.api.deps import authorize_workspace, single_valued_query
 from intake_service.api.responses import AUTH_ERRORS
 from intake_service.api.workbench import router as workbench_router
@@ -17,6 +27,7 @@ intake_v2 = APIRouter(
 )
 api_router = APIRouter()
 intake_v2.include_router(experiments.router)
+intake_v2.include_router(experiment_groups.router)
 intake_v2.include_router(sessions.router)
 intake_v2.include_router(evaluator_results.router)
 intake_v2.include_router(ingest.router)

@@ -285,6 +285,163 @@ class ExperimentResponsesPage(BaseModel):
     filter: dict[str, Any]
 
 
+class ParetoConfig(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    x_metric: Annotated[
+        str,
+        Field(
+            description="cost_usd, latency_ms or evaluators.<name>.",
+            max_length=255,
+            pattern="^(cost_usd|latency_ms|evaluators\\..+)$",
+        ),
+    ] = "cost_usd"
+    y_metric: Annotated[
+        str,
+        Field(
+            description="cost_usd, latency_ms or evaluators.<name>.",
+            max_length=255,
+            pattern="^(cost_usd|latency_ms|evaluators\\..+)$",
+        ),
+    ] = "latency_ms"
+
+
+class ExperimentGroupRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "qa-agents",
+                    "description": "Agents answering the QA set",
+                    "metadata": {"team": "nlp"},
+                    "default_sort": "-evaluators.accuracy.mean",
+                }
+            ]
+        },
+    )
+    name: Annotated[
+        str,
+        Field(
+            description="Workspace-unique group name.",
+            max_length=255,
+            min_length=1,
+            pattern="^[^/\\x00-\\x1f\\x7f]+$",
+        ),
+    ]
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    insight_id: Annotated[str | None, Field(max_length=255)] = None
+    summary: Annotated[str | None, Field(max_length=65536)] = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string to string, at most 64 KiB as JSON."
+        ),
+    ] = None
+    default_sort: Annotated[
+        str,
+        Field(
+            description="The evaluations list sort this group suggests, comma-separated, '-' for descending: name, created_at, updated_at, pinned_at, run_count, test_case_count, cost_usd.<stat>, latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat>.",
+            max_length=1024,
+        ),
+    ] = "-created_at"
+    pareto: Annotated[
+        ParetoConfig | None,
+        Field(
+            description="Omitted on PUT keeps the stored axes; omitted on create is cost vs latency."
+        ),
+    ] = None
+
+
+class ExperimentGroupResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                    "name": "qa-agents",
+                    "workspace": "default",
+                    "description": "Agents answering the QA set",
+                    "insight_id": None,
+                    "summary": None,
+                    "metadata": {"team": "nlp"},
+                    "default_sort": "-evaluators.accuracy.mean",
+                    "pareto": {"x_metric": "cost_usd", "y_metric": "latency_ms"},
+                    "created_at": "2026-01-05T09:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                    "evaluation_count": 3,
+                    "experiment_count": 3,
+                }
+            ]
+        },
+    )
+    id: str
+    name: str
+    workspace: str
+    description: str | None
+    insight_id: str | None
+    summary: str | None
+    metadata: dict[str, str] | None
+    default_sort: str
+    pareto: ParetoConfig
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    evaluation_count: Annotated[
+        int,
+        Field(
+            description="Live experiments whose experiment_group_id is this group's id."
+        ),
+    ]
+    experiment_count: Annotated[
+        int, Field(description="Deprecated alias of evaluation_count.")
+    ]
+
+
+class ExperimentGroupResponsesPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                            "name": "qa-agents",
+                            "workspace": "default",
+                            "description": "Agents answering the QA set",
+                            "insight_id": None,
+                            "summary": None,
+                            "metadata": {"team": "nlp"},
+                            "default_sort": "-evaluators.accuracy.mean",
+                            "pareto": {
+                                "x_metric": "cost_usd",
+                                "y_metric": "latency_ms",
+                            },
+                            "created_at": "2026-01-05T09:00:00Z",
+                            "updated_at": "2026-01-05T09:00:00Z",
+                            "evaluation_count": 3,
+                            "experiment_count": 3,
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    data: list[ExperimentGroupResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
 class SessionInput(StrictBody):
     model_config = ConfigDict(
         extra="forbid",

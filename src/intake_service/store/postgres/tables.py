@@ -79,6 +79,39 @@ class Experiment(Base):
     )
 
 
+class ExperimentGroup(Base):
+    """A group of experiments (SDK 0.2/0.3 `/experiment-groups`; 0.4's container). Experiments name
+    it by id in their soft `experiment_group_id`."""
+
+    __tablename__ = "experiment_groups"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    workspace: Mapped[str] = mapped_column(String(63))
+    name: Mapped[str] = mapped_column(String(255, collation="C"))
+    description: Mapped[str | None] = mapped_column(Text)
+    insight_id: Mapped[str | None] = mapped_column(String(255))
+    summary: Mapped[str | None] = mapped_column(Text)
+    metadata_: Mapped[dict[str, str] | None] = mapped_column("metadata", JSONB)
+    default_sort: Mapped[str] = mapped_column(String(1024))
+    pareto_x_metric: Mapped[str] = mapped_column(String(255))
+    pareto_y_metric: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        Index(
+            "uq_experiment_groups_live_name",
+            "workspace",
+            "name",
+            unique=True,
+            postgresql_where=text("NOT is_deleted"),
+        ),
+        Index("ix_experiment_groups_workspace_created_at", "workspace", "is_deleted", "created_at"),
+    )
+
+
 class ApiKey(Base):
     """An API key: only a hash of the secret is kept; the secret is shown once at creation."""
 

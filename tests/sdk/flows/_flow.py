@@ -1,0 +1,40 @@
+"""What every flow shares. Flows run in an SDK venv (nemo-platform and its client packages only),
+so they import nothing from the project: the SDK, the standard library and this file."""
+
+import json
+import sys
+from collections.abc import Callable
+from importlib.metadata import version
+from typing import Any
+
+import nemo_platform
+
+
+def config() -> dict[str, Any]:
+    return json.loads(sys.argv[1])
+
+
+def client(cfg: dict[str, Any]) -> nemo_platform.NeMoPlatform:
+    # Only base_url and workspace: direct mode, no config file, no retries hiding a failure.
+    # The installed distribution's version (0.3.0's module says 0.0.0 in __version__).
+    assert version("nemo-platform") == cfg["sdk_version"], version("nemo-platform")
+    return nemo_platform.NeMoPlatform(base_url=cfg["base_url"], workspace=cfg["workspace"], max_retries=0)
+
+
+def status_of(call: Callable[[], Any]) -> dict[str, Any]:
+    """The HTTP status and detail an SDK call raised (it must raise an APIStatusError)."""
+    try:
+        call()
+    except nemo_platform.APIStatusError as exc:
+        body = exc.body if isinstance(exc.body, dict) else {}
+        return {"status": exc.status_code, "detail": body.get("detail"), "error": type(exc).__name__}
+    raise AssertionError("the call succeeded")
+
+
+def plain(model: Any) -> Any:
+    """An SDK response model as JSON (what the SDK parsed, not the raw body)."""
+    return json.loads(model.model_dump_json()) if hasattr(model, "model_dump_json") else model
+
+
+def emit(result: dict[str, Any]) -> None:
+    print(json.dumps(result, default=str))
