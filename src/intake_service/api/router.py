@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter, Depends
 
-from intake_service.api import admin, evaluator_results, experiments, ingest, sessions
+from intake_service.api import admin, evaluations, evaluator_results, experiments, ingest, sessions
 from intake_service.api.deps import authorize_workspace
 from intake_service.api.workbench import router as workbench_router
 
@@ -13,6 +13,7 @@ intake_v2 = APIRouter(prefix=INTAKE_V2_BASE, dependencies=[Depends(authorize_wor
 api_router = APIRouter()
 intake_v2.include_router(experiments.router)
 intake_v2.include_router(sessions.router)
+intake_v2.include_router(evaluations.router)
 intake_v2.include_router(evaluator_results.router)
 intake_v2.include_router(ingest.router)
 api_router.include_router(intake_v2)

@@ -182,6 +182,119 @@ class ExperimentSessionsPage(BaseModel):
     filter: dict[str, Any]
 
 
+class ExperimentId(RootModel[str]):
+    root: Annotated[str, Field(max_length=255, min_length=1)]
+
+
+class EvaluationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    name: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[^/\\x00-\\x1f\\x7f]+$")
+    ]
+    dataset_name: Annotated[str, Field(max_length=255, min_length=1)]
+    dataset_version: Annotated[str | None, Field(max_length=255)] = None
+    experiment_ids: Annotated[
+        list[ExperimentId] | None,
+        Field(
+            description="Ids of the experiment groups this evaluation belongs to (at least one, each existing)."
+        ),
+    ] = None
+    experiment_group_id: Annotated[
+        str | None, Field(description="Deprecated single-group field.", max_length=255)
+    ] = None
+    source_link: AnyUrl | None = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string values only, at most 64 KiB as JSON."
+        ),
+    ] = None
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    parent_evaluation_id: Annotated[str | None, Field(max_length=64)] = None
+    parent_experiment_id: Annotated[
+        str | None,
+        Field(description="Deprecated alias of parent_evaluation_id.", max_length=64),
+    ] = None
+    status: Annotated[str | None, Field(max_length=255)] = None
+    root_cause: Annotated[str | None, Field(max_length=65536)] = None
+
+
+class EvaluationPatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+    )
+    experiment_ids: list[ExperimentId] | None = None
+    source_link: AnyUrl | None = None
+    metadata: dict[str, str] | None = None
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    parent_evaluation_id: Annotated[str | None, Field(max_length=64)] = None
+    status: Annotated[str | None, Field(max_length=255)] = None
+    root_cause: Annotated[str | None, Field(max_length=65536)] = None
+
+
+class EvaluationResponse(BaseModel):
+    id: str
+    name: str
+    workspace: str
+    experiment_ids: list[str]
+    experiment_group_id: str | None
+    dataset_name: str
+    dataset_version: str | None
+    source_link: str | None
+    metadata: dict[str, str]
+    description: str | None
+    parent_evaluation_id: str | None
+    parent_experiment_id: str | None
+    status: str | None
+    root_cause: str | None
+    created_by: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    pinned_at: AwareDatetime | None
+    evaluator_names: list[str]
+    model_names: list[str]
+    agent_names: list[str]
+    agent_versions: list[str]
+    run_count: int
+
+
+class EvaluationResponsesPage(BaseModel):
+    data: list[EvaluationResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class EvaluationSessionResponse(BaseModel):
+    workspace: str
+    evaluation_name: str
+    experiment_name: str
+    session_id: str
+    test_case_id: str | None
+    trace_id: str | None
+    root_span_id: str | None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None
+    latency_ms: float | None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    input: str | None
+    output: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    cost_total_usd: float | None
+    evaluator_scores: dict[str, float]
+
+
+class EvaluationSessionsPage(BaseModel):
+    data: list[EvaluationSessionResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
 class EvaluatorResultInput(BaseModel):
     model_config = ConfigDict(
         extra="forbid",

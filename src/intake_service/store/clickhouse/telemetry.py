@@ -81,8 +81,7 @@ class TelemetryStore:
         workspace: str,
         experiment_id: str,
         *,
-        sort: str,
-        descending: bool,
+        order: list[tuple[str, bool]],
         test_case_id: str | None,
         status: str | None,
         limit: int,
@@ -99,7 +98,7 @@ class TelemetryStore:
             # A page past the end is empty; skipping the read also keeps a huge offset out of UInt64.
             return [], total
         rows = await self._ch.query(
-            session_sql.list_sessions_sql(sort, descending), {**where, "limit": limit, "offset": offset}
+            session_sql.list_sessions_sql(order), {**where, "limit": limit, "offset": offset}
         )
         external = await self._ch.query(
             session_sql.SESSION_EXTERNAL_SCORES,
@@ -115,6 +114,13 @@ class TelemetryStore:
             scores = values[row["session_id"]]
             row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
         return rows, total
+
+    async def session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Each span-built session's trace_id and root_span_id, by session id."""
+        if not session_ids:
+            return {}
+        rows = await self._ch.query(session_sql.SESSION_TRACES, {"workspace": workspace, "session_ids": session_ids})
+        return {row["session_id"]: {"trace_id": row["trace_id"], "root_span_id": row["root_span_id"]} for row in rows}
 
 
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
