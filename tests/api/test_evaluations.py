@@ -13,7 +13,15 @@ from support import create_experiment, exp_url, ingest_ok, ok, problem
 pytestmark = pytest.mark.asyncio
 
 # The fields the 0.3.0 SDK's EvaluationResponse requires.
-SDK_REQUIRED = {"id", "dataset_name", "experiment_group_id", "experiment_ids", "name", "parent_experiment_id", "workspace"}
+SDK_REQUIRED = {
+    "id",
+    "dataset_name",
+    "experiment_group_id",
+    "experiment_ids",
+    "name",
+    "parent_experiment_id",
+    "workspace",
+}
 
 
 GROUP_MAKER = "group-maker-"
@@ -69,19 +77,26 @@ class TestCreate:
     async def test_a_group_is_required(self, client, base):
         response = await client.post(f"{base}/evaluations", json={"name": "x", "dataset_name": "d"})
         assert "at least one group" in problem(response, 400)
-        response = await client.post(f"{base}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": []})
+        response = await client.post(
+            f"{base}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": []}
+        )
         assert "at least one group" in problem(response, 400)
 
     async def test_unknown_group_is_400(self, client, base, group):
         response = await client.post(
             f"{base}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": [group, "grp-nope"]}
         )
-        assert problem(response, 400) == "Experiment group 'grp-nope' must be created before an evaluation can reference it."
+        assert (
+            problem(response, 400)
+            == "Experiment group 'grp-nope' must be created before an evaluation can reference it."
+        )
         assert (await client.get(eval_url(base, "x"))).status_code == 404
 
     async def test_groups_of_another_workspace_are_unknown(self, client, base, group):
         other = f"/apis/intake/v2/workspaces/ws-{uuid.uuid4().hex[:10]}"
-        response = await client.post(f"{other}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": [group]})
+        response = await client.post(
+            f"{other}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": [group]}
+        )
         problem(response, 400)
 
     async def test_parent_is_validated_and_aliased(self, client, base, group):
@@ -96,7 +111,8 @@ class TestCreate:
 
     async def test_metadata_is_string_only(self, client, base, group):
         response = await client.post(
-            f"{base}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": [group], "metadata": {"n": 1}}
+            f"{base}/evaluations",
+            json={"name": "x", "dataset_name": "d", "experiment_ids": [group], "metadata": {"n": 1}},
         )
         assert response.status_code == 422 and response.json()["detail"][0]["loc"][:3] == ["body", "metadata", "n"]
 
@@ -108,7 +124,9 @@ class TestCreate:
 
     async def test_taken_name_is_409_and_exist_ok_reads_the_existing_one(self, client, base, group):
         first = await create_evaluation(client, base, name="dup", experiment_ids=[group])
-        again = await client.post(f"{base}/evaluations", json={"name": "dup", "dataset_name": "other", "experiment_ids": [group]})
+        again = await client.post(
+            f"{base}/evaluations", json={"name": "dup", "dataset_name": "other", "experiment_ids": [group]}
+        )
         assert problem(again, 409).endswith("/dup' already exists.")
         # The SDK's exist_ok=True answers a 409 with retrieve(name): the first evaluation, unchanged.
         assert ok(await client.get(eval_url(base, "dup"))) == first
@@ -135,7 +153,11 @@ class TestOneRowForBoth:
     async def test_a_seeds_put_sets_the_whole_membership(self, client, base, group):
         other = await make_group(client, base)
         await create_evaluation(client, base, name="ev", experiment_ids=[group, other])
-        ok(await client.put(exp_url(base, "ev"), json={"name": "ev", "dataset_name": "ds", "experiment_group_id": other}))
+        ok(
+            await client.put(
+                exp_url(base, "ev"), json={"name": "ev", "dataset_name": "ds", "experiment_group_id": other}
+            )
+        )
         assert ok(await client.get(eval_url(base, "ev")))["experiment_ids"] == [other]
 
     async def test_sessions_of_a_seeds_run_count(self, client, base, group):
@@ -160,7 +182,11 @@ class TestReplace:
 
     @pytest.mark.parametrize(
         ("change", "field"),
-        [({"name": "other"}, "name"), ({"dataset_name": "other"}, "dataset_name"), ({"dataset_version": "v9"}, "dataset_version")],
+        [
+            ({"name": "other"}, "name"),
+            ({"dataset_name": "other"}, "dataset_name"),
+            ({"dataset_version": "v9"}, "dataset_version"),
+        ],
     )
     async def test_immutable_fields_are_409(self, client, base, group, change, field):
         await create_evaluation(client, base, name="ev", dataset_version="v1", experiment_ids=[group])
@@ -176,7 +202,10 @@ class TestReplace:
 
     async def test_missing_is_404(self, client, base, workspace):
         body = {"name": "nope", "dataset_name": "ds", "experiment_ids": ["g"]}
-        assert problem(await client.put(eval_url(base, "nope"), json=body), 404) == f"Evaluation '{workspace}/nope' not found."
+        assert (
+            problem(await client.put(eval_url(base, "nope"), json=body), 404)
+            == f"Evaluation '{workspace}/nope' not found."
+        )
 
 
 class TestPatch:
@@ -363,11 +392,15 @@ class TestSessions:
         assert (row["trace_id"], row["root_span_id"]) == (None, None)  # ingested in bulk: no spans
 
     @pytest.mark.parametrize(
-        ("mode", "input_length", "output_length"), [("summary", None, None), ("preview", 300, 300), ("detailed", 500, 400)]
+        ("mode", "input_length", "output_length"),
+        [("summary", None, None), ("preview", 300, 300), ("detailed", 500, 400)],
     )
     async def test_modes(self, client, base, evaluation, mode, input_length, output_length):
         row = next(r for r in await self.rows(client, base, evaluation, mode=mode) if r["session_id"] == "s1")
-        lengths = (None if row["input"] is None else len(row["input"]), None if row["output"] is None else len(row["output"]))
+        lengths = (
+            None if row["input"] is None else len(row["input"]),
+            None if row["output"] is None else len(row["output"]),
+        )
         assert lengths == (input_length, output_length)
 
     async def test_multi_key_sort(self, client, base, evaluation):

@@ -58,9 +58,7 @@ def _text_metadata(metadata: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in metadata.items()}
 
 
-async def respond(
-    telemetry: TelemetryStore, rows: list[Experiment]
-) -> tuple[list[EvaluationResponse], bool]:
+async def respond(telemetry: TelemetryStore, rows: list[Experiment]) -> tuple[list[EvaluationResponse], bool]:
     """The responses of `rows` with their rollups, and whether the telemetry store answered."""
     hydrated = await hydrate(telemetry, rows)
     responses = []
@@ -180,7 +178,11 @@ def _check_request(body: EvaluationRequest) -> None:
 
 
 async def create(
-    repo: EvaluationRepository, telemetry: TelemetryStore, workspace: str, body: EvaluationRequest, created_by: str | None
+    repo: EvaluationRepository,
+    telemetry: TelemetryStore,
+    workspace: str,
+    body: EvaluationRequest,
+    created_by: str | None,
 ) -> tuple[EvaluationResponse, bool]:
     _check_request(body)
     fields = _fields(body)
@@ -302,7 +304,7 @@ def _sdk_brackets(params: QueryParams) -> QueryParams:
     items = []
     for key, value in params.multi_items():
         if key.startswith("filter[metadata][") and key.endswith("]") and key.count("[") == 2:
-            key = f"filter[metadata.{key[len('filter[metadata]['):-1]}]"
+            key = f"filter[metadata.{key[len('filter[metadata][') : -1]}]"
         items.append((key, value))
     return QueryParams(items)
 
