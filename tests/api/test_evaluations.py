@@ -116,6 +116,16 @@ class TestCreate:
         )
         assert response.status_code == 422 and response.json()["detail"][0]["loc"][:3] == ["body", "metadata", "n"]
 
+    async def test_unstorable_text_is_422(self, client, base, group):
+        body = {"name": "x", "dataset_name": "d", "experiment_ids": [group], "description": "a\u0000b"}
+        response = await client.post(f"{base}/evaluations", json=body)
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "description"]
+        await create_evaluation(client, base, name="ev", experiment_ids=[group])
+        # A lone surrogate, escaped in the JSON text as a client may send it.
+        raw = '{"experiment_ids": ["g\\ud800"]}'
+        response = await client.patch(eval_url(base, "ev"), content=raw, headers={"content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["detail"][0]["loc"][:2] == ["body", "experiment_ids"]
+
     async def test_unknown_fields_are_422(self, client, base, group):
         response = await client.post(
             f"{base}/evaluations", json={"name": "x", "dataset_name": "d", "experiment_ids": [group], "agent_name": "a"}
