@@ -443,3 +443,63 @@ class TestSessions:
         assert response.status_code == 200, response.text
         [row] = await self.rows(client, base, "traced")
         assert (row["trace_id"], row["root_span_id"], row["test_case_id"]) == (trace_id, root, "tc-otlp")
+
+
+class TestRollups:
+    """The 0.3.0 definition, values worked out by hand: sessions without a test case count toward
+    run_count only; per test case the mean over its sessions that have a value, then statistics
+    across test cases; an evaluator's value of a test case is its sessions' mean scores summed over
+    its session count (unscored sessions count 0). Quantiles are exact: an element of the set."""
+
+    async def test_values_are_averaged_per_test_case(self, client, base, group):
+        await create_evaluation(client, base, name="ev", experiment_ids=[group])
+        t = "2026-01-01T00:00:00Z"
+        sessions = [
+            {"session_id": "s1", "test_case_id": "A", "started_at": t, "cost_usd": 0.2, "latency_ms": 100,
+             "input_tokens": 10, "output_tokens": 5, "scores": {"acc": 1}},
+            {"session_id": "s2", "test_case_id": "A", "started_at": t, "cost_usd": 0.4, "latency_ms": 300,
+             "input_tokens": 20},
+            {"session_id": "s3", "test_case_id": "B", "started_at": t, "cost_usd": 1.0, "latency_ms": 50,
+             "input_tokens": 3, "scores": {"acc": 0.5, "f1": 0.8}},
+            {"session_id": "s4", "test_case_id": "C", "started_at": t, "cost_usd": 0.5, "latency_ms": 10,
+             "output_tokens": 7},
+            {"session_id": "s5", "started_at": t, "cost_usd": 100, "latency_ms": 9999, "input_tokens": 1000,
+             "scores": {"acc": 0, "other": 1}},
+        ]  # fmt: skip
+        await ingest_ok(client, base, "ev", sessions)
+        for body in (
+            {"session_id": "s3", "span_id": "sp1", "name": "acc", "data_type": "NUMERIC", "value": 1.0},
+            {"session_id": "s4", "name": "f1", "data_type": "NUMERIC", "value": 0.4},
+        ):
+            ok(await client.post(f"{base}/evaluator-results", json=body), 201)
+        evaluation = ok(await client.get(eval_url(base, "ev")))
+        assert (evaluation["run_count"], evaluation["test_case_count"]) == (5, 3)
+
+        def stats(total: float, mean: float, median: float, p90: float) -> dict[str, Any]:
+            return {"sum": total, "mean": mean, "median": median, "p90": p90, "p95": p90, "p99": p90, "count": 3}
+
+        # cost: A (0.2 + 0.4) / 2 = 0.3, B 1.0, C 0.5; latency: A 200, B 50, C 10;
+        # tokens: A (15 + 20) / 2 = 17.5, B 3, C 7.
+        expected = {
+            "cost_usd": stats(1.8, 0.6, 0.5, 1.0),
+            "latency_ms": stats(260, 260 / 3, 50, 200),
+            "tokens": stats(27.5, 27.5 / 3, 7, 17.5),
+        }
+        for metric, values in expected.items():
+            assert evaluation[metric] == pytest.approx(values), metric
+        # acc: A (1 + 0) / 2 = 0.5, B (0.5 + 1.0) / 2 = 0.75 (one session, two results), C 0;
+        # f1: A 0 / 2 = 0, B 0.8, C 0.4. Session s5 has no test case: its "other" is nowhere.
+        assert set(evaluation["aggregate_scores"]) == {"acc", "f1"}
+        assert evaluation["aggregate_scores"]["acc"] == pytest.approx(stats(1.25, 1.25 / 3, 0.5, 0.75))
+        assert evaluation["aggregate_scores"]["f1"] == pytest.approx(stats(1.2, 0.4, 0.4, 0.8))
+        # The seeds' /experiments keeps its per-session rollups over the same sessions.
+        run = ok(await client.get(exp_url(base, "ev")))
+        assert run["cost_usd"]["sum"] == pytest.approx(102.1) and run["cost_usd"]["count"] == 5
+
+    async def test_without_test_cases_there_are_no_statistics(self, client, base, group):
+        await create_evaluation(client, base, name="ev", experiment_ids=[group])
+        await ingest_ok(client, base, "ev", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1}])
+        evaluation = ok(await client.get(eval_url(base, "ev")))
+        assert (evaluation["run_count"], evaluation["test_case_count"]) == (1, 0)
+        assert (evaluation["cost_usd"], evaluation["latency_ms"], evaluation["tokens"]) == (None, None, None)
+        assert evaluation["aggregate_scores"] == {}

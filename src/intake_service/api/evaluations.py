@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Query, Request, Response
 
 from intake_service.api.deps import Caller, ExperimentName, Session, Telemetry, Workspace, reject_undeclared_params
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute
+from intake_service.domain import evaluation_sessions
 from intake_service.domain import evaluations as domain
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.models.generated import (
@@ -195,7 +196,7 @@ async def list_evaluation_sessions(
     status: Annotated[str | None, Query(alias="filter[status]")] = None,
 ) -> EvaluationSessionsPage:
     reject_undeclared_params(request)
-    return await domain.list_sessions(
+    return await evaluation_sessions.list_sessions(
         repo, telemetry, workspace, name,
         page=page, page_size=page_size, mode=mode, sort=sort, test_case_id=test_case_id, status=status,
     )  # fmt: skip

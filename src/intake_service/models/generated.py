@@ -257,7 +257,37 @@ class EvaluationResponse(BaseModel):
     model_names: list[str]
     agent_names: list[str]
     agent_versions: list[str]
-    run_count: int
+    run_count: Annotated[int, Field(description="Distinct sessions.")]
+    test_case_count: Annotated[
+        int,
+        Field(
+            description="Distinct non-empty test case ids; sessions without one count toward no rollup below."
+        ),
+    ]
+    cost_usd: Annotated[
+        EvaluatorAggregate | None,
+        Field(
+            description="Per test case, the mean over its sessions with a cost; statistics across test cases."
+        ),
+    ]
+    latency_ms: Annotated[
+        EvaluatorAggregate | None,
+        Field(
+            description="Per test case, the mean over its sessions with a latency; statistics across test cases."
+        ),
+    ]
+    tokens: Annotated[
+        EvaluatorAggregate | None,
+        Field(
+            description="Input + output tokens, per test case the mean over its sessions; statistics across test cases."
+        ),
+    ]
+    aggregate_scores: Annotated[
+        dict[str, EvaluatorAggregate],
+        Field(
+            description="Per evaluator: per test case the sum of its sessions' mean scores over its session count (an unscored session counts 0); statistics across test cases."
+        ),
+    ]
 
 
 class EvaluationResponsesPage(BaseModel):
