@@ -317,9 +317,16 @@ class TestList:
     @pytest.mark.parametrize(
         ("sort", "sentence"),
         [
-            ("bogus", "Unsupported sort field: 'bogus'; use created_at, updated_at, name, pinned_at."),
+            (
+                "bogus",
+                (
+                    "Unsupported sort field: 'bogus'; use created_at, updated_at, name, pinned_at, run_count, "
+                    "test_case_count, cost_usd.<stat>, latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat>."
+                ),
+            ),
             (",", "The 'sort' parameter must contain at least one field."),
-            ("name,-cost_usd.mean", None),
+            ("name,-cost_usd.bogus", None),
+            ("evaluators.mean", None),
         ],
     )
     async def test_bad_sort_is_400(self, client, base, sort, sentence):
@@ -503,3 +510,34 @@ class TestRollups:
         assert (evaluation["run_count"], evaluation["test_case_count"]) == (1, 0)
         assert (evaluation["cost_usd"], evaluation["latency_ms"], evaluation["tokens"]) == (None, None, None)
         assert evaluation["aggregate_scores"] == {}
+
+    async def test_list_sorts_by_rollups(self, client, base, group):
+        t = "2026-01-01T00:00:00Z"
+        # cheap: one test case at 1.0; dear: two test cases at 3.0 and 5.0; quiet: no sessions.
+        for name, sessions in {
+            "cheap": [
+                {"session_id": "c1", "test_case_id": "A", "started_at": t, "cost_usd": 1.0, "scores": {"acc.v2": 1}}
+            ],
+            "dear": [
+                {"session_id": "d1", "test_case_id": "A", "started_at": t, "cost_usd": 3.0, "scores": {"acc.v2": 0}},
+                {"session_id": "d2", "test_case_id": "B", "started_at": t, "cost_usd": 5.0},
+            ],
+            "quiet": [],
+        }.items():
+            await create_evaluation(client, base, name=name, experiment_ids=[group])
+            if sessions:
+                await ingest_ok(client, base, name, sessions)
+
+        async def names(sort: str, **params: Any) -> list[str]:
+            rows = ok(await client.get(f"{base}/evaluations", params={"sort": sort, **params}))["data"]
+            return [row["name"] for row in rows if not row["name"].startswith(GROUP_MAKER)]
+
+        assert await names("-cost_usd.mean") == ["dear", "cheap", "quiet"]  # no value: last either way
+        assert await names("cost_usd.mean") == ["cheap", "dear", "quiet"]
+        assert (await names("-test_case_count,name"))[:3] == ["dear", "cheap", "quiet"]
+        # An evaluator name may hold dots; dear's acc.v2 is (0 + 0) / 2 = 0 over its two test cases.
+        assert await names("-evaluators.acc.v2.mean") == ["cheap", "dear", "quiet"]
+        params = {"sort": "-cost_usd.sum", "page": 2, "page_size": 1, "filter[name][$in]": "cheap,dear,quiet"}
+        page = ok(await client.get(f"{base}/evaluations", params=params))
+        assert [row["name"] for row in page["data"]] == ["cheap"]
+        assert page["pagination"]["total_results"] == 3 and page["sort"] == "-cost_usd.sum"

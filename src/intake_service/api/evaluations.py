@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from intake_service.api.deps import Caller, ExperimentName, Session, Telemetry, Workspace, reject_undeclared_params
-from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute
+from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute
 from intake_service.domain import evaluation_sessions
 from intake_service.domain import evaluations as domain
 from intake_service.domain.paging import reject_unknown_params
@@ -58,7 +58,7 @@ async def create_evaluation(
 @router.get(
     "",
     response_model=EvaluationResponsesPage,
-    responses={**BAD_REQUEST, **UNAVAILABLE},
+    responses={**BAD_REQUEST, **TOO_LARGE, **UNAVAILABLE},
     operation_id="list-evaluations-apis-intake-v-2-workspaces-workspace-evaluations-get",
     summary="List Evaluations",
 )
@@ -72,7 +72,7 @@ async def list_evaluations(
     page_size: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     sort: Annotated[
         str | None,
-        Query(description="Comma-separated sort keys, '-' for descending; omitted: -created_at, pinned first."),
+        Query(description="Comma-separated sort keys (columns or rollup paths), '-' for descending."),
     ] = None,
     filter: Annotated[
         str | None, Query(description="A JSON filter object; filter[field][$op]=value is accepted too.")

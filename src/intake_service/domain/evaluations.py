@@ -7,14 +7,16 @@ name and dataset; PATCH changes only the fields present; delete renames the row 
 """
 
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
+from intake_service.domain import evaluation_rollups as rollup_sort
 from intake_service.domain.experiments import find_live, new_experiment_id, now
-from intake_service.domain.filters import iter_conditions, parse_filter
+from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
 from intake_service.domain.listing import COLUMN_SORTS
 from intake_service.domain.paging import pagination
 from intake_service.domain.rollups import hydrate
@@ -24,6 +26,7 @@ from intake_service.errors import (
     EvaluationFieldImmutable,
     EvaluationNameTaken,
     EvaluationNotFound,
+    PayloadTooLarge,
     TelemetryUnavailable,
     validation_error,
 )
@@ -294,16 +297,19 @@ async def set_pin(
 # --- the list ---------------------------------------------------------------------------------------
 
 
-def parse_sort_keys(raw: str, allowed: tuple[str, ...]) -> list[tuple[str, bool]]:
-    """Comma-separated keys, each `field` or `-field`, the first dominating; 400 for anything else."""
+def parse_sort_keys(
+    raw: str, allowed: tuple[str, ...], paths: tuple[str, ...] = (), is_path: Callable[[str], bool] | None = None
+) -> list[tuple[str, bool]]:
+    """Comma-separated keys, each `field` or `-field`, the first dominating; a field is one of
+    `allowed` or (when `is_path` says so) a path of the `paths` forms; 400 for anything else."""
     keys = []
     for token in (part.strip() for part in raw.split(",")):
         if not token:
             continue
         descending = token.startswith("-")
         field = token[1:] if descending else token
-        if field not in allowed:
-            raise BadListQuery(f"Unsupported sort field: {field!r}; use {', '.join(allowed)}.")
+        if field not in allowed and not (is_path and is_path(field)):
+            raise BadListQuery(f"Unsupported sort field: {field!r}; use {', '.join((*allowed, *paths))}.")
         keys.append((field, descending))
     if not keys:
         raise BadListQuery("The 'sort' parameter must contain at least one field.")
@@ -335,7 +341,9 @@ async def list_page(
     page_size: int,
     sort: str | None,
 ) -> tuple[EvaluationResponsesPage, bool]:
-    keys = parse_sort_keys(sort, COLUMN_SORTS) if sort is not None else [("created_at", True)]
+    keys = [("created_at", True)]
+    if sort is not None:
+        keys = parse_sort_keys(sort, COLUMN_SORTS, rollup_sort.PATH_FORMS, rollup_sort.is_rollup_path)
     try:
         node, echo = parse_filter(_sdk_brackets(params))
     except RequestValidationError as exc:
@@ -346,17 +354,44 @@ async def list_page(
             raise BadListQuery(f"Filtering evaluations by the rollup {condition.field!r} is not supported yet.")
         if condition.field == "experiment_group_id" and condition.op not in MEMBERSHIP_OPS:
             raise BadListQuery(f"experiment_group_id supports only {', '.join(MEMBERSHIP_OPS)}.")
-    rows, total = await repo.list_evaluations(
-        workspace,
-        node,
-        include_deleted=any(c.field == "is_deleted" for c in conditions),
-        keys=keys,
-        pinned_first=sort is None,
-        offset=(page - 1) * page_size,
-        limit=page_size,
-    )
-    data, available = await respond(telemetry, list(rows))
+    include_deleted = any(c.field == "is_deleted" for c in conditions)
+    offset = (page - 1) * page_size
+    if not any(rollup_sort.is_rollup_path(field) for field, _ in keys):
+        rows, total = await repo.list_evaluations(
+            workspace, node, include_deleted=include_deleted, keys=keys, pinned_first=sort is None,
+            offset=offset, limit=page_size,
+        )  # fmt: skip
+        data, available = await respond(telemetry, list(rows))
+    else:
+        data, total = await _rollup_sorted(repo, telemetry, workspace, node, include_deleted, keys)
+        data, available = data[offset : offset + page_size], True
     envelope = EvaluationResponsesPage(
         data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo
     )
     return envelope, available
+
+
+async def _rollup_sorted(
+    repo: EvaluationRepository,
+    telemetry: TelemetryStore,
+    workspace: str,
+    node: FilterNode | None,
+    include_deleted: bool,
+    keys: list[tuple[str, bool]],
+) -> tuple[list[EvaluationResponse], int]:
+    """Every matching evaluation with its rollups, ordered by `keys` in memory."""
+    limit = rollup_sort.MAX_SORTED
+    rows, total = await repo.list_evaluations(
+        workspace, node, include_deleted=include_deleted, keys=[("name", False)], pinned_first=False,
+        offset=0, limit=limit,
+    )  # fmt: skip
+    if total > limit:
+        raise PayloadTooLarge(
+            f"This query selects {total} evaluations, more than the {limit} a rollup sort orders in one "
+            "request; narrow it with a filter (for example experiment_group_id)."
+        )
+    data, available = await respond(telemetry, list(rows))
+    if not available:
+        # Without rollups the order would be made up: a 503, not a page in the wrong order.
+        raise TelemetryUnavailable()
+    return rollup_sort.sort_responses(data, keys), total
