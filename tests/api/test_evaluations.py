@@ -8,7 +8,7 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from support import create_experiment, exp_url, ingest_ok, ok, problem
+from support import client_for, create_experiment, exp_url, free_port, ingest_ok, ok, problem
 
 pytestmark = pytest.mark.asyncio
 
@@ -541,3 +541,26 @@ class TestRollups:
         page = ok(await client.get(f"{base}/evaluations", params=params))
         assert [row["name"] for row in page["data"]] == ["cheap"]
         assert page["pagination"]["total_results"] == 3 and page["sort"] == "-cost_usd.sum"
+
+
+async def test_without_clickhouse_crud_works_and_rollup_reads_are_503(settings, client, base, group):
+    """A second app whose ClickHouse URL answers nothing: a real connection failure, not a mock."""
+    async with client_for(settings, clickhouse_url=f"http://127.0.0.1:{free_port()}") as degraded:
+        response = await degraded.post(
+            f"{base}/evaluations", json={"name": "ev", "dataset_name": "d", "experiment_ids": [group]}
+        )
+        assert response.status_code == 201 and response.headers.get("X-Intake-Rollups") == "unavailable"
+        body = ok(await degraded.patch(eval_url(base, "ev"), json={"status": "done"}))
+        assert (body["status"], body["test_case_count"], body["cost_usd"], body["aggregate_scores"]) == (
+            "done",
+            0,
+            None,
+            {},
+        )
+        listed = await degraded.get(f"{base}/evaluations", params={"sort": "name"})
+        assert listed.status_code == 200 and listed.headers.get("X-Intake-Rollups") == "unavailable"
+        for url, params in (
+            (f"{base}/evaluations", {"sort": "-cost_usd.mean"}),
+            (eval_url(base, "ev", "/sessions"), {}),
+        ):
+            assert problem(await degraded.get(url, params=params), 503) == "Telemetry store unavailable."
