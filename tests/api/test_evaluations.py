@@ -352,7 +352,11 @@ class TestList:
         "params",
         [
             {"filter[bogus]": "x"},
-            {"filter[run_count][$gte]": "1"},
+            {"filter[run_count][$gte]": "many"},
+            {"filter[cost_usd.bogus][$lte]": "1"},
+            {"filter[tokens.mean][$ne]": "1"},
+            {"filter[cost_usd][mean][$lte]": "inf"},
+            {"filter": '{"$or": [{"run_count": 1}, {"name": "x"}]}'},
             {"filter[experiment_group_id][$like]": "g"},
             {"filter": "{not json"},
         ],
@@ -541,6 +545,24 @@ class TestRollups:
         page = ok(await client.get(f"{base}/evaluations", params=params))
         assert [row["name"] for row in page["data"]] == ["cheap"]
         assert page["pagination"]["total_results"] == 3 and page["sort"] == "-cost_usd.sum"
+
+        async def filtered(**params: Any) -> dict[str, Any]:
+            return ok(await client.get(f"{base}/evaluations", params=params))
+
+        # cost_usd.mean: cheap 1.0, dear (3 + 5) / 2 = 4.0, quiet none (matches no rollup filter).
+        assert await names("name", **{"filter[cost_usd.mean][$lte]": "2"}) == ["cheap"]
+        # As the SDK nests them, and its typed spelling without '$'.
+        assert await names("name", **{"filter[cost_usd][mean][gte]": "2"}) == ["dear"]
+        assert await names("name", **{"filter[evaluators][acc.v2][mean][$gte]": "0.5"}) == ["cheap"]
+        assert await names("name", **{"filter[test_case_count]": "2"}) == ["dear"]
+        body = await filtered(filter='{"run_count": {"$gte": 1}, "name": {"$in": ["cheap", "quiet"]}}')
+        assert [row["name"] for row in body["data"]] == ["cheap"]
+        assert body["filter"] == {"name": {"$in": ["cheap", "quiet"]}, "run_count": {"$gte": 1.0}}
+        # Without a sort: -created_at, pinned first.
+        ok(await client.post(eval_url(base, "cheap", "/pin")))
+        body = await filtered(**{"filter[run_count][$gte]": "1"})
+        assert [row["name"] for row in body["data"]] == ["cheap", "dear"]
+        assert body["pagination"]["total_results"] == 2
 
 
 async def test_without_clickhouse_crud_works_and_rollup_reads_are_503(settings, client, base, group):

@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
 from intake_service.domain import evaluation_rollups as rollup_sort
+from intake_service.domain.evaluation_rollups import BadListQuery
 from intake_service.domain.experiments import find_live, new_experiment_id, now
 from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
 from intake_service.domain.listing import COLUMN_SORTS
@@ -45,10 +46,6 @@ MAX_METADATA_BYTES = 64 * 1024
 DELETED_MARKER = "-deleted-"
 NAME_MAX_LENGTH = 255
 MEMBERSHIP_OPS = ("$eq", "$ne", "$in", "$nin")
-
-
-class BadListQuery(DomainError):
-    """A sort or filter the evaluation list cannot apply: 400 with one sentence (SDK 0.3.0)."""
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -344,42 +341,46 @@ async def list_page(
     keys = [("created_at", True)]
     if sort is not None:
         keys = parse_sort_keys(sort, COLUMN_SORTS, rollup_sort.PATH_FORMS, rollup_sort.is_rollup_path)
+    params, predicates, rollup_echo = rollup_sort.split_rollup_filters(params)
     try:
         node, echo = parse_filter(_sdk_brackets(params))
     except RequestValidationError as exc:
         raise BadListQuery(_one_sentence(exc)) from None
+    echo |= rollup_echo
     conditions = list(iter_conditions(node))
     for condition in conditions:
         if condition.rollup is not None:
-            raise BadListQuery(f"Filtering evaluations by the rollup {condition.field!r} is not supported yet.")
+            raise BadListQuery(f"A rollup filter ({condition.field!r}) combines with the others only by AND.")
         if condition.field == "experiment_group_id" and condition.op not in MEMBERSHIP_OPS:
             raise BadListQuery(f"experiment_group_id supports only {', '.join(MEMBERSHIP_OPS)}.")
     include_deleted = any(c.field == "is_deleted" for c in conditions)
     offset = (page - 1) * page_size
-    if not any(rollup_sort.is_rollup_path(field) for field, _ in keys):
+    if not predicates and not any(rollup_sort.is_rollup_path(field) for field, _ in keys):
         rows, total = await repo.list_evaluations(
             workspace, node, include_deleted=include_deleted, keys=keys, pinned_first=sort is None,
             offset=offset, limit=page_size,
         )  # fmt: skip
         data, available = await respond(telemetry, list(rows))
     else:
-        data, total = await _rollup_sorted(repo, telemetry, workspace, node, include_deleted, keys)
-        data, available = data[offset : offset + page_size], True
+        data = await _all_with_rollups(repo, telemetry, workspace, node, include_deleted)
+        data = rollup_sort.sort_responses([r for r in data if rollup_sort.matches(r, predicates)], keys)
+        if sort is None:
+            data.sort(key=lambda r: r.pinned_at is None)  # stable: pinned first, key order kept
+        total, data, available = len(data), data[offset : offset + page_size], True
     envelope = EvaluationResponsesPage(
         data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo
     )
     return envelope, available
 
 
-async def _rollup_sorted(
+async def _all_with_rollups(
     repo: EvaluationRepository,
     telemetry: TelemetryStore,
     workspace: str,
     node: FilterNode | None,
     include_deleted: bool,
-    keys: list[tuple[str, bool]],
-) -> tuple[list[EvaluationResponse], int]:
-    """Every matching evaluation with its rollups, ordered by `keys` in memory."""
+) -> list[EvaluationResponse]:
+    """Every evaluation the column filters admit, with its rollups, for a rollup sort or filter."""
     limit = rollup_sort.MAX_SORTED
     rows, total = await repo.list_evaluations(
         workspace, node, include_deleted=include_deleted, keys=[("name", False)], pinned_first=False,
@@ -387,11 +388,11 @@ async def _rollup_sorted(
     )  # fmt: skip
     if total > limit:
         raise PayloadTooLarge(
-            f"This query selects {total} evaluations, more than the {limit} a rollup sort orders in one "
+            f"This query selects {total} evaluations, more than the {limit} a rollup sort or filter takes in one "
             "request; narrow it with a filter (for example experiment_group_id)."
         )
     data, available = await respond(telemetry, list(rows))
     if not available:
         # Without rollups the order would be made up: a 503, not a page in the wrong order.
         raise TelemetryUnavailable()
-    return rollup_sort.sort_responses(data, keys), total
+    return data
