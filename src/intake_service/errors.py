@@ -68,6 +68,30 @@ class ImmutableFieldChanged(DomainError):
         )
 
 
+class EvaluationNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Evaluation '{workspace}/{name}' not found.")
+
+
+class EvaluationNameTaken(DomainError):
+    status_code = 409
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Evaluation '{workspace}/{name}' already exists.")
+
+
+class EvaluationFieldImmutable(DomainError):
+    status_code = 409
+
+    def __init__(self, fields: list[str]) -> None:
+        super().__init__(
+            f"Cannot change immutable field(s) {fields} on an existing evaluation; "
+            "create a new evaluation instead."
+        )
+
+
 class Store(StrEnum):
     """The stores a request can find unavailable; the value is the `store` label of
     intake_store_errors_total."""

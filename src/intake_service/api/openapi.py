@@ -20,6 +20,10 @@ TAGS: list[dict[str, Any]] = [
         "description": "Groups of experiments (SDK 0.2.0/0.3.0), with a suggested sort and pareto axes.",
     },
     {
+        "name": "evaluations",
+        "description": "SDK 0.3.0's view of the runs: evaluations in groups, with per-test-case rollups.",
+    },
+    {
         "name": "sessions",
         "description": "An experiment's sessions: one run of the agent on one test case.",
     },

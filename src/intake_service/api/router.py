@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from intake_service.api import (
     admin,
     annotations,
+    evaluations,
     evaluator_results,
     experiment_groups,
     experiments,
@@ -29,6 +30,7 @@ api_router = APIRouter()
 intake_v2.include_router(experiments.router)
 intake_v2.include_router(experiment_groups.router)
 intake_v2.include_router(sessions.router)
+intake_v2.include_router(evaluations.router)
 intake_v2.include_router(evaluator_results.router)
 intake_v2.include_router(ingest.router)
 intake_v2.include_router(traces.router)

@@ -36,14 +36,17 @@ async def list_sessions(
     rows, total = await telemetry.list_sessions(
         workspace,
         experiment.id,
-        sort=sort_field,
-        descending=descending,
+        order=[(sort_field, descending)],
         test_case_id=test_case_id,
         status=status,
         limit=page_size,
         offset=(page - 1) * page_size,
     )
-    data = [ExperimentSessionResponse(workspace=workspace, experiment_name=name, **row) for row in rows]
+    # The seeds' session rows carry no output.
+    data = [
+        ExperimentSessionResponse(workspace=workspace, experiment_name=name, **{k: v for k, v in row.items() if k != "output"})
+        for row in rows
+    ]
     echo = {k: v for k, v in (("test_case_id", test_case_id), ("status", status)) if v is not None}
     return ExperimentSessionsPage(
         data=data,

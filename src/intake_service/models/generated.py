@@ -618,6 +618,362 @@ class ExperimentSessionsPage(BaseModel):
     filter: dict[str, Any]
 
 
+class ExperimentId(RootModel[str]):
+    root: Annotated[str, Field(max_length=255, min_length=1)]
+
+
+class EvaluationRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "baseline",
+                    "dataset_name": "qa-v1",
+                    "experiment_ids": ["grp-01a212d7-c41a-759d-b325-cf27931288a0"],
+                    "metadata": {"team": "nlp"},
+                    "status": "completed",
+                }
+            ]
+        },
+    )
+    name: Annotated[
+        str, Field(max_length=255, min_length=1, pattern="^[^/\\x00-\\x1f\\x7f]+$")
+    ]
+    dataset_name: Annotated[str, Field(max_length=255, min_length=1)]
+    dataset_version: Annotated[str | None, Field(max_length=255)] = None
+    experiment_ids: Annotated[
+        list[ExperimentId] | None,
+        Field(
+            description="Ids of the experiment groups this evaluation belongs to (at least one, each existing)."
+        ),
+    ] = None
+    experiment_group_id: Annotated[
+        str | None, Field(description="Deprecated single-group field.", max_length=255)
+    ] = None
+    source_link: AnyUrl | None = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string values only, at most 64 KiB as JSON."
+        ),
+    ] = None
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    parent_evaluation_id: Annotated[str | None, Field(max_length=64)] = None
+    parent_experiment_id: Annotated[
+        str | None,
+        Field(description="Deprecated alias of parent_evaluation_id.", max_length=64),
+    ] = None
+    status: Annotated[str | None, Field(max_length=255)] = None
+    root_cause: Annotated[str | None, Field(max_length=65536)] = None
+
+
+class EvaluationPatchRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "status": "failed",
+                    "root_cause": "The retriever timed out on 12 test cases.",
+                }
+            ]
+        },
+    )
+    experiment_ids: list[ExperimentId] | None = None
+    source_link: AnyUrl | None = None
+    metadata: dict[str, str] | None = None
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    parent_evaluation_id: Annotated[str | None, Field(max_length=64)] = None
+    status: Annotated[str | None, Field(max_length=255)] = None
+    root_cause: Annotated[str | None, Field(max_length=65536)] = None
+
+
+class EvaluationResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "exp-01a212d7-c476-79f6-aaed-06f256332106",
+                    "name": "baseline",
+                    "workspace": "default",
+                    "experiment_ids": ["grp-01a212d7-c41a-759d-b325-cf27931288a0"],
+                    "experiment_group_id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                    "dataset_name": "qa-v1",
+                    "dataset_version": None,
+                    "source_link": None,
+                    "metadata": {"team": "nlp"},
+                    "description": None,
+                    "parent_evaluation_id": None,
+                    "parent_experiment_id": None,
+                    "status": "completed",
+                    "root_cause": None,
+                    "created_by": "ci-key",
+                    "created_at": "2026-01-05T09:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                    "pinned_at": None,
+                    "evaluator_names": ["accuracy"],
+                    "model_names": ["gpt-4o"],
+                    "agent_names": ["rag-agent"],
+                    "agent_versions": ["2.1"],
+                    "run_count": 2,
+                    "test_case_count": 2,
+                    "cost_usd": {
+                        "sum": 0.01,
+                        "mean": 0.005,
+                        "median": 0.005,
+                        "p90": 0.0058,
+                        "p95": 0.0059,
+                        "p99": 0.00598,
+                        "count": 2,
+                    },
+                    "latency_ms": {
+                        "sum": 4200.0,
+                        "mean": 2100.0,
+                        "median": 2100.0,
+                        "p90": 2340.0,
+                        "p95": 2370.0,
+                        "p99": 2394.0,
+                        "count": 2,
+                    },
+                    "tokens": {
+                        "sum": 1816,
+                        "mean": 908,
+                        "median": 908,
+                        "p90": 908,
+                        "p95": 908,
+                        "p99": 908,
+                        "count": 2,
+                    },
+                    "aggregate_scores": {
+                        "accuracy": {
+                            "sum": 1.5,
+                            "mean": 0.75,
+                            "median": 0.75,
+                            "p90": 0.95,
+                            "p95": 0.975,
+                            "p99": 0.995,
+                            "count": 2,
+                        }
+                    },
+                }
+            ]
+        },
+    )
+    id: str
+    name: str
+    workspace: str
+    experiment_ids: list[str]
+    experiment_group_id: str | None
+    dataset_name: str
+    dataset_version: str | None
+    source_link: str | None
+    metadata: dict[str, str]
+    description: str | None
+    parent_evaluation_id: str | None
+    parent_experiment_id: str | None
+    status: str | None
+    root_cause: str | None
+    created_by: str | None
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    pinned_at: AwareDatetime | None
+    evaluator_names: list[str]
+    model_names: list[str]
+    agent_names: list[str]
+    agent_versions: list[str]
+    run_count: Annotated[int, Field(description="Distinct sessions.")]
+    test_case_count: Annotated[
+        int,
+        Field(
+            description="Distinct non-empty test case ids; sessions without one count toward no rollup below."
+        ),
+    ]
+    cost_usd: Annotated[
+        EvaluatorAggregate | None,
+        Field(
+            description="Per test case, the mean over its sessions with a cost; statistics across test cases."
+        ),
+    ]
+    latency_ms: Annotated[
+        EvaluatorAggregate | None,
+        Field(
+            description="Per test case, the mean over its sessions with a latency; statistics across test cases."
+        ),
+    ]
+    tokens: Annotated[
+        EvaluatorAggregate | None,
+        Field(
+            description="Input + output tokens, per test case the mean over its sessions; statistics across test cases."
+        ),
+    ]
+    aggregate_scores: Annotated[
+        dict[str, EvaluatorAggregate],
+        Field(
+            description="Per evaluator: per test case the sum of its sessions' mean scores over its session count (an unscored session counts 0); statistics across test cases."
+        ),
+    ]
+
+
+class EvaluationResponsesPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "exp-01a212d7-c476-79f6-aaed-06f256332106",
+                            "name": "baseline",
+                            "workspace": "default",
+                            "experiment_ids": [
+                                "grp-01a212d7-c41a-759d-b325-cf27931288a0"
+                            ],
+                            "experiment_group_id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                            "dataset_name": "qa-v1",
+                            "dataset_version": None,
+                            "source_link": None,
+                            "metadata": {"team": "nlp"},
+                            "description": None,
+                            "parent_evaluation_id": None,
+                            "parent_experiment_id": None,
+                            "status": "completed",
+                            "root_cause": None,
+                            "created_by": "ci-key",
+                            "created_at": "2026-01-05T09:00:00Z",
+                            "updated_at": "2026-01-05T09:00:00Z",
+                            "pinned_at": None,
+                            "evaluator_names": ["accuracy"],
+                            "model_names": ["gpt-4o"],
+                            "agent_names": ["rag-agent"],
+                            "agent_versions": ["2.1"],
+                            "run_count": 2,
+                            "test_case_count": 2,
+                            "cost_usd": {
+                                "sum": 0.01,
+                                "mean": 0.005,
+                                "median": 0.005,
+                                "p90": 0.0058,
+                                "p95": 0.0059,
+                                "p99": 0.00598,
+                                "count": 2,
+                            },
+                            "latency_ms": {
+                                "sum": 4200.0,
+                                "mean": 2100.0,
+                                "median": 2100.0,
+                                "p90": 2340.0,
+                                "p95": 2370.0,
+                                "p99": 2394.0,
+                                "count": 2,
+                            },
+                            "tokens": {
+                                "sum": 1816,
+                                "mean": 908,
+                                "median": 908,
+                                "p90": 908,
+                                "p95": 908,
+                                "p99": 908,
+                                "count": 2,
+                            },
+                            "aggregate_scores": {
+                                "accuracy": {
+                                    "sum": 1.5,
+                                    "mean": 0.75,
+                                    "median": 0.75,
+                                    "p90": 0.95,
+                                    "p95": 0.975,
+                                    "p99": 0.995,
+                                    "count": 2,
+                                }
+                            },
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    data: list[EvaluationResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
+class EvaluationSessionResponse(BaseModel):
+    workspace: str
+    evaluation_name: str
+    experiment_name: str
+    session_id: str
+    test_case_id: str | None
+    trace_id: str | None
+    root_span_id: str | None
+    started_at: AwareDatetime
+    ended_at: AwareDatetime | None
+    latency_ms: float | None
+    status: Literal["success", "error", "cancelled", "unknown"]
+    input: str | None
+    output: str | None
+    input_tokens: int | None
+    output_tokens: int | None
+    cached_tokens: int | None
+    cost_total_usd: float | None
+    evaluator_scores: dict[str, float]
+
+
+class EvaluationSessionsPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "workspace": "default",
+                            "evaluation_name": "baseline",
+                            "experiment_name": "baseline",
+                            "session_id": "run-0007",
+                            "test_case_id": "q-17",
+                            "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
+                            "root_span_id": "00f067aa0ba902b7",
+                            "started_at": "2026-01-05T09:00:00Z",
+                            "ended_at": "2026-01-05T09:00:02.5Z",
+                            "latency_ms": 2500.0,
+                            "status": "success",
+                            "input": "What is 17 * 23?",
+                            "output": "391",
+                            "input_tokens": 812,
+                            "output_tokens": 96,
+                            "cached_tokens": 0,
+                            "cost_total_usd": 0.0042,
+                            "evaluator_scores": {"accuracy": 1.0},
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "started_at",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    data: list[EvaluationSessionResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
+
+
 class EvaluatorResultInput(StrictBody):
     model_config = ConfigDict(
         extra="forbid",

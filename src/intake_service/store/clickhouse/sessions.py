@@ -88,10 +88,10 @@ _SESSION_WHERE = """
 COUNT_SESSIONS = f"SELECT count() AS total FROM sessions FINAL WHERE {_SESSION_WHERE}"
 _LIST_SESSIONS = f"""
 SELECT session_id, test_case_id, started_at, ended_at, latency_ms, status, model_name, agent_name,
-       agent_version, input_tokens, output_tokens, cached_tokens, cost_usd, input, scores
+       agent_version, input_tokens, output_tokens, cached_tokens, cost_usd, input, output, scores
 FROM sessions FINAL
 WHERE {_SESSION_WHERE}
-ORDER BY {{order}} NULLS LAST, session_id
+ORDER BY {{order}}, session_id
 LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
 """
 SESSION_EXTERNAL_SCORES = """
@@ -102,10 +102,27 @@ WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String
 """
 
 
-def list_sessions_sql(sort: str, descending: bool) -> str:
-    column = SESSION_SORTS[sort]
-    order = f"{column} {'DESC' if descending else 'ASC'}"
-    return _LIST_SESSIONS.replace("{order}", order)
+# SDK 0.3.0's evaluation sessions sort by these too: the session's cost and its tokens.
+EVALUATION_SESSION_SORTS = {
+    **SESSION_SORTS,
+    "cost_total_usd": "cost_usd",
+    "tokens": "if(input_tokens IS NULL AND output_tokens IS NULL, NULL, "
+    "ifNull(input_tokens, 0) + ifNull(output_tokens, 0))",
+}
+# The trace and root span of span-built sessions (a session ingested in bulk has none).
+SESSION_TRACES = """
+SELECT session_id, argMin(trace_id, start_time) AS trace_id, argMin(span_id, start_time) AS root_span_id
+FROM spans FINAL
+WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)} AND parent_span_id = ''
+GROUP BY session_id
+"""
+
+
+def list_sessions_sql(order: list[tuple[str, bool]]) -> str:
+    """Sessions ordered by each (field, descending) key in turn, the first dominating; each key
+    comes from EVALUATION_SESSION_SORTS, never from the request's text."""
+    keys = [f"{EVALUATION_SESSION_SORTS[field]} {'DESC' if descending else 'ASC'} NULLS LAST" for field, descending in order]
+    return _LIST_SESSIONS.replace("{order}", ", ".join(keys))
 
 
 # GET /sessions/{id}: one session aggregated over all its stored spans (none: no row). Open while

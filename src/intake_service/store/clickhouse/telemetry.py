@@ -12,6 +12,7 @@ import anyio
 
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.models.generated import EvaluatorResult
+from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
@@ -87,8 +88,7 @@ class TelemetryStore:
         workspace: str,
         experiment_id: str,
         *,
-        sort: str,
-        descending: bool,
+        order: list[tuple[str, bool]],
         test_case_id: str | None,
         status: str | None,
         limit: int,
@@ -105,7 +105,7 @@ class TelemetryStore:
             # A page past the end is empty; skipping the read also keeps a huge offset out of UInt64.
             return [], total
         rows = await self._ch.query(
-            session_sql.list_sessions_sql(sort, descending), {**where, "limit": limit, "offset": offset}
+            session_sql.list_sessions_sql(order), {**where, "limit": limit, "offset": offset}
         )
         external = await self._ch.query(
             session_sql.SESSION_EXTERNAL_SCORES,
@@ -121,6 +121,30 @@ class TelemetryStore:
             scores = values[row["session_id"]]
             row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
         return rows, total
+
+    async def evaluation_rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
+        """SDK 0.3.0 rollups by experiment id: test_case_count, cost_usd, latency_ms, tokens (statistics
+        or None) and aggregate_scores (statistics by evaluator); see store/clickhouse/evaluation_rollups.py."""
+        params = {"workspace": workspace, "experiment_ids": experiment_ids}
+        counts, metrics, scores = [await self._ch.query(sql, params) for sql in (
+            evaluation_sql.COUNTS, evaluation_sql.METRICS, evaluation_sql.EVALUATORS
+        )]  # fmt: skip
+        rollups: dict[str, dict[str, Any]] = {}
+        for row in counts:
+            rollups[row["experiment_id"]] = {"test_case_count": int(row["test_case_count"]), "aggregate_scores": {}}
+        for row in metrics:
+            for metric in ("cost_usd", "latency_ms", "tokens"):
+                rollups[row["experiment_id"]][metric] = _statistics(row, metric)
+        for row in scores:
+            rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
+        return rollups
+
+    async def session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Each span-built session's trace_id and root_span_id, by session id."""
+        if not session_ids:
+            return {}
+        rows = await self._ch.query(session_sql.SESSION_TRACES, {"workspace": workspace, "session_ids": session_ids})
+        return {row["session_id"]: {"trace_id": row["trace_id"], "root_span_id": row["root_span_id"]} for row in rows}
 
 
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
@@ -213,3 +237,11 @@ def migrate_telemetry(settings: "Settings") -> list[str]:
         return apply_migrations(executor, settings.clickhouse_cluster)
     finally:
         executor.close()
+
+
+def _statistics(row: dict[str, Any], prefix: str) -> dict[str, Any] | None:
+    """The statistics `<prefix>_<stat>` of a row; None when no value went into them."""
+    count = int(row[f"{prefix}_count"])
+    if count == 0:
+        return None
+    return {stat: count if stat == "count" else row[f"{prefix}_{stat}"] for stat in evaluation_sql.STAT_NAMES}

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select, update
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import ColumnElement, String, func, literal, select, update
+from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.store.postgres.tables import Experiment, ExperimentGroup
@@ -94,14 +94,21 @@ class ExperimentGroupRepository:
         counts = dict.fromkeys(group_ids, 0)
         if not group_ids:
             return counts
-        rows = await self.session.execute(
-            select(Experiment.experiment_group_id, func.count())
+        # Membership is experiment_ids (0.3.0); a seeds' experiment_group_id is its first member.
+        member = func.unnest(Experiment.experiment_ids).label("group_id")
+        members = (
+            select(member)
             .where(
                 Experiment.workspace == workspace,
                 ~Experiment.is_deleted,
-                Experiment.experiment_group_id.in_(group_ids),
+                Experiment.experiment_ids.overlap(literal(list(group_ids), ARRAY(String))),
             )
-            .group_by(Experiment.experiment_group_id)
+            .subquery()
+        )
+        rows = await self.session.execute(
+            select(members.c.group_id, func.count())
+            .where(members.c.group_id.in_(group_ids))
+            .group_by(members.c.group_id)
         )
         for group_id, count in rows.tuples():
             if group_id is not None:

@@ -3,7 +3,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import ColumnElement, Float, String, func, literal, nulls_last, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
@@ -16,6 +16,12 @@ from intake_service.store.postgres.tables import Experiment
 # A rollup metric to sort by, decided by ClickHouse: experiment ids, their values, and the value of
 # an experiment that has no rollup row (0 for run_count, else none).
 MetricValues = tuple[list[str], list[float], float | None]
+
+
+class RowFields(Protocol):
+    """The columns a write sets, as a resource (experiment or evaluation) decides them."""
+
+    def columns(self) -> dict[str, Any]: ...
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,8 @@ class ExperimentFields:
     def columns(self) -> dict[str, Any]:
         return {
             "experiment_group_id": self.experiment_group_id,
+            # The seeds' group id is the whole membership of a run written at /experiments.
+            "experiment_ids": [self.experiment_group_id] if self.experiment_group_id else [],
             "source_link": self.source_link,
             "metadata_": self.metadata,
             "description": self.description,
@@ -64,7 +72,7 @@ class ExperimentRepository:
         dataset_version: str | None,
         created_by: str | None,
         created_at: datetime,
-        fields: ExperimentFields,
+        fields: RowFields,
     ) -> Experiment | None:
         """Insert a live experiment; None when the workspace already has a live one of that name."""
         statement = (

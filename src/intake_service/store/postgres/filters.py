@@ -4,6 +4,7 @@ Every leaf is two-valued (never SQL NULL), so `$not` negates exactly what a pers
 `$ne` and `$nin` match rows where the field is null; everything else never matches a null.
 """
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -95,16 +96,21 @@ def _rollup_leaf(ids: list[str], negated: bool) -> ColumnElement[bool]:
     return not_(member) if negated else member
 
 
-def filter_sql(node: FilterNode | None, rollups: RollupLeaves | None = None) -> ColumnElement[bool]:
+def filter_sql(
+    node: FilterNode | None,
+    rollups: RollupLeaves | None = None,
+    leaf: Callable[[Condition], ColumnElement[bool]] = condition_sql,
+) -> ColumnElement[bool]:
+    """`leaf` turns one column or metadata condition into SQL (a resource may read a field its own way)."""
     if node is None:
         return true()
     if isinstance(node, Condition):
         if node.rollup is None:
-            return condition_sql(node)
+            return leaf(node)
         if rollups is None or id(node) not in rollups:
             raise ValueError("a rollup condition reached PostgreSQL undecided")
         return _rollup_leaf(*rollups[id(node)])
     if isinstance(node, Negation):
-        return not_(filter_sql(node.node, rollups))
-    parts = [filter_sql(child, rollups) for child in node.nodes]
+        return not_(filter_sql(node.node, rollups, leaf))
+    parts = [filter_sql(child, rollups, leaf) for child in node.nodes]
     return and_(*parts) if isinstance(node, AllOf) else or_(*parts) if parts else false()

@@ -58,6 +58,13 @@ class Experiment(Base):
     pinned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
     deleted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # SDK 0.3.0's evaluation fields (migration 0006). Membership: experiment_group_id is its first id.
+    experiment_ids: Mapped[list[str]] = mapped_column(
+        ARRAY(String(255)), server_default=text("'{}'::varchar[]")
+    )
+    parent_evaluation_id: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str | None] = mapped_column(Text)
+    root_cause: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         # One live name per workspace, enforced by the database so concurrent creates race safely.
@@ -76,6 +83,7 @@ class Experiment(Base):
             "pinned_at",
             postgresql_where=text("pinned_at IS NOT NULL"),
         ),
+        Index("ix_experiments_experiment_ids", "experiment_ids", postgresql_using="gin"),
     )
 
 

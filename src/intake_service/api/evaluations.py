@@ -1,0 +1,226 @@
+"""Evaluation routes (SDK 0.3.0 `/evaluations`): HTTP in, HTTP out. Rules live in domain.evaluations."""
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, Query, Request, Response
+
+from intake_service.api.deps import (
+    Caller,
+    ExperimentName,
+    PageNumber,
+    PageSize,
+    Session,
+    Telemetry,
+    Workspace,
+    reject_undeclared_params,
+)
+from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute
+from intake_service.domain import evaluation_sessions
+from intake_service.domain import evaluations as domain
+from intake_service.domain.paging import reject_unknown_params
+from intake_service.models.generated import (
+    EvaluationPatchRequest,
+    EvaluationRequest,
+    EvaluationResponse,
+    EvaluationResponsesPage,
+    EvaluationSessionsPage,
+)
+from intake_service.store.postgres.evaluations import EvaluationRepository
+
+router = APIRouter(prefix="/evaluations", tags=["evaluations"], route_class=OffLoopJsonRoute)
+LIST_PARAMS = {"page", "page_size", "sort", "filter"}
+
+
+async def _repository(session: Session) -> EvaluationRepository:
+    return EvaluationRepository(session)
+
+
+Evaluations = Annotated[EvaluationRepository, Depends(_repository)]
+
+
+def _answer(response: Response, result: tuple[EvaluationResponse, bool]) -> EvaluationResponse:
+    body, available = result
+    if not available:
+        response.headers["X-Intake-Rollups"] = "unavailable"
+    return body
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=EvaluationResponse,
+    responses={**BAD_REQUEST, **CONFLICT},
+    operation_id="create-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-post",
+    summary="Create Evaluation",
+)
+async def create_evaluation(
+    workspace: Workspace,
+    body: EvaluationRequest,
+    repo: Evaluations,
+    telemetry: Telemetry,
+    caller: Caller,
+    response: Response,
+) -> EvaluationResponse:
+    """Create an evaluation (a run of an agent on a dataset) in at least one experiment group; a live name is a 409."""
+    return _answer(response, await domain.create(repo, telemetry, workspace, body, caller.name))
+
+
+@router.get(
+    "",
+    response_model=EvaluationResponsesPage,
+    responses={**BAD_REQUEST, **TOO_LARGE, **UNAVAILABLE},
+    operation_id="list-evaluations-apis-intake-v-2-workspaces-workspace-evaluations-get",
+    summary="List Evaluations",
+)
+async def list_evaluations(
+    workspace: Workspace,
+    request: Request,
+    repo: Evaluations,
+    telemetry: Telemetry,
+    response: Response,
+    page: Annotated[int, Query(ge=1, description="Page number.")] = 1,
+    page_size: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
+    sort: Annotated[
+        str | None,
+        Query(description="Comma-separated sort keys (columns or rollup paths), '-' for descending."),
+    ] = None,
+    filter: Annotated[
+        str | None, Query(description="A JSON filter object; filter[field][$op]=value is accepted too.")
+    ] = None,
+) -> EvaluationResponsesPage:
+    """One page of the workspace's evaluations with their 0.3.0 rollups (per test case, then across test cases)."""
+    reject_unknown_params(request.query_params.multi_items(), LIST_PARAMS, bracket_filters=True)
+    page_body, available = await domain.list_page(
+        repo, telemetry, workspace, request.query_params, page=page, page_size=page_size, sort=sort
+    )
+    if not available:
+        response.headers["X-Intake-Rollups"] = "unavailable"
+    return page_body
+
+
+@router.get(
+    "/{name}",
+    response_model=EvaluationResponse,
+    responses={**NOT_FOUND},
+    operation_id="get-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-name-get",
+    summary="Get Evaluation",
+)
+async def get_evaluation(
+    workspace: Workspace, name: ExperimentName, repo: Evaluations, telemetry: Telemetry, response: Response
+) -> EvaluationResponse:
+    """One live evaluation by name, with its rollups."""
+    return _answer(response, await domain.get(repo, telemetry, workspace, name))
+
+
+@router.put(
+    "/{name}",
+    response_model=EvaluationResponse,
+    responses={**BAD_REQUEST, **NOT_FOUND, **CONFLICT},
+    operation_id="update-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-name-put",
+    summary="Update Evaluation",
+)
+async def update_evaluation(
+    workspace: Workspace,
+    name: ExperimentName,
+    body: EvaluationRequest,
+    repo: Evaluations,
+    telemetry: Telemetry,
+    response: Response,
+) -> EvaluationResponse:
+    """Full replacement; name, dataset_name and dataset_version cannot change (409)."""
+    return _answer(response, await domain.replace(repo, telemetry, workspace, name, body))
+
+
+@router.patch(
+    "/{name}",
+    response_model=EvaluationResponse,
+    responses={**BAD_REQUEST, **NOT_FOUND},
+    operation_id="patch-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-name-patch",
+    summary="Patch Evaluation",
+)
+async def patch_evaluation(
+    workspace: Workspace,
+    name: ExperimentName,
+    body: EvaluationPatchRequest,
+    repo: Evaluations,
+    telemetry: Telemetry,
+    response: Response,
+) -> EvaluationResponse:
+    """Change only the fields present in the body; experiment_ids replaces the membership."""
+    return _answer(response, await domain.patch(repo, telemetry, workspace, name, body))
+
+
+@router.delete(
+    "/{name}",
+    status_code=204,
+    response_class=Response,
+    responses={**NOT_FOUND},
+    operation_id="delete-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-name-delete",
+    summary="Delete Evaluation",
+)
+async def delete_evaluation(workspace: Workspace, name: ExperimentName, repo: Evaluations) -> Response:
+    """Soft delete: the evaluation is renamed <name>-deleted-<UTC time>, so its name is free again."""
+    await domain.delete(repo, workspace, name)
+    return Response(status_code=204)
+
+
+@router.post(
+    "/{name}/pin",
+    response_model=EvaluationResponse,
+    responses={**NOT_FOUND},
+    operation_id="pin-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-name-pin-post",
+    summary="Pin Evaluation",
+)
+async def pin_evaluation(
+    workspace: Workspace, name: ExperimentName, repo: Evaluations, telemetry: Telemetry, response: Response
+) -> EvaluationResponse:
+    """Pin the evaluation (pinning again refreshes pinned_at); pinned rows list first when no sort is given."""
+    return _answer(response, await domain.set_pin(repo, telemetry, workspace, name, pinned=True))
+
+
+@router.delete(
+    "/{name}/pin",
+    response_model=EvaluationResponse,
+    responses={**NOT_FOUND},
+    operation_id="unpin-evaluation-apis-intake-v-2-workspaces-workspace-evaluations-name-pin-delete",
+    summary="Unpin Evaluation",
+)
+async def unpin_evaluation(
+    workspace: Workspace, name: ExperimentName, repo: Evaluations, telemetry: Telemetry, response: Response
+) -> EvaluationResponse:
+    """Unpin the evaluation."""
+    return _answer(response, await domain.set_pin(repo, telemetry, workspace, name, pinned=False))
+
+
+@router.get(
+    "/{name}/sessions",
+    response_model=EvaluationSessionsPage,
+    responses={**BAD_REQUEST, **NOT_FOUND, **UNAVAILABLE},
+    operation_id="list-evaluation-sessions-apis-intake-v-2-workspaces-workspace-evaluations-name-sessions-get",
+    summary="List Evaluation Sessions",
+)
+async def list_evaluation_sessions(
+    workspace: Workspace,
+    name: ExperimentName,
+    request: Request,
+    repo: Evaluations,
+    telemetry: Telemetry,
+    page: PageNumber = 1,
+    page_size: PageSize = 100,
+    mode: Annotated[
+        Literal["summary", "preview", "detailed"],
+        Query(description="summary (no input or output), preview (their first 300 characters) or detailed."),
+    ] = "detailed",
+    sort: Annotated[
+        str | None,
+        Query(description="Comma-separated keys, '-' for descending: started_at, latency_ms, cost_total_usd, tokens, ..."),
+    ] = None,
+    test_case_id: Annotated[str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")] = None,
+    status: Annotated[str | None, Query(alias="filter[status]", description="Sessions with this status.")] = None,
+) -> EvaluationSessionsPage:
+    """One page of the evaluation's sessions in the mode asked for, sorted by one or more keys."""
+    reject_undeclared_params(request)
+    return await evaluation_sessions.list_sessions(
+        repo, telemetry, workspace, name,
+        page=page, page_size=page_size, mode=mode, sort=sort, test_case_id=test_case_id, status=status,
+    )  # fmt: skip

@@ -1,0 +1,76 @@
+"""The sessions of an evaluation (SDK 0.3.0 `/evaluations/{name}/sessions`): `mode`, multi-key sort,
+and the 0.3.0 row (evaluation_name, trace_id, root_span_id, cost_total_usd, output)."""
+
+from intake_service.domain.evaluations import parse_sort_keys, require_live
+from intake_service.domain.paging import pagination
+from intake_service.errors import DomainError
+from intake_service.models.generated import EvaluationSessionResponse, EvaluationSessionsPage
+from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.evaluations import EvaluationRepository
+
+SESSION_SORTS = ("test_case_id", "started_at", "ended_at", "latency_ms", "status", "cost_total_usd", "tokens")
+STATUSES = ("success", "error", "cancelled", "unknown")
+PREVIEW_CHARACTERS = 300
+
+
+def for_mode(text: str | None, mode: str) -> str | None:
+    """summary: no text; preview: its first 300 characters; detailed: all of it."""
+    if text is None or mode == "summary":
+        return None
+    return text[:PREVIEW_CHARACTERS] if mode == "preview" else text
+
+
+async def list_sessions(
+    repo: EvaluationRepository,
+    telemetry: TelemetryStore,
+    workspace: str,
+    name: str,
+    *,
+    page: int,
+    page_size: int,
+    mode: str,
+    sort: str | None,
+    test_case_id: str | None,
+    status: str | None,
+) -> EvaluationSessionsPage:
+    keys = parse_sort_keys(sort, SESSION_SORTS) if sort is not None else [("started_at", False)]
+    if status is not None and status not in STATUSES:
+        raise DomainError(f"Invalid status {status!r}; valid values are {', '.join(STATUSES)}.")
+    evaluation = await require_live(repo, workspace, name)
+    rows, total = await telemetry.list_sessions(
+        workspace,
+        evaluation.id,
+        order=keys,
+        test_case_id=test_case_id,
+        status=status,
+        limit=page_size,
+        offset=(page - 1) * page_size,
+    )
+    traces = await telemetry.session_traces(workspace, [row["session_id"] for row in rows])
+    data = [
+        EvaluationSessionResponse(
+            workspace=workspace,
+            evaluation_name=name,
+            experiment_name=name,
+            session_id=row["session_id"],
+            test_case_id=row["test_case_id"],
+            trace_id=traces.get(row["session_id"], {}).get("trace_id"),
+            root_span_id=traces.get(row["session_id"], {}).get("root_span_id"),
+            started_at=row["started_at"],
+            ended_at=row["ended_at"],
+            latency_ms=row["latency_ms"],
+            status=row["status"],
+            input=for_mode(row["input"], mode),
+            output=for_mode(row["output"], mode),
+            input_tokens=row["input_tokens"],
+            output_tokens=row["output_tokens"],
+            cached_tokens=row["cached_tokens"],
+            cost_total_usd=row["cost_usd"],
+            evaluator_scores=row["evaluator_scores"],
+        )
+        for row in rows
+    ]
+    echo = {k: v for k, v in (("test_case_id", test_case_id), ("status", status)) if v is not None}
+    return EvaluationSessionsPage(
+        data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo
+    )

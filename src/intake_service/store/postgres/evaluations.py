@@ -1,0 +1,122 @@
+"""EvaluationRepository: the experiments table read and written as SDK 0.3.0 evaluations (one row
+for both). It adds to ExperimentRepository what evaluations need; it never commits."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, String, func, literal, not_, nulls_last, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from intake_service.domain.filters import Condition, FilterNode
+from intake_service.store.postgres.experiments import ExperimentRepository
+from intake_service.store.postgres.filters import COLUMNS, condition_sql, filter_sql
+from intake_service.store.postgres.tables import Experiment, ExperimentGroup
+
+
+@dataclass(frozen=True)
+class EvaluationFields:
+    """The columns an evaluation PUT replaces; the seeds' experiment_group_id mirrors the first group."""
+
+    experiment_ids: list[str]
+    source_link: str | None
+    metadata: dict[str, str]
+    description: str | None
+    parent_evaluation_id: str | None
+    status: str | None
+    root_cause: str | None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "experiment_ids": self.experiment_ids,
+            "experiment_group_id": self.experiment_ids[0] if self.experiment_ids else None,
+            "source_link": self.source_link,
+            "metadata_": self.metadata,
+            "description": self.description,
+            "parent_evaluation_id": self.parent_evaluation_id,
+            "status": self.status,
+            "root_cause": self.root_cause,
+        }
+
+
+def _ids(values: list[str]) -> Any:
+    return literal(values, ARRAY(String))
+
+
+def _membership(condition: Condition) -> ColumnElement[bool]:
+    """experiment_group_id names a group the evaluation belongs to (any of its experiment_ids)."""
+    op, value = condition.op, condition.value
+    if op in ("$eq", "$ne"):
+        member = (
+            func.cardinality(Experiment.experiment_ids) == 0
+            if value is None
+            else Experiment.experiment_ids.contains(_ids([value]))
+        )
+        return member if op == "$eq" else not_(member)
+    overlap = Experiment.experiment_ids.overlap(_ids([v for v in value if v is not None]))
+    return overlap if op == "$in" else not_(overlap)
+
+
+def _leaf(condition: Condition) -> ColumnElement[bool]:
+    if condition.field == "experiment_group_id":
+        return _membership(condition)
+    return condition_sql(condition)
+
+
+class EvaluationRepository(ExperimentRepository):
+    async def update_live(self, workspace: str, name: str, values: dict[str, Any]) -> Experiment | None:
+        """Set exactly these columns of the live evaluation; None when there is none."""
+        return await self._update_live(workspace, name, values)
+
+    async def has_id(self, workspace: str, evaluation_id: str) -> bool:
+        found = await self.session.scalar(
+            select(Experiment.id).where(Experiment.workspace == workspace, Experiment.id == evaluation_id)
+        )
+        return found is not None
+
+    async def live_group_ids(self, workspace: str, ids: list[str]) -> set[str]:
+        """Those of `ids` that are live experiment groups of the workspace."""
+        rows = await self.session.scalars(
+            select(ExperimentGroup.id).where(
+                ExperimentGroup.workspace == workspace, ~ExperimentGroup.is_deleted, ExperimentGroup.id.in_(ids)
+            )
+        )
+        return set(rows)
+
+    async def list_evaluations(
+        self,
+        workspace: str,
+        node: FilterNode | None,
+        *,
+        include_deleted: bool,
+        keys: list[tuple[str, bool]],
+        pinned_first: bool,
+        offset: int,
+        limit: int,
+    ) -> tuple[Sequence[Experiment], int]:
+        """One page and the total, ordered by each (column, descending) key in turn; a row without
+        a value sorts last for its key."""
+        where = [Experiment.workspace == workspace, filter_sql(node, leaf=_leaf)]
+        if not include_deleted:
+            where.append(~Experiment.is_deleted)
+        total = int(await self.session.scalar(select(func.count()).select_from(Experiment).where(*where)) or 0)
+        if offset >= total:
+            return [], total
+        order: list[Any] = [Experiment.pinned_at.is_(None)] if pinned_first else []
+        for field, descending in keys:
+            column = COLUMNS[field]
+            order.append(nulls_last(column.desc() if descending else column.asc()))
+        order += [Experiment.name.asc(), Experiment.id.asc()]
+        rows = await self.session.scalars(select(Experiment).where(*where).order_by(*order).offset(offset).limit(limit))
+        return rows.all(), total
+
+    async def rename_deleted(
+        self, workspace: str, name: str, new_name: str, *, deleted_at: datetime
+    ) -> Experiment | None:
+        """Soft delete under a new name, so the old one is free for a new evaluation."""
+        return await self._update_live(
+            workspace,
+            name,
+            {"name": new_name, "is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at},
+        )
