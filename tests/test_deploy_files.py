@@ -112,7 +112,9 @@ class TestDockerfile:
 
     def test_binds_all_interfaces_inside_the_container(self) -> None:
         text = " ".join(args for keyword, args in dockerfile_instructions() if keyword in ("ENV", "CMD"))
-        assert "INTAKE_HOST=0.0.0.0" in text or "--host 0.0.0.0" in " ".join(exec_form(dict(dockerfile_instructions())["CMD"]))
+        assert "INTAKE_HOST=0.0.0.0" in text or "--host 0.0.0.0" in " ".join(
+            exec_form(dict(dockerfile_instructions())["CMD"])
+        )
 
     async def test_healthcheck_probes_a_served_route(self, client: httpx.AsyncClient) -> None:
         checks = [args for keyword, args in dockerfile_instructions() if keyword == "HEALTHCHECK"]

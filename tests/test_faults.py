@@ -163,9 +163,13 @@ async def test_sigkill_during_bulk_ingest_loses_no_acknowledged_batch_and_leaves
     try:
         with httpx.Client(base_url=service.url, timeout=30) as http:
             for index in range(2):
-                assert http.post(f"{ws}/experiments", json={"name": f"bulk-{index}", "dataset_name": "d"}).status_code == 201
+                assert (
+                    http.post(f"{ws}/experiments", json={"name": f"bulk-{index}", "dataset_name": "d"}).status_code
+                    == 201
+                )
         threads = [
-            threading.Thread(target=ingest_until_killed, args=(service.url, ws, c, outcomes, stop)) for c in range(CLIENTS)
+            threading.Thread(target=ingest_until_killed, args=(service.url, ws, c, outcomes, stop))
+            for c in range(CLIENTS)
         ]
         for thread in threads:
             thread.start()
@@ -193,7 +197,10 @@ async def test_sigkill_during_bulk_ingest_loses_no_acknowledged_batch_and_leaves
             ids = await all_sessions(http, ws, f"bulk-{index}")
             assert len(ids) == len(set(ids))
             present.update(sid.rsplit("-s", 1)[0] for sid in ids)
-            run_counts[f"bulk-{index}"] = ((await http.get(f"{ws}/experiments/bulk-{index}")).json()["run_count"], len(ids))
+            run_counts[f"bulk-{index}"] = (
+                (await http.get(f"{ws}/experiments/bulk-{index}")).json()["run_count"],
+                len(ids),
+            )
     partial = {b: n for b, n in present.items() if n != BATCH}
     lost = acknowledged - set(present)
     print(
@@ -300,8 +307,11 @@ async def test_sigterm_lets_the_request_in_flight_finish_and_stops_postgres_clea
         # The body takes ~2 s to arrive; SIGTERM lands half a second in.
         started = time.monotonic()
         in_flight = asyncio.create_task(
-            http.post(f"{ws}/experiments/g/sessions", content=slow_body(sessions, 2.0),
-                      headers={"content-type": "application/json"})  # fmt: skip
+            http.post(
+                f"{ws}/experiments/g/sessions",
+                content=slow_body(sessions, 2.0),
+                headers={"content-type": "application/json"},
+            )  # fmt: skip
         )
         await asyncio.sleep(0.5)
         service.signal(signal.SIGTERM)

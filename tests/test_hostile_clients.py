@@ -89,9 +89,11 @@ def test_half_sent_headers_are_timed_out_and_bounded(tmp_path) -> None:
 
 def otlp_json(spans: int, attributes: int) -> bytes:
     span = {
-        "traceId": "0af7651916cd43dd8448eb211c80319c", "startTimeUnixNano": "1767225600000000000",
-        "name": "call", "attributes": [{"key": f"k{i}", "value": {"stringValue": f"v{i}"}} for i in range(attributes)],
-    }  # fmt: skip
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "startTimeUnixNano": "1767225600000000000",
+        "name": "call",
+        "attributes": [{"key": f"k{i}", "value": {"stringValue": f"v{i}"}} for i in range(attributes)],
+    }
     spans_json = [{**span, "spanId": f"{index + 1:016x}"} for index in range(spans)]
     return orjson.dumps({"resourceSpans": [{"scopeSpans": [{"spans": spans_json}]}]})
 
@@ -128,20 +130,48 @@ async def test_event_loop_stalls_hostile_bodies_are_refused_and_live_keeps_answe
     gz_json = {"content-type": "application/json", "content-encoding": "gzip"}
     hostile = [
         # 10 M empty objects in ~29 KB of gzip (the body), OTLP JSON and ATIF.
-        (otlp, gzip.compress(b'{"resourceSpans": [' + b",".join([b"{}"] * 10_000_000) + b"]}"), gz_json,
-         "A JSON body may hold at most 1,000,000 objects, arrays and commas."),
-        (atif, gzip.compress(b'{"schema_version": "ATIF-v1.6", "agent": {"name": "a", "version": "1"}, "steps": ['
-                             + b",".join([b"{}"] * 1_000_000) + b"]}"), gz_json,
-         "A JSON body may hold at most 1,000,000 objects, arrays and commas."),
+        (
+            otlp,
+            gzip.compress(b'{"resourceSpans": [' + b",".join([b"{}"] * 10_000_000) + b"]}"),
+            gz_json,
+            "A JSON body may hold at most 1,000,000 objects, arrays and commas.",
+        ),
+        (
+            atif,
+            gzip.compress(
+                b'{"schema_version": "ATIF-v1.6", "agent": {"name": "a", "version": "1"}, "steps": ['
+                + b",".join([b"{}"] * 1_000_000)
+                + b"]}"
+            ),
+            gz_json,
+            "A JSON body may hold at most 1,000,000 objects, arrays and commas.",
+        ),
         # 15 M empty ResourceSpans in protobuf.
-        (otlp, gzip.compress(b"\x0a\x00" * 15_000_000), {"content-type": "application/x-protobuf", "content-encoding": "gzip"},
-         "An OTLP request may hold at most 1,000,000 protobuf messages."),
-        (otlp, otlp_json(10_001, 0), {"content-type": "application/json"},
-         "An OTLP request may carry at most 10,000 spans."),
-        (atif, orjson.dumps({"schema_version": "ATIF-v1.6", "agent": {"name": "a", "version": "1"},
-                             "steps": [{"step_id": i + 1, "source": "user"} for i in range(10_001)]}),
-         {"content-type": "application/json"}, "A trajectory may have at most 10,000 steps."),
-    ]  # fmt: skip
+        (
+            otlp,
+            gzip.compress(b"\x0a\x00" * 15_000_000),
+            {"content-type": "application/x-protobuf", "content-encoding": "gzip"},
+            "An OTLP request may hold at most 1,000,000 protobuf messages.",
+        ),
+        (
+            otlp,
+            otlp_json(10_001, 0),
+            {"content-type": "application/json"},
+            "An OTLP request may carry at most 10,000 spans.",
+        ),
+        (
+            atif,
+            orjson.dumps(
+                {
+                    "schema_version": "ATIF-v1.6",
+                    "agent": {"name": "a", "version": "1"},
+                    "steps": [{"step_id": i + 1, "source": "user"} for i in range(10_001)],
+                }
+            ),
+            {"content-type": "application/json"},
+            "A trajectory may have at most 10,000 steps.",
+        ),
+    ]
     heavy = otlp_json(7_000, 25)  # accepted, and seconds of work for the server
     try:
         for url, body, headers, detail in hostile:
@@ -165,8 +195,10 @@ async def test_event_loop_stalls_hostile_bodies_are_refused_and_live_keeps_answe
         # the 100 ms, and never stalled for a good part of the work (on main it waited for
         # all of it). The margin on the worst answer is for a loaded 2-core test machine.
         worst, typical = max(poller.latencies), statistics.median(poller.latencies)
-        print(f"heavy OTLP body: {took:.1f} s; /health/live meanwhile: {len(poller.latencies)} answers, "
-              f"median {typical * 1000:.0f} ms, worst {worst * 1000:.0f} ms")  # fmt: skip
+        print(
+            f"heavy OTLP body: {took:.1f} s; /health/live meanwhile: {len(poller.latencies)} answers, "
+            f"median {typical * 1000:.0f} ms, worst {worst * 1000:.0f} ms"
+        )
         assert took > 1.0 and len(poller.latencies) >= 10
         assert typical < 0.1 and worst < min(2.5, took / 4), (typical, worst, took)
     finally:

@@ -22,9 +22,7 @@ GENERATED = ROOT / "src" / "intake_service" / "models" / "generated.py"
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 DOCUMENT: dict[str, Any] = yaml.safe_load(DOCUMENT_PATH.read_text())
-OPERATIONS = [
-    (path, method) for path, item in DOCUMENT["paths"].items() for method in METHODS if method in item
-]
+OPERATIONS = [(path, method) for path, item in DOCUMENT["paths"].items() for method in METHODS if method in item]
 
 
 def test_generated_models_are_up_to_date(tmp_path: Path) -> None:
@@ -32,7 +30,10 @@ def test_generated_models_are_up_to_date(tmp_path: Path) -> None:
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}
     result = subprocess.run(
         ["bash", str(ROOT / "scripts" / "generate-models.sh"), str(out)],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     assert out.read_text() == GENERATED.read_text(), (
@@ -86,7 +87,11 @@ class Shape:
 
 
 def schema_gaps(
-    expected_doc: dict[str, Any], expected: Any, served_doc: dict[str, Any], served: Any, where: str,
+    expected_doc: dict[str, Any],
+    expected: Any,
+    served_doc: dict[str, Any],
+    served: Any,
+    where: str,
     seen: set[tuple[int, int]] | None = None,
 ) -> list[str]:
     """Everything the expected schema has that the served one lacks, as readable lines."""
@@ -130,13 +135,17 @@ def operation_gaps(served_doc: dict[str, Any], path: str, method: str) -> list[s
         if not got_body:
             gaps.append("request body is not declared")
         elif want_body.get("required", False) != got_body.get("required", False):
-            gaps.append(f"request body required={got_body.get('required', False)}, expected {want_body.get('required')}")
+            gaps.append(
+                f"request body required={got_body.get('required', False)}, expected {want_body.get('required')}"
+            )
         for media, content in want_body.get("content", {}).items():
             served_content = got_body.get("content", {}).get(media) if got_body else None
             if served_content is None:
                 gaps.append(f"request body media type {media} is not declared")
             elif "schema" in content:
-                gaps += schema_gaps(DOCUMENT, content["schema"], served_doc, served_content.get("schema", {}), f"request {media}")
+                gaps += schema_gaps(
+                    DOCUMENT, content["schema"], served_doc, served_content.get("schema", {}), f"request {media}"
+                )
 
     for status, want_response in want_op.get("responses", {}).items():
         got_response = got_op.get("responses", {}).get(str(status))
@@ -149,7 +158,9 @@ def operation_gaps(served_doc: dict[str, Any], path: str, method: str) -> list[s
             if served_content is None:
                 gaps.append(f"response {status} media type {media} is not declared")
             elif "schema" in content:
-                gaps += schema_gaps(DOCUMENT, content["schema"], served_doc, served_content.get("schema", {}), f"response {status}")
+                gaps += schema_gaps(
+                    DOCUMENT, content["schema"], served_doc, served_content.get("schema", {}), f"response {status}"
+                )
 
     served_params = {
         (p["name"], p["in"])

@@ -34,7 +34,9 @@ def names(archive: zipfile.ZipFile) -> set[str]:
 
 def test_carries_the_alembic_migrations(wheel: zipfile.ZipFile) -> None:
     expected = {"intake_service/migrations/env.py", "intake_service/migrations/script.py.mako"}
-    expected |= {f"intake_service/migrations/versions/{p.name}" for p in (ROOT / "migrations" / "versions").glob("*.py")}
+    expected |= {
+        f"intake_service/migrations/versions/{p.name}" for p in (ROOT / "migrations" / "versions").glob("*.py")
+    }
     assert len(expected) > 2, "no Alembic revisions found in migrations/versions"
     assert expected <= names(wheel), sorted(expected - names(wheel))
 

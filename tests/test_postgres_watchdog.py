@@ -35,7 +35,9 @@ async def test_a_dead_embedded_postgres_is_restarted(tmp_path) -> None:
     ws = workspace_base(f"pgdead-{uuid.uuid4().hex[:6]}")
     try:
         async with httpx.AsyncClient(base_url=service.url, timeout=30) as http:
-            assert (await http.post(f"{ws}/experiments", json={"name": "before", "dataset_name": "d"})).status_code == 201
+            assert (
+                await http.post(f"{ws}/experiments", json={"name": "before", "dataset_name": "d"})
+            ).status_code == 201
             killed = kill_postmaster(pgdata)
 
             async def listed() -> bool:
@@ -48,7 +50,9 @@ async def test_a_dead_embedded_postgres_is_restarted(tmp_path) -> None:
             restarted = int((pgdata / "postmaster.pid").read_text().splitlines()[0])
             assert restarted != killed and psutil.pid_exists(restarted)
             assert [row["name"] for row in (await http.get(f"{ws}/experiments")).json()["data"]] == ["before"]
-            assert (await http.post(f"{ws}/experiments", json={"name": "after", "dataset_name": "d"})).status_code == 201
+            assert (
+                await http.post(f"{ws}/experiments", json={"name": "after", "dataset_name": "d"})
+            ).status_code == 201
             assert (await http.get("/health/ready")).status_code == 200
         assert "The embedded PostgreSQL is running again." in service.output()
     finally:

@@ -37,9 +37,7 @@ DataDir = Annotated[
     Path | None, typer.Option(help=with_default("Embedded stores live here.", f"./{setting_default('data_dir')}"))
 ]
 DatabaseUrl = Annotated[str | None, typer.Option(help=with_default("PostgreSQL URL.", "embedded PostgreSQL"))]
-ClickhouseUrl = Annotated[
-    str | None, typer.Option(help=with_default("ClickHouse URL over HTTP.", "chDB in-process"))
-]
+ClickhouseUrl = Annotated[str | None, typer.Option(help=with_default("ClickHouse URL over HTTP.", "chDB in-process"))]
 
 
 def _settings(**flags: object) -> Settings:
@@ -88,7 +86,9 @@ def serve(
     clickhouse_url: ClickhouseUrl = None,
     log_level: Annotated[
         str | None,
-        typer.Option(help=with_default("critical, error, warning, info, debug or trace.", setting_default("log_level"))),
+        typer.Option(
+            help=with_default("critical, error, warning, info, debug or trace.", setting_default("log_level"))
+        ),
     ] = None,
     auth: Annotated[str | None, typer.Option(help=with_default("none or api-key.", setting_default("auth")))] = None,
     insecure_no_auth: Annotated[
@@ -105,8 +105,13 @@ def serve(
     started = time.monotonic()
     with one_sentence_on_startup_error():
         settings = _settings(
-            host=host, port=port, data_dir=data_dir, database_url=database_url,
-            clickhouse_url=clickhouse_url, log_level=log_level, auth=auth,
+            host=host,
+            port=port,
+            data_dir=data_dir,
+            database_url=database_url,
+            clickhouse_url=clickhouse_url,
+            log_level=log_level,
+            auth=auth,
         )
         if settings.auth == "none" and settings.host not in LOOPBACK_HOSTS and not insecure_no_auth:
             raise StartupError(
@@ -170,7 +175,11 @@ def ingest(
         task = progress.add_task(f"Sending {file.name}", total=None)
         try:
             summary = send_file(
-                client, file, workspace, experiment, batch_size,
+                client,
+                file,
+                workspace,
+                experiment,
+                batch_size,
                 advance=lambda n: progress.advance(task, n),
                 total=lambda n: progress.update(task, total=n),
             )
@@ -205,9 +214,18 @@ def _run_keys(data_dir: Path | None, database_url: str | None, work):
 @keys_app.command("create")
 def keys_create(
     name: Annotated[str, typer.Argument(help="A unique name; recorded as created_by on writes.")],
-    scope: Annotated[list[str], typer.Option(help="intake:read, intake:write, intake:admin, ml-workbench:read, ml-workbench:write; repeat for several.")],
-    workspace: Annotated[list[str] | None, typer.Option(help=with_default("A workspace it may touch; repeat; '*' for all.", "*"))] = None,
-    expires_in_days: Annotated[int | None, typer.Option(min=1, help=with_default("Days until it expires.", "never"))] = None,
+    scope: Annotated[
+        list[str],
+        typer.Option(
+            help="intake:read, intake:write, intake:admin, ml-workbench:read, ml-workbench:write; repeat for several."
+        ),
+    ],
+    workspace: Annotated[
+        list[str] | None, typer.Option(help=with_default("A workspace it may touch; repeat; '*' for all.", "*"))
+    ] = None,
+    expires_in_days: Annotated[
+        int | None, typer.Option(min=1, help=with_default("Days until it expires.", "never"))
+    ] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
 ) -> None:

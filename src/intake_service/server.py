@@ -110,7 +110,10 @@ def serve(app: Any, settings: Settings, sock: socket.socket, on_ready: Callable[
     protocol = type(
         "Guarded",
         (GuardedH11Protocol,),
-        {"header_timeout": settings.header_timeout_seconds, "max_connections": connection_limit(settings.max_connections)},
+        {
+            "header_timeout": settings.header_timeout_seconds,
+            "max_connections": connection_limit(settings.max_connections),
+        },
     )
     config = uvicorn.Config(
         app, http=protocol, log_level=settings.log_level, access_log=False, timeout_graceful_shutdown=30

@@ -3,9 +3,10 @@ PostgreSQL and chDB (the same data directory, so the second chDB executor shares
 embedded ClickHouse).
 
 The matrix: every intake v2 endpoint × every kind of caller (API keys in both header conventions,
-JWTs as Bearer tokens; admins for every workspace and for one), with the status each must get. Plus: every route the app serves under the workspace base is guarded (so a new
-route cannot slip out of the matrix unguarded), created_by, last_used_at, what is stored for a key,
-the keys CLI, and `serve` refusing a non-loopback address with auth off."""
+JWTs as Bearer tokens; admins for every workspace and for one), with the status each must get.
+Plus: every route the app serves under the workspace base is guarded (so a new route cannot slip
+out of the matrix unguarded), created_by, last_used_at, what is stored for a key, the keys CLI, and
+`serve` refusing a non-loopback address with auth off."""
 
 import asyncio
 import base64
@@ -171,7 +172,9 @@ def plain(method: str, path: str, body: Callable[[], Any] | None = None):
 
 async def prepare_revoke(http, admin, workspace) -> Call:
     name = f"victim-{uuid.uuid4().hex[:10]}"
-    response = await http.post(ADMIN_KEYS, headers=admin, json={"name": name, "scopes": [auth.READ], "workspaces": [WS]})
+    response = await http.post(
+        ADMIN_KEYS, headers=admin, json={"name": name, "scopes": [auth.READ], "workspaces": [WS]}
+    )
     assert response.status_code == 201, response.text
     return Call("DELETE", f"{ADMIN_KEYS}/{name}")
 
@@ -187,10 +190,19 @@ async def prepare_evaluator_result(http, admin, workspace) -> Call:
 SESSIONS = {"sessions": [{"session_id": "s1", "started_at": T, "scores": {"acc": 1}}]}
 ENDPOINTS = [
     Endpoint("list-experiments", "read", 200, plain("GET", "/experiments")),
-    Endpoint("create-experiment", "write", 201, plain(
-        "POST", "/experiments", lambda: {"name": f"new-{uuid.uuid4().hex[:10]}", "dataset_name": "d"})),
+    Endpoint(
+        "create-experiment",
+        "write",
+        201,
+        plain("POST", "/experiments", lambda: {"name": f"new-{uuid.uuid4().hex[:10]}", "dataset_name": "d"}),
+    ),
     Endpoint("get-experiment", "read", 200, on_experiment("GET")),
-    Endpoint("put-experiment", "write", 200, on_experiment("PUT", body=lambda name: {"name": name, "dataset_name": "ds", "description": "x"})),
+    Endpoint(
+        "put-experiment",
+        "write",
+        200,
+        on_experiment("PUT", body=lambda name: {"name": name, "dataset_name": "ds", "description": "x"}),
+    ),
     Endpoint("delete-experiment", "write", 204, on_experiment("DELETE")),
     Endpoint("pin", "write", 200, on_experiment("POST", "/pin")),
     Endpoint("unpin", "write", 200, on_experiment("DELETE", "/pin")),
@@ -198,8 +210,14 @@ ENDPOINTS = [
     Endpoint("ingest-sessions", "write", 201, on_experiment("POST", "/sessions", lambda _: SESSIONS)),
     Endpoint("create-evaluator-result", "write", 201, prepare_evaluator_result),
     Endpoint("list-keys", "admin", 200, lambda http, admin, ws: _call("GET", ADMIN_KEYS)),
-    Endpoint("create-key", "admin", 201, lambda http, admin, ws: _call(
-        "POST", ADMIN_KEYS, {"name": f"k-{uuid.uuid4().hex[:10]}", "scopes": [auth.READ], "workspaces": [WS]})),
+    Endpoint(
+        "create-key",
+        "admin",
+        201,
+        lambda http, admin, ws: _call(
+            "POST", ADMIN_KEYS, {"name": f"k-{uuid.uuid4().hex[:10]}", "scopes": [auth.READ], "workspaces": [WS]}
+        ),
+    ),
     Endpoint("revoke-key", "admin", 200, prepare_revoke),
 ]
 
@@ -236,7 +254,9 @@ def assert_401(response: httpx.Response) -> None:
 
 # With no key there is no header convention to vary; a JWT is only ever a Bearer token.
 CALLERS = [
-    (c, h) for c in CREDENTIALS for h in CONVENTIONS
+    (c, h)
+    for c in CREDENTIALS
+    for h in CONVENTIONS
     if not (c == "none" and h == "bearer") and not (c.startswith("jwt-") and h == "x-api-key")
 ]
 
@@ -355,7 +375,9 @@ async def test_401_messages_say_what_is_wrong(auth_http, keys: Keys) -> None:
 
 async def test_created_by_records_the_key_name(auth_http, keys: Keys) -> None:
     headers = keys.headers("write", "bearer")
-    response = await auth_http.post(f"{workspace_base(WS)}/experiments", headers=headers, json={"name": "by-key", "dataset_name": "d"})
+    response = await auth_http.post(
+        f"{workspace_base(WS)}/experiments", headers=headers, json={"name": "by-key", "dataset_name": "d"}
+    )
     assert response.status_code == 201, response.text
     assert response.json()["created_by"] == keys.names["write"]
     listed = await auth_http.get(
@@ -365,9 +387,10 @@ async def test_created_by_records_the_key_name(auth_http, keys: Keys) -> None:
     assert "by-key" in [row["name"] for row in rows]
     assert {row["created_by"] for row in rows} == {keys.names["write"]}
     result = await auth_http.post(
-        f"{workspace_base(WS)}/evaluator-results", headers=headers,
+        f"{workspace_base(WS)}/evaluator-results",
+        headers=headers,
         json={"session_id": "s", "name": "j", "data_type": "NUMERIC", "value": 1, "experiment_name": "by-key"},
-    )  # fmt: skip
+    )
     assert result.status_code == 201, result.text
     assert result.json()["created_by"] == keys.names["write"]
 
@@ -375,11 +398,17 @@ async def test_created_by_records_the_key_name(auth_http, keys: Keys) -> None:
 async def test_last_used_at_is_set_on_use(settings, auth_http, keys: Keys) -> None:
     admin = keys.headers("admin")
     name = f"lastused-{RUN}"
-    created = await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": name, "scopes": [auth.READ], "workspaces": [WS]})
+    created = await auth_http.post(
+        ADMIN_KEYS, headers=admin, json={"name": name, "scopes": [auth.READ], "workspaces": [WS]}
+    )
     assert created.status_code == 201
     assert created.json()["key"]["last_used_at"] is None
     before = datetime.now(UTC)
-    assert (await auth_http.get(f"{workspace_base(WS)}/experiments", headers=headers_for(created.json()["secret"], "bearer"))).status_code == 200
+    assert (
+        await auth_http.get(
+            f"{workspace_base(WS)}/experiments", headers=headers_for(created.json()["secret"], "bearer")
+        )
+    ).status_code == 200
     [listed] = [k for k in (await auth_http.get(ADMIN_KEYS, headers=admin)).json() if k["name"] == name]
     used = datetime.fromisoformat(listed["last_used_at"])
     assert before - timedelta(seconds=1) <= used <= datetime.now(UTC)
@@ -422,7 +451,9 @@ async def test_admin_key_routes_validate(auth_http, keys: Keys) -> None:
     assert taken.status_code == 409 and keys.names["read"] in taken.json()["detail"]
     assert (await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": "x", "scopes": ["root"]})).status_code == 422
     assert (await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": "x", "scopes": []})).status_code == 422
-    assert (await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": "x", "scopes": [auth.READ], "workspaces": []})).status_code == 422
+    assert (
+        await auth_http.post(ADMIN_KEYS, headers=admin, json={"name": "x", "scopes": [auth.READ], "workspaces": []})
+    ).status_code == 422
     assert (await auth_http.delete(f"{ADMIN_KEYS}/no-such-key", headers=admin)).status_code == 404
     # Workspaces follow the workspace grammar (or '*'): NUL, control characters, upper case → 422.
     for index, bad in enumerate(["a\x00b", "UPPER", "a b", "-lead", "x" * 64, "\ud800"]):
@@ -472,15 +503,29 @@ async def test_keys_cli_create_list_revoke(settings, auth_http, tmp_path: Path) 
     name = f"cli-{RUN}"
     store = ["--data-dir", str(tmp_path), "--database-url", settings.database_url]
     created = await asyncio.to_thread(
-        cli, "keys", "create", name, "--scope", auth.READ, "--scope", auth.WRITE, "--workspace", WS,
-        "--expires-in-days", "7", *store,
-    )  # fmt: skip
+        cli,
+        "keys",
+        "create",
+        name,
+        "--scope",
+        auth.READ,
+        "--scope",
+        auth.WRITE,
+        "--workspace",
+        WS,
+        "--expires-in-days",
+        "7",
+        *store,
+    )
     assert created.returncode == 0, created.stderr
     token = created.stdout.strip().splitlines()[-1]
     assert token.startswith("isk_")
     assert (await key_row(settings.database_url, name)).secret_hash == hashlib.sha256(token.encode()).hexdigest()
-    response = await auth_http.post(f"{workspace_base(WS)}/experiments", headers=headers_for(token, "bearer"),
-                                    json={"name": "from-cli", "dataset_name": "d"})  # fmt: skip
+    response = await auth_http.post(
+        f"{workspace_base(WS)}/experiments",
+        headers=headers_for(token, "bearer"),
+        json={"name": "from-cli", "dataset_name": "d"},
+    )
     assert response.status_code == 201 and response.json()["created_by"] == name
 
     listed = await asyncio.to_thread(cli, "keys", "list", *store)
@@ -514,8 +559,9 @@ def test_serve_refuses_a_non_loopback_host_with_auth_off(tmp_path: Path, host: s
 def test_serve_starts_on_a_non_loopback_host_with_insecure_no_auth(tmp_path: Path, serve) -> None:
     server = serve(tmp_path / "data", "--host", "0.0.0.0", "--insecure-no-auth")
     # Auth is really off: a write without a key succeeds.
-    created = httpx.post(f"{server.url}{workspace_base('open')}/experiments",
-                         json={"name": "n", "dataset_name": "d"}, timeout=10)  # fmt: skip
+    created = httpx.post(
+        f"{server.url}{workspace_base('open')}/experiments", json={"name": "n", "dataset_name": "d"}, timeout=10
+    )
     assert created.status_code == 201, created.text
     assert server.stop() == 0
 

@@ -15,9 +15,15 @@ from support import client_for, free_port
 
 UNAVAILABLE = {"detail": "Telemetry store unavailable."}
 EMPTY_ROLLUPS = {
-    "run_count": 0, "aggregate_scores": {}, "cost_usd": None, "latency_ms": None,
-    "evaluator_names": [], "model_names": [], "agent_names": [], "agent_versions": [],
-}  # fmt: skip
+    "run_count": 0,
+    "aggregate_scores": {},
+    "cost_usd": None,
+    "latency_ms": None,
+    "evaluator_names": [],
+    "model_names": [],
+    "agent_names": [],
+    "agent_versions": [],
+}
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +51,9 @@ def assert_503(response: httpx.Response) -> None:
 
 
 async def test_experiment_crud_answers_with_empty_rollups(degraded, client, base) -> None:
-    created = assert_degraded(await degraded.post(f"{base}/experiments", json={"name": "e 1", "dataset_name": "d"}), 201)
+    created = assert_degraded(
+        await degraded.post(f"{base}/experiments", json={"name": "e 1", "dataset_name": "d"}), 201
+    )
     url = f"{base}/experiments/e%201"
     assert assert_degraded(await degraded.get(url))["id"] == created["id"]
     put = assert_degraded(await degraded.put(url, json={"name": "e 1", "dataset_name": "d", "description": "new"}))
@@ -74,8 +82,10 @@ async def test_experiment_crud_answers_with_empty_rollups(degraded, client, base
 async def test_existing_rollups_are_hidden_not_zeroed_silently(degraded, client, base) -> None:
     """An experiment with sessions (ingested while ClickHouse was up) reads as unavailable, marked."""
     assert (await client.post(f"{base}/experiments", json={"name": "has-runs", "dataset_name": "d"})).status_code == 201
-    r = await client.post(f"{base}/experiments/has-runs/sessions",
-                          json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": {"a": 1}}]})  # fmt: skip
+    r = await client.post(
+        f"{base}/experiments/has-runs/sessions",
+        json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": {"a": 1}}]},
+    )
     assert r.status_code == 201
     assert (await client.get(f"{base}/experiments/has-runs")).json()["run_count"] == 1
     assert_degraded(await degraded.get(f"{base}/experiments/has-runs"))
@@ -104,10 +114,15 @@ async def test_ingest_listing_and_results_503_and_nothing_written(degraded, clie
     sessions = [{"session_id": str(i), "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0} for i in range(3)]
     assert_503(await degraded.post(f"{base}/experiments/x/sessions", json={"sessions": sessions}))
     ndjson = b'{"session_id": "n", "started_at": "2026-01-01T00:00:00Z"}\n'
-    assert_503(await degraded.post(f"{base}/experiments/x/sessions", content=ndjson,
-                                   headers={"content-type": "application/x-ndjson"}))  # fmt: skip
+    assert_503(
+        await degraded.post(
+            f"{base}/experiments/x/sessions", content=ndjson, headers={"content-type": "application/x-ndjson"}
+        )
+    )
     assert_503(await degraded.get(f"{base}/experiments/x/sessions"))
-    assert_503(await degraded.get(f"{base}/experiments/x/sessions", params={"sort": "-cost_usd", "filter[status]": "error"}))
+    assert_503(
+        await degraded.get(f"{base}/experiments/x/sessions", params={"sort": "-cost_usd", "filter[status]": "error"})
+    )
     for body in (
         {"session_id": "0", "name": "acc", "data_type": "NUMERIC", "value": 1.0},
         {"session_id": "0", "name": "acc", "data_type": "NUMERIC", "value": 1.0, "experiment_name": "x"},

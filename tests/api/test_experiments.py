@@ -221,9 +221,7 @@ class TestCreate:
         ],
     )
     async def test_unstorable_json_is_422(self, client, base, raw, loc):
-        response = await client.post(
-            f"{base}/experiments", content=raw, headers={"content-type": "application/json"}
-        )
+        response = await client.post(f"{base}/experiments", content=raw, headers={"content-type": "application/json"})
         assert_422(response, loc)
 
     async def test_missing_body_is_422(self, client, base):
@@ -249,7 +247,9 @@ class TestCreate:
         else:
             assert_422(response, ("body", "metadata"))
 
-    @pytest.mark.parametrize("workspace_name", ["Upper", "a" * 64, "-starts-with-dash", "_x", "has space", "ünï", "a/b"])
+    @pytest.mark.parametrize(
+        "workspace_name", ["Upper", "a" * 64, "-starts-with-dash", "_x", "has space", "ünï", "a/b"]
+    )
     async def test_invalid_workspace_is_422(self, client, workspace_name):
         url = f"/apis/intake/v2/workspaces/{quote(workspace_name, safe='')}/experiments"
         response = await client.post(url, json={"name": "n", "dataset_name": "d"})
@@ -335,7 +335,9 @@ class TestReplace:
 
     async def test_current_client_put_keeps_agent_fields(self, client, base):
         created = await create_experiment(client, base, "agent", agent_name="bot", agent_version="1")
-        response = await client.put(exp_url(base, "agent"), json={"name": "agent", "dataset_name": "ds", "description": "x"})
+        response = await client.put(
+            exp_url(base, "agent"), json={"name": "agent", "dataset_name": "ds", "description": "x"}
+        )
         assert response.status_code == 200, response.text
         assert response.json()["agent_name"] == created["agent_name"] == "bot"
         assert response.json()["agent_version"] == "1"
@@ -380,7 +382,9 @@ class TestReplace:
 
     async def test_agent_field_added_to_current_experiment_is_409(self, client, base):
         await create_experiment(client, base, "cur", experiment_group_id="g")
-        response = await client.put(exp_url(base, "cur"), json={"name": "cur", "dataset_name": "ds", "agent_name": "bot"})
+        response = await client.put(
+            exp_url(base, "cur"), json={"name": "cur", "dataset_name": "ds", "agent_name": "bot"}
+        )
         assert response.status_code == 409
         assert "'agent_name'" in response.json()["detail"]
 
@@ -599,7 +603,9 @@ class TestConcurrency:
         calls = []
         for name in names:
             calls.append(client.post(exp_url(base, name, "/pin")))
-            calls.append(client.put(exp_url(base, name), json={"name": name, "dataset_name": "ds", "description": name}))
+            calls.append(
+                client.put(exp_url(base, name), json={"name": name, "dataset_name": "ds", "description": name})
+            )
         responses = await asyncio.gather(*calls)
         assert all(r.status_code == 200 for r in responses)
         listed = (await client.get(f"{base}/experiments", params={"sort": "name", "pinned_first": "false"})).json()

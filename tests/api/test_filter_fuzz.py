@@ -24,17 +24,73 @@ WORKSPACE = f"fuzz-{uuid.uuid4().hex[:8]}"
 BASE = workspace_base(WORKSPACE)
 SEEDED = 6
 FIELDS = [
-    "name", "experiment_group_id", "agent_name", "agent_version", "dataset_name", "dataset_version", "created_by",
-    "created_at", "updated_at", "pinned_at", "is_pinned", "is_deleted", "metadata.team", "metadata.epochs",
-    "run_count", "cost_usd.mean", "latency_ms.p99", "evaluators.acc.mean", "evaluators.a.b.median",
-]  # fmt: skip
+    "name",
+    "experiment_group_id",
+    "agent_name",
+    "agent_version",
+    "dataset_name",
+    "dataset_version",
+    "created_by",
+    "created_at",
+    "updated_at",
+    "pinned_at",
+    "is_pinned",
+    "is_deleted",
+    "metadata.team",
+    "metadata.epochs",
+    "run_count",
+    "cost_usd.mean",
+    "latency_ms.p99",
+    "evaluators.acc.mean",
+    "evaluators.a.b.median",
+]
 OPERATORS = ["$eq", "$ne", "$in", "$nin", "$like", "$gt", "$gte", "$lt", "$lte", "$and", "$or", "$not"]
 NASTY = [
-    "'", '"', "\\", "\\'", "' OR '1'='1", "x'); DROP TABLE experiments; --", "%", "_", "%_%", "\x00", "a\x00b",
-    "\n", "\t", "${x}", "{{x}}", "$", "$where", "[", "]", "][", "{", "}", "::text", "E'\\x00'", "\\N", "NULL",
-    "null", "true", "1e308", "-0", "NaN", "Infinity", "2026-01-01T00:00:00Z", "0001-01-01T00:00:00+01:00",
-    "9999-12-31T23:59:59-01:00", "ünïcødé ✓", "𝕏", "\u202e", "\ufeff", " ", "", ",", ",,", "a,b",
-]  # fmt: skip
+    "'",
+    '"',
+    "\\",
+    "\\'",
+    "' OR '1'='1",
+    "x'); DROP TABLE experiments; --",
+    "%",
+    "_",
+    "%_%",
+    "\x00",
+    "a\x00b",
+    "\n",
+    "\t",
+    "${x}",
+    "{{x}}",
+    "$",
+    "$where",
+    "[",
+    "]",
+    "][",
+    "{",
+    "}",
+    "::text",
+    "E'\\x00'",
+    "\\N",
+    "NULL",
+    "null",
+    "true",
+    "1e308",
+    "-0",
+    "NaN",
+    "Infinity",
+    "2026-01-01T00:00:00Z",
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "ünïcødé ✓",
+    "𝕏",
+    "\u202e",
+    "\ufeff",
+    " ",
+    "",
+    ",",
+    ",,",
+    "a,b",
+]
 
 PLAIN = ["t0", "t1", "ds", "0", "1", "5", "0.5", "-1", "1e3", "true", "false", "2026-01-01T00:00:00Z", "2026-01-01"]
 # Text safe for a URL query (no lone surrogates: a client cannot even send those in a URL).
@@ -48,7 +104,11 @@ url_text = st.one_of(
     st.floats().map(str),
     st.builds(lambda a, b: f"{a},{b}", st.sampled_from(PLAIN + NASTY), st.sampled_from(PLAIN + NASTY)),
     # Long: up to 3,000 characters (a whole query is kept under httpx's 64 KiB URL limit below).
-    st.builds(lambda t, n: ((t or "'\\") * n)[:3000], st.text(st.characters(blacklist_categories=("Cs",)), max_size=4), st.integers(300, 3000)),
+    st.builds(
+        lambda t, n: ((t or "'\\") * n)[:3000],
+        st.text(st.characters(blacklist_categories=("Cs",)), max_size=4),
+        st.integers(300, 3000),
+    ),
 )
 keys = st.one_of(
     st.sampled_from(FIELDS),
@@ -72,11 +132,17 @@ async def seeded(app) -> dict[str, Any]:
             body = {"name": name, "dataset_name": "ds", "metadata": {"team": f"t{index % 2}", "epochs": index}}
             assert (await http.post(f"{BASE}/experiments", json=body)).status_code == 201
             sessions = [
-                {"session_id": f"s{j}", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 0.5 * j,
-                 "scores": {"acc": (index + j) / 10}}
+                {
+                    "session_id": f"s{j}",
+                    "started_at": "2026-01-01T00:00:00Z",
+                    "cost_usd": 0.5 * j,
+                    "scores": {"acc": (index + j) / 10},
+                }
                 for j in range(index + 1)
-            ]  # fmt: skip
-            response = await http.post(f"{BASE}/experiments/{quote(name, safe='')}/sessions", json={"sessions": sessions})
+            ]
+            response = await http.post(
+                f"{BASE}/experiments/{quote(name, safe='')}/sessions", json={"sessions": sessions}
+            )
             assert response.status_code == 201, response.text
         return await snapshot(http)
 
@@ -109,12 +175,14 @@ def assert_answer(response: httpx.Response) -> None:
 
 
 FUZZ = hsettings(
-    max_examples=120, deadline=None, derandomize=True,
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
     # No shrinking: a failure reports the example as generated, at once (shrinking a 5xx through
     # the whole app can take minutes).
     phases=[Phase.explicit, Phase.reuse, Phase.generate],
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-)  # fmt: skip
+)
 
 
 @FUZZ
@@ -133,22 +201,35 @@ async def test_bracket_filters(client, seeded, conditions) -> None:
 
 def json_values() -> st.SearchStrategy[Any]:
     scalars = st.one_of(
-        st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True),
-        st.sampled_from(NASTY), st.text(max_size=30),  # lone surrogates included: JSON can carry them
+        st.none(),
+        st.booleans(),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.sampled_from(NASTY),
+        st.text(max_size=30),  # lone surrogates included: JSON can carry them
         st.text(min_size=2000, max_size=6000),
-    )  # fmt: skip
-    return st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=3)), max_leaves=8)
+    )
+    return st.recursive(
+        scalars,
+        lambda inner: st.one_of(st.lists(inner, max_size=4), st.dictionaries(st.text(max_size=8), inner, max_size=3)),
+        max_leaves=8,
+    )
 
 
 def json_filters() -> st.SearchStrategy[Any]:
     leaf = st.one_of(
-        st.dictionaries(st.one_of(st.sampled_from(FIELDS), st.text(max_size=20)), json_values(), min_size=1, max_size=3),
+        st.dictionaries(
+            st.one_of(st.sampled_from(FIELDS), st.text(max_size=20)), json_values(), min_size=1, max_size=3
+        ),
         st.dictionaries(
             st.sampled_from(FIELDS),
-            st.dictionaries(st.one_of(st.sampled_from(OPERATORS), st.text(max_size=8)), json_values(), min_size=1, max_size=2),
-            min_size=1, max_size=2,
+            st.dictionaries(
+                st.one_of(st.sampled_from(OPERATORS), st.text(max_size=8)), json_values(), min_size=1, max_size=2
+            ),
+            min_size=1,
+            max_size=2,
         ),
-    )  # fmt: skip
+    )
 
     def extend(inner: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         return st.one_of(
@@ -162,7 +243,10 @@ def json_filters() -> st.SearchStrategy[Any]:
 
 
 @FUZZ
-@given(document=json_filters(), sort=st.one_of(st.none(), st.sampled_from(["name", "-evaluators.acc.mean", "run_count"]), url_text))
+@given(
+    document=json_filters(),
+    sort=st.one_of(st.none(), st.sampled_from(["name", "-evaluators.acc.mean", "run_count"]), url_text),
+)
 @example(document={"name": {"$in": ["'", "\\", "\x00"]}}, sort=None)
 @example(document={"metadata.k\x00": 1}, sort=None)
 @example(document={"name": "\ud800"}, sort=None)
@@ -182,25 +266,45 @@ async def test_filter_parameter_that_is_not_json(client, seeded, raw) -> None:
     assert_answer(await client.get(f"{BASE}/experiments", params={"filter": raw}))
 
 
-STRING_FIELDS = ["name", "experiment_group_id", "agent_name", "agent_version", "dataset_name", "dataset_version", "created_by"]
+STRING_FIELDS = [
+    "name",
+    "experiment_group_id",
+    "agent_name",
+    "agent_version",
+    "dataset_name",
+    "dataset_version",
+    "created_by",
+]
 # Any Unicode but lone surrogates and NUL, which PostgreSQL text cannot hold (those are 422s, above).
 stored_text = st.one_of(
     st.sampled_from([t for t in NASTY if "\x00" not in t]),
     st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40),
-    st.builds(lambda t, n: ((t or "'\\") * n)[:3000], st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=3), st.integers(300, 3000)),
+    st.builds(
+        lambda t, n: ((t or "'\\") * n)[:3000],
+        st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=3),
+        st.integers(300, 3000),
+    ),
 )
 well_typed = st.one_of(
     st.tuples(st.sampled_from(STRING_FIELDS), st.sampled_from(["$eq", "$ne", "$in", "$nin", "$like"]), stored_text),
-    st.tuples(st.builds(lambda k: f"metadata.{k}", stored_text.filter(lambda k: k and "[" not in k and "]" not in k)),
-              st.sampled_from(["$eq", "$ne", "$in", "$nin", "$like"]), stored_text),
-    st.tuples(st.sampled_from(["run_count", "cost_usd.mean", "latency_ms.p99", "evaluators.acc.mean", "metadata.epochs"]),
-              st.sampled_from(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"]),
-              st.one_of(st.integers(-(10**6), 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32))),
-)  # fmt: skip
+    st.tuples(
+        st.builds(lambda k: f"metadata.{k}", stored_text.filter(lambda k: k and "[" not in k and "]" not in k)),
+        st.sampled_from(["$eq", "$ne", "$in", "$nin", "$like"]),
+        stored_text,
+    ),
+    st.tuples(
+        st.sampled_from(["run_count", "cost_usd.mean", "latency_ms.p99", "evaluators.acc.mean", "metadata.epochs"]),
+        st.sampled_from(["$eq", "$ne", "$gt", "$gte", "$lt", "$lte"]),
+        st.one_of(st.integers(-(10**6), 10**6), st.floats(allow_nan=False, allow_infinity=False, width=32)),
+    ),
+)
 
 
 @FUZZ
-@given(conditions=st.lists(well_typed, min_size=1, max_size=3, unique_by=lambda c: (c[0], c[1])), form=st.sampled_from(["brackets", "json"]))
+@given(
+    conditions=st.lists(well_typed, min_size=1, max_size=3, unique_by=lambda c: (c[0], c[1])),
+    form=st.sampled_from(["brackets", "json"]),
+)
 async def test_well_typed_filters_with_nasty_values(client, seeded, conditions, form) -> None:
     """Valid fields and operators, hostile values: these reach the SQL, as parameters."""
     if form == "brackets":
@@ -215,7 +319,10 @@ async def test_well_typed_filters_with_nasty_values(client, seeded, conditions, 
     assert_answer(response)
     if response.status_code == 422:
         # Only a value of the wrong type for its field (e.g. a text "1e3" to a number) may be refused.
-        assert form == "brackets" or any(isinstance(v, str) and k.startswith("metadata.") and op in ("$gt", "$gte", "$lt", "$lte") for k, op, v in conditions), response.text[:1000]
+        assert form == "brackets" or any(
+            isinstance(v, str) and k.startswith("metadata.") and op in ("$gt", "$gte", "$lt", "$lte")
+            for k, op, v in conditions
+        ), response.text[:1000]
 
 
 @pytest.mark.parametrize("depth", [MAX_FILTER_DEPTH + 1, 50, 500, 2000])
@@ -274,7 +381,9 @@ async def test_zz_stores_intact_after_the_fuzz(client, seeded) -> None:
     assert now["by_metric"][0] == f"exp {SEEDED - 1} 'q' \"d\" \\b"
     name = "exp 0 'q' \"d\" \\b"
     extra = {"session_id": "late", "started_at": "2026-01-02T00:00:00Z", "scores": {"acc": 1.0}}
-    assert (await client.post(f"{BASE}/experiments/{quote(name, safe='')}/sessions", json={"sessions": [extra]})).status_code == 201
+    assert (
+        await client.post(f"{BASE}/experiments/{quote(name, safe='')}/sessions", json={"sessions": [extra]})
+    ).status_code == 201
     row = (await client.get(f"{BASE}/experiments/{quote(name, safe='')}")).json()
     assert row["run_count"] == 2
     # Other tables are readable too: the admin key list answers.

@@ -77,8 +77,16 @@ async def test_range_filter_is_safe_for_a_huge_integer_stored_before(app, client
             experiment_group_id=None, source_link=None, metadata={"x": HUGE}, description=None, summary=None
         )
         row = await ExperimentRepository(session).insert(
-            id=f"exp-{uuid.uuid4()}", workspace=workspace, name="old", agent_name=None, agent_version=None,
-            dataset_name="d", dataset_version=None, created_by=None, created_at=moment, fields=fields,
+            id=f"exp-{uuid.uuid4()}",
+            workspace=workspace,
+            name="old",
+            agent_name=None,
+            agent_version=None,
+            dataset_name="d",
+            dataset_version=None,
+            created_by=None,
+            created_at=moment,
+            fields=fields,
         )
         assert row is not None
         await session.commit()
@@ -163,7 +171,9 @@ async def test_nul_in_a_workbench_path_or_query_is_422_with_one_sentence(client)
 )
 async def test_nul_in_session_ids_and_score_keys_is_422(client, base, session, loc) -> None:
     name = (await create_experiment(client, base))["name"]
-    response = await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": [{**session, "started_at": T}]})
+    response = await client.post(
+        f"{base}/experiments/{name}/sessions", json={"sessions": [{**session, "started_at": T}]}
+    )
     assert response.status_code == 422, response.text
     assert response.json()["detail"][0]["loc"] == loc
     assert (await client.get(f"{base}/experiments/{name}/sessions")).json()["data"] == []

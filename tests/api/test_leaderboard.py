@@ -40,10 +40,14 @@ class Exp:
             return None
         arr = np.asarray(values, dtype=np.float64)
         return {
-            "sum": float(arr.sum()), "mean": float(arr.mean()), "count": float(len(arr)),
-            "median": float(np.percentile(arr, 50)), "p90": float(np.percentile(arr, 90)),
-            "p95": float(np.percentile(arr, 95)), "p99": float(np.percentile(arr, 99)),
-        }[stat]  # fmt: skip
+            "sum": float(arr.sum()),
+            "mean": float(arr.mean()),
+            "count": float(len(arr)),
+            "median": float(np.percentile(arr, 50)),
+            "p90": float(np.percentile(arr, 90)),
+            "p95": float(np.percentile(arr, 95)),
+            "p99": float(np.percentile(arr, 99)),
+        }[stat]
 
 
 async def build_workspace(client, base: str, seed: int, n: int = 14) -> list[Exp]:
@@ -108,9 +112,13 @@ def matches(value: float | None, op: str, threshold: float) -> bool:
     if value is None:
         return op == "$ne"
     return {
-        "$eq": value == threshold, "$ne": value != threshold, "$gt": value > threshold,
-        "$gte": value >= threshold, "$lt": value < threshold, "$lte": value <= threshold,
-    }[op]  # fmt: skip
+        "$eq": value == threshold,
+        "$ne": value != threshold,
+        "$gt": value > threshold,
+        "$gte": value >= threshold,
+        "$lt": value < threshold,
+        "$lte": value <= threshold,
+    }[op]
 
 
 def threshold_for(exps: list[Exp], path: str, rng: random.Random) -> float:
@@ -136,7 +144,11 @@ async def test_rollup_sort_equals_naive(client, base, seed) -> None:
         for sort in (path, f"-{path}"):
             for pinned_first in (True, False):
                 for dataset in (None, "d1"):
-                    params: dict[str, Any] = {"sort": sort, "pinned_first": str(pinned_first).lower(), "page_size": 1000}
+                    params: dict[str, Any] = {
+                        "sort": sort,
+                        "pinned_first": str(pinned_first).lower(),
+                        "page_size": 1000,
+                    }
                     subset = exps
                     if dataset:
                         params["filter[dataset_name]"] = dataset
@@ -144,7 +156,12 @@ async def test_rollup_sort_equals_naive(client, base, seed) -> None:
                     body = await listing(client, base, **params)
                     got = [row["id"] for row in body["data"]]
                     expected = naive_order(subset, sort, pinned_first)
-                    assert got == expected, (sort, pinned_first, dataset, [(by_id[i].name, by_id[i].metric(path)) for i in got])
+                    assert got == expected, (
+                        sort,
+                        pinned_first,
+                        dataset,
+                        [(by_id[i].name, by_id[i].metric(path)) for i in got],
+                    )
                     assert body["pagination"]["total_results"] == len(subset)
                     assert body["sort"] == sort
 
@@ -157,9 +174,12 @@ async def test_rollup_sort_pages(client, base) -> None:
         for page in range(1, 7):
             body = await listing(client, base, sort=sort, page=page, page_size=3)
             assert body["pagination"] == {
-                "page": page, "page_size": 3, "current_page_size": len(expected[(page - 1) * 3 : page * 3]),
-                "total_pages": 5, "total_results": 13,
-            }  # fmt: skip
+                "page": page,
+                "page_size": 3,
+                "current_page_size": len(expected[(page - 1) * 3 : page * 3]),
+                "total_pages": 5,
+                "total_results": 13,
+            }
             seen += [row["id"] for row in body["data"]]
         assert seen == expected, sort
 
@@ -180,7 +200,11 @@ async def test_rollup_filters_equal_naive(client, base) -> None:
                 if dataset:
                     params["filter[dataset_name]"] = dataset
                 body = await listing(client, base, **params)
-                assert [row["id"] for row in body["data"]] == naive_order(kept, "-created_at", True), (path, op, threshold)
+                assert [row["id"] for row in body["data"]] == naive_order(kept, "-created_at", True), (
+                    path,
+                    op,
+                    threshold,
+                )
                 assert body["pagination"]["total_results"] == len(kept)
                 assert body["pagination"]["total_pages"] == (1 if kept else 0)
                 checked += 1
@@ -191,14 +215,18 @@ async def test_several_rollup_filters_and_sort_in_json_form(client, base) -> Non
     exps = await build_workspace(client, base, seed=8)
     acc_mid = threshold_for(exps, "evaluators.acc.mean", random.Random(1))
     kept = [
-        e for e in exps
+        e
+        for e in exps
         if e.dataset == "d1" and e.run_count >= 1 and matches(e.metric("evaluators.acc.mean"), "$gte", acc_mid)
-    ]  # fmt: skip
+    ]
     filters = [
         {"dataset_name": "d1", "run_count": {"$gte": 1}, "evaluators.acc.mean": {"$gte": acc_mid}},
         {"$and": [{"dataset_name": "d1"}, {"run_count": {"$gte": 1}}, {"evaluators.acc.mean": {"$gte": acc_mid}}]},
         # Nested $and is still only AND.
-        {"dataset_name": "d1", "$and": [{"run_count": {"$gte": 1}}, {"$and": [{"evaluators.acc.mean": {"$gte": acc_mid}}]}]},
+        {
+            "dataset_name": "d1",
+            "$and": [{"run_count": {"$gte": 1}}, {"$and": [{"evaluators.acc.mean": {"$gte": acc_mid}}]}],
+        },
     ]
     for obj in filters:
         body = await listing(client, base, filter=json.dumps(obj), sort="-evaluators.x.y.z.p95", page_size=1000)
@@ -206,10 +234,17 @@ async def test_several_rollup_filters_and_sort_in_json_form(client, base) -> Non
         assert body["pagination"]["total_results"] == len(kept)
         assert body["filter"] == obj
     # The same in bracket form.
-    body = await listing(client, base, **{
-        "filter[dataset_name]": "d1", "filter[run_count][$gte]": "1", "filter[evaluators.acc.mean][$gte]": repr(acc_mid),
-        "sort": "-evaluators.x.y.z.p95", "page_size": 1000,
-    })  # fmt: skip
+    body = await listing(
+        client,
+        base,
+        **{
+            "filter[dataset_name]": "d1",
+            "filter[run_count][$gte]": "1",
+            "filter[evaluators.acc.mean][$gte]": repr(acc_mid),
+            "sort": "-evaluators.x.y.z.p95",
+            "page_size": 1000,
+        },
+    )
     assert [row["id"] for row in body["data"]] == naive_order(kept, "-evaluators.x.y.z.p95", True)
 
 
@@ -218,8 +253,10 @@ async def test_rows_without_the_metric_sort_last_both_ways(client, base) -> None
     for name, value in names.items():
         assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})).status_code == 201
         scores = {} if value is None else {"m.x": value}
-        r = await client.post(f"{base}/experiments/{name}/sessions",
-                              json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": scores}]})  # fmt: skip
+        r = await client.post(
+            f"{base}/experiments/{name}/sessions",
+            json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": scores}]},
+        )
         assert r.status_code == 201
     for sort, expected in (("evaluators.m.x.mean", ["b-low", "d-high"]), ("-evaluators.m.x.mean", ["d-high", "b-low"])):
         body = await listing(client, base, sort=sort)
@@ -230,8 +267,10 @@ async def test_rollup_sort_reads_your_writes(client, base) -> None:
     for name in ("one", "two"):
         assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})).status_code == 201
     for name, value in (("one", 0.2), ("two", 0.8), ("one", 0.95)):
-        r = await client.post(f"{base}/experiments/{name}/sessions",
-                              json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": value}}]})  # fmt: skip
+        r = await client.post(
+            f"{base}/experiments/{name}/sessions",
+            json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": value}}]},
+        )
         assert r.status_code == 201
         body = await listing(client, base, sort="-evaluators.acc.mean")
         top = body["data"][0]
@@ -265,8 +304,10 @@ async def test_dotted_evaluator_name_stat_is_the_last_segment(client, base) -> N
     """`evaluators.p90.mean` is the mean of an evaluator named "p90"; `evaluators.a.b.count` counts "a.b"."""
     for name, scores in (("e1", {"p90": 0.3, "a.b": 1.0}), ("e2", {"p90": 0.7}), ("e3", {"a.b": 2.0, "a": 5.0})):
         assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": "d"})).status_code == 201
-        r = await client.post(f"{base}/experiments/{name}/sessions",
-                              json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": scores}]})  # fmt: skip
+        r = await client.post(
+            f"{base}/experiments/{name}/sessions",
+            json={"sessions": [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "scores": scores}]},
+        )
         assert r.status_code == 201
     body = await listing(client, base, sort="-evaluators.p90.mean")
     assert [row["name"] for row in body["data"]] == ["e2", "e1", "e3"]
@@ -280,24 +321,37 @@ async def test_rollup_filters_under_or_and_not_match_a_naive_evaluation(client, 
     """Rollup conditions combine with $or/$not and column filters like any other field."""
     data = {"a": ("d1", [0.9, 0.7]), "b": ("d2", [0.2]), "c": ("d1", []), "d": ("d2", [0.6, 0.4])}
     for name, (dataset, accs) in data.items():
-        assert (await client.post(f"{base}/experiments", json={"name": name, "dataset_name": dataset})).status_code == 201
+        assert (
+            await client.post(f"{base}/experiments", json={"name": name, "dataset_name": dataset})
+        ).status_code == 201
         if accs:
-            sessions = [{"session_id": f"s{i}", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": v}}
-                        for i, v in enumerate(accs)]  # fmt: skip
-            assert (await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": sessions})).status_code == 201
+            sessions = [
+                {"session_id": f"s{i}", "started_at": "2026-01-01T00:00:00Z", "scores": {"acc": v}}
+                for i, v in enumerate(accs)
+            ]
+            assert (
+                await client.post(f"{base}/experiments/{name}/sessions", json={"sessions": sessions})
+            ).status_code == 201
 
     def mean(name: str) -> float | None:
         accs = data[name][1]
         return sum(accs) / len(accs) if accs else None
 
     cases = [
-        ({"$or": [{"run_count": {"$gte": 2}}, {"dataset_name": "d2"}]},
-         lambda n: len(data[n][1]) >= 2 or data[n][0] == "d2"),
+        (
+            {"$or": [{"run_count": {"$gte": 2}}, {"dataset_name": "d2"}]},
+            lambda n: len(data[n][1]) >= 2 or data[n][0] == "d2",
+        ),
         ({"$not": {"evaluators.acc.mean": {"$gte": 0.5}}}, lambda n: not (mean(n) is not None and mean(n) >= 0.5)),
-        ({"$or": [{"run_count": 0}, {"evaluators.acc.mean": {"$lt": 0.5}}]},
-         lambda n: not data[n][1] or (mean(n) is not None and mean(n) < 0.5)),
-        ({"dataset_name": "d1", "$not": {"run_count": {"$lt": 1}}}, lambda n: data[n][0] == "d1" and len(data[n][1]) >= 1),
-    ]  # fmt: skip
+        (
+            {"$or": [{"run_count": 0}, {"evaluators.acc.mean": {"$lt": 0.5}}]},
+            lambda n: not data[n][1] or (mean(n) is not None and mean(n) < 0.5),
+        ),
+        (
+            {"dataset_name": "d1", "$not": {"run_count": {"$lt": 1}}},
+            lambda n: data[n][0] == "d1" and len(data[n][1]) >= 1,
+        ),
+    ]
     for flt, predicate in cases:
         for sort in ("name", "-evaluators.acc.mean"):
             body = await listing(client, base, filter=json.dumps(flt), sort=sort, pinned_first="false")

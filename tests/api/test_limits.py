@@ -67,7 +67,10 @@ async def test_413_from_content_length_without_reading_the_body(limited, base, r
     source = Source(b"x" * 1024, None, pause=60)
     started = time.monotonic()
     response = await asyncio.wait_for(
-        limited.post(url, content=source, headers={"content-length": str(LIMIT + 1), "content-type": "application/json"}), 10
+        limited.post(
+            url, content=source, headers={"content-length": str(LIMIT + 1), "content-type": "application/json"}
+        ),
+        10,
     )
     assert response.status_code == 413, response.text
     assert response.json() == {"detail": f"The request body exceeds {LIMIT} bytes."}
@@ -102,10 +105,13 @@ async def test_a_body_at_the_limit_is_accepted(limited, base) -> None:
     body = sessions_json(50)
     body = body[:-2] + b" " * (LIMIT - len(body)) + body[-2:]
     assert len(body) == LIMIT
-    for headers in ({"content-type": "application/json"}, {"content-type": "application/json", "transfer-encoding": "chunked"}):
+    for headers in (
+        {"content-type": "application/json"},
+        {"content-type": "application/json", "transfer-encoding": "chunked"},
+    ):
         chunks = [body[i : i + 5000] for i in range(0, len(body), 5000)]
 
-        async def gen() -> AsyncIterator[bytes]:
+        async def gen(chunks: list[bytes] = chunks) -> AsyncIterator[bytes]:
             for c in chunks:
                 yield c
 
@@ -130,7 +136,9 @@ async def test_408_when_the_body_stalls(limited, base, route) -> None:
     url = f"{base}/experiments" if route == "experiments" else f"{base}/experiments/{name}/sessions"
     source = Source(b" ", None, pause=5, first=b'{"na')
     started = time.monotonic()
-    response = await asyncio.wait_for(limited.post(url, content=source, headers={"content-type": "application/json"}), 10)
+    response = await asyncio.wait_for(
+        limited.post(url, content=source, headers={"content-type": "application/json"}), 10
+    )
     elapsed = time.monotonic() - started
     assert response.status_code == 408, response.text
     assert response.json() == {"detail": "The request body did not arrive in time."}
@@ -143,7 +151,10 @@ async def test_408_when_the_body_trickles_forever(limited, base) -> None:
     source = Source(b" ", None, pause=0.05, first=b'{"sessions": [')
     started = time.monotonic()
     response = await asyncio.wait_for(
-        limited.post(f"{base}/experiments/{name}/sessions", content=source, headers={"content-type": "application/json"}), 10
+        limited.post(
+            f"{base}/experiments/{name}/sessions", content=source, headers={"content-type": "application/json"}
+        ),
+        10,
     )
     assert response.status_code == 408, response.text
     assert time.monotonic() - started < DEADLINE + 3
@@ -160,7 +171,9 @@ async def test_a_slow_but_timely_body_is_fine(limited, base) -> None:
             await asyncio.sleep(DEADLINE / (3 * len(chunks)))
             yield c
 
-    response = await limited.post(f"{base}/experiments/{name}/sessions", content=gen(), headers={"content-type": "application/json"})
+    response = await limited.post(
+        f"{base}/experiments/{name}/sessions", content=gen(), headers={"content-type": "application/json"}
+    )
     assert response.status_code == 201, response.text
 
 
@@ -255,7 +268,15 @@ async def test_metrics_count_requests_by_route_and_status_and_ingest(client, bas
 
     assert delta("intake_http_requests_total", method="GET", route=route, status="200") == 1
     assert delta("intake_http_requests_total", method="GET", route=route, status="404") == 2
-    assert delta("intake_http_requests_total", method="POST", route="/apis/intake/v2/workspaces/{workspace}/experiments", status="201") == 1
+    assert (
+        delta(
+            "intake_http_requests_total",
+            method="POST",
+            route="/apis/intake/v2/workspaces/{workspace}/experiments",
+            status="201",
+        )
+        == 1
+    )
     assert delta("intake_ingested_sessions_total") == 7
     assert delta("intake_http_request_duration_seconds_count", method="GET", route=route) == 3
     assert delta("intake_http_request_duration_seconds_sum", method="GET", route=route) > 0

@@ -204,7 +204,9 @@ class TestSort:
             page = await listing(client, base, {"sort": sort, "filter[is_deleted]": "true"})
             assert [row["id"] for row in page["data"]] == sorted(ids), sort
 
-    @pytest.mark.parametrize("sort", ["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name", "pinned_at", "-pinned_at"])
+    @pytest.mark.parametrize(
+        "sort", ["created_at", "-created_at", "updated_at", "-updated_at", "name", "-name", "pinned_at", "-pinned_at"]
+    )
     async def test_sort_is_echoed(self, client, base, sort):
         assert (await listing(client, base, {"sort": sort}))["sort"] == sort
 
@@ -283,7 +285,11 @@ class TestFilterStringFields:
 
     async def test_ne_matches_nulls(self, client, base):
         await seed(client, base)
-        assert await name_set(client, base, {"filter[experiment_group_id][$ne]": "g1"}) == {"alpha", "gamma", "epsilon 5"}
+        assert await name_set(client, base, {"filter[experiment_group_id][$ne]": "g1"}) == {
+            "alpha",
+            "gamma",
+            "epsilon 5",
+        }
         assert await name_set(client, base, jf({"agent_name": {"$ne": "bot"}})) == ALL - {"alpha"}
         assert await name_set(client, base, {"filter[created_by][$ne]": "someone"}) == ALL
 
@@ -293,15 +299,28 @@ class TestFilterStringFields:
         repeated = [("filter[name][$in]", "alpha"), ("filter[name][$in]", "gamma")]
         assert await name_set(client, base, repeated) == expected
         assert await name_set(client, base, {"filter[name][$in]": "alpha,gamma"}) == expected
-        assert await name_set(client, base, [("filter[name][$in]", "alpha,nobody"), ("filter[name][$in]", "gamma")]) == expected
+        assert (
+            await name_set(client, base, [("filter[name][$in]", "alpha,nobody"), ("filter[name][$in]", "gamma")])
+            == expected
+        )
         assert await name_set(client, base, jf({"name": {"$in": ["alpha", "gamma"]}})) == expected
         assert await name_set(client, base, {"filter[experiment_group_id][$in]": "g1,g2"}) == {"Beta", "gamma", "delta"}
 
     async def test_nin_matches_nulls(self, client, base):
         await seed(client, base)
-        assert await name_set(client, base, {"filter[experiment_group_id][$nin]": "g1"}) == {"alpha", "gamma", "epsilon 5"}
-        assert await name_set(client, base, [("filter[dataset_name][$nin]", "qa"), ("filter[dataset_name][$nin]", "summ")]) == {"epsilon 5"}
-        assert await name_set(client, base, jf({"agent_version": {"$nin": ["1", "2"]}})) == {"Beta", "gamma", "epsilon 5"}
+        assert await name_set(client, base, {"filter[experiment_group_id][$nin]": "g1"}) == {
+            "alpha",
+            "gamma",
+            "epsilon 5",
+        }
+        assert await name_set(
+            client, base, [("filter[dataset_name][$nin]", "qa"), ("filter[dataset_name][$nin]", "summ")]
+        ) == {"epsilon 5"}
+        assert await name_set(client, base, jf({"agent_version": {"$nin": ["1", "2"]}})) == {
+            "Beta",
+            "gamma",
+            "epsilon 5",
+        }
 
     async def test_like_is_case_insensitive_substring(self, client, base):
         await seed(client, base)
@@ -325,7 +344,9 @@ class TestFilterStringFields:
         assert await name_set(client, base, {"filter[name][$like]": "überlauf"}) == {"Überlauf-Test"}
         assert await name_set(client, base, {"filter[dataset_name][$like]": "été"}) == {"Überlauf-Test"}
 
-    @pytest.mark.parametrize("field", ["agent_version", "dataset_version", "created_by", "experiment_group_id", "agent_name"])
+    @pytest.mark.parametrize(
+        "field", ["agent_version", "dataset_version", "created_by", "experiment_group_id", "agent_name"]
+    )
     async def test_every_string_field_filters(self, client, base, field):
         rows = await seed(client, base)
         for value in {row[field] for row in rows.values()} - {None}:
@@ -380,11 +401,15 @@ class TestFilterDatetimes:
         assert await name_set(client, base, jf({"pinned_at": None})) == ALL - {"gamma"}
         assert await name_set(client, base, jf({"pinned_at": {"$ne": None}})) == {"gamma"}
         # A range never matches a missing value; its negation does.
-        assert await name_set(client, base, jf({"$not": {"pinned_at": {"$gte": "2000-01-01T00:00:00Z"}}})) == ALL - {"gamma"}
+        assert await name_set(client, base, jf({"$not": {"pinned_at": {"$gte": "2000-01-01T00:00:00Z"}}})) == ALL - {
+            "gamma"
+        }
 
 
 class TestFilterFlags:
-    @pytest.mark.parametrize(("word", "pinned"), [("true", True), ("1", True), ("false", False), ("0", False), ("TRUE", True)])
+    @pytest.mark.parametrize(
+        ("word", "pinned"), [("true", True), ("1", True), ("false", False), ("0", False), ("TRUE", True)]
+    )
     async def test_is_pinned(self, client, base, word, pinned):
         await seed(client, base)
         for name in ("alpha", "delta"):
@@ -446,7 +471,11 @@ class TestFilterMetadata:
         assert await name_set(client, base, jf({"metadata.nested": {"a": 1}})) == {"gamma"}
         assert await name_set(client, base, jf({"metadata.tags": ["x"]})) == {"gamma"}
         assert await name_set(client, base, jf({"metadata.epochs": {"$in": [3, "10"]}})) == {"Beta", "gamma"}
-        assert await name_set(client, base, jf({"metadata.epochs": {"$nin": [10, 3]}})) == {"Beta", "delta", "epsilon 5"}
+        assert await name_set(client, base, jf({"metadata.epochs": {"$nin": [10, 3]}})) == {
+            "Beta",
+            "delta",
+            "epsilon 5",
+        }
         assert await name_set(client, base, jf({"metadata.epochs": {"$ne": 10}})) == ALL - {"alpha"}
         assert await name_set(client, base, jf({"metadata.team": {"$like": "core"}})) == {"Beta"}
 
@@ -467,7 +496,11 @@ class TestFilterMetadata:
         await seed(client, base)
         # "team": null is stored; as text it has no value, so only $ne/$nin match it.
         assert await name_set(client, base, {"filter[metadata.team][$ne]": "vision"}) == ALL - {"alpha"}
-        assert await name_set(client, base, {"filter[metadata.team][$nin]": "vision,Vision-Core"}) == {"gamma", "delta", "epsilon 5"}
+        assert await name_set(client, base, {"filter[metadata.team][$nin]": "vision,Vision-Core"}) == {
+            "gamma",
+            "delta",
+            "epsilon 5",
+        }
 
     async def test_json_null_reads_as_null(self, client, base):
         await seed(client, base)
@@ -499,7 +532,11 @@ class TestFilterLogic:
         # $not of $ne: the rows where the field equals the value (nulls excluded).
         assert await name_set(client, base, jf({"$not": {"experiment_group_id": {"$ne": "g1"}}})) == {"Beta", "delta"}
         # $not of $eq: includes nulls.
-        assert await name_set(client, base, jf({"$not": {"experiment_group_id": "g1"}})) == {"alpha", "gamma", "epsilon 5"}
+        assert await name_set(client, base, jf({"$not": {"experiment_group_id": "g1"}})) == {
+            "alpha",
+            "gamma",
+            "epsilon 5",
+        }
         nested = {
             "$or": [
                 {"$and": [{"dataset_name": "qa"}, {"$not": {"name": {"$like": "alp"}}}]},

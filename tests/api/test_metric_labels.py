@@ -21,7 +21,9 @@ async def test_unbounded_metric_labels_invented_methods_are_counted_as_other(cli
     assert "OTHER" in methods and "GET" in methods
     assert "INVENTED" not in text and 'method="X1"' not in text
     # Forty invented methods on two routes add at most one series per route and status.
-    other = re.findall(r'^intake_http_requests_total\{method="OTHER",route="([^"]*)",status="(\d+)"\} (\S+)', text, re.MULTILINE)
+    other = re.findall(
+        r'^intake_http_requests_total\{method="OTHER",route="([^"]*)",status="(\d+)"\} (\S+)', text, re.MULTILINE
+    )
     assert sum(float(count) for *_, count in other) >= 80
     assert len(other) <= 4, other
 

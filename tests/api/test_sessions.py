@@ -25,10 +25,24 @@ from support import (
 )
 
 SESSION_FIELDS = {
-    "workspace", "experiment_name", "session_id", "test_case_id", "started_at", "ended_at", "latency_ms",
-    "status", "model_name", "agent_name", "agent_version", "input_tokens", "output_tokens", "cached_tokens",
-    "cost_usd", "input", "evaluator_scores",
-}  # fmt: skip
+    "workspace",
+    "experiment_name",
+    "session_id",
+    "test_case_id",
+    "started_at",
+    "ended_at",
+    "latency_ms",
+    "status",
+    "model_name",
+    "agent_name",
+    "agent_version",
+    "input_tokens",
+    "output_tokens",
+    "cached_tokens",
+    "cost_usd",
+    "input",
+    "evaluator_scores",
+}
 
 
 def session(sid: str, **fields: Any) -> dict[str, Any]:
@@ -57,7 +71,9 @@ class TestIngest:
     async def test_ndjson_body(self, client, base, content_type) -> None:
         name = (await create_experiment(client, base))["name"]
         body = ndjson([session("a", cost_usd=1.5), session("b"), session("c")]).replace(b"\n", b"\n\n", 1)
-        response = await client.post(exp_url(base, name, "/sessions"), content=body, headers={"content-type": content_type})
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=body, headers={"content-type": content_type}
+        )
         assert response.status_code == 201, response.text
         assert response.json() == {"accepted": 3}
         body = await get_experiment(client, base, name)
@@ -66,7 +82,9 @@ class TestIngest:
 
     async def test_resent_session_replaces_it(self, client, base) -> None:
         name = (await create_experiment(client, base))["name"]
-        await ingest_ok(client, base, name, [session("a", cost_usd=1.0, status="error", scores={"acc": 0.0}), session("b")])
+        await ingest_ok(
+            client, base, name, [session("a", cost_usd=1.0, status="error", scores={"acc": 0.0}), session("b")]
+        )
         await ingest_ok(client, base, name, [session("a", cost_usd=5.0, status="success", scores={"acc": 1.0})])
         body = await get_experiment(client, base, name)
         assert body["run_count"] == 2
@@ -134,7 +152,9 @@ class TestIngest:
         assert body["cost_usd"]["sum"] == 2.0
         assert body["aggregate_scores"] == {}
         # A NeMo-style result (no experiment_name) for the old session id lands nowhere live.
-        assert (await post_result(client, base, session_id="a", name="acc", data_type="NUMERIC", value=0.5)).status_code == 201
+        assert (
+            await post_result(client, base, session_id="a", name="acc", data_type="NUMERIC", value=0.5)
+        ).status_code == 201
         assert (await get_experiment(client, base, "same name"))["aggregate_scores"] == {}
         deleted = await client.get(f"{base}/experiments", params={"filter[is_deleted]": "true"})
         [row] = deleted.json()["data"]
@@ -143,7 +163,15 @@ class TestIngest:
 
     async def test_numbers_kept_as_sent(self, client, base) -> None:
         name = (await create_experiment(client, base))["name"]
-        values = [0.1, 1 / 3, 2.2250738585072014e-308, 1.7976931348623157e308, 123456.78901234567, 5e-324, 0.30000000000000004]
+        values = [
+            0.1,
+            1 / 3,
+            2.2250738585072014e-308,
+            1.7976931348623157e308,
+            123456.78901234567,
+            5e-324,
+            0.30000000000000004,
+        ]
         await ingest_ok(client, base, name, [session(f"s{i}", cost_usd=v, latency_ms=v) for i, v in enumerate(values)])
         rows = {r["session_id"]: r for r in (await sessions_of(client, base, name))["data"]}
         for i, v in enumerate(values):
@@ -162,8 +190,17 @@ class TestIngest:
     async def test_text_fields_round_trip(self, client, base) -> None:
         name = (await create_experiment(client, base))["name"]
         tricky = "tab\there, new\nline, quote ' and \" and back\\slash \\N, ünïcode ✓, {curly}"
-        s = session(tricky, test_case_id=tricky, model_name=tricky, agent_name=tricky, agent_version=tricky,
-                    input=tricky, output=tricky, metadata={"k": tricky}, scores={tricky: 0.5})  # fmt: skip
+        s = session(
+            tricky,
+            test_case_id=tricky,
+            model_name=tricky,
+            agent_name=tricky,
+            agent_version=tricky,
+            input=tricky,
+            output=tricky,
+            metadata={"k": tricky},
+            scores={tricky: 0.5},
+        )
         await ingest_ok(client, base, name, [s])
         page = await sessions_of(client, base, name, **{"filter[test_case_id]": tricky})
         [row] = page["data"]
@@ -175,9 +212,18 @@ class TestIngest:
 
     async def test_timestamps_in_utc_with_microseconds(self, client, base) -> None:
         name = (await create_experiment(client, base))["name"]
-        await ingest_ok(client, base, name, [
-            {"session_id": "a", "started_at": "2026-03-01T12:00:00.123456+02:00", "ended_at": "2026-03-01T10:00:01.5Z"},
-        ])  # fmt: skip
+        await ingest_ok(
+            client,
+            base,
+            name,
+            [
+                {
+                    "session_id": "a",
+                    "started_at": "2026-03-01T12:00:00.123456+02:00",
+                    "ended_at": "2026-03-01T10:00:01.5Z",
+                },
+            ],
+        )
         [row] = (await sessions_of(client, base, name))["data"]
         assert row["started_at"].replace("+00:00", "Z") == "2026-03-01T10:00:00.123456Z"
         assert row["ended_at"].replace("+00:00", "Z") in ("2026-03-01T10:00:01.500000Z", "2026-03-01T10:00:01.5Z")
@@ -204,13 +250,15 @@ class TestIngestValidation:
     async def test_ndjson_bad_line_names_its_index(self, client, base) -> None:
         name = (await create_experiment(client, base))["name"]
         body = ndjson([session("a"), session("b", bogus=1), session("c")])
-        response = await client.post(exp_url(base, name, "/sessions"), content=body,
-                                     headers={"content-type": "application/x-ndjson"})  # fmt: skip
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=body, headers={"content-type": "application/x-ndjson"}
+        )
         assert_422(response, ("body", "sessions", 1))
         assert (await get_experiment(client, base, name))["run_count"] == 0
         broken = b'{"session_id": "a", "started_at": "2026-01-01T00:00:00Z"}\n{not json\n'
-        response = await client.post(exp_url(base, name, "/sessions"), content=broken,
-                                     headers={"content-type": "application/x-ndjson"})  # fmt: skip
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=broken, headers={"content-type": "application/x-ndjson"}
+        )
         assert_422(response, ("body", 1))
         assert (await get_experiment(client, base, name))["run_count"] == 0
 
@@ -246,13 +294,15 @@ class TestIngestValidation:
     async def test_non_finite_numbers_422(self, client, base, literal) -> None:
         name = (await create_experiment(client, base))["name"]
         for field in ("cost_usd", "latency_ms"):
-            raw = '{"sessions":[{"session_id":"a","started_at":"2026-01-01T00:00:00Z","%s":%s}]}' % (field, literal)
-            response = await client.post(exp_url(base, name, "/sessions"), content=raw,
-                                         headers={"content-type": "application/json"})  # fmt: skip
+            raw = f'{{"sessions":[{{"session_id":"a","started_at":"2026-01-01T00:00:00Z","{field}":{literal}}}]}}'
+            response = await client.post(
+                exp_url(base, name, "/sessions"), content=raw, headers={"content-type": "application/json"}
+            )
             assert_422(response)
-        raw = '{"session_id":"a","started_at":"2026-01-01T00:00:00Z","scores":{"acc":%s}}' % literal
-        response = await client.post(exp_url(base, name, "/sessions"), content=raw,
-                                     headers={"content-type": "application/x-ndjson"})  # fmt: skip
+        raw = f'{{"session_id":"a","started_at":"2026-01-01T00:00:00Z","scores":{{"acc":{literal}}}}}'
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=raw, headers={"content-type": "application/x-ndjson"}
+        )
         assert_422(response)
         assert (await get_experiment(client, base, name))["run_count"] == 0
 
@@ -278,8 +328,9 @@ class TestIngestValidation:
     )
     async def test_malformed_bodies_422(self, client, base, body) -> None:
         name = (await create_experiment(client, base))["name"]
-        response = await client.post(exp_url(base, name, "/sessions"), content=body,
-                                     headers={"content-type": "application/json"})  # fmt: skip
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=body, headers={"content-type": "application/json"}
+        )
         assert_422(response)
 
     async def test_over_10000_sessions_413(self, client, base) -> None:
@@ -288,8 +339,9 @@ class TestIngestValidation:
         response = await ingest(client, base, name, many)
         assert response.status_code == 413
         assert isinstance(response.json()["detail"], str)
-        response = await client.post(exp_url(base, name, "/sessions"), content=ndjson(many),
-                                     headers={"content-type": "application/x-ndjson"})  # fmt: skip
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=ndjson(many), headers={"content-type": "application/x-ndjson"}
+        )
         assert response.status_code == 413
         assert (await get_experiment(client, base, name))["run_count"] == 0
         # Exactly the limit is fine.
@@ -303,8 +355,9 @@ class TestIngestValidation:
         # Four valid sessions whose JSON passes 32 MiB: an honest Content-Length.
         body = orjson.dumps({"sessions": [session(str(i), input=padding) for i in range(5)]})
         assert len(body) > limit
-        response = await client.post(exp_url(base, name, "/sessions"), content=body,
-                                     headers={"content-type": "application/json"})  # fmt: skip
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=body, headers={"content-type": "application/json"}
+        )
         assert response.status_code == 413
         assert isinstance(response.json()["detail"], str)
         del body
@@ -317,8 +370,9 @@ class TestIngestValidation:
                 yield chunk
             yield orjson.dumps(session("end")) + b"]}"
 
-        response = await client.post(exp_url(base, name, "/sessions"), content=chunks(),
-                                     headers={"content-type": "application/json"})  # fmt: skip
+        response = await client.post(
+            exp_url(base, name, "/sessions"), content=chunks(), headers={"content-type": "application/json"}
+        )
         assert response.status_code == 413
         assert (await get_experiment(client, base, name))["run_count"] == 0
 
@@ -331,8 +385,17 @@ class TestEvaluatorResults:
     async def test_created_in_nemo_shape(self, client, base, workspace) -> None:
         name = (await create_experiment(client, base))["name"]
         await ingest_ok(client, base, name, [session("s1")])
-        response = await post_result(client, base, session_id="s1", span_id="sp", name="acc", data_type="NUMERIC",
-                                     value=0.25, comment="ok", experiment_name=name)  # fmt: skip
+        response = await post_result(
+            client,
+            base,
+            session_id="s1",
+            span_id="sp",
+            name="acc",
+            data_type="NUMERIC",
+            value=0.25,
+            comment="ok",
+            experiment_name=name,
+        )
         assert response.status_code == 201, response.text
         body = response.json()
         assert body["workspace"] == workspace
@@ -347,8 +410,16 @@ class TestEvaluatorResults:
         await ingest_ok(client, base, name, [session("s1")])
         ids = set()
         for value in (0.1, 0.9, 0.6):
-            response = await post_result(client, base, session_id="s1", span_id="sp", name="acc",
-                                         data_type="NUMERIC", value=value, experiment_name=name)  # fmt: skip
+            response = await post_result(
+                client,
+                base,
+                session_id="s1",
+                span_id="sp",
+                name="acc",
+                data_type="NUMERIC",
+                value=value,
+                experiment_name=name,
+            )
             assert response.status_code == 201
             ids.add(response.json()["evaluator_result_id"])
         assert len(ids) == 1
@@ -357,8 +428,16 @@ class TestEvaluatorResults:
         [row] = (await sessions_of(client, base, name))["data"]
         assert row["evaluator_scores"] == {"acc": 0.6}
         # Another span is another result: the session's value is the mean of both.
-        await post_result(client, base, session_id="s1", span_id="other", name="acc", data_type="NUMERIC",
-                          value=0.0, experiment_name=name)  # fmt: skip
+        await post_result(
+            client,
+            base,
+            session_id="s1",
+            span_id="other",
+            name="acc",
+            data_type="NUMERIC",
+            value=0.0,
+            experiment_name=name,
+        )
         acc = (await get_experiment(client, base, name))["aggregate_scores"]["acc"]
         assert acc["count"] == 1 and acc["mean"] == pytest.approx(0.3)
 
@@ -367,7 +446,9 @@ class TestEvaluatorResults:
         b = (await create_experiment(client, base))["name"]
         for name in (a, b):
             await ingest_ok(client, base, name, [session("shared")])
-        r = await post_result(client, base, session_id="shared", name="acc", data_type="NUMERIC", value=1.0, experiment_name=a)
+        r = await post_result(
+            client, base, session_id="shared", name="acc", data_type="NUMERIC", value=1.0, experiment_name=a
+        )
         assert r.status_code == 201
         assert (await get_experiment(client, base, a))["aggregate_scores"]["acc"]["mean"] == 1.0
         assert (await get_experiment(client, base, b))["aggregate_scores"] == {}
@@ -385,8 +466,9 @@ class TestEvaluatorResults:
         for name in (a, b):
             await ingest_ok(client, base, name, [session("case-1")])
         for name, value in ((a, 0.2), (b, 0.8)):
-            r = await post_result(client, base, session_id="case-1", name="acc", data_type="NUMERIC", value=value,
-                                  experiment_name=name)  # fmt: skip
+            r = await post_result(
+                client, base, session_id="case-1", name="acc", data_type="NUMERIC", value=value, experiment_name=name
+            )
             assert r.status_code == 201
         # Recompute both experiments' rollups with a harmless re-ingest, then read.
         for name in (a, b):
@@ -421,7 +503,9 @@ class TestEvaluatorResults:
         for b in (base, other):
             await create_experiment(client, b, "same")
             await ingest_ok(client, b, "same", [session(sid)])
-        assert (await post_result(client, base, session_id=sid, name="acc", data_type="NUMERIC", value=1.0)).status_code == 201
+        assert (
+            await post_result(client, base, session_id=sid, name="acc", data_type="NUMERIC", value=1.0)
+        ).status_code == 201
         assert (await get_experiment(client, base, "same"))["aggregate_scores"]["acc"]["count"] == 1
         assert (await get_experiment(client, other, "same"))["aggregate_scores"] == {}
         [row] = (await sessions_of(client, other, "same"))["data"]
@@ -431,9 +515,14 @@ class TestEvaluatorResults:
         """A result may arrive before the session: it counts once the session is ingested."""
         name = (await create_experiment(client, base))["name"]
         sid = str(uuid.uuid4())
-        assert (await post_result(client, base, session_id=sid, name="acc", data_type="NUMERIC", value=0.4)).status_code == 201
-        assert (await post_result(client, base, session_id="scoped", name="acc", data_type="NUMERIC", value=0.6,
-                                  experiment_name=name)).status_code == 201  # fmt: skip
+        assert (
+            await post_result(client, base, session_id=sid, name="acc", data_type="NUMERIC", value=0.4)
+        ).status_code == 201
+        assert (
+            await post_result(
+                client, base, session_id="scoped", name="acc", data_type="NUMERIC", value=0.6, experiment_name=name
+            )
+        ).status_code == 201
         assert (await get_experiment(client, base, name))["aggregate_scores"] == {}
         await ingest_ok(client, base, name, [session(sid), session("scoped")])
         acc = (await get_experiment(client, base, name))["aggregate_scores"]["acc"]
@@ -456,12 +545,16 @@ class TestEvaluatorResults:
         assert isinstance(response.json()["detail"], str)
 
     async def test_unknown_or_deleted_experiment_name_400(self, client, base) -> None:
-        response = await post_result(client, base, session_id="s", name="acc", data_type="NUMERIC", value=1, experiment_name="nope")
+        response = await post_result(
+            client, base, session_id="s", name="acc", data_type="NUMERIC", value=1, experiment_name="nope"
+        )
         assert response.status_code == 400
         assert isinstance(response.json()["detail"], str)
         name = (await create_experiment(client, base))["name"]
         await client.delete(exp_url(base, name))
-        response = await post_result(client, base, session_id="s", name="acc", data_type="NUMERIC", value=1, experiment_name=name)
+        response = await post_result(
+            client, base, session_id="s", name="acc", data_type="NUMERIC", value=1, experiment_name=name
+        )
         assert response.status_code == 400
 
     @pytest.mark.parametrize(
@@ -480,7 +573,9 @@ class TestEvaluatorResults:
 
     async def test_non_finite_value_rejected(self, client, base) -> None:
         raw = '{"session_id":"s","name":"acc","data_type":"NUMERIC","value":NaN}'
-        response = await client.post(f"{base}/evaluator-results", content=raw, headers={"content-type": "application/json"})
+        response = await client.post(
+            f"{base}/evaluator-results", content=raw, headers={"content-type": "application/json"}
+        )
         assert response.status_code in (400, 422)
 
 
@@ -492,17 +587,52 @@ class TestSessionListing:
     async def _fixture(self, client, base) -> str:
         name = (await create_experiment(client, base))["name"]
         sessions = [
-            session("s0", started_at="2026-01-01T00:00:03Z", latency_ms=30.0, cost_usd=None, status="success", test_case_id="t1"),
-            session("s1", started_at="2026-01-01T00:00:01Z", latency_ms=None, cost_usd=0.5, status="error", test_case_id="t2"),
-            session("s2", started_at="2026-01-01T00:00:02Z", latency_ms=10.0, cost_usd=0.1, status="success", test_case_id="t1",
-                    scores={"acc": 1.0, "f": True}),
+            session(
+                "s0",
+                started_at="2026-01-01T00:00:03Z",
+                latency_ms=30.0,
+                cost_usd=None,
+                status="success",
+                test_case_id="t1",
+            ),
+            session(
+                "s1",
+                started_at="2026-01-01T00:00:01Z",
+                latency_ms=None,
+                cost_usd=0.5,
+                status="error",
+                test_case_id="t2",
+            ),
+            session(
+                "s2",
+                started_at="2026-01-01T00:00:02Z",
+                latency_ms=10.0,
+                cost_usd=0.1,
+                status="success",
+                test_case_id="t1",
+                scores={"acc": 1.0, "f": True},
+            ),
             session("s3", started_at="2026-01-01T00:00:04Z", latency_ms=20.0, cost_usd=0.3, test_case_id="t3"),
-            session("s4", started_at="2026-01-01T00:00:00Z", ended_at="2026-01-01T00:00:00.005Z", cost_usd=None,
-                    status="cancelled", model_name="m", agent_name="ag", agent_version="1", input_tokens=1,
-                    output_tokens=2, cached_tokens=3, input="hi", output="hello"),
-        ]  # fmt: skip
+            session(
+                "s4",
+                started_at="2026-01-01T00:00:00Z",
+                ended_at="2026-01-01T00:00:00.005Z",
+                cost_usd=None,
+                status="cancelled",
+                model_name="m",
+                agent_name="ag",
+                agent_version="1",
+                input_tokens=1,
+                output_tokens=2,
+                cached_tokens=3,
+                input="hi",
+                output="hello",
+            ),
+        ]
         await ingest_ok(client, base, name, sessions)
-        await post_result(client, base, session_id="s2", span_id="x", name="acc", data_type="NUMERIC", value=0.0, experiment_name=name)
+        await post_result(
+            client, base, session_id="s2", span_id="x", name="acc", data_type="NUMERIC", value=0.0, experiment_name=name
+        )
         return name
 
     async def test_row_shape_and_default_sort(self, client, base, workspace) -> None:
@@ -510,7 +640,13 @@ class TestSessionListing:
         page = await sessions_of(client, base, name)
         assert [r["session_id"] for r in page["data"]] == ["s4", "s1", "s2", "s0", "s3"]
         assert page["sort"] == "started_at"
-        assert page["pagination"] == {"page": 1, "page_size": 100, "current_page_size": 5, "total_pages": 1, "total_results": 5}
+        assert page["pagination"] == {
+            "page": 1,
+            "page_size": 100,
+            "current_page_size": 5,
+            "total_pages": 1,
+            "total_results": 5,
+        }
         for row in page["data"]:
             assert set(row) == SESSION_FIELDS
             assert row["workspace"] == workspace and row["experiment_name"] == name

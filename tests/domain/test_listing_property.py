@@ -127,13 +127,13 @@ def metadata_leaf(draw: Any, json_form: bool) -> Leaf:
 
 @st.composite
 def flag_leaf(draw: Any, json_form: bool) -> Leaf:
-    return Leaf(draw(st.sampled_from(["is_pinned", "is_deleted"])), draw(st.sampled_from(["$eq", "$ne"])), draw(st.booleans()))
+    return Leaf(
+        draw(st.sampled_from(["is_pinned", "is_deleted"])), draw(st.sampled_from(["$eq", "$ne"])), draw(st.booleans())
+    )
 
 
 def leaves(json_form: bool) -> st.SearchStrategy[Leaf]:
-    return st.one_of(
-        string_leaf(json_form), datetime_leaf(json_form), metadata_leaf(json_form), flag_leaf(json_form)
-    )
+    return st.one_of(string_leaf(json_form), datetime_leaf(json_form), metadata_leaf(json_form), flag_leaf(json_form))
 
 
 json_trees = st.recursive(
@@ -426,7 +426,10 @@ async def build_rows(client: Any, base: str, specs: list[RowSpec]) -> list[dict[
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @example(  # a stored JSON null and an absent key are both null to a JSON filter
-    specs=[RowSpec("a", "d1", None, {"k": None}, False, False, False), RowSpec("b", "d1", None, {}, False, False, False)],
+    specs=[
+        RowSpec("a", "d1", None, {"k": None}, False, False, False),
+        RowSpec("b", "d1", None, {}, False, False, False),
+    ],
     query_list=[
         Query(None, None, 1, 5, "json", Leaf("metadata.k", "$eq", None)),
         Query(None, None, 1, 5, "json", Leaf("metadata.k", "$ne", None)),

@@ -19,13 +19,27 @@ def trajectory(version: str = "ATIF-v1.5", *, session_id: str | None = None, **e
         "agent": {"name": "terminus", "version": "2.0", "model_name": "gpt-x"},
         "steps": [
             {"step_id": 1, "source": "system", "message": "You are helpful.", "timestamp": "2026-03-01T10:00:00Z"},
-            {"step_id": 2, "source": "user", "message": [{"type": "text", "text": "What is 2+2?"}],
-             "timestamp": "2026-03-01T10:00:00Z"},
-            {"step_id": 3, "source": "agent", "message": "Let me think.", "timestamp": "2026-03-01T10:00:01.5Z",
-             "metrics": {"prompt_tokens": 100, "completion_tokens": 20, "cached_tokens": 40, "cost_usd": 0.002}},
-            {"step_id": 4, "source": "agent", "message": "4", "model_name": "gpt-y",
-             "timestamp": "2026-03-01T10:00:04.25Z",
-             "metrics": {"prompt_tokens": 150, "completion_tokens": 5, "cost_usd": 0.003}},
+            {
+                "step_id": 2,
+                "source": "user",
+                "message": [{"type": "text", "text": "What is 2+2?"}],
+                "timestamp": "2026-03-01T10:00:00Z",
+            },
+            {
+                "step_id": 3,
+                "source": "agent",
+                "message": "Let me think.",
+                "timestamp": "2026-03-01T10:00:01.5Z",
+                "metrics": {"prompt_tokens": 100, "completion_tokens": 20, "cached_tokens": 40, "cost_usd": 0.002},
+            },
+            {
+                "step_id": 4,
+                "source": "agent",
+                "message": "4",
+                "model_name": "gpt-y",
+                "timestamp": "2026-03-01T10:00:04.25Z",
+                "metrics": {"prompt_tokens": 150, "completion_tokens": 5, "cost_usd": 0.003},
+            },
         ],
     }
     doc.update(extra)
@@ -73,8 +87,11 @@ class TestFinalMetrics:
         for step in body["steps"]:
             step.get("metrics", {}).pop("cost_usd", None)  # no step carries cost any more
         body["final_metrics"] = {
-            "total_prompt_tokens": 9999, "total_completion_tokens": 9999, "total_cached_tokens": 9999,
-            "total_cost_usd": 0.25, "total_steps": 4,
+            "total_prompt_tokens": 9999,
+            "total_completion_tokens": 9999,
+            "total_cached_tokens": 9999,
+            "total_cost_usd": 0.25,
+            "total_steps": 4,
         }
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
         [row] = await session_rows(client, base, "exp")
@@ -95,7 +112,8 @@ class TestFinalMetrics:
     async def test_no_timestamps_no_metrics(self, client, base):
         await create_experiment(client, base, "exp")
         body = {
-            "schema_version": "ATIF-v1.0", "agent": {"name": "a", "version": "1"},
+            "schema_version": "ATIF-v1.0",
+            "agent": {"name": "a", "version": "1"},
             "steps": [{"step_id": 1, "source": "user", "message": "hi"}],
             "experiment_context": {"experiment_id": "exp"},
         }
@@ -152,9 +170,13 @@ class TestVerifier:
 class TestResend:
     async def test_resending_replaces_the_session(self, client, base):
         await create_experiment(client, base, "exp")
-        first = trajectory(session_id="same", extra={"verifier_result": 0.0}, experiment_context={"experiment_id": "exp"})
+        first = trajectory(
+            session_id="same", extra={"verifier_result": 0.0}, experiment_context={"experiment_id": "exp"}
+        )
         assert (await client.post(f"{base}/ingest/atif", json=first)).status_code == 201
-        second = trajectory(session_id="same", extra={"verifier_result": 1.0}, experiment_context={"experiment_id": "exp"})
+        second = trajectory(
+            session_id="same", extra={"verifier_result": 1.0}, experiment_context={"experiment_id": "exp"}
+        )
         second["steps"] = second["steps"][:3]  # the last agent turn is gone
         assert (await client.post(f"{base}/ingest/atif", json=second)).status_code == 201
         [row] = await session_rows(client, base, "exp")
@@ -201,9 +223,7 @@ class TestTags:
     async def test_evaluation_context_wins_whole_even_without_a_name(self, client, base):
         # NeMo 0.3.0: the evaluation_context replaces the deprecated tag entirely.
         await create_experiment(client, base, "a")
-        body = trajectory(
-            experiment_context={"experiment_id": "a"}, evaluation_context={"test_case_id": "tc-only"}
-        )
+        body = trajectory(experiment_context={"experiment_id": "a"}, evaluation_context={"test_case_id": "tc-only"})
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
         assert (await get_experiment(client, base, "a"))["run_count"] == 0
 
@@ -214,15 +234,23 @@ class TestTags:
         [row] = await session_rows(client, base, "exp")
         assert (row["session_id"], row["test_case_id"]) == (body["session_id"], "tc-new")
         # Both spellings at once are fine when they agree.
-        both = trajectory(evaluation_context={
-            "evaluation_name": "exp", "evaluation_id": "exp", "test_case_name": "t", "test_case_id": "t"
-        })
+        both = trajectory(
+            evaluation_context={
+                "evaluation_name": "exp",
+                "evaluation_id": "exp",
+                "test_case_name": "t",
+                "test_case_id": "t",
+            }
+        )
         assert (await client.post(f"{base}/ingest/atif", json=both)).status_code == 201
         assert (await get_experiment(client, base, "exp"))["run_count"] == 2
 
     @pytest.mark.parametrize(
         "context",
-        [{"evaluation_name": "exp", "evaluation_id": "other"}, {"evaluation_id": "exp", "test_case_name": "a", "test_case_id": "b"}],
+        [
+            {"evaluation_name": "exp", "evaluation_id": "other"},
+            {"evaluation_id": "exp", "test_case_name": "a", "test_case_id": "b"},
+        ],
     )
     async def test_two_spellings_that_disagree_are_422(self, client, base, context):
         await create_experiment(client, base, "exp")
@@ -232,7 +260,9 @@ class TestTags:
         assert (await get_experiment(client, base, "exp"))["run_count"] == 0
 
     async def test_unknown_experiment_is_400(self, client, base):
-        response = await client.post(f"{base}/ingest/atif", json=trajectory(experiment_context={"experiment_id": "nope"}))
+        response = await client.post(
+            f"{base}/ingest/atif", json=trajectory(experiment_context={"experiment_id": "nope"})
+        )
         assert response.status_code == 400
         assert response.json() == {"detail": "Experiment 'nope' must be created before it can be logged."}
 
@@ -248,9 +278,15 @@ class TestTags:
     @pytest.mark.parametrize(
         ("tag", "loc"),
         [
-            ({"experiment_context": {"experiment_id": "exp", "extra_key": 1}}, ["body", "experiment_context", "extra_key"]),
+            (
+                {"experiment_context": {"experiment_id": "exp", "extra_key": 1}},
+                ["body", "experiment_context", "extra_key"],
+            ),
             ({"experiment_context": {"test_case_id": "t"}}, ["body", "experiment_context", "experiment_id"]),
-            ({"evaluation_context": {"evaluation_id": "exp", "surprise": 1}}, ["body", "evaluation_context", "surprise"]),
+            (
+                {"evaluation_context": {"evaluation_id": "exp", "surprise": 1}},
+                ["body", "evaluation_context", "surprise"],
+            ),
         ],
     )
     async def test_malformed_tags_are_422(self, client, base, tag, loc):
@@ -294,7 +330,9 @@ class TestBadInput:
         assert response.json()["detail"][0]["loc"] == ["body", "steps", 3, "timestamp"]
 
     async def test_not_json_is_422_and_wrong_type_is_415(self, client, base):
-        response = await client.post(f"{base}/ingest/atif", content=b"{nope", headers={"content-type": "application/json"})
+        response = await client.post(
+            f"{base}/ingest/atif", content=b"{nope", headers={"content-type": "application/json"}
+        )
         assert response.status_code == 422
         response = await client.post(f"{base}/ingest/atif", content=b"[]", headers={"content-type": "application/json"})
         assert response.status_code == 422
@@ -308,7 +346,8 @@ class TestBadInput:
         await create_experiment(client, base, "exp")
         body = gzip.compress(orjson.dumps(trajectory(experiment_context={"experiment_id": "exp"})))
         response = await client.post(
-            f"{base}/ingest/atif", content=body,
+            f"{base}/ingest/atif",
+            content=body,
             headers={"content-type": "application/json", "content-encoding": "gzip"},
         )
         assert response.status_code == 201, response.text
@@ -326,15 +365,17 @@ class TestBadInput:
     async def test_body_over_the_limit_is_413(self, client, base):
         await create_experiment(client, base, "exp")
         body = trajectory(experiment_context={"experiment_id": "exp"}, notes="x" * (32 * 1024 * 1024))
-        response = await client.post(f"{base}/ingest/atif", content=orjson.dumps(body),
-                                     headers={"content-type": "application/json"})
+        response = await client.post(
+            f"{base}/ingest/atif", content=orjson.dumps(body), headers={"content-type": "application/json"}
+        )
         assert response.status_code == 413
         assert (await get_experiment(client, base, "exp"))["run_count"] == 0
 
     async def test_gzip_bomb_is_413(self, client, base):
         bomb = gzip.compress(b"{" + b" " * (33 * 1024 * 1024) + b"}")
         response = await client.post(
-            f"{base}/ingest/atif", content=bomb,
+            f"{base}/ingest/atif",
+            content=bomb,
             headers={"content-type": "application/json", "content-encoding": "gzip"},
         )
         assert response.status_code == 413
@@ -347,14 +388,19 @@ class TestAtif17:
     async def test_trajectory_id_and_continued_trajectory_ref_stay_on_the_root(self, client, base, app, workspace):
         await create_experiment(client, base, "exp")
         body = trajectory(
-            "ATIF-v1.7", trajectory_id="traj-2", continued_trajectory_ref="traj-1",
+            "ATIF-v1.7",
+            trajectory_id="traj-2",
+            continued_trajectory_ref="traj-1",
             evaluation_context={"evaluation_id": "exp", "test_case_id": "tc-1"},
         )
         response = await client.post(f"{base}/ingest/atif", json=body)
         assert response.status_code == 201, response.text
         assert response.json() == {"session_id": body["session_id"]}
         root = (await stored_spans(app, workspace, body["session_id"]))["trajectory"]
-        assert (root["attributes"]["trajectory_id"], root["attributes"]["continued_trajectory_ref"]) == ("traj-2", "traj-1")
+        assert (root["attributes"]["trajectory_id"], root["attributes"]["continued_trajectory_ref"]) == (
+            "traj-2",
+            "traj-1",
+        )
         assert (root["experiment_name"], root["test_case_id"]) == ("exp", "tc-1")
 
     async def test_without_a_session_id_the_session_is_new_not_the_trajectory_id(self, client, base):
@@ -368,45 +414,65 @@ class TestAtif17:
     async def test_subagents_are_spans_of_the_same_session(self, client, base, app, workspace):
         await create_experiment(client, base, "exp")
         summarizer = {
-            "schema_version": "ATIF-v1.7", "trajectory_id": "summarizer",
+            "schema_version": "ATIF-v1.7",
+            "trajectory_id": "summarizer",
             "agent": {"name": "summarizer", "version": "0.1"},
             "steps": [{"step_id": 1, "source": "agent", "message": "short"}],
             "final_metrics": {"total_prompt_tokens": 7, "total_completion_tokens": 1, "total_cost_usd": 0.0007},
         }
         researcher = {
-            "trajectory_id": "researcher", "session_id": "researcher-own-session",
+            "trajectory_id": "researcher",
+            "session_id": "researcher-own-session",
             "agent": {"name": "researcher", "version": "1.1", "model_name": "gpt-r"},
             "steps": [
                 {"step_id": 1, "source": "user", "message": "Find it.", "timestamp": "2026-03-01T10:00:02Z"},
-                {"step_id": 2, "source": "agent", "message": "Found.", "timestamp": "2026-03-01T10:00:09Z",
-                 "metrics": {"prompt_tokens": 40, "completion_tokens": 4, "cost_usd": 0.004}},
+                {
+                    "step_id": 2,
+                    "source": "agent",
+                    "message": "Found.",
+                    "timestamp": "2026-03-01T10:00:09Z",
+                    "metrics": {"prompt_tokens": 40, "completion_tokens": 4, "cost_usd": 0.004},
+                },
             ],
             "extra": {"verifier_result": 0},
             "subagent_trajectories": [summarizer],
         }
         critic = {
-            "trajectory_id": "critic", "agent": {"name": "critic", "version": "2"},
+            "trajectory_id": "critic",
+            "agent": {"name": "critic", "version": "2"},
             "final_metrics": {"total_prompt_tokens": 3, "total_cost_usd": 0.0003},
         }
         body = trajectory(
-            "ATIF-v1.7", trajectory_id="main", evaluation_context={"evaluation_id": "exp", "test_case_id": "tc"},
-            extra={"verifier_result": {"reward": 1}}, subagent_trajectories=[researcher, critic],
+            "ATIF-v1.7",
+            trajectory_id="main",
+            evaluation_context={"evaluation_id": "exp", "test_case_id": "tc"},
+            extra={"verifier_result": {"reward": 1}},
+            subagent_trajectories=[researcher, critic],
         )
-        body["steps"][2]["observation"] = {"results": [
-            {"source_call_id": None, "content": "delegated",
-             "subagent_trajectory_ref": [{"trajectory_id": "researcher", "trajectory_path": "r.json"}]},
-            {"content": "sent away", "subagent_trajectory_ref": [{"trajectory_path": "elsewhere.json"}]},
-        ]}
+        body["steps"][2]["observation"] = {
+            "results": [
+                {
+                    "source_call_id": None,
+                    "content": "delegated",
+                    "subagent_trajectory_ref": [{"trajectory_id": "researcher", "trajectory_path": "r.json"}],
+                },
+                {"content": "sent away", "subagent_trajectory_ref": [{"trajectory_path": "elsewhere.json"}]},
+            ]
+        }
         response = await client.post(f"{base}/ingest/atif", json=body)
         assert response.status_code == 201, response.text
 
         spans = await stored_spans(app, workspace, body["session_id"])
         parents = {span_id: span["parent_span_id"] for span_id, span in spans.items()}
         assert parents == {
-            "trajectory": "", "step-1": "trajectory", "step-2": "trajectory", "step-3": "trajectory",
+            "trajectory": "",
+            "step-1": "trajectory",
+            "step-2": "trajectory",
+            "step-3": "trajectory",
             "step-4": "trajectory",
             # Delegated by step 3's observation; the critic, referenced by no step, under the root.
-            "subagent:researcher": "step-3", "subagent:researcher/step-1": "subagent:researcher",
+            "subagent:researcher": "step-3",
+            "subagent:researcher/step-1": "subagent:researcher",
             "subagent:researcher/step-2": "subagent:researcher",
             "subagent:researcher/subagent:summarizer": "subagent:researcher",
             "subagent:researcher/subagent:summarizer/step-1": "subagent:researcher/subagent:summarizer",
@@ -419,7 +485,9 @@ class TestAtif17:
         assert orjson.loads(delegation["input"]) == {"trajectory_path": "elsewhere.json"}
         researcher_root = spans["subagent:researcher"]
         assert (researcher_root["name"], researcher_root["agent_name"], researcher_root["model_name"]) == (
-            "researcher", "researcher", "gpt-r"
+            "researcher",
+            "researcher",
+            "gpt-r",
         )
         assert researcher_root["attributes"]["trajectory_id"] == "researcher"
         assert researcher_root["attributes"]["session_id"] == "researcher-own-session"
@@ -440,13 +508,16 @@ class TestAtif17:
         assert row["cost_usd"] == pytest.approx(0.005 + 0.004 + 0.0007 + 0.0003)
         # The window takes in the researcher's steps (10:00:09 is the latest timestamp).
         assert (row["started_at"], row["ended_at"], row["latency_ms"]) == (
-            "2026-03-01T10:00:00Z", "2026-03-01T10:00:09Z", 9000.0
+            "2026-03-01T10:00:00Z",
+            "2026-03-01T10:00:09Z",
+            9000.0,
         )
         assert (row["agent_name"], row["model_name"], row["test_case_id"]) == ("terminus", "gpt-x", "tc")
 
         results = (await client.get(f"{base}/evaluator-results")).json()["data"]
         assert sorted((r["span_id"], r["name"], r["value"]) for r in results) == [
-            ("subagent:researcher", "verifier.reward", 0.0), ("trajectory", "verifier.reward", 1.0)
+            ("subagent:researcher", "verifier.reward", 0.0),
+            ("trajectory", "verifier.reward", 1.0),
         ]
         rollups = await get_experiment(client, base, "exp")
         assert rollups["run_count"] == 1
@@ -455,30 +526,45 @@ class TestAtif17:
         assert rollups["aggregate_scores"]["verifier.reward"]["mean"] == 0.5
 
     async def test_resending_replaces_the_subagents_too(self, client, base, app, workspace):
-        sub = {"trajectory_id": "s", "agent": {"name": "s", "version": "1"},
-               "steps": [{"step_id": 1, "source": "agent", "metrics": {"cost_usd": 1.0}}]}
+        sub = {
+            "trajectory_id": "s",
+            "agent": {"name": "s", "version": "1"},
+            "steps": [{"step_id": 1, "source": "agent", "metrics": {"cost_usd": 1.0}}],
+        }
         body = trajectory("ATIF-v1.7", session_id="with-sub", subagent_trajectories=[sub])
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
         del body["subagent_trajectories"]
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
-        assert set(await stored_spans(app, workspace, "with-sub")) == {"trajectory", "step-1", "step-2", "step-3", "step-4"}
+        assert set(await stored_spans(app, workspace, "with-sub")) == {
+            "trajectory",
+            "step-1",
+            "step-2",
+            "step-3",
+            "step-4",
+        }
 
     @pytest.mark.parametrize(
         ("subagents", "loc"),
         [
             ([{"agent": {"name": "s", "version": "1"}}], ["body", "subagent_trajectories", 0, "trajectory_id"]),
-            ([{"trajectory_id": "s", "agent": {"name": "s", "version": "1"}, "surprise": 1}],
-             ["body", "subagent_trajectories", 0, "surprise"]),
+            (
+                [{"trajectory_id": "s", "agent": {"name": "s", "version": "1"}, "surprise": 1}],
+                ["body", "subagent_trajectories", 0, "surprise"],
+            ),
             ([{"trajectory_id": "s", "agent": {"name": "s", "version": "1"}}] * 2, ["body"]),
         ],
     )
     async def test_bad_subagents_are_422(self, client, base, subagents, loc):
-        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", subagent_trajectories=subagents))
+        response = await client.post(
+            f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", subagent_trajectories=subagents)
+        )
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == loc
 
     async def test_continued_trajectory_ref_is_a_string(self, client, base):
-        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", continued_trajectory_ref={"id": 1}))
+        response = await client.post(
+            f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", continued_trajectory_ref={"id": 1})
+        )
         assert response.status_code == 422
         assert response.json()["detail"][0]["loc"] == ["body", "continued_trajectory_ref"]
 
@@ -486,8 +572,14 @@ class TestAtif17:
     async def test_subagents_nest_at_most_63_levels(self, client, base, levels, status):
         nested: dict = {"trajectory_id": "leaf", "agent": {"name": "s", "version": "1"}}
         for level in range(levels - 1):
-            nested = {"trajectory_id": f"t{level}", "agent": {"name": "s", "version": "1"}, "subagent_trajectories": [nested]}
-        response = await client.post(f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", subagent_trajectories=[nested]))
+            nested = {
+                "trajectory_id": f"t{level}",
+                "agent": {"name": "s", "version": "1"},
+                "subagent_trajectories": [nested],
+            }
+        response = await client.post(
+            f"{base}/ingest/atif", json=trajectory("ATIF-v1.7", subagent_trajectories=[nested])
+        )
         assert response.status_code == status, response.text
         if status == 422:
             assert response.json()["detail"][0]["loc"] == ["body", "subagent_trajectories"]

@@ -12,16 +12,23 @@ pytestmark = pytest.mark.asyncio
 
 def capture(prompt_tokens: int = 12, completion_tokens: int = 4, **extra) -> dict:
     body = {
-        "request": {"model": "gpt-4o-mini", "messages": [
-            {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}
-        ], "temperature": 0},
+        "request": {
+            "model": "gpt-4o-mini",
+            "messages": [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Capital of France?"}],
+            "temperature": 0,
+        },
         "response": {
-            "id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600,
+            "id": "chatcmpl-1",
+            "object": "chat.completion",
+            "created": 1767225600,
             "model": "gpt-4o-mini-2024-07-18",
             "choices": [{"index": 0, "message": {"role": "assistant", "content": "Paris."}, "finish_reason": "stop"}],
-            "usage": {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                      "total_tokens": prompt_tokens + completion_tokens,
-                      "prompt_tokens_details": {"cached_tokens": 2}},
+            "usage": {
+                "prompt_tokens": prompt_tokens,
+                "completion_tokens": completion_tokens,
+                "total_tokens": prompt_tokens + completion_tokens,
+                "prompt_tokens_details": {"cached_tokens": 2},
+            },
         },
     }
     body.update(extra)
@@ -39,9 +46,16 @@ class TestCapture:
         [row] = await session_rows(client, base, "chat-exp")
         assert row["session_id"] == created["session_id"]
         assert (row["model_name"], row["input_tokens"], row["output_tokens"], row["cached_tokens"]) == (
-            "gpt-4o-mini-2024-07-18", 12, 4, 2
+            "gpt-4o-mini-2024-07-18",
+            12,
+            4,
+            2,
         )
-        assert (row["test_case_id"], row["started_at"], row["input"]) == ("q-1", "2026-01-01T00:00:00Z", "Capital of France?")
+        assert (row["test_case_id"], row["started_at"], row["input"]) == (
+            "q-1",
+            "2026-01-01T00:00:00Z",
+            "Capital of France?",
+        )
         rollups = (await client.get(f"{base}/experiments/chat-exp")).json()
         assert rollups["run_count"] == 1 and rollups["model_names"] == ["gpt-4o-mini-2024-07-18"]
 
@@ -50,11 +64,14 @@ class TestCapture:
         headers = {"X-Session-Id": "conversation-42"}
         first = capture(
             experiment_context={"experiment_id": "chat-exp"},
-            started_at="2026-01-01T00:00:00Z", ended_at="2026-01-01T00:00:01Z",
+            started_at="2026-01-01T00:00:00Z",
+            ended_at="2026-01-01T00:00:01Z",
         )
         second = capture(
-            prompt_tokens=30, completion_tokens=6,
-            started_at="2026-01-01T00:00:05Z", ended_at="2026-01-01T00:00:07.5Z",
+            prompt_tokens=30,
+            completion_tokens=6,
+            started_at="2026-01-01T00:00:05Z",
+            ended_at="2026-01-01T00:00:07.5Z",
         )
         second["response"]["usage"]["cost"] = 0.25
         ids = []
@@ -67,20 +84,40 @@ class TestCapture:
         [row] = await session_rows(client, base, "chat-exp")
         assert (row["input_tokens"], row["output_tokens"], row["cost_usd"]) == (42, 10, 0.25)
         assert (row["started_at"], row["ended_at"], row["latency_ms"]) == (
-            "2026-01-01T00:00:00Z", "2026-01-01T00:00:07.500000Z", 7500.0
+            "2026-01-01T00:00:00Z",
+            "2026-01-01T00:00:07.500000Z",
+            7500.0,
         )
         assert (await client.get(f"{base}/experiments/chat-exp")).json()["run_count"] == 1
 
     async def test_a_call_joins_an_otlp_session_under_its_root(self, client, base):
         await create_experiment(client, base, "chat-exp")
         trace, root = bytes.fromhex("ab" * 16), bytes.fromhex("cd" * 8)
-        request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[Span(
-            trace_id=trace, span_id=root, name="agent", start_time_unix_nano=1_767_225_600_000_000_000,
-            end_time_unix_nano=1_767_225_602_000_000_000,
-            attributes=[KeyValue(key="nemo.experiment.id", value=AnyValue(string_value="chat-exp"))],
-        )])])])
+        request = ExportTraceServiceRequest(
+            resource_spans=[
+                ResourceSpans(
+                    scope_spans=[
+                        ScopeSpans(
+                            spans=[
+                                Span(
+                                    trace_id=trace,
+                                    span_id=root,
+                                    name="agent",
+                                    start_time_unix_nano=1_767_225_600_000_000_000,
+                                    end_time_unix_nano=1_767_225_602_000_000_000,
+                                    attributes=[
+                                        KeyValue(key="nemo.experiment.id", value=AnyValue(string_value="chat-exp"))
+                                    ],
+                                )
+                            ]
+                        )
+                    ]
+                )
+            ]
+        )
         response = await client.post(
-            f"{base}/ingest/otlp/v1/traces", content=request.SerializeToString(),
+            f"{base}/ingest/otlp/v1/traces",
+            content=request.SerializeToString(),
             headers={"content-type": "application/x-protobuf"},
         )
         assert response.json() == {"errors": []}
@@ -97,7 +134,8 @@ class TestCapture:
         assert untagged.status_code == 201
         assert await session_rows(client, base, "chat-exp") == []
         tagged = await client.post(
-            f"{base}/ingest/chat-completions", json=capture(evaluation_context={"evaluation_id": "chat-exp"}),
+            f"{base}/ingest/chat-completions",
+            json=capture(evaluation_context={"evaluation_id": "chat-exp"}),
         )
         assert tagged.status_code == 201
         assert [r["session_id"] for r in await session_rows(client, base, "chat-exp")] == [tagged.json()["session_id"]]
@@ -110,8 +148,12 @@ class TestSdk03Fields:
         await create_experiment(client, base, "chat-exp")
         first = capture(
             evaluation_context={"evaluation_id": "chat-exp", "test_case_id": "q-2"},
-            provider="openai", session_id="conv-9", cost_usd=0.0125, cost_input_usd=0.01,
-            cost_output_usd=0.0025, cost_details={"cache_read": 0.001},
+            provider="openai",
+            session_id="conv-9",
+            cost_usd=0.0125,
+            cost_input_usd=0.01,
+            cost_output_usd=0.0025,
+            cost_details={"cache_read": 0.001},
         )
         first["response"]["usage"]["cost"] = 0.5  # the body's cost_usd wins over the provider's
         response = await client.post(f"{base}/ingest/chat-completions", json=first)
@@ -134,8 +176,13 @@ class TestSdk03Fields:
 
         call = (await stored_spans(app, workspace, "conv-9"))[created["span_id"]]
         assert call["cost_usd"] == 0.0125
-        assert {k: call["attributes"][k] for k in ("provider", "cost_input_usd", "cost_output_usd", "cost_details")} == {
-            "provider": "openai", "cost_input_usd": 0.01, "cost_output_usd": 0.0025, "cost_details": {"cache_read": 0.001}
+        assert {
+            k: call["attributes"][k] for k in ("provider", "cost_input_usd", "cost_output_usd", "cost_details")
+        } == {
+            "provider": "openai",
+            "cost_input_usd": 0.01,
+            "cost_output_usd": 0.0025,
+            "cost_details": {"cache_read": 0.001},
         }
 
     async def test_session_id_and_the_header_are_one_thing(self, client, base):
@@ -149,13 +196,31 @@ class TestSdk03Fields:
     async def test_trace_id_joins_an_otlp_trace(self, client, base, app, workspace):
         await create_experiment(client, base, "chat-exp")
         trace, root = bytes.fromhex("ef" * 16), bytes.fromhex("12" * 8)
-        request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=[Span(
-            trace_id=trace, span_id=root, name="agent", start_time_unix_nano=1_767_225_600_000_000_000,
-            end_time_unix_nano=1_767_225_603_000_000_000,
-            attributes=[KeyValue(key="nemo.evaluation.name", value=AnyValue(string_value="chat-exp"))],
-        )])])])
+        request = ExportTraceServiceRequest(
+            resource_spans=[
+                ResourceSpans(
+                    scope_spans=[
+                        ScopeSpans(
+                            spans=[
+                                Span(
+                                    trace_id=trace,
+                                    span_id=root,
+                                    name="agent",
+                                    start_time_unix_nano=1_767_225_600_000_000_000,
+                                    end_time_unix_nano=1_767_225_603_000_000_000,
+                                    attributes=[
+                                        KeyValue(key="nemo.evaluation.name", value=AnyValue(string_value="chat-exp"))
+                                    ],
+                                )
+                            ]
+                        )
+                    ]
+                )
+            ]
+        )
         response = await client.post(
-            f"{base}/ingest/otlp/v1/traces", content=request.SerializeToString(),
+            f"{base}/ingest/otlp/v1/traces",
+            content=request.SerializeToString(),
             headers={"content-type": "application/x-protobuf"},
         )
         assert response.json() == {"errors": []}
@@ -175,7 +240,8 @@ class TestSdk03Fields:
         assert response.status_code == 201, response.text
         spans = await stored_spans(app, workspace, "chat-s")
         assert {span_id: span["trace_id"] for span_id, span in spans.items()} == {
-            "session": "trace-7", response.json()["span_id"]: "trace-7"
+            "session": "trace-7",
+            response.json()["span_id"]: "trace-7",
         }
 
     async def test_evaluation_context_wins_over_experiment_context(self, client, base):
@@ -208,7 +274,8 @@ class TestSdk03Fields:
 class TestBadInput:
     async def test_unknown_experiment_is_400_and_nothing_stored(self, client, base):
         response = await client.post(
-            f"{base}/ingest/chat-completions", json=capture(experiment_context={"experiment_id": "nope"}),
+            f"{base}/ingest/chat-completions",
+            json=capture(experiment_context={"experiment_id": "nope"}),
             headers={"X-Session-Id": "s-nope"},
         )
         assert response.status_code == 400
@@ -232,7 +299,8 @@ class TestBadInput:
 
     async def test_wrong_content_type_is_415(self, client, base):
         response = await client.post(
-            f"{base}/ingest/chat-completions", content=b"request=1",
+            f"{base}/ingest/chat-completions",
+            content=b"request=1",
             headers={"content-type": "application/x-www-form-urlencoded"},
         )
         assert response.status_code == 415

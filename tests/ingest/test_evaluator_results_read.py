@@ -18,8 +18,18 @@ async def results(client, base) -> list[dict]:
         ("s2", "a", "passed", "BOOLEAN", 1, None),
         ("s2", "a", "label", "CATEGORICAL", None, "good"),
     ]:
-        made.append(await post_result_ok(client, base, session_id=session, span_id=span, name=name, data_type=kind,
-                               value=value, string_value=text))
+        made.append(
+            await post_result_ok(
+                client,
+                base,
+                session_id=session,
+                span_id=span,
+                name=name,
+                data_type=kind,
+                value=value,
+                string_value=text,
+            )
+        )
         await asyncio.sleep(0.002)  # distinct created_at
     return made
 
@@ -35,14 +45,28 @@ class TestList:
         body = await page(client, base)
         assert [r["evaluator_result_id"] for r in body["data"]] == [r["evaluator_result_id"] for r in reversed(results)]
         assert body["data"][0] == results[-1]
-        assert body["pagination"] == {"page": 1, "page_size": 100, "current_page_size": 4, "total_pages": 1, "total_results": 4}
+        assert body["pagination"] == {
+            "page": 1,
+            "page_size": 100,
+            "current_page_size": 4,
+            "total_pages": 1,
+            "total_results": 4,
+        }
         assert (body["sort"], body["filter"]) == ("-created_at", {})
 
     async def test_filters(self, client, base, results):
-        assert [r["span_id"] for r in (await page(client, base, **{"filter[session_id]": "s1", "sort": "created_at"}))["data"]] == ["a", "b"]
+        assert [
+            r["span_id"]
+            for r in (await page(client, base, **{"filter[session_id]": "s1", "sort": "created_at"}))["data"]
+        ] == ["a", "b"]
         assert len((await page(client, base, **{"filter[span_id]": "a"}))["data"]) == 3
-        assert [r["value"] for r in (await page(client, base, **{"filter[name]": "faithfulness/v1", "sort": "value"}))["data"]] == [0.2, 0.9]
-        assert [r["string_value"] for r in (await page(client, base, **{"filter[data_type]": "CATEGORICAL"}))["data"]] == ["good"]
+        assert [
+            r["value"]
+            for r in (await page(client, base, **{"filter[name]": "faithfulness/v1", "sort": "value"}))["data"]
+        ] == [0.2, 0.9]
+        assert [
+            r["string_value"] for r in (await page(client, base, **{"filter[data_type]": "CATEGORICAL"}))["data"]
+        ] == ["good"]
         ranged = await page(client, base, **{"filter[value][$gte]": "0.5", "filter[value][$lte]": "0.95"})
         assert [r["value"] for r in ranged["data"]] == [0.9]
         assert ranged["filter"] == {"value": {"$gte": 0.5, "$lte": 0.95}}

@@ -113,7 +113,9 @@ class TestRealExporter:
         assert [r["test_case_id"] for r in rows] == ["tc-0", "tc-1", "tc-2"]
         assert [r["status"] for r in rows] == ["success", "success", "error"]
         assert [(r["input_tokens"], r["output_tokens"], r["cached_tokens"]) for r in rows] == [
-            (200, 30, 10), (202, 30, 10), (204, 30, 10)
+            (200, 30, 10),
+            (202, 30, 10),
+            (204, 30, 10),
         ]
         assert [r["latency_ms"] for r in rows] == pytest.approx([latency_ms(r) for r in roots], abs=0.01)
 
@@ -122,7 +124,9 @@ class TestRealExporter:
         spans = recorded_agent_run(1)
         root = next(s for s in spans if s.parent is None)
         children = [s for s in spans if s.parent is not None]
-        exporter = OTLPSpanExporter(endpoint=f"{http.base_url}{base}/ingest/otlp/v1/traces", compression=Compression.Gzip)
+        exporter = OTLPSpanExporter(
+            endpoint=f"{http.base_url}{base}/ingest/otlp/v1/traces", compression=Compression.Gzip
+        )
 
         assert exporter.export([root]) == SpanExportResult.SUCCESS
         rollups = http.get(f"{base}/experiments/agent-eval").json()
@@ -141,14 +145,16 @@ class TestRealExporter:
     def test_otlp_json_and_gzip_json(self, remote):
         http, base = remote
         spans = recorded_agent_run(2)
-        first, second = otlp_json([s for s in spans if s.context.trace_id == spans[0].context.trace_id]), otlp_json(
-            [s for s in spans if s.context.trace_id != spans[0].context.trace_id]
+        first, second = (
+            otlp_json([s for s in spans if s.context.trace_id == spans[0].context.trace_id]),
+            otlp_json([s for s in spans if s.context.trace_id != spans[0].context.trace_id]),
         )
         url = f"{base}/ingest/otlp/v1/traces"
         response = http.post(url, content=orjson.dumps(first), headers={"content-type": "application/json"})
         assert response.status_code == 200 and response.json() == {"errors": []}
         response = http.post(
-            url, content=gzip.compress(orjson.dumps(second)),
+            url,
+            content=gzip.compress(orjson.dumps(second)),
             headers={"content-type": "application/json", "content-encoding": "gzip"},
         )
         assert response.status_code == 200 and response.json() == {"errors": []}
@@ -182,40 +188,65 @@ def attr(key: str, value) -> KeyValue:
     return KeyValue(key=key, value=AnyValue(string_value=value))
 
 
-def span(trace: bytes, span_id: bytes, parent: bytes = b"", start: int = 1_767_225_600_000_000_000,
-         duration_ms: float = 1000, status: int = Status.STATUS_CODE_UNSET, **attributes) -> Span:
+def span(
+    trace: bytes,
+    span_id: bytes,
+    parent: bytes = b"",
+    start: int = 1_767_225_600_000_000_000,
+    duration_ms: float = 1000,
+    status: int = Status.STATUS_CODE_UNSET,
+    **attributes,
+) -> Span:
     return Span(
-        trace_id=trace, span_id=span_id, parent_span_id=parent, name="s",
-        start_time_unix_nano=start, end_time_unix_nano=start + int(duration_ms * 1e6),
-        status=Status(code=status), attributes=[attr(k, v) for k, v in attributes.items()],
+        trace_id=trace,
+        span_id=span_id,
+        parent_span_id=parent,
+        name="s",
+        start_time_unix_nano=start,
+        end_time_unix_nano=start + int(duration_ms * 1e6),
+        status=Status(code=status),
+        attributes=[attr(k, v) for k, v in attributes.items()],
     )
 
 
 def export(*spans: Span, resource: dict | None = None) -> bytes:
-    request = ExportTraceServiceRequest(
-        resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=list(spans))])]
-    )
+    request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(scope_spans=[ScopeSpans(spans=list(spans))])])
     for key, value in (resource or {}).items():
         request.resource_spans[0].resource.attributes.append(attr(key, value))
     return request.SerializeToString()
 
 
 TRACE = bytes.fromhex("0af7651916cd43dd8448eb211c80319c")
-ROOT, CHILD, OTHER = bytes.fromhex("b7ad6b7169203331"), bytes.fromhex("00f067aa0ba902b7"), bytes.fromhex("1111111111111111")
+ROOT, CHILD, OTHER = (
+    bytes.fromhex("b7ad6b7169203331"),
+    bytes.fromhex("00f067aa0ba902b7"),
+    bytes.fromhex("1111111111111111"),
+)
 
 
 class TestSessions:
     async def test_children_first_then_root_binds_the_session(self, client, base):
         await create_experiment(client, base, "exp")
         url = f"{base}/ingest/otlp/v1/traces"
-        child = span(TRACE, CHILD, ROOT, start=1_767_225_600_500_000_000, duration_ms=200,
-                     **{"gen_ai.usage.input_tokens": 7, "llm.token_count.completion": 3, "llm.cost.total": 0.5})
+        child = span(
+            TRACE,
+            CHILD,
+            ROOT,
+            start=1_767_225_600_500_000_000,
+            duration_ms=200,
+            **{"gen_ai.usage.input_tokens": 7, "llm.token_count.completion": 3, "llm.cost.total": 0.5},
+        )
         response = await client.post(url, content=export(child), headers=PROTOBUF)
         assert response.status_code == 200 and response.json() == {"errors": []}
         assert (await client.get(f"{base}/experiments/exp")).json()["run_count"] == 0
 
-        root = span(TRACE, ROOT, duration_ms=1234.5, status=Status.STATUS_CODE_ERROR,
-                    **{"nemo.experiment.id": "exp", "nemo.test_case.id": "case-9"})
+        root = span(
+            TRACE,
+            ROOT,
+            duration_ms=1234.5,
+            status=Status.STATUS_CODE_ERROR,
+            **{"nemo.experiment.id": "exp", "nemo.test_case.id": "case-9"},
+        )
         response = await client.post(url, content=export(root), headers=PROTOBUF)
         assert response.status_code == 200 and response.json() == {"errors": []}
         rollups = (await client.get(f"{base}/experiments/exp")).json()
@@ -224,7 +255,12 @@ class TestSessions:
         assert rollups["latency_ms"]["sum"] == 1234.5
         [row] = (await client.get(f"{base}/experiments/exp/sessions")).json()["data"]
         assert row["session_id"] == TRACE.hex()
-        assert (row["test_case_id"], row["status"], row["input_tokens"], row["output_tokens"]) == ("case-9", "error", 7, 3)
+        assert (row["test_case_id"], row["status"], row["input_tokens"], row["output_tokens"]) == (
+            "case-9",
+            "error",
+            7,
+            3,
+        )
         assert row["started_at"] == "2026-01-01T00:00:00Z"
 
         # The same span again replaces itself; the totals do not double.
@@ -259,11 +295,26 @@ class TestPartialSuccess:
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
         assert response.status_code == 200
         assert response.json()["errors"] == [
-            {"trace_id": "", "span_id": OTHER.hex(), "detail": "The span has no valid trace_id (16 bytes, not all zero)."},
-            {"trace_id": TRACE.hex(), "span_id": OTHER.hex(),
-             "detail": "Attribute 'gen_ai.usage.input_tokens' must be a non-negative integer."},
-            {"trace_id": TRACE.hex(), "span_id": "0" * 16, "detail": "The span has no valid span_id (8 bytes, not all zero)."},
-            {"trace_id": TRACE.hex(), "span_id": "3" * 16, "detail": "The span's times must fall between 1900 and 2261."},
+            {
+                "trace_id": "",
+                "span_id": OTHER.hex(),
+                "detail": "The span has no valid trace_id (16 bytes, not all zero).",
+            },
+            {
+                "trace_id": TRACE.hex(),
+                "span_id": OTHER.hex(),
+                "detail": "Attribute 'gen_ai.usage.input_tokens' must be a non-negative integer.",
+            },
+            {
+                "trace_id": TRACE.hex(),
+                "span_id": "0" * 16,
+                "detail": "The span has no valid span_id (8 bytes, not all zero).",
+            },
+            {
+                "trace_id": TRACE.hex(),
+                "span_id": "3" * 16,
+                "detail": "The span's times must fall between 1900 and 2261.",
+            },
         ]
         [row] = (await client.get(f"{base}/experiments/exp/sessions")).json()["data"]
         assert row["input_tokens"] == 5
@@ -279,10 +330,16 @@ class TestPartialSuccess:
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
         assert response.status_code == 200
         assert response.json()["errors"] == [
-            {"trace_id": TRACE.hex(), "span_id": ROOT.hex(),
-             "detail": "Experiment 'missing' must be created before it can be logged."},
-            {"trace_id": other_trace.hex(), "span_id": ROOT.hex(),
-             "detail": "Experiment 'gone' has been deleted and cannot accept new sessions."},
+            {
+                "trace_id": TRACE.hex(),
+                "span_id": ROOT.hex(),
+                "detail": "Experiment 'missing' must be created before it can be logged.",
+            },
+            {
+                "trace_id": other_trace.hex(),
+                "span_id": ROOT.hex(),
+                "detail": "Experiment 'gone' has been deleted and cannot accept new sessions.",
+            },
         ]
 
 
@@ -295,21 +352,37 @@ class TestEvaluationAttributes:
             ({"nemo.evaluation.name": "exp", "nemo.test_case.name": "tc-name"}, "tc-name"),
             ({"nemo.evaluation.id": "exp", "nemo.test_case.id": "tc-id"}, "tc-id"),
             # The newer spelling wins when both are on the span.
-            ({"nemo.evaluation.name": "exp", "nemo.experiment.id": "other",
-              "nemo.test_case.name": "new", "nemo.test_case.id": "old"}, "new"),
+            (
+                {
+                    "nemo.evaluation.name": "exp",
+                    "nemo.experiment.id": "other",
+                    "nemo.test_case.name": "new",
+                    "nemo.test_case.id": "old",
+                },
+                "new",
+            ),
         ],
     )
     async def test_they_tag_the_session_like_nemo_experiment(self, client, base, tags, test_case):
         await create_experiment(client, base, "exp")
         await create_experiment(client, base, "other")
-        child = span(TRACE, CHILD, ROOT, start=1_767_225_600_250_000_000, duration_ms=100,
-                     **{"gen_ai.usage.input_tokens": 9, "gen_ai.usage.cost": 0.25})
+        child = span(
+            TRACE,
+            CHILD,
+            ROOT,
+            start=1_767_225_600_250_000_000,
+            duration_ms=100,
+            **{"gen_ai.usage.input_tokens": 9, "gen_ai.usage.cost": 0.25},
+        )
         body = export(span(TRACE, ROOT, duration_ms=750, **tags), child)
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
         assert response.json() == {"errors": []}
         [row] = (await client.get(f"{base}/experiments/exp/sessions")).json()["data"]
         assert (row["session_id"], row["test_case_id"], row["input_tokens"], row["latency_ms"]) == (
-            TRACE.hex(), test_case, 9, 750.0
+            TRACE.hex(),
+            test_case,
+            9,
+            750.0,
         )
         rollups = (await client.get(f"{base}/experiments/exp")).json()
         assert (rollups["run_count"], rollups["cost_usd"]["sum"]) == (1, 0.25)
@@ -319,9 +392,13 @@ class TestEvaluationAttributes:
         body = export(span(TRACE, ROOT, **{"nemo.evaluation.name": "missing"}))
         response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=PROTOBUF)
         assert response.json()["errors"] == [
-            {"trace_id": TRACE.hex(), "span_id": ROOT.hex(),
-             "detail": "Experiment 'missing' must be created before it can be logged."},
+            {
+                "trace_id": TRACE.hex(),
+                "span_id": ROOT.hex(),
+                "detail": "Experiment 'missing' must be created before it can be logged.",
+            },
         ]
+
 
 class TestBadInput:
     async def test_malformed_protobuf_is_400(self, client, base):
@@ -330,7 +407,13 @@ class TestBadInput:
         assert response.json() == {"detail": "The body is not a protobuf ExportTraceServiceRequest."}
 
     @pytest.mark.parametrize(
-        "body", [b"{not json", b"[1, 2]", b'{"resourceSpans": "x"}', b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "soon"}]}]}]}']
+        "body",
+        [
+            b"{not json",
+            b"[1, 2]",
+            b'{"resourceSpans": "x"}',
+            b'{"resourceSpans": [{"scopeSpans": [{"spans": [{"startTimeUnixNano": "soon"}]}]}]}',
+        ],
     )
     async def test_json_of_the_wrong_shape_is_400(self, client, base, body):
         response = await client.post(
@@ -340,7 +423,9 @@ class TestBadInput:
         assert list(response.json()) == ["detail"]
 
     async def test_wrong_content_type_is_415(self, client, base):
-        response = await client.post(f"{base}/ingest/otlp/v1/traces", content=b"x", headers={"content-type": "text/plain"})
+        response = await client.post(
+            f"{base}/ingest/otlp/v1/traces", content=b"x", headers={"content-type": "text/plain"}
+        )
         assert response.status_code == 415
         assert response.json() == {
             "detail": "Content-Type 'text/plain' is not supported; send application/x-protobuf or application/json."

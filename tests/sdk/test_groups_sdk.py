@@ -18,8 +18,10 @@ def test_sdk_020_groups(run_flow: Callable[..., Any], sdk_workspace: str) -> Non
     assert out["fetched"]["experiment_count"] == 1 and out["fetched"]["id"] == created["id"]
     assert out["updated"]["description"] == "second" and out["updated"]["experiment_count"] == 1
     assert out["conflict"] == {
-        "status": 409, "detail": f"Experiment group '{sdk_workspace}/g-020' already exists.", "error": "ConflictError",
-    }  # fmt: skip
+        "status": 409,
+        "detail": f"Experiment group '{sdk_workspace}/g-020' already exists.",
+        "error": "ConflictError",
+    }
     assert out["listed"] == ["g-020", "h-020"]
     assert out["by_name"] == ["h-020"]
     assert out["missing"]["status"] == 404 and out["missing"]["error"] == "NotFoundError"
@@ -46,8 +48,10 @@ def test_sdk_030_groups(run_flow: Callable[..., Any], sdk_workspace: str) -> Non
     assert kept["description"] is None and kept["insight_id"] is None  # omitted: back to the default
     assert kept["default_sort"] == "-created_at" and kept["evaluation_count"] == 2
     assert out["rename"] == {
-        "status": 409, "detail": "Cannot rename an experiment group; the name is its identity.", "error": "ConflictError",
-    }  # fmt: skip
+        "status": 409,
+        "detail": "Cannot rename an experiment group; the name is its identity.",
+        "error": "ConflictError",
+    }
     assert out["bad_sort"]["status"] == 400 and out["bad_sort"]["error"] == "BadRequestError"
     assert out["by_name"] == ["a-030", "b-030"]
     assert out["by_team"] == ["b-030"]

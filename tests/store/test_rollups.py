@@ -19,9 +19,7 @@ from support import T, app_telemetry, create_experiment, get_experiment, ingest_
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EVALUATORS = ("acc", "a.b.c", "flag")
-HYPOTHESIS = hsettings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+HYPOTHESIS = hsettings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -199,7 +197,7 @@ async def test_every_statistic_matches_numpy(client, base, data) -> None:
 
 
 async def test_empty_experiment(client, base) -> None:
-    body = (await create_experiment(client, base))
+    body = await create_experiment(client, base)
     for payload in (body, await get_experiment(client, base, body["name"])):
         assert payload["run_count"] == 0
         assert payload["aggregate_scores"] == {}
@@ -326,7 +324,13 @@ async def test_latency_from_ended_minus_started(client, base) -> None:
 
 async def test_names_distinct_sorted_non_empty(client, base) -> None:
     name = (await create_experiment(client, base))["name"]
-    specs = [("m-b", "agent", "2.0"), ("m-a", "", "1.0"), ("m-b", None, "1.0"), ("", "Agent", None), (None, "agent", "10")]
+    specs = [
+        ("m-b", "agent", "2.0"),
+        ("m-a", "", "1.0"),
+        ("m-b", None, "1.0"),
+        ("", "Agent", None),
+        (None, "agent", "10"),
+    ]
     sessions = []
     for i, (model, agent, version) in enumerate(specs):
         s: dict[str, Any] = {"session_id": str(i), "started_at": "2026-01-01T00:00:00Z"}
@@ -343,7 +347,13 @@ async def test_names_distinct_sorted_non_empty(client, base) -> None:
 
 async def test_resent_session_replaces_its_values(client, base) -> None:
     name = (await create_experiment(client, base))["name"]
-    first = {"session_id": "a", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0, "scores": {"acc": 0.0}, "model_name": "old"}
+    first = {
+        "session_id": "a",
+        "started_at": "2026-01-01T00:00:00Z",
+        "cost_usd": 1.0,
+        "scores": {"acc": 0.0},
+        "model_name": "old",
+    }
     await ingest_ok(client, base, name, [first, {"session_id": "b", "started_at": T, "cost_usd": 3.0}])
     await ingest_ok(client, base, name, [{**first, "cost_usd": 2.0, "scores": {"acc": 1.0}, "model_name": "new"}])
     body = await get_experiment(client, base, name)
@@ -380,7 +390,9 @@ async def test_rollup_sql_through_chdb(app, client, base, workspace) -> None:
     assert_stats(rollups["aggregate_scores"]["x.acc"], list(acc), "x.acc")
     assert_stats(rollups["cost_usd"], list(cost), "cost")
     assert_stats(rollups["latency_ms"], list(latency), "latency")
-    raw = telemetry.executor.query(rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": [experiment["id"]]})
+    raw = telemetry.executor.query(
+        rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": [experiment["id"]]}
+    )
     assert len(raw) == 1 and raw[0]["run_count"] == n
 
     # Recomputing again (same SQL, same data) changes nothing, and the read stays one row (FINAL).

@@ -28,9 +28,11 @@ def _private_key() -> rsa.RSAPrivateKey:
 
 
 RSA_KEY, OTHER_RSA_KEY = _private_key(), _private_key()
-PUBLIC_PEM = RSA_KEY.public_key().public_bytes(
-    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-).decode()
+PUBLIC_PEM = (
+    RSA_KEY.public_key()
+    .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    .decode()
+)
 
 
 @dataclass
@@ -98,24 +100,45 @@ class TestVisibility:
         assert got["owner"] == alice.name and got["organizationId"] == ws and got["sharedWith"] == [bob.name]
         for ref in (private["id"], private["run_id"], private["id"][:-3]):
             assert problem(await http.get(f"{API}/{ref}", headers=bob.headers), 404).endswith("not found.")
-        assert problem(
-            await http.get(f"{API}/compare", headers=carol.headers, params={"ids": f"{public['id']},{private['id']}"}), 404
-        ) == f"Experiment '{private['id']}' not found."
+        assert (
+            problem(
+                await http.get(
+                    f"{API}/compare", headers=carol.headers, params={"ids": f"{public['id']},{private['id']}"}
+                ),
+                404,
+            )
+            == f"Experiment '{private['id']}' not found."
+        )
 
         # Seeing is not changing: only the owner (or an admin) writes.
         forbidden = f"Only the owner of experiment '{shared['id']}' may change it."
-        assert problem(await http.put(f"{API}/{shared['id']}", headers=bob.headers, json={"name": "mine"}), 403) == forbidden
+        assert (
+            problem(await http.put(f"{API}/{shared['id']}", headers=bob.headers, json={"name": "mine"}), 403)
+            == forbidden
+        )
         assert problem(await http.post(f"{API}/{shared['id']}/pin", headers=bob.headers), 403) == forbidden
         metrics = {"metrics": [{"key": "a", "value": 1}]}
-        assert problem(await http.post(f"{API}/{shared['id']}/metrics", headers=bob.headers, json=metrics), 403) == forbidden
+        assert (
+            problem(await http.post(f"{API}/{shared['id']}/metrics", headers=bob.headers, json=metrics), 403)
+            == forbidden
+        )
         assert problem(await http.delete(f"{API}/{shared['id']}", headers=bob.headers), 403) == forbidden
         assert problem(await http.delete(f"{API}/{private['id']}", headers=bob.headers), 404).endswith("not found.")
-        assert ok(await http.put(f"{API}/{public['id']}/tags", headers=admin.headers, json={"tags": ["reviewed"]}))["tags"] == ["reviewed"]
+        assert ok(await http.put(f"{API}/{public['id']}/tags", headers=admin.headers, json={"tags": ["reviewed"]}))[
+            "tags"
+        ] == ["reviewed"]
         # Names are unique per owner: bob may have his own a-private; alice's POST of it conflicts.
-        assert ok(await http.post(f"{API}/register", headers=bob.headers, json={"name": "a-private"}), 201)["exists"] is False
-        assert ok(await http.post(f"{API}/register", headers=alice.headers, json={"name": "a-private"}))["exists"] is True
+        assert (
+            ok(await http.post(f"{API}/register", headers=bob.headers, json={"name": "a-private"}), 201)["exists"]
+            is False
+        )
+        assert (
+            ok(await http.post(f"{API}/register", headers=alice.headers, json={"name": "a-private"}))["exists"] is True
+        )
         # experiment_name only finds the caller's own experiment: carol gets a new one, not alice's.
-        mine = ok(await http.post(API, headers=carol.headers, json={"experiment_name": "a-public", "run_name": "c"}), 201)
+        mine = ok(
+            await http.post(API, headers=carol.headers, json={"experiment_name": "a-public", "run_name": "c"}), 201
+        )
         assert mine["experiment_id"] != public["id"] and mine["name"] == "c"
         assert bobs["id"] in {e["id"] for e in ok(await http.get(API, headers=admin.headers))["experiments"]}
 
@@ -149,7 +172,10 @@ class TestVisibility:
         assert ok(await http.get(f"{API}/{made['id']}", headers=single.headers))["organizationId"] == ws
         other_ws = f"{ws}-b"
         both = await key_caller(settings, WB, [ws, other_ws])
-        assert problem(await http.get(API, headers=both.headers), 403) == "This API key may not access workspace 'default'."
+        assert (
+            problem(await http.get(API, headers=both.headers), 403)
+            == "This API key may not access workspace 'default'."
+        )
         assert ok(await http.get(API, headers={**both.headers, "X-Organization-Id": other_ws}))["count"] == 0
         outsider = await key_caller(settings, WB, [other_ws])
         assert problem(await http.get(f"{API}/{made['id']}", headers=outsider.headers), 404).endswith("not found.")
@@ -168,19 +194,29 @@ class TestScopes:
         assert problem(await http.get(f"{API}/stats", headers=writer.headers), 403) == (
             "This API key lacks the scope ml-workbench:read."
         )
-        assert problem(await http.get(API, headers=intake.headers), 403) == "This API key lacks the scope ml-workbench:read."
+        assert (
+            problem(await http.get(API, headers=intake.headers), 403)
+            == "This API key lacks the scope ml-workbench:read."
+        )
         assert problem(await http.get(API), 401).startswith("An API key is required")
-        assert problem(await http.get(API, headers={"X-API-Key": "isk_0000000000000000_nope"}), 401) == "The API key is not valid."
+        assert (
+            problem(await http.get(API, headers={"X-API-Key": "isk_0000000000000000_nope"}), 401)
+            == "The API key is not valid."
+        )
 
 
 class TestJwt:
     async def test_hs256_and_rs256_tokens(self, http) -> None:
         ws_headers = {"X-Organization-Id": f"jwt-{uuid.uuid4().hex[:10]}"}
         made = ok(await http.post(API, headers={**token({}), **ws_headers}, json={"name": "from-a-service"}), 201)
-        got = ok(await http.get(f"{API}/{made['id']}", headers={**token({}, key=RSA_KEY, algorithm="RS256"), **ws_headers}))
+        got = ok(
+            await http.get(f"{API}/{made['id']}", headers={**token({}, key=RSA_KEY, algorithm="RS256"), **ws_headers})
+        )
         assert got["owner"] == "jwt:svc-trainer" and got["organizationId"] == ws_headers["X-Organization-Id"]
         other = token({"sub": "svc-other"}, key=RSA_KEY, algorithm="RS256")
-        assert problem(await http.get(f"{API}/{made['id']}", headers={**other, **ws_headers}), 404).endswith("not found.")
+        assert problem(await http.get(f"{API}/{made['id']}", headers={**other, **ws_headers}), 404).endswith(
+            "not found."
+        )
 
     @pytest.mark.parametrize(
         ("headers", "sentence"),
@@ -193,12 +229,24 @@ class TestJwt:
             (token({"aud": "someone-else"}, key=RSA_KEY, algorithm="RS256"), "The JWT audience is not accepted."),
             (token({"aud": None}), "The JWT audience is not accepted."),
             (token({"sub": None}), "The JWT lacks the 'sub' claim."),
-            ({"Authorization": "Bearer " + jwt.encode({"sub": "x", "aud": AUDIENCE}, None, algorithm="none")},
-             "The JWT must be signed with HS256 or RS256."),
+            (
+                {"Authorization": "Bearer " + jwt.encode({"sub": "x", "aud": AUDIENCE}, None, algorithm="none")},
+                "The JWT must be signed with HS256 or RS256.",
+            ),
             ({"Authorization": "Bearer not.a.jwt"}, "The bearer token is not a valid JWT."),
         ],
-        ids=["expired", "expired-rs256", "wrong-secret", "wrong-rsa-key", "wrong-audience", "wrong-audience-rs256",
-             "no-audience", "no-subject", "alg-none", "garbage"],
+        ids=[
+            "expired",
+            "expired-rs256",
+            "wrong-secret",
+            "wrong-rsa-key",
+            "wrong-audience",
+            "wrong-audience-rs256",
+            "no-audience",
+            "no-subject",
+            "alg-none",
+            "garbage",
+        ],
     )
     async def test_rejected_tokens_are_401(self, http, headers, sentence) -> None:
         response = await http.get(API, headers=headers)
@@ -231,7 +279,11 @@ class TestLeaks:
         bob = await key_caller(settings, WB, [ws])
         run_id = f"run-{uuid.uuid4().hex[:8]}"
         hers = ok(await http.post(API, headers=alice.headers, json={"name": "private", "run_id": run_id}), 201)
-        ok(await http.post(f"{API}/{run_id}/metrics", headers=alice.headers, json={"metrics": [{"key": "a", "value": 1}]}))
+        ok(
+            await http.post(
+                f"{API}/{run_id}/metrics", headers=alice.headers, json={"metrics": [{"key": "a", "value": 1}]}
+            )
+        )
         ok(await http.post(f"{API}/{run_id}/artifacts", headers=alice.headers,
                            json={"name": "m.txt", "content_base64": "aGk="}))  # fmt: skip
         # GET and POST answer as if it did not exist: 404, and a POST of that id makes bob's own run.
@@ -242,9 +294,17 @@ class TestLeaks:
         his = ok(await http.post(API, headers=bob.headers, json={"name": "mine", "run_id": run_id}), 201)
         assert his["run_id"] == run_id and his["experiment_id"] != hers["experiment_id"]
         # Each sees his own run under the id, with his own metrics and artifacts.
-        ok(await http.post(f"{API}/{run_id}/metrics", headers=bob.headers, json={"metrics": [{"key": "b", "value": 2}]}))
+        ok(
+            await http.post(
+                f"{API}/{run_id}/metrics", headers=bob.headers, json={"metrics": [{"key": "b", "value": 2}]}
+            )
+        )
         bobs = ok(await http.get(f"{API}/{run_id}", headers=bob.headers))
-        assert bobs["experimentId"] == his["experiment_id"] and bobs["latestMetrics"] == {"b": 2.0} and bobs["artifacts"] == []
+        assert (
+            bobs["experimentId"] == his["experiment_id"]
+            and bobs["latestMetrics"] == {"b": 2.0}
+            and bobs["artifacts"] == []
+        )
         alices = ok(await http.get(f"{API}/{run_id}", headers=alice.headers))
         assert alices["experimentId"] == hers["experiment_id"] and alices["latestMetrics"] == {"a": 1.0}
         assert [a["path"] for a in alices["artifacts"]] == ["m.txt"]

@@ -27,8 +27,14 @@ async def test_upload_list_download_round_trip(wb, org, settings) -> None:
     artifact = ok(
         await wb.post(
             f"{API}/{run}/artifacts",
-            json={"name": "loss.png", "path": "plots/loss.png", "type": "image", "content_base64": b64(data),
-                  "content_type": "image/png", "size": 1},
+            json={
+                "name": "loss.png",
+                "path": "plots/loss.png",
+                "type": "image",
+                "content_base64": b64(data),
+                "content_type": "image/png",
+                "size": 1,
+            },
         )
     )["artifact"]
     assert artifact["sha256"] == digest and artifact["size"] == len(data) and artifact["type"] == "image"
@@ -38,20 +44,33 @@ async def test_upload_list_download_round_trip(wb, org, settings) -> None:
 
     # The content type comes from the name when none is given; base64 with line breaks is fine.
     wrapped = "\n".join(b64(b"id,accuracy\n1,0.95\n")[i : i + 8] for i in range(0, 28, 8))
-    csv = ok(await wb.post(f"{API}/{run}/artifacts", json={"name": "results.csv", "content_base64": wrapped}))["artifact"]
+    csv = ok(await wb.post(f"{API}/{run}/artifacts", json={"name": "results.csv", "content_base64": wrapped}))[
+        "artifact"
+    ]
     assert csv["content_type"] == "text/csv" and csv["size"] == 19 and csv["path"] == "results.csv"
     registered = ok(
         await wb.post(
             f"{API}/{run}/artifacts",
-            json={"name": "model_weights.pkl", "path": "models/model_weights.pkl", "type": "model",
-                  "s3_key": "experiments/exp_abc123/artifacts/model_weights.pkl", "size": 1048576,
-                  "content_type": "application/octet-stream"},
+            json={
+                "name": "model_weights.pkl",
+                "path": "models/model_weights.pkl",
+                "type": "model",
+                "s3_key": "experiments/exp_abc123/artifacts/model_weights.pkl",
+                "size": 1048576,
+                "content_type": "application/octet-stream",
+            },
         )
     )["artifact"]
     assert registered == {
-        "name": "model_weights.pkl", "path": "models/model_weights.pkl", "type": "model",
-        "s3_key": "experiments/exp_abc123/artifacts/model_weights.pkl", "size": 1048576,
-        "content_type": "application/octet-stream", "sha256": None, "created_at": registered["created_at"], "run_id": run,
+        "name": "model_weights.pkl",
+        "path": "models/model_weights.pkl",
+        "type": "model",
+        "s3_key": "experiments/exp_abc123/artifacts/model_weights.pkl",
+        "size": 1048576,
+        "content_type": "application/octet-stream",
+        "sha256": None,
+        "created_at": registered["created_at"],
+        "run_id": run,
     }
 
     listed = ok(await wb.get(f"{API}/{run}/artifacts"))
@@ -67,13 +86,21 @@ async def test_upload_list_download_round_trip(wb, org, settings) -> None:
     assert "filename*=UTF-8''loss.png" in download.headers["content-disposition"]
     text = await wb.get(f"{API}/{exp}/artifacts/content", params={"path": "results.csv"})
     assert text.content == b"id,accuracy\n1,0.95\n" and text.headers["content-type"].startswith("text/csv")
-    assert problem(await wb.get(f"{API}/{run}/artifacts/content", params={"path": "nope"}), 404) == "Artifact 'nope' not found."
-    assert problem(
-        await wb.get(f"{API}/{run}/artifacts/content", params={"path": "models/model_weights.pkl"}), 404
-    ) == "Artifact 'models/model_weights.pkl' was registered by s3_key; its content is not in the artifact store."
+    assert (
+        problem(await wb.get(f"{API}/{run}/artifacts/content", params={"path": "nope"}), 404)
+        == "Artifact 'nope' not found."
+    )
+    assert (
+        problem(await wb.get(f"{API}/{run}/artifacts/content", params={"path": "models/model_weights.pkl"}), 404)
+        == "Artifact 'models/model_weights.pkl' was registered by s3_key; its content is not in the artifact store."
+    )
 
     # The same path again replaces the record and the bytes.
-    ok(await wb.post(f"{API}/{run}/artifacts", json={"name": "loss.png", "path": "plots/loss.png", "content_base64": b64(b"v2")}))
+    ok(
+        await wb.post(
+            f"{API}/{run}/artifacts", json={"name": "loss.png", "path": "plots/loss.png", "content_base64": b64(b"v2")}
+        )
+    )
     assert (await wb.get(f"{API}/{run}/artifacts/content", params={"path": "plots/loss.png"})).content == b"v2"
     assert len(ok(await wb.get(f"{API}/{run}/artifacts"))["artifacts"]) == 3
 
@@ -81,15 +108,23 @@ async def test_upload_list_download_round_trip(wb, org, settings) -> None:
 async def test_experiment_id_without_runs_makes_one(wb) -> None:
     exp = ok(await wb.post(f"{API}/register", json={"name": "empty"}), 201)["experiment_id"]
     assert ok(await wb.get(f"{API}/{exp}/artifacts")) == {"runId": None, "artifacts": []}
-    artifact = ok(await wb.post(f"{API}/{exp}/artifacts", json={"name": "a.txt", "content_base64": b64(b"a")}))["artifact"]
+    artifact = ok(await wb.post(f"{API}/{exp}/artifacts", json={"name": "a.txt", "content_base64": b64(b"a")}))[
+        "artifact"
+    ]
     detail = ok(await wb.get(f"{API}/{exp}"))
-    assert detail["runCount"] == 1 and detail["runs"][0]["id"] == artifact["run_id"] and detail["runs"][0]["name"] == "empty"
+    assert (
+        detail["runCount"] == 1
+        and detail["runs"][0]["id"] == artifact["run_id"]
+        and detail["runs"][0]["name"] == "empty"
+    )
 
 
 async def test_exactly_25_mib_is_accepted(wb) -> None:
     run = (await create_in_workbench(wb, name="big", run_name="r"))["run_id"]
     data = b"\x07" * (25 * 1024 * 1024)
-    artifact = ok(await wb.post(f"{API}/{run}/artifacts", json={"name": "big.bin", "content_base64": b64(data)}))["artifact"]
+    artifact = ok(await wb.post(f"{API}/{run}/artifacts", json={"name": "big.bin", "content_base64": b64(data)}))[
+        "artifact"
+    ]
     assert artifact["size"] == len(data) and artifact["sha256"] == hashlib.sha256(data).hexdigest()
     assert artifact["content_type"] == "application/octet-stream"
 

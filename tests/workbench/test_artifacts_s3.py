@@ -25,8 +25,11 @@ def s3_endpoint() -> Iterator[str]:
     endpoint = f"http://{host}:{port}"
     with pytest.MonkeyPatch.context() as patch:
         for name, value in {
-            "AWS_ENDPOINT_URL_S3": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-            "AWS_SESSION_TOKEN": "testing", "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_ENDPOINT_URL_S3": endpoint,
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
         }.items():
             patch.setenv(name, value)
         patch.delenv("AWS_PROFILE", raising=False)
@@ -54,8 +57,12 @@ async def test_bytes_round_trip_through_the_bucket(s3_http) -> None:
     artifact = ok(
         await s3_http.post(
             f"{API}/{run}/artifacts",
-            json={"name": "weights.bin", "path": "models/weights.bin", "type": "model",
-                  "content_base64": base64.b64encode(data).decode()},
+            json={
+                "name": "weights.bin",
+                "path": "models/weights.bin",
+                "type": "model",
+                "content_base64": base64.b64encode(data).decode(),
+            },
         )
     )["artifact"]
     key = f"{PREFIX}/s3-org/{exp}/{run}/models/weights.bin"
@@ -85,6 +92,8 @@ async def test_unreachable_bucket_is_503_and_stores_nothing(settings, s3_endpoin
     async with client_for(settings, artifact_store_url="s3://no-such-bucket/x") as client:
         client.headers["X-Organization-Id"] = "s3-org"
         made = await create_in_workbench(client, name=f"s3-{os.urandom(4).hex()}", run_name="r")
-        response = await client.post(f"{API}/{made['run_id']}/artifacts", json={"name": "a.txt", "content_base64": "YQ=="})
+        response = await client.post(
+            f"{API}/{made['run_id']}/artifacts", json={"name": "a.txt", "content_base64": "YQ=="}
+        )
         assert problem(response, 503) == "Artifact store unavailable."
         assert ok(await client.get(f"{API}/{made['run_id']}/artifacts"))["artifacts"] == []

@@ -25,12 +25,18 @@ class TestCreate:
         assert run["experiment_id"] == made["id"] and run["name"] == "trial-1"
         detail = ok(await wb.get(f"{API}/{made['id']}"))
         assert detail["runCount"] == 1 and detail["runs"][0]["name"] == "trial-1"
-        assert problem(await wb.post(API, json={"name": "shared"}), 409) == "An experiment named 'shared' already exists."
+        assert (
+            problem(await wb.post(API, json={"name": "shared"}), 409) == "An experiment named 'shared' already exists."
+        )
 
     async def test_parameters_as_array_and_run_fields(self, wb) -> None:
         made = await create_in_workbench(
-            wb, name="arr", parameters=[{"key": "a", "value": "x"}, {"key": "b", "value": [1, 2]}],
-            final_metrics=[{"key": "rmse", "value": 1.5}], duration_seconds=3, status="running",
+            wb,
+            name="arr",
+            parameters=[{"key": "a", "value": "x"}, {"key": "b", "value": [1, 2]}],
+            final_metrics=[{"key": "rmse", "value": 1.5}],
+            duration_seconds=3,
+            status="running",
         )
         run = ok(await wb.get(f"{API}/{made['run_id']}"))
         assert run["parameters"] == [{"key": "a", "value": "x"}, {"key": "b", "value": [1, 2]}]
@@ -43,7 +49,10 @@ class TestCreate:
         made = await create_in_workbench(wb, name="custom", run_id="my-run-1")
         assert made["run_id"] == "my-run-1"
         assert ok(await wb.get(f"{API}/my-run-1"))["experimentId"] == made["id"]
-        assert problem(await wb.post(API, json={"name": "custom-2", "run_id": "my-run-1"}), 409) == "Run 'my-run-1' already exists."
+        assert (
+            problem(await wb.post(API, json={"name": "custom-2", "run_id": "my-run-1"}), 409)
+            == "Run 'my-run-1' already exists."
+        )
         # nothing of the refused request is stored: no experiment custom-2
         listed = ok(await wb.get(API, params={"search": "custom-2"}))
         assert listed["count"] == 0
@@ -53,7 +62,10 @@ class TestCreate:
         child = await create_in_workbench(wb, experiment_name="parent", run_name="child", parent_run_id="parent-run")
         assert ok(await wb.get(f"{API}/{child['run_id']}"))["parentRunId"] == "parent-run"
         assert child["experiment_id"] == parent["id"]
-        assert problem(await wb.post(API, json={"name": "orphan", "parent_run_id": "nope"}), 404) == "Run 'nope' not found."
+        assert (
+            problem(await wb.post(API, json={"name": "orphan", "parent_run_id": "nope"}), 404)
+            == "Run 'nope' not found."
+        )
         assert ok(await wb.get(API, params={"search": "orphan"}))["count"] == 0
 
 
@@ -100,7 +112,13 @@ class TestList:
         unpin = ok(await wb.post(f"{API}/{ids['beta']}/pin"))
         assert unpin == {"id": ids["beta"], "pinned": False, "message": "Experiment unpinned successfully"}
         assert ok(await wb.get(f"{API}/stats")) == {
-            "total": 4, "draft": 1, "pending": 0, "running": 1, "completed": 1, "failed": 1, "pinned": 0,
+            "total": 4,
+            "draft": 1,
+            "pending": 0,
+            "running": 1,
+            "completed": 1,
+            "failed": 1,
+            "pinned": 0,
         }
 
     async def test_bad_list_queries(self, wb) -> None:
@@ -133,16 +151,24 @@ class TestGetUpdate:
         assert run["finalMetrics"] == [{"key": "val_loss", "value": 0.3}] and run["durationSeconds"] == 9.5
         failed = ok(await wb.put(f"{API}/{made['run_id']}", json={"status": "failed", "error_message": "OOM"}))
         assert failed["status"] == "failed" and failed["errorMessage"] == "OOM"
-        assert ok(await wb.put(f"{API}/{made['run_id']}", json={"error_message": "OOM again"}))["errorMessage"] == "OOM again"
+        assert (
+            ok(await wb.put(f"{API}/{made['run_id']}", json={"error_message": "OOM again"}))["errorMessage"]
+            == "OOM again"
+        )
         assert ok(await wb.put(f"{API}/{made['run_id']}", json={"status": "running"}))["errorMessage"] is None
         assert problem(await wb.put(f"{API}/{made['run_id']}", json={"error_message": "x"}), 422) == (
             "error_message is only accepted with status 'failed'."
         )
-        assert problem(await wb.put(f"{API}/{made['run_id']}", json={"tags": ["x"]}), 422).startswith("tags belong to experiments")
+        assert problem(await wb.put(f"{API}/{made['run_id']}", json={"tags": ["x"]}), 422).startswith(
+            "tags belong to experiments"
+        )
         renamed = ok(await wb.put(f"{API}/{made['id']}", json={"name": "renamed"}))
         assert renamed["name"] == "renamed"
         await create_in_workbench(wb, name="taken")
-        assert problem(await wb.put(f"{API}/{made['id']}", json={"name": "taken"}), 409) == "An experiment named 'taken' already exists."
+        assert (
+            problem(await wb.put(f"{API}/{made['id']}", json={"name": "taken"}), 409)
+            == "An experiment named 'taken' already exists."
+        )
         assert problem(await wb.put(f"{API}/{made['id']}", json={"status": "paused"}), 422).startswith("status")
 
     async def test_tags(self, wb) -> None:
@@ -150,10 +176,16 @@ class TestGetUpdate:
         result = ok(await wb.put(f"{API}/{made['id']}/tags", json={"tags": [" nlp", "nlp ", "v2", "prod"]}))
         assert result == {"id": made["id"], "tags": ["nlp", "v2", "prod"], "message": "Tags updated successfully"}
         assert ok(await wb.get(f"{API}/{made['id']}"))["tags"] == ["nlp", "v2", "prod"]
-        assert problem(await wb.put(f"{API}/{made['id']}/tags", json={"tags": ["x" * 65]}), 422).startswith("Each tag must be")
-        assert problem(await wb.put(f"{API}/{made['id']}/tags", json={"tags": ["  "]}), 422).startswith("Each tag must be")
+        assert problem(await wb.put(f"{API}/{made['id']}/tags", json={"tags": ["x" * 65]}), 422).startswith(
+            "Each tag must be"
+        )
+        assert problem(await wb.put(f"{API}/{made['id']}/tags", json={"tags": ["  "]}), 422).startswith(
+            "Each tag must be"
+        )
         too_many = [f"t{i}" for i in range(51)]
-        assert problem(await wb.put(f"{API}/{made['id']}/tags", json={"tags": too_many}), 422).startswith("An experiment has at most 50 tags")
+        assert problem(await wb.put(f"{API}/{made['id']}/tags", json={"tags": too_many}), 422).startswith(
+            "An experiment has at most 50 tags"
+        )
         assert problem(await wb.put(f"{API}/{made['id']}/tags", json={}), 422) == "tags is required."
         assert ok(await wb.get(f"{API}/{made['id']}"))["tags"] == ["nlp", "v2", "prod"]
         assert ok(await wb.put(f"{API}/{made['id']}/tags", json={"tags": []}))["tags"] == []

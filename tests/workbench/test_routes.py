@@ -10,7 +10,9 @@ async def test_fixed_words_are_never_ids(wb) -> None:
     for word in ("compare", "stats", "register"):
         await create_in_workbench(wb, name=word)
     stats = ok(await wb.get(f"{API}/stats"))
-    assert set(stats) == {"total", "draft", "pending", "running", "completed", "failed", "pinned"} and stats["total"] == 3
+    assert (
+        set(stats) == {"total", "draft", "pending", "running", "completed", "failed", "pinned"} and stats["total"] == 3
+    )
     compare = await wb.get(f"{API}/compare")
     assert problem(compare, 422) == "query parameter 'ids' is required."
     registered = ok(await wb.post(f"{API}/register", json={"name": "stats"}))
@@ -31,7 +33,10 @@ async def test_run_ids_may_not_take_route_words(wb) -> None:
     for word in ("compare", "stats", "register"):
         detail = problem(await wb.post(API, json={"name": f"run-{word}", "run_id": word}), 422)
         assert detail == f"run_id '{word}' is reserved; choose another."
-    assert problem(await wb.post(API, json={"name": "r", "run_id": "exp_123"}), 422) == "run_id 'exp_123' is reserved; choose another."
+    assert (
+        problem(await wb.post(API, json={"name": "r", "run_id": "exp_123"}), 422)
+        == "run_id 'exp_123' is reserved; choose another."
+    )
     assert problem(await wb.post(API, json={"name": "r", "run_id": "a/b"}), 422).startswith("run_id must be")
     assert ok(await wb.get(f"{API}/stats"))["total"] == 0
 
@@ -49,7 +54,9 @@ async def test_compare_needs_two_to_twenty_known_ids(wb) -> None:
     compared = ok(await wb.get(f"{API}/compare", params={"ids": f"{two}, {one}"}))
     assert [e["id"] for e in compared["experiments"]] == [two, one]
     assert compared["parameterDiff"] == {}
-    assert all(e["bestRunId"] is None and e["bestMetrics"] == {} and e["runCount"] == 0 for e in compared["experiments"])
+    assert all(
+        e["bestRunId"] is None and e["bestMetrics"] == {} and e["runCount"] == 0 for e in compared["experiments"]
+    )
 
 
 async def test_trailing_slash_is_the_collection(wb) -> None:
@@ -75,7 +82,9 @@ async def test_openapi_shows_v1_under_its_own_tag(client) -> None:
     }
     assert {path: set(item) for path, item in workbench.items()} == expected
     assert all(op["tags"] == ["ml-workbench"] for item in workbench.values() for op in item.values())
-    intake = [op for path, item in document["paths"].items() if path.startswith("/apis/intake/v2/") for op in item.values()]
+    intake = [
+        op for path, item in document["paths"].items() if path.startswith("/apis/intake/v2/") for op in item.values()
+    ]
     assert intake and all("ml-workbench" not in op.get("tags", []) for op in intake)
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "/openapi.json" in docs.text

@@ -51,13 +51,16 @@ def test_0004_gives_runs_and_artifacts_their_owner(settings) -> None:
         "VALUES ('w', 'r1', 'exp_a', 'draft', :now, :now)"
     )
     artifact = (
-        "INSERT INTO workbench_artifacts (workspace, run_id, path, experiment_id, name, type, s3_key, stored, created_at) "
+        "INSERT INTO workbench_artifacts"
+        " (workspace, run_id, path, experiment_id, name, type, s3_key, stored, created_at) "
         "VALUES ('w', 'r1', 'm.txt', 'exp_a', 'm.txt', 'other', 'k', false, :now)"
     )
     asyncio.run(_execute(url, experiment, run, artifact, params={"now": NOW}))
     _alembic(url, "head")
     assert asyncio.run(_execute(url, "SELECT owner, id FROM workbench_runs")) == [("alice", "r1")]
-    assert asyncio.run(_execute(url, "SELECT owner, run_id, path FROM workbench_artifacts")) == [("alice", "r1", "m.txt")]
+    assert asyncio.run(_execute(url, "SELECT owner, run_id, path FROM workbench_artifacts")) == [
+        ("alice", "r1", "m.txt")
+    ]
     bob = (
         "INSERT INTO workbench_experiments (id, workspace, owner, name, status, created_at, updated_at) "
         "VALUES ('exp_b', 'w', 'bob', 'e', 'draft', :now, :now)"

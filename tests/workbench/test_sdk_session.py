@@ -50,7 +50,11 @@ async def test_sdk_session(wb, org) -> None:
     run1 = created["run_id"]
     assert re.fullmatch(r"run_[0-9a-f]{32}", run1)
     assert created == {
-        "id": exp1, "experiment_id": exp1, "run_id": run1, "name": "baseline", "status": "pending",
+        "id": exp1,
+        "experiment_id": exp1,
+        "run_id": run1,
+        "name": "baseline",
+        "status": "pending",
         "createdAt": created["createdAt"],
     }
     assert ISO.match(created["createdAt"])
@@ -59,8 +63,10 @@ async def test_sdk_session(wb, org) -> None:
     points = [
         point
         for step in range(STEPS)
-        for point in ({"key": "train_loss", "value": loss(step), "step": step},
-                      {"key": "val_accuracy", "value": accuracy(step), "step": step})
+        for point in (
+            {"key": "train_loss", "value": loss(step), "step": step},
+            {"key": "val_accuracy", "value": accuracy(step), "step": step},
+        )
     ]
     for start in range(0, len(points), 200):
         batch = list(reversed(points[start : start + 200]))
@@ -80,33 +86,51 @@ async def test_sdk_session(wb, org) -> None:
     assert via_experiment["runId"] == run1 and via_experiment["metrics"][0]["step"] == 0
 
     # params merge: existing key updated in place, new key appended
-    assert ok(await wb.post(f"{API}/{run1}/params", json={"params": {"learning_rate": 0.02, "batch_size": 32}})) == {"logged": 2}
+    assert ok(await wb.post(f"{API}/{run1}/params", json={"params": {"learning_rate": 0.02, "batch_size": 32}})) == {
+        "logged": 2
+    }
 
     # an artifact uploaded as base64
     content = b"id,accuracy\n1,0.95\n"
     artifact = ok(
         await wb.post(
             f"{API}/{run1}/artifacts",
-            json={"name": "results.csv", "content_base64": base64.b64encode(content).decode(), "content_type": "text/csv"},
+            json={
+                "name": "results.csv",
+                "content_base64": base64.b64encode(content).decode(),
+                "content_type": "text/csv",
+            },
         )
     )["artifact"]
     assert artifact == {
-        "name": "results.csv", "path": "results.csv", "type": "file", "s3_key": f"{org}/{exp1}/{run1}/results.csv",
-        "size": len(content), "content_type": "text/csv", "sha256": hashlib.sha256(content).hexdigest(),
-        "created_at": artifact["created_at"], "run_id": run1,
+        "name": "results.csv",
+        "path": "results.csv",
+        "type": "file",
+        "s3_key": f"{org}/{exp1}/{run1}/results.csv",
+        "size": len(content),
+        "content_type": "text/csv",
+        "sha256": hashlib.sha256(content).hexdigest(),
+        "created_at": artifact["created_at"],
+        "run_id": run1,
     }
 
     # finish the run with final metrics
     finished = ok(
         await wb.put(
             f"{API}/{run1}",
-            json={"status": "completed", "final_metrics": {"accuracy": 0.93, "f1_score": 0.9}, "duration_seconds": 12.5},
+            json={
+                "status": "completed",
+                "final_metrics": {"accuracy": 0.93, "f1_score": 0.9},
+                "duration_seconds": 12.5,
+            },
         )
     )
     assert finished["id"] == run1 and finished["experimentId"] == exp1 and finished["name"] == "baseline"
     assert finished["status"] == "completed" and finished["errorMessage"] is None
     assert finished["parameters"] == [
-        {"key": "learning_rate", "value": 0.02}, {"key": "epochs", "value": 10}, {"key": "batch_size", "value": 32},
+        {"key": "learning_rate", "value": 0.02},
+        {"key": "epochs", "value": 10},
+        {"key": "batch_size", "value": 32},
     ]
     assert finished["finalMetrics"] == [{"key": "accuracy", "value": 0.93}, {"key": "f1_score", "value": 0.9}]
     assert finished["modelType"] == "classification" and finished["problemType"] == "binary"
@@ -121,7 +145,8 @@ async def test_sdk_session(wb, org) -> None:
         await wb.post(
             API,
             json={
-                "experiment_name": "sentiment-v3", "status": "completed",
+                "experiment_name": "sentiment-v3",
+                "status": "completed",
                 "parameters": [{"key": "learning_rate", "value": 0.01}, {"key": "epochs", "value": 10}],
                 "final_metrics": [{"key": "accuracy", "value": 0.91}],
             },
@@ -133,8 +158,13 @@ async def test_sdk_session(wb, org) -> None:
     better = ok(
         await wb.post(
             API,
-            json={"experiment_name": "sentiment-v3", "run_name": "bigger", "status": "completed",
-                  "parameters": {"learning_rate": 0.01, "epochs": 20}, "final_metrics": {"accuracy": 0.95, "loss": 0.1}},
+            json={
+                "experiment_name": "sentiment-v3",
+                "run_name": "bigger",
+                "status": "completed",
+                "parameters": {"learning_rate": 0.01, "epochs": 20},
+                "final_metrics": {"accuracy": 0.95, "loss": 0.1},
+            },
         ),
         201,
     )
@@ -143,12 +173,24 @@ async def test_sdk_session(wb, org) -> None:
     compared = ok(await wb.get(f"{API}/compare", params={"ids": f"{exp1},{exp2}"}))
     first, other = compared["experiments"]
     assert first == {
-        "id": exp1, "name": "sentiment", "status": "pending", "runCount": 1, "bestRunId": run1,
-        "bestMetrics": {"accuracy": 0.93, "f1_score": 0.9}, "tags": ["nlp", "v2"], "createdAt": first["createdAt"],
+        "id": exp1,
+        "name": "sentiment",
+        "status": "pending",
+        "runCount": 1,
+        "bestRunId": run1,
+        "bestMetrics": {"accuracy": 0.93, "f1_score": 0.9},
+        "tags": ["nlp", "v2"],
+        "createdAt": first["createdAt"],
     }
     assert other == {
-        "id": exp2, "name": "sentiment-v3", "status": "completed", "runCount": 2, "bestRunId": better["run_id"],
-        "bestMetrics": {"accuracy": 0.95, "loss": 0.1}, "tags": [], "createdAt": other["createdAt"],
+        "id": exp2,
+        "name": "sentiment-v3",
+        "status": "completed",
+        "runCount": 2,
+        "bestRunId": better["run_id"],
+        "bestMetrics": {"accuracy": 0.95, "loss": 0.1},
+        "tags": [],
+        "createdAt": other["createdAt"],
     }
     assert compared["parameterDiff"] == {"learning_rate": [0.02, 0.01], "epochs": [10, 20], "batch_size": [32, None]}
     reversed_order = ok(await wb.get(f"{API}/compare", params={"ids": f"{exp2},{exp1}"}))
@@ -156,7 +198,13 @@ async def test_sdk_session(wb, org) -> None:
     assert reversed_order["parameterDiff"]["epochs"] == [20, 10]
 
     assert ok(await wb.get(f"{API}/stats")) == {
-        "total": 2, "draft": 0, "pending": 1, "running": 0, "completed": 1, "failed": 0, "pinned": 0,
+        "total": 2,
+        "draft": 0,
+        "pending": 1,
+        "running": 0,
+        "completed": 1,
+        "failed": 0,
+        "pinned": 0,
     }
 
     detail = ok(await wb.get(f"{API}/{exp1}"))

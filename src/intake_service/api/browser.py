@@ -22,7 +22,9 @@ from intake_service.domain.ingest import NDJSON_TYPES
 JSON = "application/json"
 # The spellings each documented media type is also accepted in (JSON also as any +json type).
 ALSO_ACCEPTED = {"application/x-ndjson": NDJSON_TYPES, "application/x-protobuf": PROTOBUF_TYPES}
-FOREIGN_ORIGIN = "Cross-origin requests are refused while auth is off; call the service from its own origin or loopback."
+FOREIGN_ORIGIN = (
+    "Cross-origin requests are refused while auth is off; call the service from its own origin or loopback."
+)
 
 
 def documented_media_types(route: Any) -> tuple[str, ...]:

@@ -213,9 +213,13 @@ async def list_evaluation_sessions(
     ] = "detailed",
     sort: Annotated[
         str | None,
-        Query(description="Comma-separated keys, '-' for descending: started_at, latency_ms, cost_total_usd, tokens, ..."),
+        Query(
+            description="Comma-separated keys, '-' for descending: started_at, latency_ms, cost_total_usd, tokens, ..."
+        ),
     ] = None,
-    test_case_id: Annotated[str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")] = None,
+    test_case_id: Annotated[
+        str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")
+    ] = None,
     status: Annotated[str | None, Query(alias="filter[status]", description="Sessions with this status.")] = None,
 ) -> EvaluationSessionsPage:
     """One page of the evaluation's sessions in the mode asked for, sorted by one or more keys."""

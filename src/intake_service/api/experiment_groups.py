@@ -37,7 +37,8 @@ Groups = Annotated[ExperimentGroupRepository, Depends(_repository)]
 async def create_experiment_group(
     workspace: Workspace, body: ExperimentGroupRequest, repo: Groups
 ) -> ExperimentGroupResponse:
-    """Create a group (0.3.0 defaults: default_sort -created_at, pareto cost_usd against latency_ms); a live group of that name is a 409."""
+    """Create a group (0.3.0 defaults: default_sort -created_at, pareto cost_usd against latency_ms); a live group of
+    that name is a 409."""
     return await domain.create(repo, workspace, body)
 
 

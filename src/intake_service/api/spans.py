@@ -30,9 +30,12 @@ async def list_spans(
     page: PageNumber = 1,
     page_size: PageSize = 100,
     sort: Annotated[str, Query(description="started_at, '-' first for descending.")] = "-started_at",
-    mode: Annotated[Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")] = "detailed",
+    mode: Annotated[
+        Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
+    ] = "detailed",
 ) -> SpansPage:
-    """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_id, test_case_id, source, kind, status, model, agent_name, started_at), newest first."""
+    """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_id,
+    test_case_id, source, kind, status, model, agent_name, started_at), newest first."""
     return await spans.list_spans(
         telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
     )

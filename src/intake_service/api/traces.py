@@ -28,9 +28,12 @@ async def list_traces(
     page: PageNumber = 1,
     page_size: PageSize = 100,
     sort: Annotated[str, Query(description="started_at, '-' first for descending.")] = "-started_at",
-    mode: Annotated[Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")] = "preview",
+    mode: Annotated[
+        Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
+    ] = "preview",
 ) -> TracesPage:
-    """One page of the workspace's traces (filter[...] by id, session_id, status, started_at, evaluation_id, test_case_id), newest first."""
+    """One page of the workspace's traces (filter[...] by id, session_id, status, started_at, evaluation_id,
+    test_case_id), newest first."""
     return await traces.list_traces(
         telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
     )

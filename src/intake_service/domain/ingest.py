@@ -33,7 +33,10 @@ async def experiment_problem(repo: ExperimentRepository, workspace: str, name: s
         return UnknownExperiment(name)
     deleted = parse_list_query(
         QueryParams({"filter[name]": name, "filter[is_deleted]": "true"}),
-        page=1, page_size=1, sort="-created_at", pinned_first=False,
+        page=1,
+        page_size=1,
+        sort="-created_at",
+        pinned_first=False,
     )
     _, total = await repo.list_page(workspace, deleted)
     return UnknownExperiment(name, deleted=total > 0)
@@ -59,7 +62,11 @@ def parse_session_items(body: bytes, content_type: str) -> list[Any]:
                     raise validation_error(["body", number], None, f"Line {number + 1} is not valid JSON.") from None
     else:
         document = _json(body)
-        if not isinstance(document, dict) or set(document) != {"sessions"} or not isinstance(document["sessions"], list):
+        if (
+            not isinstance(document, dict)
+            or set(document) != {"sessions"}
+            or not isinstance(document["sessions"], list)
+        ):
             raise validation_error(["body"], None, 'The body must be {"sessions": [...]} or NDJSON.')
         items = document["sessions"]
     if len(items) > MAX_SESSIONS_PER_REQUEST:

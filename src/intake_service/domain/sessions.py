@@ -1,6 +1,5 @@
 """Session reads: sort and filter rules for GET .../experiments/{name}/sessions, and GET /sessions/{id}."""
 
-
 from intake_service.domain.experiments import require_live
 from intake_service.domain.paging import pagination, parse_signed_sort
 from intake_service.domain.spans import span_reads
@@ -44,7 +43,9 @@ async def list_sessions(
     )
     # The seeds' session rows carry no output.
     data = [
-        ExperimentSessionResponse(workspace=workspace, experiment_name=name, **{k: v for k, v in row.items() if k != "output"})
+        ExperimentSessionResponse(
+            workspace=workspace, experiment_name=name, **{k: v for k, v in row.items() if k != "output"}
+        )
         for row in rows
     ]
     echo = {k: v for k, v in (("test_case_id", test_case_id), ("status", status)) if v is not None}

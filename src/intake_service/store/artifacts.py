@@ -67,7 +67,12 @@ class ArtifactStore(Protocol):
 
 def _checked(key: str) -> str:
     parts = key.split("/")
-    if not key or key.startswith("/") or any(part in ("", ".", "..") for part in parts[:-1]) or parts[-1] in (".", ".."):
+    if (
+        not key
+        or key.startswith("/")
+        or any(part in ("", ".", "..") for part in parts[:-1])
+        or parts[-1] in (".", "..")
+    ):
         raise ValueError(f"unsafe artifact key {key!r}")
     return key
 

@@ -19,7 +19,9 @@ router = workbench_router()
     operation_id="workbench-add-artifact",
     summary="Register (s3_key) or upload (content_base64, at most 25 MiB) an artifact",
 )
-async def add_artifact(id: Ref, body: ArtifactRequest, stores: WorkbenchStores, viewer: CurrentViewer) -> ArtifactResult:
+async def add_artifact(
+    id: Ref, body: ArtifactRequest, stores: WorkbenchStores, viewer: CurrentViewer
+) -> ArtifactResult:
     """Either s3_key (a reference the service records) or content_base64 (bytes the service stores)."""
     return await tracking.add_artifact(stores, viewer, id, body)
 

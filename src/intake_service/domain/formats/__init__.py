@@ -65,7 +65,9 @@ def check_json_values(body: bytes) -> None:
 def json_object(body: bytes, content_type: str | None) -> dict[str, Any]:
     """A JSON object body: 415 for another media type, 422 for invalid JSON or a non-object."""
     if content_type and not is_json(content_type):
-        raise UnsupportedMediaType(f"Content-Type '{media_type(content_type)}' is not supported; send application/json.")
+        raise UnsupportedMediaType(
+            f"Content-Type '{media_type(content_type)}' is not supported; send application/json."
+        )
     check_json_values(body)
     try:
         document = orjson.loads(body)

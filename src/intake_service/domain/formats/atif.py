@@ -29,7 +29,7 @@ import math
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import anyio
 import orjson
@@ -56,6 +56,7 @@ ROOT_SPAN_ID = "trajectory"
 VERIFIER_PREFIX = "verifier."
 
 Count = Annotated[int | None, Field(ge=0)]
+Total = TypeVar("Total", int, float)
 Money = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
 Text = Annotated[str | None, Field(max_length=255)]
 
@@ -169,7 +170,7 @@ def _text(message: str | list[ContentPart] | None) -> str | None:
     return "\n".join(parts) if parts else None
 
 
-def _metric(steps: list[Step], name: str, total: int | float | None) -> tuple[bool, int | float | None]:
+def _metric(steps: list[Step], name: str, total: Total | None) -> tuple[bool, Total | None]:
     """(some step carries it, the final total to put on the root when none does)."""
     carried = any(step.metrics is not None and getattr(step.metrics, name) is not None for step in steps)
     return carried, None if carried else total
@@ -214,13 +215,24 @@ def _subagent_refs(step: Step) -> list[tuple[str, dict[str, Any], dict[str, Any]
     ]
 
 
-def _ref_span(session_id: str, step_span: str, at: int, where: str, ref: dict[str, Any], result: dict[str, Any]) -> Span:
+def _ref_span(
+    session_id: str, step_span: str, at: int, where: str, ref: dict[str, Any], result: dict[str, Any]
+) -> Span:
     """A delegation to a subagent trajectory that is not embedded (or already placed elsewhere)."""
-    identity = next((ref[key] for key in ("trajectory_id", "trajectory_path", "session_id") if isinstance(ref.get(key), str)), "")
+    identity = next(
+        (ref[key] for key in ("trajectory_id", "trajectory_path", "session_id") if isinstance(ref.get(key), str)), ""
+    )
     return Span(
-        session_id=session_id, span_id=f"{step_span}/subagent-ref-{where}", parent_span_id=step_span, source="atif",
-        start_ns=at, end_ns=at, name=f"subagent-{identity}" if identity else "subagent", kind="agent",
-        input=orjson.dumps(ref).decode(), output=orjson.dumps(result).decode(),
+        session_id=session_id,
+        span_id=f"{step_span}/subagent-ref-{where}",
+        parent_span_id=step_span,
+        source="atif",
+        start_ns=at,
+        end_ns=at,
+        name=f"subagent-{identity}" if identity else "subagent",
+        kind="agent",
+        input=orjson.dumps(ref).decode(),
+        output=orjson.dumps(result).decode(),
         attributes={"subagent_trajectory_ref": ref},
     )
 
@@ -282,11 +294,26 @@ def _node_spans(
     root_id = _root_id(path)
     spans = [
         Span(
-            session_id=session_id, span_id=root_id, parent_span_id=parent, source="atif", start_ns=start, end_ns=end,
-            name=node.agent.name, kind="agent", experiment_name=tag[0], test_case_id=tag[1],
-            model_name=node.agent.model_name, agent_name=node.agent.name,
-            agent_version=node.agent.version, input_tokens=prompt, output_tokens=completion,
-            cached_tokens=cached, cost_usd=cost, input=user, output=answer, attributes=attributes,
+            session_id=session_id,
+            span_id=root_id,
+            parent_span_id=parent,
+            source="atif",
+            start_ns=start,
+            end_ns=end,
+            name=node.agent.name,
+            kind="agent",
+            experiment_name=tag[0],
+            test_case_id=tag[1],
+            model_name=node.agent.model_name,
+            agent_name=node.agent.name,
+            agent_version=node.agent.version,
+            input_tokens=prompt,
+            output_tokens=completion,
+            cached_tokens=cached,
+            cost_usd=cost,
+            input=user,
+            output=answer,
+            attributes=attributes,
         )
     ]
     at, delegated_by = start, dict[str, tuple[str, int]]()
@@ -297,11 +324,19 @@ def _node_spans(
         model = step.model_name or (node.agent.model_name if step.source == "agent" else None)
         spans.append(
             Span(
-                session_id=session_id, span_id=_step_id(path, step), parent_span_id=root_id,
-                source="atif", start_ns=at, end_ns=at, name=f"{step.source} step {step.step_id}",
-                kind="llm" if step.source == "agent" else step.source, model_name=model,
-                input_tokens=metrics.prompt_tokens, output_tokens=metrics.completion_tokens,
-                cached_tokens=metrics.cached_tokens, cost_usd=metrics.cost_usd,
+                session_id=session_id,
+                span_id=_step_id(path, step),
+                parent_span_id=root_id,
+                source="atif",
+                start_ns=at,
+                end_ns=at,
+                name=f"{step.source} step {step.step_id}",
+                kind="llm" if step.source == "agent" else step.source,
+                model_name=model,
+                input_tokens=metrics.prompt_tokens,
+                output_tokens=metrics.completion_tokens,
+                cached_tokens=metrics.cached_tokens,
+                cost_usd=metrics.cost_usd,
                 output=_text(step.message) if step.source == "agent" else None,
                 input=_text(step.message) if step.source != "agent" else None,
             )
@@ -329,7 +364,8 @@ def _check_size(document: dict[str, Any]) -> None:
     while nodes:
         if level > MAX_SUBAGENT_DEPTH:
             raise validation_error(
-                ["body", "subagent_trajectories"], None,
+                ["body", "subagent_trajectories"],
+                None,
                 f"Subagent trajectories may nest at most {MAX_SUBAGENT_DEPTH - 1} levels below the trajectory.",
             )
         steps += sum(len(node["steps"]) for node in nodes if isinstance(node.get("steps"), list))
@@ -356,7 +392,8 @@ def parse(body: bytes, content_type: str | None) -> Trajectory:
         for index, step in enumerate(node.steps):
             if step.timestamp is not None and not holds_nanoseconds(to_ns(step.timestamp)):
                 raise validation_error(
-                    ["body", *_where(path), "steps", index, "timestamp"], step.timestamp.isoformat(),
+                    ["body", *_where(path), "steps", index, "timestamp"],
+                    step.timestamp.isoformat(),
                     "Timestamps must fall between 1900 and 2261.",
                 )
     return trajectory

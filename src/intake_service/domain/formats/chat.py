@@ -88,7 +88,7 @@ def _content(message: Any) -> str | None:
         return None
     content = message.get("content")
     if isinstance(content, list):
-        parts = [p.get("text") for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
+        parts = [p["text"] for p in content if isinstance(p, dict) and isinstance(p.get("text"), str)]
         return "\n".join(parts) or None
     return content if isinstance(content, str) else None
 
@@ -99,7 +99,8 @@ def _cached(usage: Usage) -> int | None:
         return None
     if isinstance(cached, bool) or not isinstance(cached, int) or cached < 0:
         raise validation_error(
-            ["body", "response", "usage", "prompt_tokens_details", "cached_tokens"], cached,
+            ["body", "response", "usage", "prompt_tokens_details", "cached_tokens"],
+            cached,
             "cached_tokens must be a non-negative integer.",
         )
     return cached
@@ -130,17 +131,27 @@ def call_span(capture: ChatCapture, session_id: str, parent: str, now_ns: int) -
     experiment, test_case = capture.tag()
     cost = capture.cost_usd if capture.cost_usd is not None else usage.cost
     user = next((_content(m) for m in reversed(capture.request.messages) if m.get("role") == "user"), None)
-    choice = (response.choices or [None])[0]
+    choice = response.choices[0] if response.choices else None
     return Span(
-        session_id=session_id, span_id=uuid.uuid4().hex[:16], trace_id=capture.trace_id or "",
-        parent_span_id=parent, source="chat",
-        start_ns=start, end_ns=None if capture.ended_at is None else to_ns(capture.ended_at),
-        name="chat.completions", kind="llm", status="success",
-        experiment_name=experiment, test_case_id=test_case,
+        session_id=session_id,
+        span_id=uuid.uuid4().hex[:16],
+        trace_id=capture.trace_id or "",
+        parent_span_id=parent,
+        source="chat",
+        start_ns=start,
+        end_ns=None if capture.ended_at is None else to_ns(capture.ended_at),
+        name="chat.completions",
+        kind="llm",
+        status="success",
+        experiment_name=experiment,
+        test_case_id=test_case,
         model_name=response.model or capture.request.model,
-        input_tokens=usage.prompt_tokens, output_tokens=usage.completion_tokens, cached_tokens=_cached(usage),
+        input_tokens=usage.prompt_tokens,
+        output_tokens=usage.completion_tokens,
+        cached_tokens=_cached(usage),
         cost_usd=None if cost is None or not math.isfinite(cost) else cost,
-        input=user, output=_content(choice.get("message")) if isinstance(choice, dict) else None,
+        input=user,
+        output=_content(choice.get("message")) if isinstance(choice, dict) else None,
         attributes={"response.id": response.id, "request.model": capture.request.model, **capture.extras()},
     )
 
@@ -153,12 +164,18 @@ def session_root(call: Span, previous: dict[str, Any] | None) -> Span:
         if previous["end_time"] is not None:
             end = max(end or 0, to_ns(previous["end_time"]))
     return Span(
-        session_id=call.session_id, span_id=ROOT_SPAN_ID, trace_id=call.trace_id or (previous or {}).get("trace_id", ""),
-        source="chat", start_ns=start, end_ns=end,
-        name="chat session", kind="session",
+        session_id=call.session_id,
+        span_id=ROOT_SPAN_ID,
+        trace_id=call.trace_id or (previous or {}).get("trace_id", ""),
+        source="chat",
+        start_ns=start,
+        end_ns=end,
+        name="chat session",
+        kind="session",
         experiment_name=call.experiment_name or (previous or {}).get("experiment_name"),
         test_case_id=call.test_case_id or (previous or {}).get("test_case_id"),
-        input=(previous or {}).get("input") or call.input, output=call.output,
+        input=(previous or {}).get("input") or call.input,
+        output=call.output,
     )
 
 
@@ -173,7 +190,9 @@ async def ingest_completion(
     capture = await anyio.to_thread.run_sync(parse, body, content_type)
     if session_id is not None and capture.session_id is not None and session_id != capture.session_id:
         raise validation_error(
-            ["body", "session_id"], capture.session_id, "session_id and the X-Session-Id header name different sessions."
+            ["body", "session_id"],
+            capture.session_id,
+            "session_id and the X-Session-Id header name different sessions.",
         )
     session_id = session_id or capture.session_id or capture.trace_id
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []

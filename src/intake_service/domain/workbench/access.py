@@ -47,7 +47,8 @@ def viewer_for(principal: Principal, organization_header: str | None) -> Viewer:
         workspace = organization_header.strip()
         if not WORKSPACE_PATTERN.match(workspace):
             raise InvalidInput(
-                "X-Organization-Id must be 1-63 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit."
+                "X-Organization-Id must be 1-63 characters of a-z, 0-9, '.', '_' or '-', "
+                "starting with a letter or digit."
             )
     else:
         workspace = DEFAULT_WORKSPACE

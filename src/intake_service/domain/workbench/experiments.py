@@ -46,8 +46,16 @@ from intake_service.store.postgres.workbench import ExperimentChanges, NewExperi
 
 # Any of these (not null) in POST / makes a run.
 RUN_FIELDS = (
-    "run_id", "run_name", "parameters", "final_metrics", "model_type", "problem_type", "framework",
-    "parent_run_id", "system_info", "duration_seconds",
+    "run_id",
+    "run_name",
+    "parameters",
+    "final_metrics",
+    "model_type",
+    "problem_type",
+    "framework",
+    "parent_run_id",
+    "system_info",
+    "duration_seconds",
 )
 RUN_UPDATE_FIELDS = ("final_metrics", "duration_seconds", "error_message")
 EXPERIMENT_ONLY_FIELDS = ("description", "tags", "is_public", "shared_with")
@@ -282,7 +290,10 @@ async def delete(stores: Stores, viewer: Viewer, ref: str) -> None:
     if target.run is not None:
         run_ids, prefix = [target.run.id], f"{viewer.workspace}/{experiment.id}/{target.run.id}/"
     else:
-        run_ids, prefix = [run.id for run in await stores.repo.runs_of([experiment.id])], f"{viewer.workspace}/{experiment.id}/"
+        run_ids, prefix = (
+            [run.id for run in await stores.repo.runs_of([experiment.id])],
+            f"{viewer.workspace}/{experiment.id}/",
+        )
     await stores.repo.delete_runs(viewer.workspace, experiment.owner, run_ids)
     if target.run is None:
         await stores.repo.delete_experiment(experiment.id)
@@ -311,7 +322,9 @@ async def set_tags(stores: Stores, viewer: Viewer, ref: str, tags: list[str]) ->
     return TagsResult(id=updated.id, tags=list(updated.tags), message=TAGS_UPDATED)
 
 
-def best_runs_by_experiment(runs: list[WorkbenchRun]) -> tuple[dict[str, list[WorkbenchRun]], dict[str, WorkbenchRun | None]]:
+def best_runs_by_experiment(
+    runs: list[WorkbenchRun],
+) -> tuple[dict[str, list[WorkbenchRun]], dict[str, WorkbenchRun | None]]:
     grouped: dict[str, list[WorkbenchRun]] = defaultdict(list)
     for run in runs:
         grouped[run.experiment_id].append(run)

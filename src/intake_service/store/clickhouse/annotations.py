@@ -27,11 +27,21 @@ _WHERE = """
     AND ({value_gte:Nullable(Float64)} IS NULL OR value_numeric >= {value_gte:Nullable(Float64)})
     AND ({value_lte:Nullable(Float64)} IS NULL OR value_numeric <= {value_lte:Nullable(Float64)})
     AND ({created_by:Nullable(String)} IS NULL OR created_by = {created_by:Nullable(String)})
-    AND ({created_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR created_at >= {created_gte:Nullable(DateTime64(6, 'UTC'))})
-    AND ({created_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR created_at <= {created_lte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({created_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR created_at >= {created_gte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({created_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR created_at <= {created_lte:Nullable(DateTime64(6, 'UTC'))})
 """
 FILTER_PARAMS = (
-    "span_id", "session_id", "kind", "name", "value_text", "value_gte", "value_lte", "created_by", "created_gte",
+    "span_id",
+    "session_id",
+    "kind",
+    "name",
+    "value_text",
+    "value_gte",
+    "value_lte",
+    "created_by",
+    "created_gte",
     "created_lte",
 )
 COUNT_ANNOTATIONS = f"SELECT count() AS total FROM annotations FINAL WHERE {_WHERE}"

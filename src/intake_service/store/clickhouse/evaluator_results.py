@@ -62,8 +62,10 @@ _WHERE = """
     AND ({data_type:Nullable(String)} IS NULL OR data_type = {data_type:Nullable(String)})
     AND ({value_gte:Nullable(Float64)} IS NULL OR value >= {value_gte:Nullable(Float64)})
     AND ({value_lte:Nullable(Float64)} IS NULL OR value <= {value_lte:Nullable(Float64)})
-    AND ({created_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR created_at >= {created_gte:Nullable(DateTime64(6, 'UTC'))})
-    AND ({created_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR created_at <= {created_lte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({created_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR created_at >= {created_gte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({created_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR created_at <= {created_lte:Nullable(DateTime64(6, 'UTC'))})
 """
 
 COUNT_RESULTS = f"SELECT count() AS total FROM evaluator_results FINAL WHERE {_WHERE}"
@@ -88,6 +90,7 @@ LIMIT 1
 
 def list_results_sql(sort: str, descending: bool) -> str:
     return _LIST_RESULTS.replace("{order}", f"{RESULT_SORTS[sort]} {'DESC' if descending else 'ASC'}")
+
 
 # GET /spans/{span_id}/evaluator-results: a plain list, oldest first.
 SPAN_RESULTS = f"""

@@ -93,7 +93,8 @@ class _Rows:
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
         columns = self.query_columns(sql, params)
         names = list(columns)
-        return [{n: _clean(v) for n, v in zip(names, values, strict=True)} for values in zip(*columns.values())]
+        rows = zip(*columns.values(), strict=True)
+        return [{n: _clean(v) for n, v in zip(names, values, strict=True)} for values in rows]
 
 
 class ChdbExecutor(_Rows):

@@ -20,7 +20,6 @@ SESSION_COLUMNS = (
 )
 
 
-
 @dataclass(frozen=True)
 class SessionRecord:
     """A checked session and what ingest derived from it: latency, numeric scores, metadata as JSON."""
@@ -64,6 +63,7 @@ def _session_row(workspace: str, experiment_id: str, record: SessionRecord, vers
         "scores": record.scores,
         "version": version,
     }
+
 
 EXPERIMENTS_WITH_SESSION = """
 SELECT DISTINCT experiment_id FROM sessions
@@ -121,7 +121,9 @@ GROUP BY session_id
 def list_sessions_sql(order: list[tuple[str, bool]]) -> str:
     """Sessions ordered by each (field, descending) key in turn, the first dominating; each key
     comes from EVALUATION_SESSION_SORTS, never from the request's text."""
-    keys = [f"{EVALUATION_SESSION_SORTS[field]} {'DESC' if descending else 'ASC'} NULLS LAST" for field, descending in order]
+    keys = [
+        f"{EVALUATION_SESSION_SORTS[field]} {'DESC' if descending else 'ASC'} NULLS LAST" for field, descending in order
+    ]
     return _LIST_SESSIONS.replace("{order}", ", ".join(keys))
 
 

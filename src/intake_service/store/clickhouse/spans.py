@@ -177,7 +177,16 @@ WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
 # Kinds are stored as each format names them; reads answer NeMo's upper-case kinds, an OTLP span's
 # from its OpenInference kind when it has one (its OTLP kind, client or server, says less).
 SPAN_KINDS = (
-    "LLM", "CHAIN", "TOOL", "RETRIEVER", "EMBEDDING", "AGENT", "RERANKER", "EVALUATOR", "GUARDRAIL", "UNKNOWN"
+    "LLM",
+    "CHAIN",
+    "TOOL",
+    "RETRIEVER",
+    "EMBEDDING",
+    "AGENT",
+    "RERANKER",
+    "EVALUATOR",
+    "GUARDRAIL",
+    "UNKNOWN",
 )
 SPAN_VIEW = """
 SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, name,
@@ -205,12 +214,24 @@ SPAN_WHERE = """
     AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
     AND ({model:Nullable(String)} IS NULL OR model_name = {model:Nullable(String)})
     AND ({agent_name:Nullable(String)} IS NULL OR agent_name = {agent_name:Nullable(String)})
-    AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR start_time >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
-    AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR start_time <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR start_time >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR start_time <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
 """
 SPAN_FILTER_PARAMS = (
-    "session_id", "trace_id", "parent_span_id", "evaluation_id", "test_case_id", "source", "kind", "status",
-    "model", "agent_name", "started_gte", "started_lte",
+    "session_id",
+    "trace_id",
+    "parent_span_id",
+    "evaluation_id",
+    "test_case_id",
+    "source",
+    "kind",
+    "status",
+    "model",
+    "agent_name",
+    "started_gte",
+    "started_lte",
 )
 COUNT_SPANS = f"SELECT count() AS total FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE}"
 _LIST_SPANS = f"""
@@ -261,8 +282,14 @@ class SpanReads:
         return await read_page(self._ch, COUNT_SPANS, list_spans_sql(descending), params, limit=limit, offset=offset)
 
     async def groups(
-        self, workspace: str, filters: Mapping[str, Any], by: Sequence[str], *,
-        descending: bool, limit: int, offset: int,
+        self,
+        workspace: str,
+        filters: Mapping[str, Any],
+        by: Sequence[str],
+        *,
+        descending: bool,
+        limit: int,
+        offset: int,
     ) -> tuple[list[Row], int]:
         count_sql, page_sql = group_sql(by, descending)
         params = self._params(workspace, filters)

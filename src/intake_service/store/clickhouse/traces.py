@@ -45,8 +45,10 @@ _TRACE_WHERE = """
     AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
     AND ({evaluation_id:Nullable(String)} IS NULL OR evaluation_id = {evaluation_id:Nullable(String)})
     AND ({test_case_id:Nullable(String)} IS NULL OR test_case_id = {test_case_id:Nullable(String)})
-    AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR started_at >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
-    AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL OR started_at <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR started_at >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
+    AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL
+         OR started_at <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
 """
 TRACE_FILTER_PARAMS = ("ids", "session_id", "status", "evaluation_id", "test_case_id", "started_gte", "started_lte")
 
@@ -78,7 +80,12 @@ class TraceReads:
         return await read_page(self._ch, COUNT_TRACES, list_traces_sql(descending), params, limit=limit, offset=offset)
 
     async def get(self, workspace: str, trace_id: str) -> Row | None:
-        rows = await self._ch.query(list_traces_sql(False), {
-            **self._params(workspace, {"ids": [trace_id]}), "limit": 1, "offset": 0,
-        })
+        rows = await self._ch.query(
+            list_traces_sql(False),
+            {
+                **self._params(workspace, {"ids": [trace_id]}),
+                "limit": 1,
+                "offset": 0,
+            },
+        )
         return rows[0] if rows else None

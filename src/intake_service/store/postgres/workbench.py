@@ -171,9 +171,7 @@ class WorkbenchRepository:
 
     async def toggle_pin(self, experiment_id: str, moment: datetime) -> WorkbenchExperiment:
         """Flip `pinned` in one statement, so concurrent toggles never lose each other."""
-        statement = (
-            update(E).where(E.id == experiment_id).values(pinned=~E.pinned, updated_at=moment).returning(E)
-        )
+        statement = update(E).where(E.id == experiment_id).values(pinned=~E.pinned, updated_at=moment).returning(E)
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
     async def delete_experiment(self, experiment_id: str) -> None:
@@ -236,7 +234,9 @@ class WorkbenchRepository:
 
     async def lock_run(self, run: WorkbenchRun) -> WorkbenchRun:
         """The run re-read under a row lock, so concurrent read-modify-writes of it queue."""
-        statement = select(R).where(R.workspace == run.workspace, R.owner == run.owner, R.id == run.id).with_for_update()
+        statement = (
+            select(R).where(R.workspace == run.workspace, R.owner == run.owner, R.id == run.id).with_for_update()
+        )
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one()
 
     async def find_runs(
@@ -255,7 +255,9 @@ class WorkbenchRepository:
         return [(row[0], row[1]) for row in (await self.session.execute(statement)).all()]
 
     async def latest_run(self, experiment_id: str, *, for_update: bool = False) -> WorkbenchRun | None:
-        statement = select(R).where(R.experiment_id == experiment_id).order_by(R.created_at.desc(), R.id.desc()).limit(1)
+        statement = (
+            select(R).where(R.experiment_id == experiment_id).order_by(R.created_at.desc(), R.id.desc()).limit(1)
+        )
         if for_update:
             statement = statement.with_for_update()
         return (await self.session.scalars(statement.execution_options(populate_existing=True))).one_or_none()
