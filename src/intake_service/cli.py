@@ -80,7 +80,8 @@ def _say(message: str) -> None:
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help=with_default("Address to bind.", setting_default("host")))] = None,
-    port: Annotated[int | None, typer.Option(help=with_default("Port to bind.", setting_default("port")))] = None,
+    # Text, so that a bad value gets the settings' one sentence rather than typer's usage box.
+    port: Annotated[str | None, typer.Option(help=with_default("Port to bind.", setting_default("port")))] = None,
     data_dir: DataDir = None,
     database_url: DatabaseUrl = None,
     clickhouse_url: ClickhouseUrl = None,

@@ -32,13 +32,15 @@ def assert_one_sentence(result, *words: str) -> str:
     [
         (["--auth", "foo"], {}, ["--auth", "'foo'"]),
         ([], {"INTAKE_PORT": "abc"}, ["INTAKE_PORT", "'abc'"]),
+        (["--port", "abc"], {}, ["--port", "'abc'"]),
         (["--log-level", "verbose"], {}, ["--log-level", "'verbose'"]),
         ([], {"INTAKE_LOG_LEVEL": "loud"}, ["INTAKE_LOG_LEVEL", "'loud'"]),
     ],
 )
 def test_an_invalid_setting_is_one_sentence_before_anything_starts(scratch: Path, args, env, names):
     data_dir = scratch / "data"
-    port = [] if "INTAKE_PORT" in env else ["--port", str(free_port())]  # a flag would win over the variable
+    # A flag would win over the variable.
+    port = [] if "INTAKE_PORT" in env or "--port" in args else ["--port", str(free_port())]
     result = run("serve", *port, "--data-dir", str(data_dir), *args, timeout=30, **env)
     assert_one_sentence(result, *names)
     assert not data_dir.exists(), "the stores started before the settings were checked"
