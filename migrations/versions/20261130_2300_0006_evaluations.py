@@ -5,7 +5,7 @@ is `experiment_ids`, of which the seeds' `experiment_group_id` is the first; exi
 their group id as their only membership.
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 23:00:00
 """
 

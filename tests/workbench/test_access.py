@@ -291,6 +291,12 @@ class TestLeaks:
         assert problem(await http.post(API, headers=bob.headers, json={"name": "c", "parent_run_id": run_id}), 404) == (
             f"Run '{run_id}' not found."
         )
+        # Nor may bob's run name her public run as its parent: parent_run_id names no owner.
+        public_id = f"pub-{uuid.uuid4().hex[:8]}"
+        public = {"name": "open", "run_id": public_id, "is_public": True}
+        ok(await http.post(API, headers=alice.headers, json=public), 201)
+        child = {"name": "kid", "parent_run_id": public_id}
+        assert problem(await http.post(API, headers=bob.headers, json=child), 404) == f"Run '{public_id}' not found."
         his = ok(await http.post(API, headers=bob.headers, json={"name": "mine", "run_id": run_id}), 201)
         assert his["run_id"] == run_id and his["experiment_id"] != hers["experiment_id"]
         # Each sees his own run under the id, with his own metrics and artifacts.

@@ -88,3 +88,13 @@ async def test_openapi_shows_v1_under_its_own_tag(client) -> None:
     assert intake and all("ml-workbench" not in op.get("tags", []) for op in intake)
     docs = await client.get("/docs")
     assert docs.status_code == 200 and "/openapi.json" in docs.text
+
+
+async def test_compare_takes_params_holding_integers_beyond_64_bits(wb) -> None:
+    """Stored params may nest integers orjson cannot write; comparing them was a 500."""
+    big = 2**64
+    run = {"run_name": "r", "final_metrics": {"acc": 0.5}}
+    one = await create_in_workbench(wb, name="big-one", parameters={"depth": [big]}, **run)
+    two = await create_in_workbench(wb, name="big-two", parameters={"depth": [big + 1]}, **run)
+    compared = ok(await wb.get(f"{API}/compare", params={"ids": f"{one['id']},{two['id']}"}))
+    assert compared["parameterDiff"] == {"depth": [[big], [big + 1]]}

@@ -5,12 +5,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Request, Response
 
 from intake_service.api.deps import Caller, PageNumber, PageSize, Telemetry, Workspace
-from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
+from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute
 from intake_service.domain import annotations
 from intake_service.models.generated import Annotation, AnnotationInput, AnnotationsPage
 
 AnnotationId = Annotated[str, Path(description="The annotation's id.")]
-router = APIRouter(tags=["annotations"])
+router = APIRouter(tags=["annotations"], route_class=OffLoopJsonRoute)
 
 
 @router.post(

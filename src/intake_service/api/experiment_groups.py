@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, Query, Request, Response
 
 from intake_service.api.deps import ExperimentName, Session, Workspace
-from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND
+from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, OffLoopJsonRoute
 from intake_service.domain import experiment_groups as domain
 from intake_service.models.generated import (
     ExperimentGroupRequest,
@@ -15,7 +15,7 @@ from intake_service.models.generated import (
 )
 from intake_service.store.postgres.experiment_groups import ExperimentGroupRepository
 
-router = APIRouter(prefix="/experiment-groups", tags=["experiment-groups"])
+router = APIRouter(prefix="/experiment-groups", tags=["experiment-groups"], route_class=OffLoopJsonRoute)
 GroupSort = Literal["-created_at", "created_at", "-updated_at", "updated_at", "-name", "name"]
 
 

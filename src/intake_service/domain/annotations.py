@@ -78,7 +78,10 @@ def _values(body: AnnotationInput) -> dict[str, Any]:
     elif body.kind == "metadata":
         if not body.metadata:
             raise _problem("metadata", body.metadata, "A metadata annotation takes a non-empty metadata object.")
-        values["metadata"] = orjson.dumps(body.metadata).decode()
+        try:
+            values["metadata"] = orjson.dumps(body.metadata).decode()
+        except TypeError:  # orjson holds integers of at most 64 bits
+            raise _problem("metadata", None, "metadata must not hold integers beyond 64 bits.") from None
     else:
         values["name"] = body.name
         if body.value_type == "numeric":

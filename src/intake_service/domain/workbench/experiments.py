@@ -91,7 +91,8 @@ async def _run_fields(stores: Stores, viewer: Viewer, body: CreateRequest) -> Ru
     parent = body.parent_run_id
     if parent is not None:
         visible = await stores.repo.find_runs(viewer.workspace, viewer.visibility, parent, viewer.name)
-        if not any(run.id == parent for run, _ in visible):
+        # Run ids are unique per owner and parent_run_id names no owner: the parent is the caller's own.
+        if not any(run.id == parent and run.owner == viewer.name for run, _ in visible):
             raise RunNotFound(parent)
     return RunFields(
         id=check_run_id(body.run_id) if body.run_id is not None else None,

@@ -5,6 +5,7 @@ key in alphabetical order; lower is better when the key ends in `loss` or `error
 best run has the best final value of it; ties go to the earlier run.
 """
 
+import json
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -58,7 +59,10 @@ def _canonical(value: Any) -> Any:
         return ("literal", value)
     if isinstance(value, int | float):
         return ("number", float(value))
-    return ("json", orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    try:
+        return ("json", orjson.dumps(value, option=orjson.OPT_SORT_KEYS))
+    except TypeError:  # an integer beyond 64 bits, which orjson cannot write
+        return ("json", json.dumps(value, sort_keys=True).encode())
 
 
 def parameter_diff(best_runs: Sequence[WorkbenchRun | None]) -> dict[str, list[Any]]:
