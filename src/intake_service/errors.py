@@ -1,6 +1,8 @@
 """The intake errors: each carries its HTTP status and one sentence; the handlers here render them.
 
-The ML-workbench API has its own (domain/workbench/errors.py); names are unique across both.
+Every error the domain and the stores raise is defined here, grouped by resource, so a name is
+defined once (tests/test_error_names.py). The ML-workbench API has its own
+(domain/workbench/errors.py); names are unique across both.
 """
 
 import math
@@ -22,6 +24,9 @@ class DomainError(Exception):
     def __init__(self, detail: str) -> None:
         super().__init__(detail)
         self.detail = detail
+
+
+# Experiments
 
 
 class ExperimentNotFound(DomainError):
@@ -51,6 +56,33 @@ class UnknownExperiment(DomainError):
         )
 
 
+# Experiment groups
+
+
+class GroupNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Experiment group '{workspace}/{name}' not found.")
+
+
+class GroupNameTaken(DomainError):
+    status_code = 409
+
+    def __init__(self, workspace: str, name: str) -> None:
+        super().__init__(f"Experiment group '{workspace}/{name}' already exists.")
+
+
+class GroupRenamed(DomainError):
+    status_code = 409
+
+    def __init__(self) -> None:
+        super().__init__("Cannot rename an experiment group; the name is its identity.")
+
+
+# Evaluator results
+
+
 class EvaluatorResultNotFound(DomainError):
     status_code = 404
 
@@ -66,6 +98,9 @@ class ImmutableFieldChanged(DomainError):
             f"Cannot change immutable field(s) {fields} on an existing experiment; "
             "create a new experiment instead."
         )
+
+
+# Evaluations
 
 
 class EvaluationNotFound(DomainError):
@@ -90,6 +125,101 @@ class EvaluationFieldImmutable(DomainError):
             f"Cannot change immutable field(s) {fields} on an existing evaluation; "
             "create a new evaluation instead."
         )
+
+
+# Lists: a sort, filter or group-by a list cannot apply (evaluations and the telemetry reads)
+
+
+class BadListQuery(DomainError):
+    """400 with one sentence (the SDK 0.3.0 rule for these lists)."""
+
+    status_code = 400
+
+
+# Telemetry reads
+
+
+class SessionNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, session_id: str) -> None:
+        super().__init__(f"Session '{workspace}/{session_id}' not found.")
+
+
+class TraceNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, trace_id: str) -> None:
+        super().__init__(f"Trace '{workspace}/{trace_id}' not found.")
+
+
+class SpanNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, span_id: str) -> None:
+        super().__init__(f"Span '{workspace}/{span_id}' not found.")
+
+
+class AnnotationNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, workspace: str, annotation_id: str) -> None:
+        super().__init__(f"Annotation '{workspace}/{annotation_id}' not found.")
+
+
+# Request bodies (ingest formats, browser posts)
+
+
+class UnsupportedMediaType(DomainError):
+    status_code = 415
+
+
+class MalformedBody(DomainError):
+    status_code = 400
+
+
+class PayloadTooLarge(DomainError):
+    status_code = 413
+
+
+# Auth: API keys and the caller
+
+
+class Unauthenticated(DomainError):
+    status_code = 401
+    headers = {"WWW-Authenticate": 'Bearer realm="intake-service", ApiKey header="X-API-Key"'}
+
+
+class Forbidden(DomainError):
+    status_code = 403
+
+
+class KeyNameTaken(DomainError):
+    status_code = 409
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"An API key named '{name}' already exists.")
+
+
+class KeyNotFound(DomainError):
+    status_code = 404
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"API key '{name}' not found.")
+
+
+# Artifacts
+
+
+class ArtifactPathRefused(DomainError):
+    """The local store cannot hold the path as given; the path, not the store, is at fault."""
+
+    def __init__(self, status_code: int, problem: str) -> None:
+        super().__init__(f"The artifact path {problem}.")
+        self.status_code = status_code
+
+
+# Stores
 
 
 class Store(StrEnum):
@@ -131,10 +261,6 @@ class TelemetryUnavailable(StoreUnavailable):
 class ArtifactStoreUnavailable(StoreUnavailable):
     def __init__(self) -> None:
         super().__init__(Store.ARTIFACTS)
-
-
-class PayloadTooLarge(DomainError):
-    status_code = 413
 
 
 def validation_error(loc: list[str | int], value: Any, message: str) -> RequestValidationError:

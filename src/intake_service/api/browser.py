@@ -15,9 +15,10 @@ from fastapi import Request
 from fastapi.routing import APIRoute
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from intake_service.domain.formats import UnsupportedMediaType, is_json, media_type
+from intake_service.domain.formats import is_json, media_type
 from intake_service.domain.formats.otlp import PROTOBUF_TYPES
 from intake_service.domain.ingest import NDJSON_TYPES
+from intake_service.errors import UnsupportedMediaType
 
 JSON = "application/json"
 # The spellings each documented media type is also accepted in (JSON also as any +json type).

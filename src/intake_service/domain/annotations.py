@@ -17,7 +17,7 @@ import orjson
 from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import FilterField, check_params, parse_filters, parse_sort
 from intake_service.domain.values import json_problem
-from intake_service.errors import DomainError, validation_error
+from intake_service.errors import AnnotationNotFound, validation_error
 from intake_service.models.generated import Annotation, AnnotationInput, AnnotationsPage
 from intake_service.store.clickhouse.annotations import AnnotationStore
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -40,13 +40,6 @@ KIND_FIELDS = {
     "feedback": {"value"}, "note": {"text"}, "metadata": {"metadata"}, "label": {"value", "value_type", "name"}
 }
 MAX_NOTE_CHARS = 10_000
-
-
-class AnnotationNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, workspace: str, annotation_id: str) -> None:
-        super().__init__(f"Annotation '{workspace}/{annotation_id}' not found.")
 
 
 def _store(telemetry: TelemetryStore) -> AnnotationStore:

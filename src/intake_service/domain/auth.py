@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import jwt
 
-from intake_service.errors import DomainError
+from intake_service.errors import DomainError, Forbidden, KeyNameTaken, KeyNotFound, Unauthenticated
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.tables import ApiKey
 
@@ -22,29 +22,6 @@ TOKEN_PREFIX = "isk"
 # JWT principals are "jwt:<sub>"; a key name never holds ":", so a token can never act as a key.
 JWT_PRINCIPAL_PREFIX = "jwt:"
 LAST_USED_INTERVAL = timedelta(minutes=1)
-
-
-class Unauthenticated(DomainError):
-    status_code = 401
-    headers = {"WWW-Authenticate": 'Bearer realm="intake-service", ApiKey header="X-API-Key"'}
-
-
-class Forbidden(DomainError):
-    status_code = 403
-
-
-class KeyNameTaken(DomainError):
-    status_code = 409
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"An API key named '{name}' already exists.")
-
-
-class KeyNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, name: str) -> None:
-        super().__init__(f"API key '{name}' not found.")
 
 
 @dataclass(frozen=True)

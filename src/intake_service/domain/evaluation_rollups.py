@@ -13,17 +13,13 @@ from typing import Any
 from starlette.datastructures import QueryParams
 
 from intake_service.domain.rollup_metrics import STATS
-from intake_service.errors import DomainError
+from intake_service.errors import BadListQuery
 from intake_service.models.generated import EvaluationResponse
 
 COUNTS = ("run_count", "test_case_count")
 STATISTICS = ("cost_usd", "latency_ms", "tokens")
 PATH_FORMS = (*COUNTS, *(f"{name}.<stat>" for name in STATISTICS), "evaluators.<name>.<stat>")
 MAX_SORTED = 1000
-
-
-class BadListQuery(DomainError):
-    """A sort or filter the evaluation list cannot apply: 400 with one sentence (SDK 0.3.0)."""
 
 
 def is_rollup_path(field: str) -> bool:

@@ -15,7 +15,6 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
 from intake_service.domain import evaluation_rollups as rollup_sort
-from intake_service.domain.evaluation_rollups import BadListQuery
 from intake_service.domain.experiments import find_live, new_experiment_id, now
 from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
 from intake_service.domain.listing import COLUMN_SORTS
@@ -23,6 +22,7 @@ from intake_service.domain.paging import pagination
 from intake_service.domain.rollups import hydrate
 from intake_service.domain.values import json_problem, text_problem
 from intake_service.errors import (
+    BadListQuery,
     DomainError,
     EvaluationFieldImmutable,
     EvaluationNameTaken,

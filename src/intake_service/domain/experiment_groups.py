@@ -17,7 +17,7 @@ from intake_service.domain.listing import COLUMN_SORTS
 from intake_service.domain.paging import pagination
 from intake_service.domain.rollup_metrics import STATS, parse_rollup_path
 from intake_service.domain.values import json_problem, text_problem
-from intake_service.errors import DomainError, validation_error
+from intake_service.errors import DomainError, GroupNameTaken, GroupNotFound, GroupRenamed, validation_error
 from intake_service.models.generated import (
     ExperimentGroupRequest,
     ExperimentGroupResponse,
@@ -36,27 +36,6 @@ MAX_METADATA_BYTES = 64 * 1024
 EVALUATION_SORT_EXTRAS = ("test_case_count", *(f"tokens.{stat}" for stat in STATS))
 DELETED_MARKER = "-deleted-"
 NAME_MAX_LENGTH = 255
-
-
-class GroupNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, workspace: str, name: str) -> None:
-        super().__init__(f"Experiment group '{workspace}/{name}' not found.")
-
-
-class GroupNameTaken(DomainError):
-    status_code = 409
-
-    def __init__(self, workspace: str, name: str) -> None:
-        super().__init__(f"Experiment group '{workspace}/{name}' already exists.")
-
-
-class GroupRenamed(DomainError):
-    status_code = 409
-
-    def __init__(self) -> None:
-        super().__init__("Cannot rename an experiment group; the name is its identity.")
 
 
 def now() -> datetime:

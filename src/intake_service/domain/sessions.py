@@ -3,7 +3,7 @@
 from intake_service.domain.experiments import require_live
 from intake_service.domain.paging import pagination, parse_signed_sort
 from intake_service.domain.spans import span_reads
-from intake_service.errors import DomainError, query_error
+from intake_service.errors import SessionNotFound, query_error
 from intake_service.models.generated import (
     ExperimentSessionResponse,
     ExperimentSessionsPage,
@@ -55,13 +55,6 @@ async def list_sessions(
         sort=sort,
         filter=echo,
     )
-
-
-class SessionNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, workspace: str, session_id: str) -> None:
-        super().__init__(f"Session '{workspace}/{session_id}' not found.")
 
 
 async def get_session(telemetry: TelemetryStore, workspace: str, session_id: str) -> IntakeSession:

@@ -16,16 +16,12 @@ from typing import Any, Literal
 
 from intake_service.domain.filters import parse_datetime
 from intake_service.domain.paging import reject_unknown_params
-from intake_service.errors import DomainError
+from intake_service.errors import BadListQuery
 from intake_service.store.clickhouse.values import datetime_text
 
 PREVIEW_CHARS = 300
 Mode = Literal["summary", "preview", "detailed"]
 FILTER_KEY = re.compile(r"^filter\[([^\[\]]+)\](?:\[\$?([a-z]+)\])?$")
-
-
-class BadListQuery(DomainError):
-    status_code = 400
 
 
 @dataclass(frozen=True)

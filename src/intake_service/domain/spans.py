@@ -21,7 +21,6 @@ from intake_service.domain.experiments import find_live
 from intake_service.domain.ingest import experiment_problem
 from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import (
-    BadListQuery,
     FilterField,
     Mode,
     check_params,
@@ -29,7 +28,7 @@ from intake_service.domain.span_filters import (
     parse_filters,
     parse_sort,
 )
-from intake_service.errors import DomainError, UnknownExperiment
+from intake_service.errors import BadListQuery, SpanNotFound, UnknownExperiment
 from intake_service.models.generated import (
     EvaluatorResult,
     SpanGroup,
@@ -142,13 +141,6 @@ SPAN_FILTERS = {
     "agent_name": FilterField("text", "agent_name"),
     "started_at": FilterField("time", "started"),
 }
-
-
-class SpanNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, workspace: str, span_id: str) -> None:
-        super().__init__(f"Span '{workspace}/{span_id}' not found.")
 
 
 def span_reads(telemetry: TelemetryStore) -> SpanReads:

@@ -5,7 +5,7 @@ from typing import Any
 
 from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import FilterField, Mode, check_params, for_mode, parse_filters, parse_sort
-from intake_service.errors import DomainError
+from intake_service.errors import TraceNotFound
 from intake_service.models.generated import (
     TelemetryEvaluationContext,
     TelemetryExperimentContext,
@@ -28,13 +28,6 @@ FILTERS = {
 }
 # Summary mode leaves out the payloads and the rollups over the trace's spans.
 ROLLUPS = ("input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd", "span_count", "error_count")
-
-
-class TraceNotFound(DomainError):
-    status_code = 404
-
-    def __init__(self, workspace: str, trace_id: str) -> None:
-        super().__init__(f"Trace '{workspace}/{trace_id}' not found.")
 
 
 def _reads(telemetry: TelemetryStore) -> TraceReads:

@@ -18,20 +18,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import unquote, urlparse
 
-from intake_service.errors import ArtifactStoreUnavailable, DomainError
+from intake_service.errors import ArtifactPathRefused, ArtifactStoreUnavailable
 
 if TYPE_CHECKING:
     from intake_service.settings import Settings
 
 logger = logging.getLogger(__name__)
-
-
-class ArtifactPathRefused(DomainError):
-    """The local store cannot hold the path as given; the path, not the store, is at fault."""
-
-    def __init__(self, status_code: int, problem: str) -> None:
-        super().__init__(f"The artifact path {problem}.")
-        self.status_code = status_code
 
 
 # What a path can run into on a file system, by errno: mkdir meets a file where a folder is needed

@@ -11,21 +11,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from intake_service.errors import DomainError, PayloadTooLarge, validation_error
+from intake_service.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType, validation_error
 
 JSON_TYPES = ("application/json",)
 # A JSON body holds at most this many objects, arrays and commas, counted in its raw bytes before it
 # is parsed (strings included, so it is a cheap upper bound on its values): a few KB of gzip can
 # carry millions of empty objects, and building them stalled the service for seconds.
 MAX_JSON_VALUES = 1_000_000
-
-
-class UnsupportedMediaType(DomainError):
-    status_code = 415
-
-
-class MalformedBody(DomainError):
-    status_code = 400
 
 
 def media_type(content_type: str | None) -> str:

@@ -28,9 +28,9 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from intake_service.domain.formats import MalformedBody, UnsupportedMediaType, check_json_values, is_json, media_type
+from intake_service.domain.formats import check_json_values, is_json, media_type
 from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
-from intake_service.errors import PayloadTooLarge
+from intake_service.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import MAX_INT64, holds_nanoseconds

@@ -3,8 +3,9 @@
 import re
 from dataclasses import dataclass
 
-from intake_service.domain.auth import ADMIN, ALL_WORKSPACES, Forbidden, Principal
+from intake_service.domain.auth import ADMIN, ALL_WORKSPACES, Principal
 from intake_service.domain.workbench.errors import InvalidInput, NotOwner
+from intake_service.errors import Forbidden
 from intake_service.store.postgres.tables import WorkbenchExperiment
 
 DEFAULT_WORKSPACE = "default"
