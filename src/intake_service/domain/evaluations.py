@@ -38,7 +38,13 @@ from intake_service.models.generated import (
     EvaluationResponsesPage,
 )
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.postgres.evaluations import EvaluationFields, EvaluationRepository
+from intake_service.store.postgres.evaluations import (
+    UNCHANGED,
+    EvaluationChanges,
+    EvaluationFields,
+    EvaluationRepository,
+    Unchanged,
+)
 from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version")
@@ -234,7 +240,7 @@ async def replace(
     changed = [f for f in IMMUTABLE_FIELDS if getattr(body, f) != (name if f == "name" else getattr(current, f))]
     if changed:
         raise EvaluationFieldImmutable(changed)
-    row = await repo.update_live(workspace, name, {**fields.columns(), "updated_at": now()})
+    row = await repo.replace_fields(workspace, name, fields, updated_at=now())
     assert row is not None  # locked above
     return await respond_one(telemetry, row)
 
@@ -246,23 +252,25 @@ async def patch(
     current = await require_live(repo, workspace, name, for_update=True)
     present = body.model_dump(include=body.model_fields_set, mode="json")
     check_storable(present)
-    values: dict[str, Any] = {}
+    ids: list[str] | Unchanged = UNCHANGED
     if "experiment_ids" in present:
         ids = list(dict.fromkeys(present["experiment_ids"] or []))
         if not ids:
             raise DomainError("experiment_ids must be non-empty: an evaluation must belong to at least one group.")
         await check_groups(repo, workspace, ids, list(current.experiment_ids))
-        values |= {"experiment_ids": ids, "experiment_group_id": ids[0]}
     if "parent_evaluation_id" in present:
         await check_parent(repo, workspace, present["parent_evaluation_id"])
-        values["parent_evaluation_id"] = present["parent_evaluation_id"]
-    if "metadata" in present:
+    changes = EvaluationChanges(
+        experiment_ids=ids,
+        parent_evaluation_id=present.get("parent_evaluation_id", UNCHANGED),
         # Metadata is never null: clearing it leaves it empty.
-        values["metadata_"] = present["metadata"] or {}
-    for field in ("source_link", "description", "status", "root_cause"):
-        if field in present:
-            values[field] = present[field]
-    row = await repo.update_live(workspace, name, {**values, "updated_at": now()})
+        metadata=(present["metadata"] or {}) if "metadata" in present else UNCHANGED,
+        source_link=present.get("source_link", UNCHANGED),
+        description=present.get("description", UNCHANGED),
+        status=present.get("status", UNCHANGED),
+        root_cause=present.get("root_cause", UNCHANGED),
+    )
+    row = await repo.change_fields(workspace, name, changes, updated_at=now())
     assert row is not None  # locked above
     return await respond_one(telemetry, row)
 

@@ -24,7 +24,12 @@ from intake_service.models.generated import (
     ExperimentGroupResponsesPage,
     ParetoConfig,
 )
-from intake_service.store.postgres.experiment_groups import ExperimentGroupRepository, GroupFilter
+from intake_service.store.postgres.experiment_groups import (
+    ExperimentGroupRepository,
+    GroupFields,
+    GroupFilter,
+    ParetoAxes,
+)
 from intake_service.store.postgres.tables import ExperimentGroup
 
 DEFAULT_SORT = "-created_at"
@@ -80,26 +85,23 @@ def _check_storable(body: ExperimentGroupRequest) -> None:
         raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
 
 
-def _replaced_values(body: ExperimentGroupRequest) -> dict[str, Any]:
+def _fields(body: ExperimentGroupRequest) -> GroupFields:
     """What create sets and PUT replaces; an omitted field goes back to its default, except pareto,
     which the caller adds (create: cost vs latency; PUT: the stored axes)."""
     _check_storable(body)
     default_sort = body.default_sort if body.default_sort is not None else DEFAULT_SORT
     check_default_sort(default_sort)
-    return {
-        "description": body.description,
-        "insight_id": body.insight_id,
-        "summary": body.summary,
-        "metadata_": body.metadata,
-        "default_sort": default_sort,
-    }
+    return GroupFields(
+        description=body.description,
+        insight_id=body.insight_id,
+        summary=body.summary,
+        metadata=body.metadata,
+        default_sort=default_sort,
+    )
 
 
-def _pareto_values(pareto: ParetoConfig) -> dict[str, str]:
-    return {
-        "pareto_x_metric": pareto.x_metric or DEFAULT_X_METRIC,
-        "pareto_y_metric": pareto.y_metric or DEFAULT_Y_METRIC,
-    }
+def _pareto_axes(pareto: ParetoConfig) -> ParetoAxes:
+    return ParetoAxes(x_metric=pareto.x_metric or DEFAULT_X_METRIC, y_metric=pareto.y_metric or DEFAULT_Y_METRIC)
 
 
 def _response(row: ExperimentGroup, count: int) -> ExperimentGroupResponse:
@@ -137,15 +139,12 @@ async def create(
 ) -> ExperimentGroupResponse:
     created_at = now()
     row = await repo.insert(
-        {
-            "id": f"grp-{uuid7()}",
-            "workspace": workspace,
-            "name": body.name,
-            "created_at": created_at,
-            "updated_at": created_at,
-            **_replaced_values(body),
-            **_pareto_values(body.pareto or ParetoConfig()),
-        }
+        id=f"grp-{uuid7()}",
+        workspace=workspace,
+        name=body.name,
+        created_at=created_at,
+        fields=_fields(body),
+        pareto=_pareto_axes(body.pareto or ParetoConfig()),
     )
     if row is None:
         raise GroupNameTaken(workspace, body.name)
@@ -162,11 +161,10 @@ async def replace(
     await _require_live(repo, workspace, name)
     if body.name != name:
         raise GroupRenamed()
-    values = _replaced_values(body)
+    fields = _fields(body)
     # Older clients (SDK 0.2.0) send no pareto: their PUT must not reset customised axes.
-    if body.pareto is not None:
-        values.update(_pareto_values(body.pareto))
-    row = await repo.update_live(workspace, name, {**values, "updated_at": now()})
+    pareto = _pareto_axes(body.pareto) if body.pareto is not None else None
+    row = await repo.replace_fields(workspace, name, fields, pareto=pareto, updated_at=now())
     if row is None:  # deleted meanwhile
         raise GroupNotFound(workspace, name)
     return await _with_count(repo, row)
@@ -182,8 +180,8 @@ async def delete(repo: ExperimentGroupRepository, workspace: str, name: str) -> 
     """Soft delete, renaming the row so its name is free for a new group."""
     row = await _require_live(repo, workspace, name)
     deleted_at = now()
-    values = {"is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at}
-    if await repo.update_live(workspace, name, {**values, "name": deleted_name(row.name, deleted_at)}) is None:
+    new_name = deleted_name(row.name, deleted_at)
+    if await repo.soft_delete(workspace, name, new_name=new_name, deleted_at=deleted_at) is None:
         raise GroupNotFound(workspace, name)
 
 

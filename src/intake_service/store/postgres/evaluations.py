@@ -4,6 +4,7 @@ for both). It adds to ExperimentRepository what evaluations need; it never commi
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from enum import Enum
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, literal, not_, nulls_last, select
@@ -40,6 +41,42 @@ class EvaluationFields:
         }
 
 
+class Unchanged(Enum):
+    """A field a PATCH leaves as stored (None is a value a PATCH can set)."""
+
+    UNCHANGED = "unchanged"
+
+
+UNCHANGED = Unchanged.UNCHANGED
+
+
+@dataclass(frozen=True)
+class EvaluationChanges:
+    """The columns an evaluation PATCH sets; a field left UNCHANGED keeps its stored value."""
+
+    experiment_ids: list[str] | Unchanged = UNCHANGED
+    parent_evaluation_id: str | None | Unchanged = UNCHANGED
+    metadata: dict[str, str] | Unchanged = UNCHANGED
+    source_link: str | None | Unchanged = UNCHANGED
+    description: str | None | Unchanged = UNCHANGED
+    status: str | None | Unchanged = UNCHANGED
+    root_cause: str | None | Unchanged = UNCHANGED
+
+    def columns(self) -> dict[str, Any]:
+        columns: dict[str, Any] = {}
+        if self.experiment_ids is not UNCHANGED:
+            # The seeds' experiment_group_id mirrors the first group, as in EvaluationFields.
+            ids = self.experiment_ids
+            columns |= {"experiment_ids": ids, "experiment_group_id": ids[0] if ids else None}
+        if self.metadata is not UNCHANGED:
+            columns["metadata_"] = self.metadata
+        for field in ("parent_evaluation_id", "source_link", "description", "status", "root_cause"):
+            value = getattr(self, field)
+            if value is not UNCHANGED:
+                columns[field] = value
+        return columns
+
+
 def _ids(values: list[str]) -> Any:
     return literal(values, ARRAY(String))
 
@@ -65,9 +102,11 @@ def _leaf(condition: Condition) -> ColumnElement[bool]:
 
 
 class EvaluationRepository(ExperimentRepository):
-    async def update_live(self, workspace: str, name: str, values: dict[str, Any]) -> Experiment | None:
-        """Set exactly these columns of the live evaluation; None when there is none."""
-        return await self._update_live(workspace, name, values)
+    async def change_fields(
+        self, workspace: str, name: str, changes: EvaluationChanges, *, updated_at: datetime
+    ) -> Experiment | None:
+        """A PATCH: set only the changed columns of the live evaluation; None when there is none."""
+        return await self._update_live(workspace, name, {**changes.columns(), "updated_at": updated_at})
 
     async def has_id(self, workspace: str, evaluation_id: str) -> bool:
         found = await self.session.scalar(

@@ -7,6 +7,7 @@ experiment names its group by the soft `experiment_group_id`; when membership be
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, String, func, literal, select, update
@@ -32,6 +33,36 @@ class GroupFilter:
     metadata: tuple[tuple[str, str], ...] = ()
 
 
+@dataclass(frozen=True)
+class ParetoAxes:
+    x_metric: str
+    y_metric: str
+
+
+@dataclass(frozen=True)
+class GroupFields:
+    """The columns create sets and a PUT replaces (an omitted one goes back to its default)."""
+
+    description: str | None
+    insight_id: str | None
+    summary: str | None
+    metadata: dict[str, str] | None
+    default_sort: str
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "description": self.description,
+            "insight_id": self.insight_id,
+            "summary": self.summary,
+            "metadata_": self.metadata,
+            "default_sort": self.default_sort,
+        }
+
+
+def _pareto_columns(pareto: ParetoAxes) -> dict[str, str]:
+    return {"pareto_x_metric": pareto.x_metric, "pareto_y_metric": pareto.y_metric}
+
+
 def _where(workspace: str, wanted: GroupFilter) -> list[ColumnElement[bool]]:
     where = [ExperimentGroup.workspace == workspace, ExperimentGroup.is_deleted.is_(wanted.deleted)]
     if wanted.name is not None:
@@ -47,11 +78,21 @@ class ExperimentGroupRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def insert(self, values: dict[str, Any]) -> ExperimentGroup | None:
+    async def insert(
+        self, *, id: str, workspace: str, name: str, created_at: datetime, fields: GroupFields, pareto: ParetoAxes
+    ) -> ExperimentGroup | None:
         """Insert a live group; None when the workspace already has a live one of that name."""
         statement = (
             insert(ExperimentGroup)
-            .values(**values)
+            .values(
+                id=id,
+                workspace=workspace,
+                name=name,
+                created_at=created_at,
+                updated_at=created_at,
+                **fields.columns(),
+                **_pareto_columns(pareto),
+            )
             .on_conflict_do_nothing(index_elements=["workspace", "name"], index_where=~ExperimentGroup.is_deleted)
             .returning(ExperimentGroup)
         )
@@ -63,7 +104,27 @@ class ExperimentGroupRepository:
         )
         return (await self.session.scalars(statement)).one_or_none()
 
-    async def update_live(self, workspace: str, name: str, values: dict[str, Any]) -> ExperimentGroup | None:
+    async def replace_fields(
+        self, workspace: str, name: str, fields: GroupFields, *, pareto: ParetoAxes | None, updated_at: datetime
+    ) -> ExperimentGroup | None:
+        """A PUT; `pareto` None keeps the stored axes. None when no live group has that name."""
+        pareto_columns = _pareto_columns(pareto) if pareto is not None else {}
+        return await self._update_live(
+            workspace, name, {**fields.columns(), **pareto_columns, "updated_at": updated_at}
+        )
+
+    async def soft_delete(
+        self, workspace: str, name: str, *, new_name: str, deleted_at: datetime
+    ) -> ExperimentGroup | None:
+        """Soft delete under `new_name`, so the old one is free for a new group."""
+        return await self._update_live(
+            workspace,
+            name,
+            {"name": new_name, "is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at},
+        )
+
+    async def _update_live(self, workspace: str, name: str, values: dict[str, Any]) -> ExperimentGroup | None:
+        """One UPDATE of only the given columns of the live group."""
         statement = (
             update(ExperimentGroup)
             .where(ExperimentGroup.workspace == workspace, ExperimentGroup.name == name, ~ExperimentGroup.is_deleted)

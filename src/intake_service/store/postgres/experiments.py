@@ -110,7 +110,7 @@ class ExperimentRepository:
         return (await self.session.scalars(statement)).one_or_none()
 
     async def replace_fields(
-        self, workspace: str, name: str, fields: ExperimentFields, *, updated_at: datetime
+        self, workspace: str, name: str, fields: RowFields, *, updated_at: datetime
     ) -> Experiment | None:
         return await self._update_live(workspace, name, {**fields.columns(), "updated_at": updated_at})
 
