@@ -1,5 +1,5 @@
-"""SDK 0.3.0, unchanged, on ingest (OTLP JSON, chat completions), traces, spans, span groups,
-evaluator results, sessions and annotations; values worked out by hand from flows/telemetry_030.py:
+"""SDK 0.2.0 and 0.3.0, unchanged, on ingest (OTLP JSON, chat completions), traces, spans, span groups,
+evaluator results, sessions (0.3.0) and annotations; values worked out by hand from flows/telemetry.py:
 trace aaa…, session sess-o: root 111… (0 → 2 s, OK, tagged ev-t / tc-1) and LLM child 222…
 (0.1 → 0.5 s, gpt-a, 100/10 tokens, $0.001); session chat-1: one capture (12/4 tokens, $0.01)."""
 
@@ -11,8 +11,9 @@ import pytest
 TRACE, ROOT, CHILD = "a" * 32, "1" * 16, "2" * 16
 
 
-def test_sdk_030_telemetry(run_flow: Callable[..., Any], sdk_workspace: str) -> None:
-    out = run_flow("0.3.0", "telemetry_030")
+@pytest.mark.parametrize("version", ["0.2.0", "0.3.0"])
+def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version: str) -> None:
+    out = run_flow(version, "telemetry")
     assert out["otlp"] == {"errors": []}
     assert out["chat"]["session_id"] == "chat-1"
 
@@ -36,6 +37,7 @@ def test_sdk_030_telemetry(run_flow: Callable[..., Any], sdk_workspace: str) -> 
     assert (otel["span_count"], otel["error_count"], otel["duration_ms"]) == (2, 0, 2000.0)
     assert (otel["input_tokens"], otel["output_tokens"], otel["total_tokens"]) == (100, 10, 110)
     assert otel["evaluation_context"] == {"evaluation_id": "ev-t", "test_case_id": "tc-1"}
+    assert otel["experiment_context"] == {"experiment_id": "ev-t", "test_case_id": "tc-1"}  # 0.2.0's name
     assert (otel["input"], otel["output"], otel["workspace"]) == ("in", "out", sdk_workspace)
 
     assert out["spans"] == [[ROOT, None, "UNKNOWN"], [CHILD, ROOT, "LLM"]]
@@ -48,24 +50,20 @@ def test_sdk_030_telemetry(run_flow: Callable[..., Any], sdk_workspace: str) -> 
         {"group": {"session_id": "sess-o"}, "span_count": 2},
     ]
 
-    session = out["session"]
-    assert (session["id"], session["trace_count"], session["span_count"], session["status"]) == (
-        "sess-o",
-        1,
-        2,
-        "success",
-    )
-    assert (session["duration_ms"], session["total_tokens"], session["cost_usd"]) == (2000.0, 110, 0.001)
-
-    # The tagged root makes sess-o ev-t's one session of one test case.
-    evaluation = out["evaluation"]
-    assert (evaluation["run_count"], evaluation["test_case_count"]) == (1, 1)
-    assert evaluation["evaluator_names"] == ["judge", "passed"]
-    assert (
-        evaluation["aggregate_scores"]["judge"]["mean"] == 0.8
-        and evaluation["aggregate_scores"]["passed"]["mean"] == 1.0
-    )
-    assert evaluation["latency_ms"]["mean"] == 2000.0 and evaluation["tokens"]["sum"] == 110.0
+    # The tagged root makes sess-o ev-t's one session (of one test case).
+    run = out["run"]
+    assert (run["name"], run["run_count"], run["evaluator_names"]) == ("ev-t", 1, ["judge", "passed"])
+    assert run["aggregate_scores"]["judge"]["mean"] == 0.8 and run["aggregate_scores"]["passed"]["mean"] == 1.0
+    assert run["latency_ms"]["mean"] == 2000.0 and run["cost_usd"]["sum"] == 0.001
+    assert run["model_names"] == ["gpt-a"]
+    if version == "0.3.0":
+        assert run["test_case_count"] == 1 and run["tokens"]["sum"] == 110.0
+        session = out["session"]
+        assert (session["id"], session["trace_count"], session["span_count"]) == ("sess-o", 1, 2)
+        assert (session["status"], session["duration_ms"], session["total_tokens"]) == ("success", 2000.0, 110)
+        assert session["cost_usd"] == 0.001
+    else:
+        assert out["session"] is None  # 0.2.0 has no sessions resource
 
     note = out["note"]
     assert (note["kind"], note["session_id"], note["text"], note["span_id"]) == ("note", "sess-o", "looks right", None)

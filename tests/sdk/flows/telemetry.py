@@ -1,6 +1,7 @@
-"""SDK 0.3.0's intake resources: OTLP JSON and a chat completion capture ingested through its ingest
-resources, then traces, spans, span groups, evaluator results (top level and per span), a session,
-and annotations created, read, listed and deleted."""
+"""The intake resources of SDK 0.2.0 and 0.3.0 (the same in both but for sessions): OTLP JSON and a
+chat completion capture ingested through the SDK's ingest resources, then traces, spans, span groups,
+evaluator results (top level and per span), annotations created, read, listed and deleted, and the
+tagged run read back (0.3.0: an evaluation and the session; 0.2.0: an experiment)."""
 
 from typing import Any
 
@@ -32,9 +33,12 @@ def span(span_id: str, start: float, end: float, parent: str = "", **values: Any
     }  # fmt: skip
 
 
-nemo.experiment_groups.create(name="g-tel")
-group = nemo.experiment_groups.retrieve("g-tel")
-nemo.evaluations.create(name="ev-t", dataset_name="ds", experiment_ids=[group.id])
+V030 = cfg["sdk_version"] == "0.3.0"
+group = nemo.experiment_groups.create(name="g-tel")
+if V030:
+    nemo.evaluations.create(name="ev-t", dataset_name="ds", experiment_ids=[group.id])
+else:  # 0.2.0's runs are experiments
+    nemo.experiments.create(name="ev-t", dataset_name="ds", experiment_group_id=group.id)
 otlp = intake.ingest.otlp.v1.traces.create(
     extra_body={
         "resourceSpans": [
@@ -88,7 +92,7 @@ chat = intake.ingest.chat_completions.create(
 results = intake.evaluator_results
 judged = results.create(session_id="sess-o", span_id=CHILD, name="judge", data_type="NUMERIC", value=0.8)
 results.create(session_id="sess-o", span_id=ROOT, name="passed", data_type="BOOLEAN", value=1)
-listed_results = [(r.name, r.span_id, r.value) for r in results.list(filter={"session_id": "sess-o"}, sort="name")]
+listed_results = [(r.name, r.span_id, r.value) for r in results.list(filter={"session_id": "sess-o"}, sort="value")]
 got_result = results.retrieve(judged.evaluator_result_id)
 
 traces = [plain(t) for t in intake.traces.list(sort="started_at")]
@@ -99,8 +103,9 @@ spans = [
 child = intake.spans.retrieve(CHILD)
 groups = [plain(g) for g in intake.spans.groups.list(by="session_id", sort="-span_count")]
 span_results = [plain(r) for r in intake.spans.evaluator_results.list(CHILD)]
-session = intake.sessions.retrieve("sess-o")
-evaluation = nemo.evaluations.retrieve("ev-t")  # the OTLP root tagged it
+# The OTLP root tagged ev-t; 0.2.0 has no sessions resource.
+session = intake.sessions.retrieve("sess-o") if V030 else None
+run = nemo.evaluations.retrieve("ev-t") if V030 else nemo.experiments.retrieve("ev-t")
 
 notes = intake.annotations
 note = notes.create(kind="note", session_id="sess-o", text="looks right")
@@ -125,8 +130,8 @@ emit(
         "child": plain(child),
         "groups": groups,
         "span_results": span_results,
-        "session": plain(session),
-        "evaluation": plain(evaluation),
+        "session": session and plain(session),
+        "run": plain(run),
         "note": plain(note),
         "label": plain(label),
         "got_note": plain(got_note),
