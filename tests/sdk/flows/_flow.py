@@ -32,8 +32,14 @@ def status_of(call: Callable[[], Any]) -> dict[str, Any]:
 
 
 def plain(model: Any) -> Any:
-    """An SDK response model as JSON (what the SDK parsed, not the raw body)."""
-    return json.loads(model.model_dump_json()) if hasattr(model, "model_dump_json") else model
+    """An SDK response model as JSON (what the SDK parsed, not the raw body), first validated against
+    the model's own types: the SDK builds its models without validation, so a field of the wrong
+    type or a required one missing would otherwise pass unseen."""
+    if not hasattr(model, "model_dump_json"):
+        return model
+    dumped = json.loads(model.model_dump_json(warnings=False))
+    type(model).model_validate(dumped)
+    return dumped
 
 
 def emit(result: dict[str, Any]) -> None:
