@@ -1,7 +1,8 @@
 """SDK 0.2.0 and 0.3.0, unchanged, on ingest (OTLP JSON, chat completions), traces, spans, span groups,
-evaluator results, sessions (0.3.0) and annotations; values worked out by hand from flows/telemetry.py:
-trace aaa…, session sess-o: root 111… (0 → 2 s, OK, tagged ev-t / tc-1) and LLM child 222…
-(0.1 → 0.5 s, gpt-a, 100/10 tokens, $0.001); session chat-1: one capture (12/4 tokens, $0.01)."""
+evaluator results, sessions (0.3.0) and annotations, and ATIF; values worked out by hand from
+flows/telemetry.py: trace aaa…, session sess-o: root 111… (0 → 2 s, OK, tagged ev-t / tc-1) and LLM
+child 222… (0.1 → 0.5 s, gpt-a, 100/10 tokens, $0.001); session chat-1: one capture (12/4 tokens,
+$0.01); ATIF session traj-1 (ev-t / tc-2), read after the other traces and spans."""
 
 from collections.abc import Callable
 from typing import Any
@@ -50,19 +51,33 @@ def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version
         {"group": {"session_id": "sess-o"}, "span_count": 2},
     ]
 
-    # The tagged root makes sess-o ev-t's one session (of one test case).
+    [trajectory] = out["trajectory"]  # ATIF: session traj-1, test case tc-2, 1.5 s, 20/2 tokens, $0.004
+    assert (trajectory["id"], trajectory["root_span_id"], trajectory["duration_ms"]) == ("traj-1", "trajectory", 1500.0)
+    assert (trajectory["input"], trajectory["output"], trajectory["total_tokens"]) == ("2+2?", "4", 22)
+    assert trajectory["evaluation_context"] == {"evaluation_id": "ev-t", "test_case_id": "tc-2"}
+    assert trajectory["cost_usd"] == pytest.approx(0.004)
+
+    # ev-t has two sessions: sess-o (tc-1: judge 0.8, passed 1, 2 s, $0.001, 110 tokens) and traj-1
+    # (tc-2: verifier.reward 0.5, 1.5 s, $0.004, 22 tokens).
     run = out["run"]
-    assert (run["name"], run["run_count"], run["evaluator_names"]) == ("ev-t", 1, ["judge", "passed"])
-    assert run["aggregate_scores"]["judge"]["mean"] == 0.8 and run["aggregate_scores"]["passed"]["mean"] == 1.0
-    assert run["latency_ms"]["mean"] == 2000.0 and run["cost_usd"]["sum"] == 0.001
-    assert run["model_names"] == ["gpt-a"]
+    assert (run["name"], run["run_count"]) == ("ev-t", 2)
+    assert run["evaluator_names"] == ["judge", "passed", "verifier.reward"]
+    assert run["model_names"] == ["gpt-a", "gpt-x"] and run["agent_names"] == ["terminus"]
+    assert (run["cost_usd"]["mean"], run["cost_usd"]["sum"]) == pytest.approx((0.0025, 0.005))
+    assert (run["latency_ms"]["mean"], run["latency_ms"]["count"]) == (1750.0, 2)
+    scores = {name: (v["count"], v["sum"], v["mean"]) for name, v in run["aggregate_scores"].items()}
     if version == "0.3.0":
-        assert run["test_case_count"] == 1 and run["tokens"]["sum"] == 110.0
+        # Per test case, an unscored one counting 0: judge (0.8 + 0) / 2, passed (1 + 0) / 2,
+        # reward (0 + 0.5) / 2; tokens (110 + 22) / 2.
+        assert scores == {"judge": (2, 0.8, 0.4), "passed": (2, 1.0, 0.5), "verifier.reward": (2, 0.5, 0.25)}
+        assert run["test_case_count"] == 2 and (run["tokens"]["mean"], run["tokens"]["sum"]) == (66.0, 132.0)
         session = out["session"]
         assert (session["id"], session["trace_count"], session["span_count"]) == ("sess-o", 1, 2)
         assert (session["status"], session["duration_ms"], session["total_tokens"]) == ("success", 2000.0, 110)
         assert session["cost_usd"] == 0.001
     else:
+        # The seeds' rollups: over the sessions that carry each score.
+        assert scores == {"judge": (1, 0.8, 0.8), "passed": (1, 1.0, 1.0), "verifier.reward": (1, 0.5, 0.5)}
         assert out["session"] is None  # 0.2.0 has no sessions resource
 
     note = out["note"]

@@ -103,7 +103,31 @@ spans = [
 child = intake.spans.retrieve(CHILD)
 groups = [plain(g) for g in intake.spans.groups.list(by="session_id", sort="-span_count")]
 span_results = [plain(r) for r in intake.spans.evaluator_results.list(CHILD)]
-# The OTLP root tagged ev-t; 0.2.0 has no sessions resource.
+# An ATIF trajectory of test case tc-2 (1.5 s, $0.004, reward 0.5), tagged the way each SDK names it.
+tag = (
+    {"evaluation_context": {"evaluation_id": "ev-t", "test_case_id": "tc-2"}}
+    if V030
+    else {"experiment_context": {"experiment_id": "ev-t", "test_case_id": "tc-2"}}
+)
+intake.ingest.atif.create(
+    schema_version="ATIF-v1.5",
+    session_id="traj-1",
+    agent={"name": "terminus", "version": "2.0", "model_name": "gpt-x"},
+    steps=[
+        {"step_id": 1, "source": "user", "message": "2+2?", "timestamp": "2026-03-01T10:00:00Z"},
+        {
+            "step_id": 2,
+            "source": "agent",
+            "message": "4",
+            "timestamp": "2026-03-01T10:00:01.5Z",
+            "metrics": {"prompt_tokens": 20, "completion_tokens": 2, "cost_usd": 0.004},
+        },
+    ],  # fmt: skip
+    extra={"verifier_result": {"reward": 0.5}},
+    **tag,
+)
+trajectory = intake.traces.list(filter={"session_id": "traj-1"})
+# The OTLP root tagged ev-t too; 0.2.0 has no sessions resource.
 session = intake.sessions.retrieve("sess-o") if V030 else None
 run = nemo.evaluations.retrieve("ev-t") if V030 else nemo.experiments.retrieve("ev-t")
 
@@ -132,6 +156,7 @@ emit(
         "span_results": span_results,
         "session": session and plain(session),
         "run": plain(run),
+        "trajectory": [plain(t) for t in trajectory],
         "note": plain(note),
         "label": plain(label),
         "got_note": plain(got_note),
