@@ -124,6 +124,17 @@ class TestGet:
         assert response.status_code == 200
         assert response.json() == results[1]
 
+    async def test_ingested_at_is_the_stored_moment_everywhere(self, client, base, results):
+        # The SDKs (0.2.0, 0.3.0) require ingested_at; created_at is stamped at storage too.
+        for made in results:
+            assert made["ingested_at"] == made["created_at"]
+        one = results[0]
+        fetched = (await client.get(f"{base}/evaluator-results/{one['evaluator_result_id']}")).json()
+        per_span = (await client.get(f"{base}/spans/{one['span_id']}/evaluator-results")).json()
+        listed = (await page(client, base))["data"]
+        assert fetched["ingested_at"] == one["created_at"]
+        assert one in per_span and {r["ingested_at"] for r in listed} == {r["created_at"] for r in results}
+
     async def test_unknown_id_is_404(self, client, base):
         response = await client.get(f"{base}/evaluator-results/eval-nope")
         assert response.status_code == 404

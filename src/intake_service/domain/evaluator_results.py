@@ -60,6 +60,7 @@ async def record_evaluator_result(
         experiment_id = ""
         having_session = await repo.get_many(await telemetry.experiments_with_session(workspace, body.session_id))
         affected = [row.id for row in having_session.values() if not row.is_deleted]
+    now = datetime.now(UTC)
     result = EvaluatorResult(
         evaluator_result_id=evaluator_result_id(
             workspace, body.session_id, body.span_id or "", body.name, experiment_id
@@ -74,7 +75,8 @@ async def record_evaluator_result(
         comment=body.comment,
         experiment_name=body.experiment_name,
         created_by=created_by,
-        created_at=datetime.now(UTC),
+        created_at=now,
+        ingested_at=now,
     )
     await telemetry.insert_evaluator_result(result, experiment_id=experiment_id, experiment_ids=affected)
     return result

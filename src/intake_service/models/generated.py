@@ -1019,6 +1019,7 @@ class EvaluatorResult(BaseModel):
                     "experiment_name": "exp-a",
                     "created_by": "ci-key",
                     "created_at": "2026-01-05T09:00:05Z",
+                    "ingested_at": "2026-01-05T09:00:05Z",
                 }
             ]
         },
@@ -1035,6 +1036,12 @@ class EvaluatorResult(BaseModel):
     experiment_name: str | None
     created_by: str | None
     created_at: AwareDatetime
+    ingested_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="When the server stored the result; the SDKs require it. The server stamps created_at at that moment too, so the two are equal."
+        ),
+    ]
 
 
 class TelemetryEvaluationContext(BaseModel):
@@ -1543,6 +1550,7 @@ class EvaluatorResultsPage(BaseModel):
                             "experiment_name": "exp-a",
                             "created_by": "ci-key",
                             "created_at": "2026-01-05T09:00:05Z",
+                            "ingested_at": "2026-01-05T09:00:05Z",
                         }
                     ],
                     "pagination": {

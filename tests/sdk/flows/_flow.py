@@ -8,6 +8,7 @@ from importlib.metadata import version
 from typing import Any
 
 import nemo_platform
+import pydantic
 
 
 def config() -> dict[str, Any]:
@@ -31,9 +32,35 @@ def status_of(call: Callable[[], Any]) -> dict[str, Any]:
     raise AssertionError("the call succeeded")
 
 
+# Fields the SDK types as a non-null string where the server answers null on purpose (README): the
+# SDK parses them without complaint (it does not validate), so only plain()'s check needs telling.
+DOCUMENTED_NULLS = {
+    ("EvaluationResponse", "parent_experiment_id"),  # mirrors parent_evaluation_id, null without a parent
+    ("EvaluationSessionResponse", "trace_id"),  # null for a session ingested without spans
+    ("EvaluationSessionResponse", "root_span_id"),
+    ("ExperimentSessionResponse", "trace_id"),  # the seeds' session row has no trace at all
+    ("ExperimentSessionResponse", "root_span_id"),
+}
+
+
 def plain(model: Any) -> Any:
-    """An SDK response model as JSON (what the SDK parsed, not the raw body)."""
-    return json.loads(model.model_dump_json()) if hasattr(model, "model_dump_json") else model
+    """An SDK response model as JSON (what the SDK parsed, not the raw body), first validated against
+    the model's own types: the SDK builds its models without validation, so a field of the wrong
+    type or a required one missing would otherwise pass unseen."""
+    if not hasattr(model, "model_dump_json"):
+        return model
+    dumped = json.loads(model.model_dump_json(warnings=False))
+    try:
+        type(model).model_validate(dumped)
+    except pydantic.ValidationError as exc:
+        name = type(model).__name__
+        unexpected = [
+            e
+            for e in exc.errors()
+            if not (e["input"] is None and (name, ".".join(map(str, e["loc"]))) in DOCUMENTED_NULLS)
+        ]
+        assert not unexpected, f"{name} differs from the SDK's model: {unexpected}"
+    return dumped
 
 
 def emit(result: dict[str, Any]) -> None:

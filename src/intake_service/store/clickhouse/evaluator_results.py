@@ -22,7 +22,7 @@ def result_row(result: EvaluatorResult, experiment_id: str) -> dict[str, Any]:
     """The JSONEachRow row of EVALUATOR_RESULT_COLUMNS; `experiment_id` is '' for a result naming no
     experiment. The replacement key is (session, span, name) within that experiment, if any."""
     return {
-        **result.model_dump(mode="json"),
+        **result.model_dump(mode="json", exclude={"ingested_at"}),  # read back as created_at
         "experiment_id": experiment_id,
         "created_at": datetime_text(result.created_at),
         "version": time.time_ns(),
@@ -51,7 +51,7 @@ class ResultFilters:
 
 
 _COLUMNS = """evaluator_result_id, workspace, session_id, span_id, name, data_type, value, string_value,
-       comment, experiment_name, created_by, created_at"""
+       comment, experiment_name, created_by, created_at, created_at AS ingested_at"""
 
 # Every filter is a typed parameter; NULL means "not filtered".
 _WHERE = """
