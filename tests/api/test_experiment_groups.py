@@ -198,12 +198,25 @@ class TestDelete:
     async def test_unknown_group_is_404(self, client, base) -> None:
         problem(await client.delete(group_url(base, "nope")), 404)
 
-    async def test_experiments_of_a_deleted_group_stay(self, client, base) -> None:
-        # The cascade to evaluations comes with /evaluations; until then a delete leaves runs alone.
-        group = await create_group(client, base, "g")
-        run = await create_experiment(client, base, experiment_group_id=group["id"])
-        await client.delete(group_url(base, "g"))
-        assert ok(await client.get(exp_url(base, run["name"])))["experiment_group_id"] == group["id"]
+    async def test_delete_cascades_to_the_evaluations_of_that_group_alone(self, client, base) -> None:
+        only = await create_group(client, base, "g")
+        other = await create_group(client, base, "h")
+        alone = await create_experiment(client, base, experiment_group_id=only["id"])
+        evaluation = {"dataset_name": "d", "experiment_ids": [only["id"], other["id"]]}
+        shared = ok(await client.post(f"{base}/evaluations", json={"name": "both", **evaluation}), 201)
+        elsewhere = await create_experiment(client, base, experiment_group_id=other["id"])
+        assert (await client.delete(group_url(base, "g"))).status_code == 204
+
+        # The run that belonged to g alone is gone from both views, under its renamed row.
+        assert (await client.get(exp_url(base, alone["name"]))).status_code == 404
+        assert (await client.get(f"{base}/evaluations/{alone['name']}")).status_code == 404
+        deleted = ok(await client.get(f"{base}/experiments", params={"filter[is_deleted]": "true"}))["data"]
+        [row] = deleted
+        assert re.fullmatch(re.escape(alone["name"]) + r"-deleted-\d{8}T\d{6}\.\d{6}Z", row["name"]), row["name"]
+        # Those in another group too stay, and a new run may take the deleted one's name.
+        assert ok(await client.get(f"{base}/evaluations/both"))["id"] == shared["id"]
+        assert ok(await client.get(exp_url(base, elsewhere["name"])))["id"] == elsewhere["id"]
+        await create_experiment(client, base, alone["name"])
 
 
 class TestEvaluationCount:

@@ -8,13 +8,13 @@ name and dataset; PATCH changes only the fields present; delete renames the row 
 
 import json
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
 from intake_service.domain import evaluation_rollups as rollup_sort
+from intake_service.domain.experiment_groups import deleted_name
 from intake_service.domain.experiments import find_live, new_experiment_id, now
 from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
 from intake_service.domain.listing import COLUMN_SORTS
@@ -49,8 +49,6 @@ from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version")
 MAX_METADATA_BYTES = 64 * 1024
-DELETED_MARKER = "-deleted-"
-NAME_MAX_LENGTH = 255
 MEMBERSHIP_OPS = ("$eq", "$ne", "$in", "$nin")
 
 
@@ -273,12 +271,6 @@ async def patch(
     row = await repo.change_fields(workspace, name, changes, updated_at=now())
     assert row is not None  # locked above
     return await respond_one(telemetry, row)
-
-
-def deleted_name(name: str, moment: datetime) -> str:
-    """`<name>-deleted-<utc time>`, the name cut short so the whole fits the column."""
-    suffix = f"{DELETED_MARKER}{moment.strftime('%Y%m%dT%H%M%S%fZ')}"
-    return name[: NAME_MAX_LENGTH - len(suffix)] + suffix
 
 
 async def delete(repo: EvaluationRepository, workspace: str, name: str) -> None:

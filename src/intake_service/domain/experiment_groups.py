@@ -1,8 +1,6 @@
 """Experiment group rules (SDK 0.2.0 and 0.3.0): defaults, the name as identity, soft delete with a
-rename, the default sort, and the group list's filters.
-
-Deleting a group does not touch its experiments yet; the 0.3.0 cascade (a group's sole-member
-evaluations are soft-deleted with it) comes with `/evaluations` and its `experiment_ids`.
+rename (which cascades to the evaluations that belong to the group alone), the default sort, and
+the group list's filters.
 """
 
 import json
@@ -170,19 +168,28 @@ async def replace(
     return await _with_count(repo, row)
 
 
+def deleted_suffix(moment: datetime) -> str:
+    return DELETED_MARKER + moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+
+
 def deleted_name(name: str, moment: datetime) -> str:
-    """`<name>-deleted-<UTC time>`, the name cut short when the whole would pass the length limit."""
-    suffix = DELETED_MARKER + moment.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    """`<name>-deleted-<UTC time>` (groups and evaluations alike), the name cut short when the whole
+    would pass the length limit."""
+    suffix = deleted_suffix(moment)
     return name[: NAME_MAX_LENGTH - len(suffix)] + suffix
 
 
 async def delete(repo: ExperimentGroupRepository, workspace: str, name: str) -> None:
-    """Soft delete, renaming the row so its name is free for a new group."""
+    """Soft delete, renaming the row so its name is free for a new group; the evaluations that belong
+    to this group alone are deleted with it (renamed the same way), those in other groups too stay."""
     row = await _require_live(repo, workspace, name)
     deleted_at = now()
     new_name = deleted_name(row.name, deleted_at)
     if await repo.soft_delete(workspace, name, new_name=new_name, deleted_at=deleted_at) is None:
         raise GroupNotFound(workspace, name)
+    await repo.delete_sole_members(
+        workspace, row.id, suffix=deleted_suffix(deleted_at), max_length=NAME_MAX_LENGTH, deleted_at=deleted_at
+    )
 
 
 def _filter_item(wanted: dict[str, Any], field: str, value: Any) -> None:

@@ -123,6 +123,27 @@ class ExperimentGroupRepository:
             {"name": new_name, "is_deleted": True, "deleted_at": deleted_at, "updated_at": deleted_at},
         )
 
+    async def delete_sole_members(
+        self, workspace: str, group_id: str, *, suffix: str, max_length: int, deleted_at: datetime
+    ) -> int:
+        """Soft delete the live experiments whose only group is `group_id`, each renamed
+        <name><suffix> (the name cut to fit `max_length`); how many there were."""
+        result = await self.session.execute(
+            update(Experiment)
+            .where(
+                Experiment.workspace == workspace,
+                ~Experiment.is_deleted,
+                Experiment.experiment_ids == literal([group_id], ARRAY(String)),
+            )
+            .values(
+                name=func.left(Experiment.name, max_length - len(suffix)) + suffix,
+                is_deleted=True,
+                deleted_at=deleted_at,
+                updated_at=deleted_at,
+            )
+        )
+        return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
     async def _update_live(self, workspace: str, name: str, values: dict[str, Any]) -> ExperimentGroup | None:
         """One UPDATE of only the given columns of the live group."""
         statement = (
