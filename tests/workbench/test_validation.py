@@ -229,3 +229,14 @@ async def test_metric_batch_is_all_or_nothing(wb, run) -> None:
     body = json.dumps({"metrics": [{"key": "a", "value": 1.0, "step": 1}]})
     ok(await wb.post(f"{API}/{run['run_id']}/metrics", **raw(body)))
     assert ok(await wb.get(f"{API}/{run['run_id']}/metrics", params={"key": "a"}))["count"] == 1
+
+
+async def test_a_run_into_an_existing_experiment_still_checks_tags_and_principals(wb) -> None:
+    """The experiment keeps its own tags and shares, but a body that breaks their rules is refused
+    (an empty principal was accepted when the experiment existed)."""
+    await create_in_workbench(wb, experiment_name="churn", run_name="first")
+    body = {"experiment_name": "churn", "run_name": "second", "shared_with": [""]}
+    assert problem(await wb.post(API, json=body), 422) == (
+        "Each shared_with entry must name a principal in 1-255 characters."
+    )
+    assert ok(await wb.get(f"{API}/stats"))["total"] == 1

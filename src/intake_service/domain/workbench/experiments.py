@@ -113,6 +113,9 @@ async def _run_fields(stores: Stores, viewer: Viewer, body: CreateRequest) -> Ru
 
 async def create(stores: Stores, viewer: Viewer, body: CreateRequest) -> Created:
     check_storable(body.model_dump(exclude_none=True))
+    # Checked even when the run goes into an experiment that exists (and keeps its own values).
+    normalize_tags(body.tags or [])
+    normalize_principals(body.shared_with or [])
     name = (
         check_name(body.name, "name")
         or check_name(body.run_name, "run_name")
