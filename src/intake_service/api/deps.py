@@ -1,7 +1,7 @@
 """Annotated dependency aliases shared by the routers."""
 
 from collections.abc import AsyncIterator
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Path, Query, Request
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,6 +28,11 @@ ExperimentName = Annotated[
 ]
 PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
 PageSize = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+
+
+def sort_enum(*fields: str) -> dict[str, Any]:
+    """The document's list of the sort values a single-key list takes (`field` or `-field`)."""
+    return {"enum": [f"{sign}{field}" for field in fields for sign in ("", "-")]}
 
 
 def get_state(request: Request) -> State:

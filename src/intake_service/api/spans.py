@@ -5,7 +5,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace
+from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace, sort_enum
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
 from intake_service.domain import spans
 from intake_service.domain.span_filters import Mode
@@ -29,7 +29,9 @@ async def list_spans(
     telemetry: Telemetry,
     page: PageNumber = 1,
     page_size: PageSize = 100,
-    sort: Annotated[str, Query(description="started_at, '-' first for descending.")] = "-started_at",
+    sort: Annotated[
+        str, Query(description="started_at, '-' first for descending.", json_schema_extra=sort_enum("started_at"))
+    ] = "-started_at",
     mode: Annotated[
         Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
     ] = "detailed",
@@ -56,7 +58,9 @@ async def list_span_groups(
     by: Annotated[str, Query(description="trace_id, session_id, or both comma-separated.")],
     page: PageNumber = 1,
     page_size: PageSize = 100,
-    sort: Annotated[str, Query(description="span_count, '-' first for descending.")] = "-span_count",
+    sort: Annotated[
+        str, Query(description="span_count, '-' first for descending.", json_schema_extra=sort_enum("span_count"))
+    ] = "-span_count",
 ) -> SpanGroupsPage:
     """Spans grouped by trace, session or both, with counts, times, tokens and cost per group."""
     return await spans.span_groups(

@@ -4,7 +4,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace
+from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace, sort_enum
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
 from intake_service.domain import traces
 from intake_service.domain.span_filters import Mode
@@ -27,7 +27,9 @@ async def list_traces(
     telemetry: Telemetry,
     page: PageNumber = 1,
     page_size: PageSize = 100,
-    sort: Annotated[str, Query(description="started_at, '-' first for descending.")] = "-started_at",
+    sort: Annotated[
+        str, Query(description="started_at, '-' first for descending.", json_schema_extra=sort_enum("started_at"))
+    ] = "-started_at",
     mode: Annotated[
         Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
     ] = "preview",
