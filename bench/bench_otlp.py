@@ -47,23 +47,40 @@ def encode_request(number: int, traces: int, spans: int, rng: random.Random) -> 
         trace_id = rng.randbytes(16)
         root_id = rng.randbytes(8)
         begin = START_NS + (number * traces + t) * 1_000_000_000
-        out.append(Span(
-            trace_id=trace_id, span_id=root_id, name="agent.run", kind=Span.SPAN_KIND_INTERNAL,
-            start_time_unix_nano=begin, end_time_unix_nano=begin + rng.randint(500, 5000) * 1_000_000,
-            status=Status(code=Status.STATUS_CODE_OK),
-            attributes=[kv("nemo.experiment.id", "bench"), kv("nemo.test_case.id", f"tc-{t}")],
-        ))
+        out.append(
+            Span(
+                trace_id=trace_id,
+                span_id=root_id,
+                name="agent.run",
+                kind=Span.SPAN_KIND_INTERNAL,
+                start_time_unix_nano=begin,
+                end_time_unix_nano=begin + rng.randint(500, 5000) * 1_000_000,
+                status=Status(code=Status.STATUS_CODE_OK),
+                attributes=[kv("nemo.experiment.id", "bench"), kv("nemo.test_case.id", f"tc-{t}")],
+            )
+        )
         for s in range(spans - 1):
-            out.append(Span(
-                trace_id=trace_id, span_id=rng.randbytes(8), parent_span_id=root_id, name="chat model-a",
-                kind=Span.SPAN_KIND_CLIENT, start_time_unix_nano=begin + s * 1_000_000,
-                end_time_unix_nano=begin + (s + 1) * 1_000_000,
-                attributes=[kv("gen_ai.request.model", "model-a"), kv("gen_ai.usage.input_tokens", rng.randint(50, 500)),
-                            kv("gen_ai.usage.output_tokens", rng.randint(5, 100)),
-                            kv("gen_ai.usage.cost", rng.uniform(0.0001, 0.01))],
-            ))
+            out.append(
+                Span(
+                    trace_id=trace_id,
+                    span_id=rng.randbytes(8),
+                    parent_span_id=root_id,
+                    name="chat model-a",
+                    kind=Span.SPAN_KIND_CLIENT,
+                    start_time_unix_nano=begin + s * 1_000_000,
+                    end_time_unix_nano=begin + (s + 1) * 1_000_000,
+                    attributes=[
+                        kv("gen_ai.request.model", "model-a"),
+                        kv("gen_ai.usage.input_tokens", rng.randint(50, 500)),
+                        kv("gen_ai.usage.output_tokens", rng.randint(5, 100)),
+                        kv("gen_ai.usage.cost", rng.uniform(0.0001, 0.01)),
+                    ],
+                )
+            )
     resource = Resource(attributes=[kv("service.name", "bench-agent"), kv("gen_ai.agent.name", "bench-agent")])
-    request = ExportTraceServiceRequest(resource_spans=[ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=out)])])
+    request = ExportTraceServiceRequest(
+        resource_spans=[ResourceSpans(resource=resource, scope_spans=[ScopeSpans(spans=out)])]
+    )
     return request.SerializeToString()
 
 
@@ -83,20 +100,35 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as data_dir:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
         server = subprocess.Popen(
-            [sys.executable, "-m", "intake_service", "serve", "--port", str(port), "--data-dir", data_dir,
-             "--log-level", "warning"],
+            [
+                sys.executable,
+                "-m",
+                "intake_service",
+                "serve",
+                "--port",
+                str(port),
+                "--data-dir",
+                data_dir,
+                "--log-level",
+                "warning",
+            ],
             env=env,
         )
         try:
             wait_ready(url)
             base = f"{url}/apis/intake/v2/workspaces/bench"
             with httpx.Client(timeout=120) as client:
-                assert client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
+                assert (
+                    client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
+                )
 
             def send(body: bytes) -> None:
                 with httpx.Client(timeout=120) as http:
-                    response = http.post(f"{base}/ingest/otlp/v1/traces", content=body,
-                                         headers={"content-type": "application/x-protobuf"})
+                    response = http.post(
+                        f"{base}/ingest/otlp/v1/traces",
+                        content=body,
+                        headers={"content-type": "application/x-protobuf"},
+                    )
                     assert response.status_code == 200 and response.json() == {"errors": []}, response.text
 
             began = time.perf_counter()
@@ -112,9 +144,14 @@ def main() -> None:
     spans = args.requests * args.traces * args.spans
     assert rollups["run_count"] == args.requests * args.traces, rollups["run_count"]
     result = {
-        "requests": args.requests, "traces_per_request": args.traces, "spans_per_trace": args.spans,
-        "threads": args.threads, "spans": spans, "seconds": round(elapsed, 2),
-        "spans_per_second": round(spans / elapsed), "requests_per_second": round(args.requests / elapsed, 1),
+        "requests": args.requests,
+        "traces_per_request": args.traces,
+        "spans_per_trace": args.spans,
+        "threads": args.threads,
+        "spans": spans,
+        "seconds": round(elapsed, 2),
+        "spans_per_second": round(spans / elapsed),
+        "requests_per_second": round(args.requests / elapsed, 1),
         "sessions": rollups["run_count"],
     }
     args.results.mkdir(parents=True, exist_ok=True)

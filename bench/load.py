@@ -58,7 +58,8 @@ class State:
 def session(sid: str, rng: random.Random) -> dict[str, Any]:
     return {
         "session_id": sid, "test_case_id": f"tc-{rng.randrange(100)}", "started_at": "2026-01-01T00:00:00Z",
-        "latency_ms": rng.uniform(100, 5000), "status": "success", "model_name": "model-a", "cost_usd": rng.uniform(0.001, 0.05),
+        "latency_ms": rng.uniform(100, 5000), "status": "success", "model_name": "model-a",
+        "cost_usd": rng.uniform(0.001, 0.05),
         "scores": {"accuracy": rng.random(), "passed": rng.random() < 0.7},
     }  # fmt: skip
 
@@ -84,9 +85,13 @@ async def one_request(http: httpx.AsyncClient, state: State, route: str, rng: ra
         request = http.post(url_of(name, "/sessions"), json={"sessions": [session(s, rng) for s in ingested]})
     elif route == "create":
         name = f"new {len(state.experiments)} {rng.randrange(10**9)}"
-        request = http.post(f"{BASE}/experiments", json={"name": name, "dataset_name": "qa", "metadata": {"load": True}})
+        request = http.post(
+            f"{BASE}/experiments", json={"name": name, "dataset_name": "qa", "metadata": {"load": True}}
+        )
     elif route == "put":
-        request = http.put(url_of(name), json={"name": name, "dataset_name": "qa", "description": f"rev {rng.random()}"})
+        request = http.put(
+            url_of(name), json={"name": name, "dataset_name": "qa", "description": f"rev {rng.random()}"}
+        )
     else:
         request = http.post(url_of(name, "/pin"))
     started = time.perf_counter()
@@ -189,7 +194,12 @@ async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "sessions_lost": lost,
         "run_count_mismatches": run_count_mismatches,
         "ingested_counter": next(
-            (float(line.split()[-1]) for line in metrics.splitlines() if line.startswith("intake_ingested_sessions_total ")), None
+            (
+                float(line.split()[-1])
+                for line in metrics.splitlines()
+                if line.startswith("intake_ingested_sessions_total ")
+            ),
+            None,
         ),
     }
 
@@ -220,7 +230,9 @@ def main() -> int:
     parser.add_argument("--experiments", type=int, default=50, help="experiments seeded before the load [50]")
     parser.add_argument("--seed-sessions", type=int, default=200, help="sessions seeded into each [200]")
     parser.add_argument("--batch", type=int, default=20, help="sessions per ingest request [20]")
-    parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results", help="where to write load.json/.md")
+    parser.add_argument(
+        "--results", type=Path, default=Path(__file__).parent / "results", help="where to write load.json/.md"
+    )
     args = parser.parse_args()
 
     port = free_port()
@@ -256,7 +268,9 @@ def main() -> int:
     (args.results / "load.json").write_text(json.dumps({"command": command, **result}, indent=2) + "\n")
     (args.results / "load.md").write_text(markdown(result, command.strip()))
     print(markdown(result, command.strip()))
-    failed = result["errors_5xx"] or result["transport_errors"] or result["sessions_lost"] or result["run_count_mismatches"]
+    failed = (
+        result["errors_5xx"] or result["transport_errors"] or result["sessions_lost"] or result["run_count_mismatches"]
+    )
     return 1 if failed else 0
 
 

@@ -32,7 +32,9 @@ def main() -> None:
         endpoint=f"{args.url}/apis/intake/v2/workspaces/{args.workspace}/ingest/otlp/v1/traces",
         headers={"X-API-Key": args.api_key} if args.api_key else None,
     )
-    resource = Resource.create({"service.name": "toy-agent", "gen_ai.agent.name": "toy-agent", "gen_ai.agent.version": "1.0"})
+    resource = Resource.create(
+        {"service.name": "toy-agent", "gen_ai.agent.name": "toy-agent", "gen_ai.agent.version": "1.0"}
+    )
     provider = TracerProvider(resource=resource)
     provider.add_span_processor(BatchSpanProcessor(exporter))
     tracer = provider.get_tracer("toy-agent")
