@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from intake_service.domain import auth
 from intake_service.domain.auth import ANONYMOUS, Principal
 from intake_service.domain.paging import reject_repeated_params, reject_unknown_params
+from intake_service.domain.span_filters import Mode
 from intake_service.errors import MetadataStoreUnavailable
 from intake_service.lifespan import State
 from intake_service.store.clickhouse.telemetry import TelemetryStore
@@ -28,6 +29,10 @@ ExperimentName = Annotated[
 ]
 PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
 PageSize = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+# How much of a session's, trace's or span's input and output a read shows.
+ViewMode = Annotated[
+    Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
+]
 
 
 def sort_enum(*fields: str) -> dict[str, Any]:

@@ -1,6 +1,6 @@
 """Evaluation routes (SDK 0.3.0 `/evaluations`): HTTP in, HTTP out. Rules live in domain.evaluations."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
@@ -11,6 +11,7 @@ from intake_service.api.deps import (
     PageSize,
     Session,
     Telemetry,
+    ViewMode,
     Workspace,
     reject_undeclared_params,
 )
@@ -207,10 +208,7 @@ async def list_evaluation_sessions(
     telemetry: Telemetry,
     page: PageNumber = 1,
     page_size: PageSize = 100,
-    mode: Annotated[
-        Literal["summary", "preview", "detailed"],
-        Query(description="summary (no input or output), preview (their first 300 characters) or detailed."),
-    ] = "detailed",
+    mode: ViewMode = "detailed",
     sort: Annotated[
         str | None,
         Query(

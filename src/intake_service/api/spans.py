@@ -5,10 +5,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace, sort_enum
+from intake_service.api.deps import PageNumber, PageSize, Telemetry, ViewMode, Workspace, sort_enum
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
 from intake_service.domain import spans
-from intake_service.domain.span_filters import Mode
 from intake_service.models.generated import EvaluatorResult, Span, SpanGroupsPage, SpansPage
 
 router = APIRouter(tags=["traces"])
@@ -32,9 +31,7 @@ async def list_spans(
     sort: Annotated[
         str, Query(description="started_at, '-' first for descending.", json_schema_extra=sort_enum("started_at"))
     ] = "-started_at",
-    mode: Annotated[
-        Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
-    ] = "detailed",
+    mode: ViewMode = "detailed",
 ) -> SpansPage:
     """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_id,
     test_case_id, source, kind, status, model, agent_name, started_at), newest first."""

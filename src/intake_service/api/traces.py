@@ -4,10 +4,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from intake_service.api.deps import PageNumber, PageSize, Telemetry, Workspace, sort_enum
+from intake_service.api.deps import PageNumber, PageSize, Telemetry, ViewMode, Workspace, sort_enum
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
 from intake_service.domain import traces
-from intake_service.domain.span_filters import Mode
 from intake_service.models.generated import Trace, TracesPage
 
 router = APIRouter(tags=["traces"])
@@ -30,9 +29,7 @@ async def list_traces(
     sort: Annotated[
         str, Query(description="started_at, '-' first for descending.", json_schema_extra=sort_enum("started_at"))
     ] = "-started_at",
-    mode: Annotated[
-        Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
-    ] = "preview",
+    mode: ViewMode = "preview",
 ) -> TracesPage:
     """One page of the workspace's traces (filter[...] by id, session_id, status, started_at, evaluation_id,
     test_case_id), newest first."""
@@ -53,7 +50,7 @@ async def get_trace(
     workspace: Workspace,
     trace_id: Annotated[str, Path(alias="id", description="The trace's id.")],
     telemetry: Telemetry,
-    mode: Annotated[Mode, Query(description="summary, preview (first 300 characters) or detailed.")] = "detailed",
+    mode: ViewMode = "detailed",
 ) -> Trace:
     """One trace with its rollups of tokens, cost and spans."""
     return await traces.get_trace(telemetry, workspace, trace_id, mode)

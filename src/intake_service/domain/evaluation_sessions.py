@@ -3,21 +3,13 @@ and the 0.3.0 row (evaluation_name, trace_id, root_span_id, cost_total_usd, outp
 
 from intake_service.domain.evaluations import parse_sort_keys, require_live
 from intake_service.domain.paging import pagination
+from intake_service.domain.span_filters import STATUSES, Mode, for_mode
 from intake_service.errors import DomainError
 from intake_service.models.generated import EvaluationSessionResponse, EvaluationSessionsPage
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.evaluations import EvaluationRepository
 
 SESSION_SORTS = ("test_case_id", "started_at", "ended_at", "latency_ms", "status", "cost_total_usd", "tokens")
-STATUSES = ("success", "error", "cancelled", "unknown")
-PREVIEW_CHARACTERS = 300
-
-
-def for_mode(text: str | None, mode: str) -> str | None:
-    """summary: no text; preview: its first 300 characters; detailed: all of it."""
-    if text is None or mode == "summary":
-        return None
-    return text[:PREVIEW_CHARACTERS] if mode == "preview" else text
 
 
 async def list_sessions(
@@ -28,7 +20,7 @@ async def list_sessions(
     *,
     page: int,
     page_size: int,
-    mode: str,
+    mode: Mode,
     sort: str | None,
     test_case_id: str | None,
     status: str | None,

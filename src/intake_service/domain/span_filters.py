@@ -21,6 +21,8 @@ from intake_service.store.clickhouse.values import datetime_text
 
 PREVIEW_CHARS = 300
 Mode = Literal["summary", "preview", "detailed"]
+# What a session, trace or span status can be (the ingest routes write no other).
+STATUSES = ("success", "error", "cancelled", "unknown")
 FILTER_KEY = re.compile(r"^filter\[([^\[\]]+)\](?:\[\$?([a-z]+)\])?$")
 
 

@@ -21,6 +21,7 @@ from intake_service.domain.experiments import find_live
 from intake_service.domain.ingest import experiment_problem
 from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import (
+    STATUSES,
     FilterField,
     Mode,
     check_params,
@@ -127,7 +128,6 @@ async def rebuild_stale_sessions(repo: ExperimentRepository, telemetry: Telemetr
 
 SPAN_LIST_PARAMS = ("page", "page_size", "sort", "mode")
 GROUP_LIST_PARAMS = ("page", "page_size", "sort", "by")
-SPAN_STATUSES = ("success", "error", "cancelled", "unknown")
 SPAN_FILTERS = {
     "session_id": FilterField("text", "session_id"),
     "trace_id": FilterField("text", "trace_id"),
@@ -136,7 +136,7 @@ SPAN_FILTERS = {
     "test_case_id": FilterField("text", "test_case_id"),
     "source": FilterField("text", "source"),
     "kind": FilterField("enum", "kind", SPAN_KINDS),
-    "status": FilterField("enum", "status", SPAN_STATUSES),
+    "status": FilterField("enum", "status", STATUSES),
     "model": FilterField("text", "model"),
     "agent_name": FilterField("text", "agent_name"),
     "started_at": FilterField("time", "started"),

@@ -4,7 +4,15 @@ from collections.abc import Iterable
 from typing import Any
 
 from intake_service.domain.paging import pagination
-from intake_service.domain.span_filters import FilterField, Mode, check_params, for_mode, parse_filters, parse_sort
+from intake_service.domain.span_filters import (
+    STATUSES,
+    FilterField,
+    Mode,
+    check_params,
+    for_mode,
+    parse_filters,
+    parse_sort,
+)
 from intake_service.errors import TraceNotFound
 from intake_service.models.generated import (
     TelemetryEvaluationContext,
@@ -15,7 +23,6 @@ from intake_service.models.generated import (
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.traces import TraceReads
 
-STATUSES = ("success", "error", "cancelled", "unknown")
 LIST_PARAMS = ("page", "page_size", "sort", "mode")
 FILTERS = {
     "id": FilterField("ids", "ids"),
