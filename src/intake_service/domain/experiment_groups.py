@@ -14,7 +14,7 @@ from intake_service.domain.filters import parse_bool
 from intake_service.domain.listing import COLUMN_SORTS
 from intake_service.domain.paging import pagination
 from intake_service.domain.rollup_metrics import STATS, parse_rollup_path
-from intake_service.domain.values import json_problem, text_problem
+from intake_service.domain.values import json_problem, metadata_too_large, text_problem
 from intake_service.errors import DomainError, GroupNameTaken, GroupNotFound, GroupRenamed, validation_error
 from intake_service.models.generated import (
     ExperimentGroupRequest,
@@ -34,7 +34,6 @@ DEFAULT_SORT = "-created_at"
 DEFAULT_X_METRIC, DEFAULT_Y_METRIC = "cost_usd", "latency_ms"
 LIST_PARAMS = {"page", "page_size", "sort", "filter"}
 FILTER_FIELDS = ("name", "insight_id", "is_deleted")
-MAX_METADATA_BYTES = 64 * 1024
 # 0.3.0's evaluation sorts that the rollup registry may not hold yet; accepted in a default sort.
 EVALUATION_SORT_EXTRAS = ("test_case_count", *(f"tokens.{stat}" for stat in STATS))
 DELETED_MARKER = "-deleted-"
@@ -79,7 +78,7 @@ def _check_storable(body: ExperimentGroupRequest) -> None:
     problem = json_problem(metadata)
     if problem:
         raise validation_error(["body", "metadata"], None, f"metadata {problem}.")
-    if len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
+    if metadata_too_large(metadata):
         raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
 
 

@@ -1,6 +1,5 @@
 """Experiment rules: naming, the immutable-field guard, soft delete, pinning, listing."""
 
-import json
 from datetime import UTC, datetime
 
 from uuid6 import uuid7
@@ -9,7 +8,7 @@ from intake_service.domain.leaderboard import rollup_page
 from intake_service.domain.listing import ListQuery
 from intake_service.domain.paging import pagination
 from intake_service.domain.rollups import Hydrated, hydrate
-from intake_service.domain.values import json_problem, text_problem
+from intake_service.domain.values import json_problem, metadata_too_large, text_problem
 from intake_service.errors import (
     ExperimentNotFound,
     ImmutableFieldChanged,
@@ -26,7 +25,6 @@ TEXT_FIELDS = (
     "name", "dataset_name", "agent_name", "agent_version", "experiment_group_id", "dataset_version",
     "description", "summary",
 )  # fmt: skip
-MAX_METADATA_BYTES = 64 * 1024
 
 
 def new_experiment_id() -> str:
@@ -53,8 +51,7 @@ def _mutable_fields(body: ExperimentRequest) -> ExperimentFields:
     """The fields PUT replaces; an omitted optional field goes back to its default."""
     check_storable(body)
     metadata = body.metadata or {}
-    # Measured as compact UTF-8 JSON; the stdlib encoder takes integers of any size.
-    if len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode()) > MAX_METADATA_BYTES:
+    if metadata_too_large(metadata):
         raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
     return ExperimentFields(
         experiment_group_id=body.experiment_group_id,

@@ -5,6 +5,7 @@ U+0000), lone surrogates (not encodable as UTF-8), NaN and Infinity (not JSON), 
 range of a double. Such input is the caller's mistake and answers 422, never a failed INSERT.
 """
 
+import json
 import math
 import re
 import sys
@@ -66,3 +67,11 @@ def json_problem(value: Any, depth: int = 0) -> str | None:
             if problem:
                 return problem
     return None
+
+
+MAX_METADATA_BYTES = 64 * 1024
+
+
+def metadata_too_large(metadata: dict[str, Any]) -> bool:
+    """Past 64 KiB as compact UTF-8 JSON; the stdlib encoder takes integers of any size."""
+    return len(json.dumps(metadata, ensure_ascii=False, separators=(",", ":")).encode()) > MAX_METADATA_BYTES
