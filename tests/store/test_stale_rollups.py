@@ -6,11 +6,8 @@ from typing import Any
 
 from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok
 
-ROWS = """
-SELECT run_count, computed_at FROM experiment_rollups
-WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}
-ORDER BY computed_at
-"""
+ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
+ROWS = "SELECT run_count, computed_at FROM experiment_rollups WHERE " + ONE_EXPERIMENT + " ORDER BY computed_at"
 
 
 def sessions(prefix: str, count: int, accuracy: float = 0.5) -> list[dict[str, Any]]:
@@ -62,3 +59,22 @@ async def test_a_metric_sort_sees_the_last_ingest(client, base) -> None:
     await ingest_ok(client, base, low, sessions("low-more", 18, accuracy=1.0))
     listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
     assert [row["name"] for row in listed["data"]] == [low, high]
+
+
+async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, app, workspace) -> None:
+    experiment = await create_experiment(client, base)
+    name = experiment["name"]
+    executor = (await app_telemetry(app)).executor
+    await ingest_ok(client, base, name, sessions("first", 4))
+    assert (await get_experiment(client, base, name))["run_count"] == 4
+
+    # The row gone from ClickHouse (only this process writes it): the read does not ask again.
+    params = {"workspace": workspace, "experiment_id": experiment["id"]}
+    executor.command("DELETE FROM experiment_rollups WHERE " + ONE_EXPERIMENT, params)
+    assert (await get_experiment(client, base, name))["run_count"] == 4
+
+    await ingest_ok(client, base, name, sessions("second", 2))
+    assert (await get_experiment(client, base, name))["run_count"] == 6
+    assert [
+        row["run_count"] for row in executor.query(ROWS, {"workspace": workspace, "experiment_id": experiment["id"]})
+    ] == [6]

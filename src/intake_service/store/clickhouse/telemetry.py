@@ -79,13 +79,14 @@ class TelemetryStore:
     async def recompute_rollups(self, workspace: str, experiment_ids: list[str]) -> None:
         """Rewrite these experiments' rollup rows now, stale or not."""
         await asyncio.to_thread(rollup_sql.recompute, self.executor, workspace, experiment_ids)
+        self.stale.forget(workspace, experiment_ids)
 
     async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
-        await self.stale.refresh(workspace, experiment_ids)
-        rows = await self._ch.query(
-            rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids}
-        )
-        return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+        async def fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
+            rows = await self._ch.query(rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": ids})
+            return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+
+        return await self.stale.read(workspace, experiment_ids, fetch)
 
     async def metric_values(self, workspace: str, path: RollupPath) -> dict[str, float]:
         """experiment id → the metric's value, for every experiment of the workspace that has one."""
