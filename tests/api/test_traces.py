@@ -113,7 +113,8 @@ class TestTraces:
         assert a == {
             "id": A, "root_span_id": R1, "session_id": "sess-1", "workspace": workspace, "name": "agent.run",
             "input": LONG_INPUT[:300], "output": "done",
-            "evaluation_context": {"evaluation_id": "agent-eval", "test_case_id": "tc-1"},
+            "evaluation_context": {"evaluation_name": "agent-eval", "test_case_name": "tc-1",
+                                   "evaluation_id": "agent-eval", "test_case_id": "tc-1"},
             "experiment_context": {"experiment_id": "agent-eval", "test_case_id": "tc-1"},
             "started_at": iso(0), "ended_at": iso(2), "duration_ms": 2000.0, "status": "success",
             "input_tokens": 300, "output_tokens": 30, "cached_tokens": 10, "total_tokens": 330,
@@ -211,7 +212,10 @@ class TestSpans:
         }
         assert c2["status"] == "error" and c2["total_tokens"] == 220
         assert "parent_span_id" not in r1 and r1["kind"] == "UNKNOWN"
-        assert r1["evaluation_context"] == {"evaluation_id": "agent-eval", "test_case_id": "tc-1"}
+        assert r1["evaluation_context"] == {
+            "evaluation_name": "agent-eval", "test_case_name": "tc-1",
+            "evaluation_id": "agent-eval", "test_case_id": "tc-1",
+        }
         assert (r1["input"], r1["output"]) == (LONG_INPUT, "done")
 
     async def test_modes(self, client, stored):
@@ -345,15 +349,14 @@ class TestChat:
         spans = [ok(await client.post(f"{base}/ingest/chat-completions", json=capture(*tokens), headers=headers), 201)
                  for tokens in ((12, 4), (30, 6))]
         [trace] = (await get(client, f"{base}/traces"))["data"]
-        # Calls without a trace_id share one generated trace id (ingest/test_chat.py).
-        assert (len(trace["id"]), trace["session_id"], trace["root_span_id"]) == (32, "chat-1", "session")
+        assert (trace["id"], trace["session_id"], trace["root_span_id"]) == ("chat-1", "chat-1", "session")
         assert (trace["input_tokens"], trace["output_tokens"], trace["total_tokens"], trace["span_count"]) == (
             42, 10, 52, 3
         )
         calls = await get(client, f"{base}/spans", **{"filter[source]": "chat_completions", "filter[kind]": "LLM"})
         assert sorted(ids(calls, "span_id")) == sorted(s["span_id"] for s in spans)
         described = {(s["model"], s["parent_span_id"], s["trace_id"]) for s in calls["data"]}
-        assert described == {("m-1", "session", trace["id"])}
+        assert described == {("m-1", "session", "chat-1")}
         session = await get(client, f"{base}/sessions/chat-1")
         assert (session["trace_count"], session["span_count"], session["total_tokens"]) == (1, 3, 52)
 

@@ -1054,6 +1054,8 @@ class EvaluatorResult(BaseModel):
 
 
 class TelemetryEvaluationContext(BaseModel):
+    evaluation_name: str | None = None
+    test_case_name: str | None = None
     evaluation_id: str | None = None
     test_case_id: str | None = None
 
@@ -1212,6 +1214,8 @@ class Trace(BaseModel):
                     "input": "What is 17 * 23?",
                     "output": "391",
                     "evaluation_context": {
+                        "evaluation_name": "baseline",
+                        "test_case_name": "q-17",
                         "evaluation_id": "baseline",
                         "test_case_id": "q-17",
                     },
@@ -1268,6 +1272,8 @@ class TracesPage(BaseModel):
                             "input": "What is 17 * 23?",
                             "output": "391",
                             "evaluation_context": {
+                                "evaluation_name": "baseline",
+                                "test_case_name": "q-17",
                                 "evaluation_id": "baseline",
                                 "test_case_id": "q-17",
                             },
@@ -1311,6 +1317,8 @@ class Span(BaseModel):
                     "session_id": "run-0007",
                     "workspace": "default",
                     "evaluation_context": {
+                        "evaluation_name": "baseline",
+                        "test_case_name": "q-17",
                         "evaluation_id": "baseline",
                         "test_case_id": "q-17",
                     },
@@ -1388,6 +1396,8 @@ class SpansPage(BaseModel):
                             "session_id": "run-0007",
                             "workspace": "default",
                             "evaluation_context": {
+                                "evaluation_name": "baseline",
+                                "test_case_name": "q-17",
                                 "evaluation_id": "baseline",
                                 "test_case_id": "q-17",
                             },
