@@ -4,6 +4,8 @@ Membership is `experiment_ids` (at least one, each an existing group; the deprec
 `experiment_group_id` is coalesced into it and reads as its first); `parent_evaluation_id` (alias
 `parent_experiment_id`) names an existing evaluation; PUT replaces everything but the immutable
 name and dataset; PATCH changes only the fields present; delete renames the row so its name is free.
+An evaluation that is a container's baseline (SDK 0.4+) can neither leave that container nor be
+deleted (409).
 """
 
 import json
@@ -14,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
 from intake_service.domain import evaluation_rollups as rollup_sort
+from intake_service.domain.containers import check_baseline_kept
 from intake_service.domain.experiment_groups import deleted_name
 from intake_service.domain.experiments import find_live, new_experiment_id, now
 from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
@@ -238,6 +241,7 @@ async def replace(
     changed = [f for f in IMMUTABLE_FIELDS if getattr(body, f) != (name if f == "name" else getattr(current, f))]
     if changed:
         raise EvaluationFieldImmutable(changed)
+    await check_baseline_kept(repo, workspace, name, _leaving(current, fields.experiment_ids))
     row = await repo.replace_fields(workspace, name, fields, updated_at=now())
     assert row is not None  # locked above
     return await respond_one(telemetry, row)
@@ -256,6 +260,7 @@ async def patch(
         if not ids:
             raise DomainError("experiment_ids must be non-empty: an evaluation must belong to at least one group.")
         await check_groups(repo, workspace, ids, list(current.experiment_ids))
+        await check_baseline_kept(repo, workspace, name, _leaving(current, ids))
     if "parent_evaluation_id" in present:
         await check_parent(repo, workspace, present["parent_evaluation_id"])
     changes = EvaluationChanges(
@@ -273,8 +278,13 @@ async def patch(
     return await respond_one(telemetry, row)
 
 
+def _leaving(current: Experiment, ids: list[str]) -> list[str]:
+    return [group_id for group_id in current.experiment_ids if group_id not in ids]
+
+
 async def delete(repo: EvaluationRepository, workspace: str, name: str) -> None:
-    await require_live(repo, workspace, name, for_update=True)
+    current = await require_live(repo, workspace, name, for_update=True)
+    await check_baseline_kept(repo, workspace, name, list(current.experiment_ids))
     moment = now()
     row = await repo.rename_deleted(workspace, name, deleted_name(name, moment), deleted_at=moment)
     assert row is not None  # locked above
