@@ -15,6 +15,7 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
+from intake_service.domain import evaluation_filters
 from intake_service.domain import evaluation_rollups as rollup_sort
 from intake_service.domain.containers import check_baseline_kept
 from intake_service.domain.experiment_groups import deleted_name
@@ -52,7 +53,6 @@ from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version")
 MAX_METADATA_BYTES = 64 * 1024
-MEMBERSHIP_OPS = ("$eq", "$ne", "$in", "$nin")
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -352,7 +352,7 @@ async def list_page(
         keys = parse_sort_keys(sort, COLUMN_SORTS, rollup_sort.PATH_FORMS, rollup_sort.is_rollup_path)
     params, predicates, rollup_echo = rollup_sort.split_rollup_filters(params)
     try:
-        node, echo = parse_filter(_sdk_brackets(params))
+        node, echo = parse_filter(_sdk_brackets(params), evaluation_filters.EXTRA_FIELDS)
     except RequestValidationError as exc:
         raise BadListQuery(_one_sentence(exc)) from None
     echo |= rollup_echo
@@ -360,9 +360,9 @@ async def list_page(
     for condition in conditions:
         if condition.rollup is not None:
             raise BadListQuery(f"A rollup filter ({condition.field!r}) combines with the others only by AND.")
-        if condition.field == "experiment_group_id" and condition.op not in MEMBERSHIP_OPS:
-            raise BadListQuery(f"experiment_group_id supports only {', '.join(MEMBERSHIP_OPS)}.")
+        evaluation_filters.check_ops(condition)
     include_deleted = any(c.field == "is_deleted" for c in conditions)
+    node = await evaluation_filters.observe(telemetry, workspace, node)
     offset = (page - 1) * page_size
     if not predicates and not any(rollup_sort.is_rollup_path(field) for field, _ in keys):
         rows, total = await repo.list_evaluations(

@@ -999,7 +999,15 @@ class EvaluationSessionResponse(BaseModel):
     evaluation_name: str
     experiment_name: str
     session_id: str
-    test_case_id: str | None
+    test_case_name: Annotated[
+        str | None,
+        Field(
+            description="The session's test case (SDK 0.4+ spelling); null when the producer set none."
+        ),
+    ]
+    test_case_id: Annotated[
+        str | None, Field(description="The same test case, as SDK 0.3.0 names it.")
+    ]
     trace_id: str | None
     root_span_id: str | None
     started_at: AwareDatetime
@@ -1026,6 +1034,7 @@ class EvaluationSessionsPage(BaseModel):
                             "evaluation_name": "baseline",
                             "experiment_name": "baseline",
                             "session_id": "run-0007",
+                            "test_case_name": "q-17",
                             "test_case_id": "q-17",
                             "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
                             "root_span_id": "00f067aa0ba902b7",

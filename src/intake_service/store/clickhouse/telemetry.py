@@ -139,6 +139,15 @@ class TelemetryStore:
             rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
         return rollups
 
+    async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
+        """Ids of the evaluations whose sessions with a test case show one of `values` in `column`
+        (agent_name, agent_version or model_name), on the session or on one of its spans."""
+        if column not in evaluation_sql.FACET_COLUMNS:
+            raise ValueError(f"not a facet column: {column!r}")
+        sql = evaluation_sql.OBSERVING.format(column=column)
+        rows = await self._ch.query(sql, {"workspace": workspace, "values": values})
+        return sorted(row["experiment_id"] for row in rows)
+
     async def session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
         """Each span-built session's trace_id and root_span_id, by session id."""
         if not session_ids:
