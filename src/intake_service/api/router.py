@@ -5,6 +5,7 @@ from fastapi import APIRouter, Depends
 from intake_service.api import (
     admin,
     annotations,
+    compare,
     evaluations,
     evaluator_results,
     experiment_groups,
@@ -31,6 +32,7 @@ intake_v2.include_router(experiments.router)
 intake_v2.include_router(experiment_groups.router)
 intake_v2.include_router(sessions.router)
 intake_v2.include_router(evaluations.router)
+intake_v2.include_router(compare.router)
 intake_v2.include_router(evaluator_results.router)
 intake_v2.include_router(ingest.router)
 intake_v2.include_router(traces.router)

@@ -12,6 +12,7 @@ import anyio
 
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.models.generated import EvaluatorResult
+from intake_service.store.clickhouse import compare as compare_sql
 from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
@@ -138,6 +139,19 @@ class TelemetryStore:
         for row in scores:
             rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
         return rollups
+
+    async def paired_values(self, workspace: str, experiment_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """experiment id → its sessions with a test case, in start order within each test case, each as
+        {test_case_id, values: {cost_usd, latency_ms, tokens, evaluators.<name>}} (store/clickhouse/compare.py)."""
+        params = {"workspace": workspace, "experiment_ids": experiment_ids}
+        rows = await self._ch.query(compare_sql.PAIRED_VALUES, params)
+        runs: dict[str, list[dict[str, Any]]] = {experiment_id: [] for experiment_id in experiment_ids}
+        for row in rows:
+            values = {metric: row[metric] for metric in ("cost_usd", "latency_ms", "tokens")}
+            names, scores = row["score_names"] or [], row["score_values"] or []
+            values |= {f"evaluators.{name}": score for name, score in zip(names, scores, strict=True)}
+            runs[row["experiment_id"]].append({"test_case_id": row["test_case_id"], "values": values})
+        return runs
 
     async def session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
         """Each span-built session's trace_id and root_span_id, by session id."""
