@@ -11,6 +11,7 @@ from intake_service.api import (
     experiment_groups,
     experiments,
     ingest,
+    pivot,
     sessions,
     spans,
     traces,
@@ -31,6 +32,8 @@ api_router = APIRouter()
 intake_v2.include_router(experiments.router)
 intake_v2.include_router(experiment_groups.router)
 intake_v2.include_router(sessions.router)
+# Before evaluations: /evaluations/pivot is not an evaluation's name.
+intake_v2.include_router(pivot.router)
 intake_v2.include_router(evaluations.router)
 intake_v2.include_router(compare.router)
 intake_v2.include_router(evaluator_results.router)

@@ -1179,6 +1179,88 @@ class CompareResponse(BaseModel):
     ]
 
 
+class PivotCell(BaseModel):
+    row: Annotated[
+        str | None,
+        Field(
+            description="The row dimension's value (null when the sessions have none)."
+        ),
+    ]
+    column: Annotated[
+        str | None,
+        Field(description="The column dimension's value (null without columns)."),
+    ]
+    value: Annotated[
+        float | None, Field(description="The metric over the cell's sessions.")
+    ]
+    evaluations: Annotated[
+        int, Field(description="Evaluations with sessions in the cell.")
+    ]
+    sessions: Annotated[int, Field(description="Sessions in the cell.")]
+    test_cases: Annotated[int, Field(description="Distinct test case ids in the cell.")]
+
+
+class PivotResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rows": "agent_version",
+                    "columns": "dataset_name",
+                    "metric": "evaluators.accuracy.mean",
+                    "row_values": ["v1", "v2"],
+                    "column_values": ["gsm8k", "tickets"],
+                    "cells": [
+                        {
+                            "row": "v1",
+                            "column": "gsm8k",
+                            "value": 0.71,
+                            "evaluations": 2,
+                            "sessions": 240,
+                            "test_cases": 120,
+                        },
+                        {
+                            "row": "v1",
+                            "column": "tickets",
+                            "value": 0.64,
+                            "evaluations": 1,
+                            "sessions": 80,
+                            "test_cases": 80,
+                        },
+                        {
+                            "row": "v2",
+                            "column": "gsm8k",
+                            "value": 0.78,
+                            "evaluations": 1,
+                            "sessions": 120,
+                            "test_cases": 120,
+                        },
+                    ],
+                    "evaluations": 4,
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    rows: str
+    columns: str | None
+    metric: str
+    row_values: Annotated[
+        list[str | None], Field(description="The rows in order (null last).")
+    ]
+    column_values: Annotated[
+        list[str | None], Field(description="The columns in order (null last).")
+    ]
+    cells: Annotated[
+        list[PivotCell],
+        Field(
+            description="The cells that have sessions, by row then column; a missing cell has none."
+        ),
+    ]
+    evaluations: Annotated[int, Field(description="Evaluations the filter selected.")]
+    filter: Annotated[dict[str, Any], Field(description="The filter, as understood.")]
+
+
 class EvaluatorResultInput(StrictBody):
     model_config = ConfigDict(
         extra="forbid",
