@@ -537,6 +537,8 @@ class ExperimentSessionResponse(BaseModel):
                     "experiment_name": "exp-a",
                     "session_id": "run-0007",
                     "test_case_id": "case-7",
+                    "trace_id": "run-0007",
+                    "root_span_id": "run-0007",
                     "started_at": "2026-01-05T09:00:00Z",
                     "ended_at": "2026-01-05T09:00:02Z",
                     "latency_ms": 1840,
@@ -548,6 +550,7 @@ class ExperimentSessionResponse(BaseModel):
                     "output_tokens": 35,
                     "cached_tokens": None,
                     "cost_usd": 0.00011,
+                    "cost_total_usd": 0.00011,
                     "input": "Where is my order?",
                     "evaluator_scores": {"accuracy": 1, "polite": 1},
                 }
@@ -558,6 +561,8 @@ class ExperimentSessionResponse(BaseModel):
     experiment_name: str
     session_id: str
     test_case_id: str | None
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
@@ -569,6 +574,10 @@ class ExperimentSessionResponse(BaseModel):
     output_tokens: int | None
     cached_tokens: int | None
     cost_usd: float | None
+    cost_total_usd: Annotated[
+        float | None,
+        Field(description="The same as cost_usd, under the name SDK 0.2.0 reads."),
+    ]
     input: str | None
     evaluator_scores: dict[str, float]
 
@@ -584,6 +593,8 @@ class ExperimentSessionsPage(BaseModel):
                             "experiment_name": "exp-a",
                             "session_id": "run-0007",
                             "test_case_id": "case-7",
+                            "trace_id": "run-0007",
+                            "root_span_id": "run-0007",
                             "started_at": "2026-01-05T09:00:00Z",
                             "ended_at": "2026-01-05T09:00:02Z",
                             "latency_ms": 1840,
@@ -595,6 +606,7 @@ class ExperimentSessionsPage(BaseModel):
                             "output_tokens": 35,
                             "cached_tokens": None,
                             "cost_usd": 0.00011,
+                            "cost_total_usd": 0.00011,
                             "input": "Where is my order?",
                             "evaluator_scores": {"accuracy": 1, "polite": 1},
                         }
@@ -913,8 +925,8 @@ class EvaluationSessionResponse(BaseModel):
     experiment_name: str
     session_id: str
     test_case_id: str | None
-    trace_id: str | None
-    root_span_id: str | None
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
