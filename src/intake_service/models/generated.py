@@ -624,6 +624,8 @@ class ExperimentSessionResponse(BaseModel):
                     "experiment_name": "exp-a",
                     "session_id": "run-0007",
                     "test_case_id": "case-7",
+                    "trace_id": "run-0007",
+                    "root_span_id": "run-0007",
                     "started_at": "2026-01-05T09:00:00Z",
                     "ended_at": "2026-01-05T09:00:02Z",
                     "latency_ms": 1840,
@@ -635,6 +637,7 @@ class ExperimentSessionResponse(BaseModel):
                     "output_tokens": 35,
                     "cached_tokens": None,
                     "cost_usd": 0.00011,
+                    "cost_total_usd": 0.00011,
                     "input": "Where is my order?",
                     "evaluator_scores": {"accuracy": 1, "polite": 1},
                 }
@@ -645,6 +648,8 @@ class ExperimentSessionResponse(BaseModel):
     experiment_name: str
     session_id: str
     test_case_id: str | None
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
@@ -656,6 +661,10 @@ class ExperimentSessionResponse(BaseModel):
     output_tokens: int | None
     cached_tokens: int | None
     cost_usd: float | None
+    cost_total_usd: Annotated[
+        float | None,
+        Field(description="The same as cost_usd, under the name SDK 0.2.0 reads."),
+    ]
     input: str | None
     evaluator_scores: dict[str, float]
 
@@ -671,6 +680,8 @@ class ExperimentSessionsPage(BaseModel):
                             "experiment_name": "exp-a",
                             "session_id": "run-0007",
                             "test_case_id": "case-7",
+                            "trace_id": "run-0007",
+                            "root_span_id": "run-0007",
                             "started_at": "2026-01-05T09:00:00Z",
                             "ended_at": "2026-01-05T09:00:02Z",
                             "latency_ms": 1840,
@@ -682,6 +693,7 @@ class ExperimentSessionsPage(BaseModel):
                             "output_tokens": 35,
                             "cached_tokens": None,
                             "cost_usd": 0.00011,
+                            "cost_total_usd": 0.00011,
                             "input": "Where is my order?",
                             "evaluator_scores": {"accuracy": 1, "polite": 1},
                         }
@@ -1008,8 +1020,8 @@ class EvaluationSessionResponse(BaseModel):
     test_case_id: Annotated[
         str | None, Field(description="The same test case, as SDK 0.3.0 names it.")
     ]
-    trace_id: str | None
-    root_span_id: str | None
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
