@@ -6,12 +6,14 @@ from fastapi import APIRouter, Depends
 from intake_service.api import (
     admin,
     annotations,
+    compare,
     containers,
     evaluations,
     evaluator_results,
     experiment_groups,
     experiments,
     ingest,
+    pivot,
     sessions,
     spans,
     traces,
@@ -29,7 +31,11 @@ INTAKE_ROUTERS: list[APIRouter] = [
     experiments.router,
     experiment_groups.router,
     sessions.router,
+    # Before evaluations: /evaluations/pivot is not an evaluation's name.
+    pivot.router,
     evaluations.router,
+    compare.router,
+    compare.experiments_router,
     evaluator_results.router,
     ingest.router,
     traces.router,
@@ -38,7 +44,7 @@ INTAKE_ROUTERS: list[APIRouter] = [
 ]
 # From SDK 0.4.0 on, /experiments is the container of evaluations (0.3.0's experiment group), not the
 # seeds' run, and /experiment-groups is its deprecated alias: /nemo-0.4 serves api.containers there.
-ROOT_ONLY: tuple[APIRouter, ...] = (experiments.router, experiment_groups.router)
+ROOT_ONLY: tuple[APIRouter, ...] = (experiments.router, compare.experiments_router, experiment_groups.router)
 
 
 def _intake_v2(prefix: str) -> APIRouter:
