@@ -142,6 +142,11 @@ class TestDocuments:
         ids = [op["operationId"] for item in nemo["paths"].values() for m, op in item.items() if m in METHODS]
         assert len(ids) == len(set(ids))
 
+    @pytest.mark.parametrize("address", [NEMO_04, f"{NEMO_04}/"])
+    async def test_its_base_url_leads_to_its_docs(self, client, address: str) -> None:
+        response = await client.get(address)
+        assert response.status_code == 307 and response.headers["location"] == f"{NEMO_04}/docs"
+
     @pytest.mark.parametrize("page", [f"{NEMO_04}/docs", f"{NEMO_04}/redoc"])
     async def test_its_pages_load_the_local_assets_and_its_document(self, client, page: str) -> None:
         html = (await client.get(page)).text
