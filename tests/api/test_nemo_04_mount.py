@@ -56,6 +56,7 @@ class TestOneDataModel:
         assert seeds_run["agent_name"] == "a" and seeds_run["experiment_group_id"] == group["id"]
         no_container = await client.get(f"{nemo}/experiments/run-1")
         assert problem(no_container, 404) == f"Experiment '{workspace}/run-1' not found."
+        assert (await client.get(f"{nemo}/experiments/run-1/sessions")).status_code == 404
 
     async def test_the_seeds_run_leaving_its_container_takes_the_baseline_with_it(self, client, base) -> None:
         """The seeds' contract has no 409: a seeds' PUT or DELETE of a baseline run succeeds and clears it."""
@@ -127,12 +128,16 @@ class TestDocuments:
         assert not [path for path in root["paths"] if path.startswith(NEMO_04)]
         assert not [path for path in nemo["paths"] if not path.startswith(NEMO_04)]
         containers = f"{NEMO_04}/apis/intake/v2/workspaces/{{workspace}}/experiments"
+        # No route of the seeds' run (/experiments/{name}/sessions, /compare) is served there.
+        assert [path for path in nemo["paths"] if "/experiments" in path] == [containers, containers + "/{name}"]
         body = nemo["paths"][containers]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": "#/components/schemas/ContainerRequest"}
         assert nemo["paths"][containers + "/{name}"]["put"]["tags"] == ["experiments"]
         # The alias works (tests/api/test_nemo_04_containers.py) but is not documented.
         assert not [path for path in nemo["paths"] if "/experiment-groups" in path]
-        assert {tag["name"] for tag in nemo["tags"]} >= {"experiments", "evaluations", "sessions", "ingest"}
+        used = {op["tags"][0] for item in nemo["paths"].values() for m, op in item.items() if m in METHODS}
+        assert [tag["name"] for tag in nemo["tags"]] == [tag["name"] for tag in root["tags"] if tag["name"] in used]
+        assert "experiment-groups" not in used and "Containers of evaluations" in nemo["tags"][0]["description"]
         assert "/nemo-0.4/docs" in root["info"]["description"] and "/nemo-0.4" in nemo["info"]["description"]
 
     def test_the_nemo_04_document_is_documented_like_the_root(self, documents) -> None:
