@@ -20,6 +20,9 @@ from intake_service.domain.sessions import SESSION_SORTS, list_sessions
 from intake_service.models.generated import ExperimentSessionsPage, IntakeSession, SessionsIngestResponse
 
 router = APIRouter(route_class=OffLoopJsonRoute)
+# The seeds' run's sessions (/experiments/{name}/sessions): served at the root only, since under
+# /nemo-0.4 /experiments is the container (whose evaluations' sessions are /evaluations/{name}/sessions).
+experiments_router = APIRouter(route_class=OffLoopJsonRoute)
 SessionStatus = Literal["success", "error", "cancelled", "unknown"]
 
 INGEST_BODY = {
@@ -37,7 +40,7 @@ INGEST_BODY = {
 }
 
 
-@router.post(
+@experiments_router.post(
     "/experiments/{name}/sessions",
     status_code=201,
     response_model=SessionsIngestResponse,
@@ -60,7 +63,7 @@ async def ingest_sessions(
     return SessionsIngestResponse(accepted=accepted)
 
 
-@router.get(
+@experiments_router.get(
     "/experiments/{name}/sessions",
     response_model=ExperimentSessionsPage,
     responses={**NOT_FOUND, **UNAVAILABLE},
