@@ -10,13 +10,14 @@ carries every field of every row.
 
 import csv
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Iterable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 ExportFormat = Literal["json", "csv", "ndjson"]
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
@@ -99,6 +100,29 @@ def stream(
     iterator = aiter(batches)
     body = _csv(iterator, list(columns)) if export == "csv" else _ndjson(iterator)
     return StreamingResponse(body, media_type=MEDIA_TYPES[export])
+
+
+Fetch = Callable[[AsyncSession, int, int], Awaitable[Any]]
+
+
+async def all_pages(request: Request, session: AsyncSession, fetch: Fetch) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row of a paged list, BATCH rows at a time; `fetch(session, page, page_size)` reads one page.
+    The first page is read here, by the handler, so that a bad query is still an error status; the
+    later ones as the body streams, after the handler has returned, each in a read session of its own."""
+    size = BATCH
+    first = await fetch(session, 1, size)
+    return _pages(request, first, fetch, size)
+
+
+async def _pages(request: Request, page: Any, fetch: Fetch, size: int) -> AsyncIterator[list[dict[str, Any]]]:
+    number = 1
+    while True:
+        yield [row.model_dump(mode="json") for row in page.data]
+        if not page.data or number * size >= page.pagination.total_results:
+            return
+        number += 1
+        async with request.state.state.sessionmaker() as session:
+            page = await fetch(session, number, size)
 
 
 async def one_batch(rows: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
