@@ -13,6 +13,8 @@ from intake_service.models.generated import CompareResponse
 from intake_service.store.postgres.evaluations import EvaluationRepository
 
 router = APIRouter(route_class=OffLoopJsonRoute)
+# The seeds' run: at the root only, since /nemo-0.4's /experiments is the container.
+experiments_router = APIRouter(route_class=OffLoopJsonRoute)
 
 Baseline = Annotated[
     str,
@@ -93,7 +95,7 @@ async def compare_evaluation(
     return _answer(request, format, body)
 
 
-@router.get(
+@experiments_router.get(
     "/experiments/{name}/compare",
     response_model=CompareResponse,
     responses=RESPONSES,

@@ -4,6 +4,8 @@ Membership is `experiment_ids` (at least one, each an existing group; the deprec
 `experiment_group_id` is coalesced into it and reads as its first); `parent_evaluation_id` (alias
 `parent_experiment_id`) names an existing evaluation; PUT replaces everything but the immutable
 name and dataset; PATCH changes only the fields present; delete renames the row so its name is free.
+An evaluation that is a container's baseline (SDK 0.4+) can neither leave that container nor be
+deleted (409).
 """
 
 import json
@@ -13,7 +15,9 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
+from intake_service.domain import evaluation_filters
 from intake_service.domain import evaluation_rollups as rollup_sort
+from intake_service.domain.containers import check_baseline_kept
 from intake_service.domain.experiment_groups import deleted_name
 from intake_service.domain.experiments import find_live, new_experiment_id, now
 from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
@@ -49,7 +53,6 @@ from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version")
 MAX_METADATA_BYTES = 64 * 1024
-MEMBERSHIP_OPS = ("$eq", "$ne", "$in", "$nin")
 
 
 # --- reading ----------------------------------------------------------------------------------------
@@ -238,6 +241,7 @@ async def replace(
     changed = [f for f in IMMUTABLE_FIELDS if getattr(body, f) != (name if f == "name" else getattr(current, f))]
     if changed:
         raise EvaluationFieldImmutable(changed)
+    await check_baseline_kept(repo, workspace, name, _leaving(current, fields.experiment_ids))
     row = await repo.replace_fields(workspace, name, fields, updated_at=now())
     assert row is not None  # locked above
     return await respond_one(telemetry, row)
@@ -256,6 +260,7 @@ async def patch(
         if not ids:
             raise DomainError("experiment_ids must be non-empty: an evaluation must belong to at least one group.")
         await check_groups(repo, workspace, ids, list(current.experiment_ids))
+        await check_baseline_kept(repo, workspace, name, _leaving(current, ids))
     if "parent_evaluation_id" in present:
         await check_parent(repo, workspace, present["parent_evaluation_id"])
     changes = EvaluationChanges(
@@ -273,8 +278,13 @@ async def patch(
     return await respond_one(telemetry, row)
 
 
+def _leaving(current: Experiment, ids: list[str]) -> list[str]:
+    return [group_id for group_id in current.experiment_ids if group_id not in ids]
+
+
 async def delete(repo: EvaluationRepository, workspace: str, name: str) -> None:
-    await require_live(repo, workspace, name, for_update=True)
+    current = await require_live(repo, workspace, name, for_update=True)
+    await check_baseline_kept(repo, workspace, name, list(current.experiment_ids))
     moment = now()
     row = await repo.rename_deleted(workspace, name, deleted_name(name, moment), deleted_at=moment)
     assert row is not None  # locked above
@@ -327,23 +337,25 @@ def _one_sentence(error: RequestValidationError) -> str:
     return message if message.endswith(".") else message + "."
 
 
-def parse_list_filter(
-    params: QueryParams,
+async def parse_list_filter(
+    telemetry: TelemetryStore, workspace: str, params: QueryParams
 ) -> tuple[FilterNode | None, list[rollup_sort.MetricPredicate], dict[str, Any], bool]:
-    """The list's filter: the column conditions, the rollup conditions (AND-ed with them), the echo,
-    and whether deleted evaluations are asked for; 400 with one sentence for a bad filter."""
+    """The list's filter: the column conditions (facets resolved to evaluation ids), the rollup
+    conditions (AND-ed with them), the echo, and whether deleted evaluations are asked for; 400 with
+    one sentence for a bad filter."""
     params, predicates, rollup_echo = rollup_sort.split_rollup_filters(params)
     try:
-        node, echo = parse_filter(_sdk_brackets(params))
+        node, echo = parse_filter(_sdk_brackets(params), evaluation_filters.EXTRA_FIELDS)
     except RequestValidationError as exc:
         raise BadListQuery(_one_sentence(exc)) from None
     conditions = list(iter_conditions(node))
     for condition in conditions:
         if condition.rollup is not None:
             raise BadListQuery(f"A rollup filter ({condition.field!r}) combines with the others only by AND.")
-        if condition.field == "experiment_group_id" and condition.op not in MEMBERSHIP_OPS:
-            raise BadListQuery(f"experiment_group_id supports only {', '.join(MEMBERSHIP_OPS)}.")
-    return node, predicates, echo | rollup_echo, any(c.field == "is_deleted" for c in conditions)
+        evaluation_filters.check_ops(condition)
+    include_deleted = any(c.field == "is_deleted" for c in conditions)
+    node = await evaluation_filters.observe(telemetry, workspace, node)
+    return node, predicates, echo | rollup_echo, include_deleted
 
 
 async def list_page(
@@ -359,7 +371,7 @@ async def list_page(
     keys = [("created_at", True)]
     if sort is not None:
         keys = parse_sort_keys(sort, COLUMN_SORTS, rollup_sort.PATH_FORMS, rollup_sort.is_rollup_path)
-    node, predicates, echo, include_deleted = parse_list_filter(params)
+    node, predicates, echo, include_deleted = await parse_list_filter(telemetry, workspace, params)
     offset = (page - 1) * page_size
     if not predicates and not any(rollup_sort.is_rollup_path(field) for field, _ in keys):
         rows, total = await repo.list_evaluations(

@@ -58,7 +58,7 @@ async def _selected(
     repo: EvaluationRepository, telemetry: TelemetryStore, workspace: str, params: QueryParams
 ) -> tuple[list[Experiment], dict[str, Any]]:
     """The evaluations the filter selects, and the filter's echo."""
-    node, predicates, echo, include_deleted = evaluations.parse_list_filter(params)
+    node, predicates, echo, include_deleted = await evaluations.parse_list_filter(telemetry, workspace, params)
     rows, total = await repo.list_evaluations(
         workspace, node, include_deleted=include_deleted, keys=[("name", False)], pinned_first=False,
         offset=0, limit=MAX_EVALUATIONS,

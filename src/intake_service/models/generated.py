@@ -354,92 +354,179 @@ class ExperimentGroupRequest(BaseModel):
     ] = None
 
 
-class ExperimentGroupResponse(BaseModel):
+class OrderItem(RootModel[str]):
+    root: Annotated[str, Field(max_length=1024)]
+
+
+class HiddenItem(RootModel[str]):
+    root: Annotated[str, Field(max_length=1024)]
+
+
+class ColumnLayout(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
-                    "name": "qa-agents",
-                    "workspace": "default",
-                    "description": "Agents answering the QA set",
-                    "insight_id": None,
-                    "summary": None,
-                    "metadata": {"team": "nlp"},
-                    "default_sort": "-evaluators.accuracy.mean",
-                    "pareto": {"x_metric": "cost_usd", "y_metric": "latency_ms"},
-                    "created_at": "2026-01-05T09:00:00Z",
-                    "updated_at": "2026-01-05T09:00:00Z",
-                    "evaluation_count": 3,
-                    "experiment_count": 3,
+                    "order": ["name", "evaluators.accuracy.mean", "cost_usd.mean"],
+                    "hidden": ["latency_ms.p99"],
                 }
             ]
         },
     )
-    id: str
-    name: str
-    workspace: str
-    description: str | None
-    insight_id: str | None
-    summary: str | None
-    metadata: dict[str, str] | None
-    default_sort: str
-    pareto: ParetoConfig
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    evaluation_count: Annotated[
-        int,
+    order: Annotated[
+        list[OrderItem],
         Field(
-            description="Live experiments whose experiment_group_id is this group's id."
+            description="Column ids in display order; empty means the table's natural order.",
+            max_length=1000,
+            validate_default=True,
+        ),
+    ] = []
+    hidden: Annotated[
+        list[HiddenItem],
+        Field(
+            description="Column ids hidden from the table; any column not listed is shown.",
+            max_length=1000,
+            validate_default=True,
+        ),
+    ] = []
+
+
+class ContainerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "qa-agents",
+                    "description": "Agents answering the QA set",
+                    "metadata": {"team": "nlp"},
+                    "is_favorite": True,
+                    "column_layout": {"order": ["name", "cost_usd.mean"], "hidden": []},
+                }
+            ]
+        },
+    )
+    name: Annotated[
+        str,
+        Field(
+            description="Workspace-unique group name.",
+            max_length=255,
+            min_length=1,
+            pattern="^[^/\\x00-\\x1f\\x7f]+$",
         ),
     ]
-    experiment_count: Annotated[
-        int, Field(description="Deprecated alias of evaluation_count.")
-    ]
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    insight_id: Annotated[str | None, Field(max_length=255)] = None
+    summary: Annotated[str | None, Field(max_length=65536)] = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string to string, at most 64 KiB as JSON."
+        ),
+    ] = None
+    default_sort: Annotated[
+        str,
+        Field(
+            description="The evaluations list sort this group suggests, comma-separated, '-' for descending: name, created_at, updated_at, pinned_at, run_count, test_case_count, cost_usd.<stat>, latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat>.",
+            max_length=1024,
+        ),
+    ] = "-created_at"
+    pareto: Annotated[
+        ParetoConfig | None,
+        Field(
+            description="Omitted on PUT keeps the stored axes; omitted on create is cost vs latency."
+        ),
+    ] = None
+    column_layout: Annotated[
+        ColumnLayout | None,
+        Field(
+            description="The saved table layout; omitted or null saves none on create and keeps the stored one on PUT."
+        ),
+    ] = None
+    is_favorite: Annotated[
+        bool,
+        Field(
+            description="Marks the container as a favorite; false on create, kept on PUT when omitted."
+        ),
+    ] = False
+    show_evaluations_over_time: Annotated[
+        bool,
+        Field(
+            description="Show the evaluations' results over time; false on create, kept on PUT when omitted."
+        ),
+    ] = False
 
 
-class ExperimentGroupResponsesPage(BaseModel):
+class ContainerUpdateRequest(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "data": [
-                        {
-                            "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
-                            "name": "qa-agents",
-                            "workspace": "default",
-                            "description": "Agents answering the QA set",
-                            "insight_id": None,
-                            "summary": None,
-                            "metadata": {"team": "nlp"},
-                            "default_sort": "-evaluators.accuracy.mean",
-                            "pareto": {
-                                "x_metric": "cost_usd",
-                                "y_metric": "latency_ms",
-                            },
-                            "created_at": "2026-01-05T09:00:00Z",
-                            "updated_at": "2026-01-05T09:00:00Z",
-                            "evaluation_count": 3,
-                            "experiment_count": 3,
-                        }
-                    ],
-                    "pagination": {
-                        "page": 1,
-                        "page_size": 100,
-                        "current_page_size": 1,
-                        "total_pages": 1,
-                        "total_results": 1,
-                    },
-                    "sort": "-created_at",
-                    "filter": {},
+                    "name": "qa-agents",
+                    "baseline_evaluation_name": "qa-run-7",
+                    "is_favorite": True,
                 }
             ]
         },
     )
-    data: list[ExperimentGroupResponse]
-    pagination: PaginationData
-    sort: str | None
-    filter: dict[str, Any]
+    name: Annotated[
+        str,
+        Field(
+            description="Workspace-unique group name.",
+            max_length=255,
+            min_length=1,
+            pattern="^[^/\\x00-\\x1f\\x7f]+$",
+        ),
+    ]
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    insight_id: Annotated[str | None, Field(max_length=255)] = None
+    summary: Annotated[str | None, Field(max_length=65536)] = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string to string, at most 64 KiB as JSON."
+        ),
+    ] = None
+    default_sort: Annotated[
+        str,
+        Field(
+            description="The evaluations list sort this group suggests, comma-separated, '-' for descending: name, created_at, updated_at, pinned_at, run_count, test_case_count, cost_usd.<stat>, latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat>.",
+            max_length=1024,
+        ),
+    ] = "-created_at"
+    pareto: Annotated[
+        ParetoConfig | None,
+        Field(
+            description="Omitted on PUT keeps the stored axes; omitted on create is cost vs latency."
+        ),
+    ] = None
+    column_layout: Annotated[
+        ColumnLayout | None,
+        Field(
+            description="The saved table layout; omitted or null saves none on create and keeps the stored one on PUT."
+        ),
+    ] = None
+    is_favorite: Annotated[
+        bool,
+        Field(
+            description="Marks the container as a favorite; false on create, kept on PUT when omitted."
+        ),
+    ] = False
+    show_evaluations_over_time: Annotated[
+        bool,
+        Field(
+            description="Show the evaluations' results over time; false on create, kept on PUT when omitted."
+        ),
+    ] = False
+    baseline_evaluation_name: Annotated[
+        str | None,
+        Field(
+            description="A live evaluation that belongs to this container; null clears the baseline.",
+            max_length=255,
+        ),
+    ] = None
 
 
 class SessionInput(StrictBody):
@@ -537,6 +624,8 @@ class ExperimentSessionResponse(BaseModel):
                     "experiment_name": "exp-a",
                     "session_id": "run-0007",
                     "test_case_id": "case-7",
+                    "trace_id": "run-0007",
+                    "root_span_id": "run-0007",
                     "started_at": "2026-01-05T09:00:00Z",
                     "ended_at": "2026-01-05T09:00:02Z",
                     "latency_ms": 1840,
@@ -548,6 +637,7 @@ class ExperimentSessionResponse(BaseModel):
                     "output_tokens": 35,
                     "cached_tokens": None,
                     "cost_usd": 0.00011,
+                    "cost_total_usd": 0.00011,
                     "input": "Where is my order?",
                     "evaluator_scores": {"accuracy": 1, "polite": 1},
                 }
@@ -558,6 +648,8 @@ class ExperimentSessionResponse(BaseModel):
     experiment_name: str
     session_id: str
     test_case_id: str | None
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
@@ -569,6 +661,10 @@ class ExperimentSessionResponse(BaseModel):
     output_tokens: int | None
     cached_tokens: int | None
     cost_usd: float | None
+    cost_total_usd: Annotated[
+        float | None,
+        Field(description="The same as cost_usd, under the name SDK 0.2.0 reads."),
+    ]
     input: str | None
     evaluator_scores: dict[str, float]
 
@@ -584,6 +680,8 @@ class ExperimentSessionsPage(BaseModel):
                             "experiment_name": "exp-a",
                             "session_id": "run-0007",
                             "test_case_id": "case-7",
+                            "trace_id": "run-0007",
+                            "root_span_id": "run-0007",
                             "started_at": "2026-01-05T09:00:00Z",
                             "ended_at": "2026-01-05T09:00:02Z",
                             "latency_ms": 1840,
@@ -595,6 +693,7 @@ class ExperimentSessionsPage(BaseModel):
                             "output_tokens": 35,
                             "cached_tokens": None,
                             "cost_usd": 0.00011,
+                            "cost_total_usd": 0.00011,
                             "input": "Where is my order?",
                             "evaluator_scores": {"accuracy": 1, "polite": 1},
                         }
@@ -912,9 +1011,17 @@ class EvaluationSessionResponse(BaseModel):
     evaluation_name: str
     experiment_name: str
     session_id: str
-    test_case_id: str | None
-    trace_id: str | None
-    root_span_id: str | None
+    test_case_name: Annotated[
+        str | None,
+        Field(
+            description="The session's test case (SDK 0.4+ spelling); null when the producer set none."
+        ),
+    ]
+    test_case_id: Annotated[
+        str | None, Field(description="The same test case, as SDK 0.3.0 names it.")
+    ]
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
@@ -939,6 +1046,7 @@ class EvaluationSessionsPage(BaseModel):
                             "evaluation_name": "baseline",
                             "experiment_name": "baseline",
                             "session_id": "run-0007",
+                            "test_case_name": "q-17",
                             "test_case_id": "q-17",
                             "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
                             "root_span_id": "00f067aa0ba902b7",
@@ -1899,3 +2007,121 @@ class OtlpExportResponse(BaseModel):
         },
     )
     errors: list[OtlpSpanError]
+
+
+class ExperimentGroupResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                    "name": "qa-agents",
+                    "workspace": "default",
+                    "description": "Agents answering the QA set",
+                    "insight_id": None,
+                    "summary": None,
+                    "metadata": {"team": "nlp"},
+                    "default_sort": "-evaluators.accuracy.mean",
+                    "pareto": {"x_metric": "cost_usd", "y_metric": "latency_ms"},
+                    "column_layout": None,
+                    "is_favorite": False,
+                    "show_evaluations_over_time": False,
+                    "baseline_evaluation_name": None,
+                    "created_at": "2026-01-05T09:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                    "evaluation_count": 3,
+                    "experiment_count": 3,
+                }
+            ]
+        },
+    )
+    id: str
+    name: str
+    workspace: str
+    description: str | None
+    insight_id: str | None
+    summary: str | None
+    metadata: dict[str, str] | None
+    default_sort: str
+    pareto: ParetoConfig
+    column_layout: Annotated[
+        ColumnLayout | None,
+        Field(
+            description="The saved layout of the container's evaluations table (SDK 0.6.0); null when none is saved."
+        ),
+    ]
+    is_favorite: Annotated[
+        bool,
+        Field(description="Whether the container is marked as a favorite (SDK 0.4+)."),
+    ]
+    show_evaluations_over_time: Annotated[
+        bool,
+        Field(
+            description="Whether a UI shows the container's evaluation results over time (SDK 0.4+)."
+        ),
+    ]
+    baseline_evaluation_name: Annotated[
+        str | None,
+        Field(
+            description="The container's baseline, a live evaluation that belongs to it (SDK 0.4+)."
+        ),
+    ]
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    evaluation_count: Annotated[
+        int,
+        Field(
+            description="Live evaluations whose experiment_ids hold this group's id."
+        ),
+    ]
+    experiment_count: Annotated[
+        int, Field(description="Deprecated alias of evaluation_count.")
+    ]
+
+
+class ExperimentGroupResponsesPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                            "name": "qa-agents",
+                            "workspace": "default",
+                            "description": "Agents answering the QA set",
+                            "insight_id": None,
+                            "summary": None,
+                            "metadata": {"team": "nlp"},
+                            "default_sort": "-evaluators.accuracy.mean",
+                            "pareto": {
+                                "x_metric": "cost_usd",
+                                "y_metric": "latency_ms",
+                            },
+                            "column_layout": None,
+                            "is_favorite": False,
+                            "show_evaluations_over_time": False,
+                            "baseline_evaluation_name": None,
+                            "created_at": "2026-01-05T09:00:00Z",
+                            "updated_at": "2026-01-05T09:00:00Z",
+                            "evaluation_count": 3,
+                            "experiment_count": 3,
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    data: list[ExperimentGroupResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]
