@@ -329,6 +329,9 @@ class TestAtif:
             ("traj-1", "traj-1", "trajectory", "terminus")
         ]
         assert (traces[0]["input_tokens"], traces[0]["output_tokens"], traces[0]["span_count"]) == (100, 20, 3)
+        # ATIF reports no outcome: NeMo maps every span of it as a success, so the session is one.
+        assert traces[0]["status"] == "success"
+        assert (await get(client, f"{base}/sessions/traj-1"))["status"] == "success"
         spans = (await get(client, f"{base}/spans", sort="started_at", **{"filter[trace_id]": "traj-1"}))["data"]
         root = next(s for s in spans if s["span_id"] == "trajectory")
         assert (root["kind"], root["source"], root["trace_id"], "parent_span_id" in root) == (
