@@ -134,10 +134,13 @@ async def known_groups(repo: EvaluationRepository, workspace: str, ids: list[str
 
 
 async def check_groups(repo: EvaluationRepository, workspace: str, ids: list[str], current: list[str]) -> None:
-    """At least one group; every group not already a membership must exist."""
+    """At least one group (a 422 on the body, as NeMo's request model answers it); every group not
+    already a membership must exist."""
     if not ids:
-        raise DomainError(
-            "An evaluation must belong to at least one group: provide experiment_ids or experiment_group_id."
+        raise validation_error(
+            ["body", "experiment_ids"],
+            ids,
+            "An evaluation must belong to at least one group: provide experiment_ids or experiment_group_id.",
         )
     new = [i for i in ids if i not in current]
     known = await known_groups(repo, workspace, new) if new else set()
