@@ -3,9 +3,17 @@ GET /traces/metrics (SDK 0.4+)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 
-from intake_service.api.deps import PageNumber, PageSize, Telemetry, ViewMode, Workspace, sort_enum
+from intake_service.api.deps import (
+    SPAN_READ_PAGE_SIZE,
+    PageNumber,
+    PageSize,
+    Telemetry,
+    ViewMode,
+    Workspace,
+    single_sort,
+)
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
 from intake_service.domain import trace_metrics, traces
 from intake_service.models.generated import Trace, TraceMetrics, TracesPage
@@ -26,10 +34,8 @@ async def list_traces(
     request: Request,
     telemetry: Telemetry,
     page: PageNumber = 1,
-    page_size: PageSize = 100,
-    sort: Annotated[
-        str, Query(description="started_at, '-' first for descending.", json_schema_extra=sort_enum("started_at"))
-    ] = "-started_at",
+    page_size: PageSize = SPAN_READ_PAGE_SIZE,
+    sort: Annotated[str, single_sort("started_at")] = "-started_at",
     mode: ViewMode = "preview",
 ) -> TracesPage:
     """One page of the workspace's traces (filter[...] by id, session_id, status, started_at, evaluation_id,

@@ -47,7 +47,6 @@ async def list_sessions(
         limit=page_size,
         offset=(page - 1) * page_size,
     )
-    traces = await telemetry.session_traces(workspace, [row["session_id"] for row in rows])
     data = [
         EvaluationSessionResponse(
             workspace=workspace,
@@ -56,8 +55,8 @@ async def list_sessions(
             session_id=row["session_id"],
             test_case_name=row["test_case_id"],
             test_case_id=row["test_case_id"],
-            trace_id=traces.get(row["session_id"], {}).get("trace_id"),
-            root_span_id=traces.get(row["session_id"], {}).get("root_span_id"),
+            trace_id=row["trace_id"],
+            root_span_id=row["root_span_id"],
             started_at=row["started_at"],
             ended_at=row["ended_at"],
             latency_ms=row["latency_ms"],

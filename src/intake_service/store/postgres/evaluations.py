@@ -127,6 +127,20 @@ class EvaluationRepository(ExperimentRepository):
         )
         return found is not None
 
+    async def baseline_group(self, workspace: str, evaluation_name: str, group_ids: list[str]) -> str | None:
+        """The name of a live group among `group_ids` whose baseline is this evaluation, if any."""
+        return await self.session.scalar(
+            select(ExperimentGroup.name)
+            .where(
+                ExperimentGroup.workspace == workspace,
+                ~ExperimentGroup.is_deleted,
+                ExperimentGroup.id.in_(group_ids),
+                ExperimentGroup.baseline_evaluation_name == evaluation_name,
+            )
+            .order_by(ExperimentGroup.name)
+            .limit(1)
+        )
+
     async def live_group_ids(self, workspace: str, ids: list[str]) -> set[str]:
         """Those of `ids` that are live experiment groups of the workspace."""
         rows = await self.session.scalars(
