@@ -49,7 +49,7 @@ class TestSessionsNameTheTestCase:
 
 class TestListFilters:
     """a (group g): a bulk session with a test case and one without; b (group h): an ATIF trajectory
-    with a test case whose step names its own model; c: a run created with agent_name, no sessions."""
+    whose step names another model than the agent's; c: a run created with agent_name, no sessions."""
 
     @pytest.fixture
     async def groups(self, client, base) -> tuple[str, str]:
@@ -92,18 +92,26 @@ class TestListFilters:
         ("params", "expected"),
         [
             ({"filter[model_name]": "m1"}, ["a"]),
-            ({"filter[model_name]": "m-step"}, ["b"]),  # on a span of the session, not the session row
-            ({"filter[model_name]": "m-untested"}, []),  # a session without a test case shows nothing
+            ({"filter[model_name]": "m-root"}, ["b"]),
+            ({"filter[model_name]": "m-untested"}, ["a"]),  # every session counts, as in model_names
             ({"filter[model_name][$in]": "m1,m-root"}, ["a", "b"]),
             ({"filter[model_name][$ne]": "m1"}, ["b", "c"]),
             ({"filter[agent_name]": "bot-b"}, ["b"]),
             ({"filter[agent_name]": "col-bot"}, ["c"]),  # the run's own column
             ({"filter[agent_version]": "1.0"}, ["a"]),
-            ({"filter[agent_version]": "2.0", "filter[model_name]": "m-step"}, ["b"]),
+            ({"filter[agent_version]": "2.0", "filter[model_name]": "m-root"}, ["b"]),
         ],
     )
     async def test_names_observed_in_sessions(self, client, base, groups, params, expected):
         assert await self.names(client, base, params) == expected
+
+    async def test_a_filter_matches_the_names_the_row_lists(self, client, base, groups):
+        rows = ok(await client.get(f"{base}/evaluations"))["data"]
+        listed = {(facet, name, row["name"]) for row in rows for facet in ("model", "agent")
+                  for name in row[f"{facet}_names"]}  # fmt: skip
+        assert ("model", "m-untested", "a") in listed
+        for facet, name, evaluation in listed:
+            assert evaluation in await self.names(client, base, {f"filter[{facet}_name]": name})
 
     async def test_model_name_takes_whole_names_only(self, client, base, groups):
         for params in ({"filter[model_name][$like]": "m"}, {"filter": '{"model_name": null}'}):

@@ -144,8 +144,8 @@ class TelemetryStore:
         return rollups
 
     async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
-        """Ids of the evaluations whose sessions with a test case show one of `values` in `column`
-        (agent_name, agent_version or model_name), on the session or on one of its spans."""
+        """Ids of the evaluations whose sessions show one of `values` in `column` (agent_name,
+        agent_version or model_name): whose agent_names, agent_versions or model_names hold it."""
         if column not in evaluation_sql.FACET_COLUMNS:
             raise ValueError(f"not a facet column: {column!r}")
         sql = evaluation_sql.OBSERVING.format(column=column)
