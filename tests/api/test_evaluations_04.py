@@ -5,7 +5,7 @@ sent as the SDK sends them (filter[...] brackets)."""
 import pytest
 from test_evaluations import create_evaluation, eval_url, make_group
 
-from support import ingest_ok, ok, problem
+from support import client_for, free_port, ingest_ok, ok, problem
 
 pytestmark = pytest.mark.asyncio
 
@@ -116,3 +116,9 @@ class TestListFilters:
     async def test_model_name_takes_whole_names_only(self, client, base, groups):
         for params in ({"filter[model_name][$like]": "m"}, {"filter": '{"model_name": null}'}):
             problem(await client.get(f"{base}/evaluations", params=params), 400)
+
+
+async def test_without_clickhouse_a_name_filter_is_503(settings, base):
+    async with client_for(settings, clickhouse_url=f"http://127.0.0.1:{free_port()}") as degraded:
+        response = await degraded.get(f"{base}/evaluations", params={"filter[model_name]": "m"})
+    assert response.status_code == 503 and response.json() == {"detail": "Telemetry store unavailable."}

@@ -381,7 +381,8 @@ class TestChat:
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("GET", "/traces", None), ("GET", f"/traces/{A}", None), ("GET", "/spans", None),
+        ("GET", "/traces", None), ("GET", f"/traces/{A}", None), ("GET", "/traces/metrics", None),
+        ("GET", "/spans", None),
         ("GET", f"/spans/{C1}", None), ("GET", "/spans/groups?by=trace_id", None),
         ("GET", f"/spans/{C1}/evaluator-results", None), ("GET", "/sessions/sess-1", None),
         ("GET", "/annotations", None), ("GET", "/annotations/ann-1", None), ("DELETE", "/annotations/ann-1", None),
