@@ -40,6 +40,13 @@ def sort_enum(*fields: str) -> dict[str, Any]:
     return {"enum": [f"{sign}{field}" for field in fields for sign in ("", "-")]}
 
 
+def multi_sort_pattern(field: str) -> dict[str, Any]:
+    """The document's pattern for a comma-separated sort (`field` regex alternatives, each optionally
+    '-'-prefixed; spaces around a key and empty keys are skipped, as the server reads it)."""
+    key = rf"\s*-?({field})\s*"
+    return {"pattern": rf"^(\s*,)*{key}(,({key}|\s*))*$"}
+
+
 def get_state(request: Request) -> State:
     return request.state.state
 

@@ -58,7 +58,11 @@ async def list_experiment_groups(
     sort: Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
     filter: Annotated[
         str | None,
-        Query(description="Equality on name, insight_id, is_deleted or metadata.<key>; bracket form or JSON."),
+        Query(
+            min_length=1,
+            description="Equality on name, insight_id, is_deleted or metadata.<key>; bracket form or JSON.",
+            json_schema_extra={"pattern": r"^\s*\{"},
+        ),
     ] = None,
 ) -> ExperimentGroupResponsesPage:
     """One page of the workspace's groups, newest first unless sorted otherwise."""

@@ -63,6 +63,10 @@ KEY_VALUES = [{"key": "learning_rate", "value": 0.001}, {"key": "epochs", "value
 CREATED_AT = "2026-01-05T09:00:00Z"
 
 
+# A caller-chosen run id (domain/workbench/values.py checks it, so the error names the field).
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$"
+
+
 def _either(snake: str, camel: str, **constraints: Any) -> Any:
     return Field(default=None, validation_alias=AliasChoices(snake, camel), **constraints)
 
@@ -83,7 +87,7 @@ class CreateRequest(_Request):
     description: str | None = None
     tags: Tags | None = None
     status: Status | None = None
-    run_id: str | None = _either("run_id", "runId")
+    run_id: str | None = _either("run_id", "runId", json_schema_extra={"pattern": RUN_ID_PATTERN})
     parameters: KeyValuesIn = None
     final_metrics: MetricValuesIn = _either("final_metrics", "finalMetrics")
     model_type: str | None = _either("modelType", "model_type", max_length=255)
@@ -124,7 +128,8 @@ class RegisterRequest(_Request):
 class MetricPoint(_Request):
     key: Annotated[str, Field(min_length=1, max_length=255)]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
-    step: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
+    # The largest step a JSON Schema validator (which reads numbers as doubles) can tell from 2**63.
+    step: Annotated[int, Field(ge=-(2**63), le=2**63 - 1024)] | None = None
     timestamp: MetricTime | None = None
 
 
