@@ -46,14 +46,16 @@ def raw_body(context: Any, value: Any) -> bytes:
 # Refusals of schema-valid requests that JSON Schema cannot state, each by the one sentence the
 # server answers with: a name that must already exist in the workspace (the contract's 400 for an
 # ingest naming an unknown experiment), bytes that must decode as protobuf, a string that must parse
-# as JSON, a body that must agree with a header or hold exactly one of two fields. Anything else a
-# schema-valid request is refused with still fails the check (ST202).
+# as JSON, a body that must agree with a header, two fields that must agree, or exactly one of two
+# fields. Anything else a schema-valid request is refused with still fails the check (ST202).
 INEXPRESSIBLE = re.compile(
     r"^(Experiment '.*' (must be created before it can be logged|has been deleted and cannot accept new sessions)"
     r"|Experiment group '.*' must be created before an evaluation can reference it"
     r"|The body is not a protobuf ExportTraceServiceRequest"
     r"|(The )?filter is not valid JSON"
     r"|session_id and the X-Session-Id header name different sessions"
+    r"|(Value error, )?test_case_name and test_case_id are two spellings of one field; they must match when both"
+    r" are sent"
     r"|Give exactly one of s3_key or content_base64)\.$",
     re.DOTALL,
 )

@@ -341,6 +341,6 @@ async def test_workbench_run_id_and_step_rules_are_in_the_document(client: httpx
     response = await client.post("/api/v1/experiments", json={"experiment_name": "e", "run_id": ""})
     assert response.status_code == 422, response.text
     step = schemas["MetricPoint"]["properties"]["step"]
-    maximum = next(b["maximum"] for b in step.get("anyOf", [step]) if "maximum" in b)
-    # Exactly a double, so a validator that reads numbers as doubles never takes a larger step.
-    assert float(maximum) == maximum == 2**63 - 1024
+    [bounds] = [b for b in step.get("anyOf", [step]) if "maximum" in b]
+    # Within 2**53, so a validator that reads numbers as doubles compares steps exactly.
+    assert bounds["maximum"] == 2**53 - 1 and bounds["minimum"] == -(2**53 - 1)
