@@ -32,8 +32,13 @@ def status(code: int, detail: str, error: str) -> dict[str, Any]:
     return {"status": code, "detail": detail, "error": error}
 
 
-def test_containers(nemo04_flow: dict[str, Any]) -> None:
-    out, ws, v060 = nemo04_flow, nemo04_flow["sdk"]["workspace"], nemo04_flow["sdk"]["version"] == "0.6.0"
+def facts(flow: dict[str, Any]) -> tuple[dict[str, Any], str, bool]:
+    """The flow's answers, its workspace, and whether the SDK is 0.6.0 (the one with column_layout)."""
+    return flow, flow["sdk"]["workspace"], flow["sdk"]["version"] == "0.6.0"
+
+
+def test_container_create(nemo04_flow: dict[str, Any]) -> None:
+    out, ws, v060 = facts(nemo04_flow)
     plain = ok(out, "c_plain")
     assert pick(plain, "name", "workspace", "evaluation_count") == ("c-plain", ws, 0)
     assert pick(plain, "default_sort", "pareto") == ("-created_at", DEFAULT_PARETO)
@@ -51,6 +56,10 @@ def test_containers(nemo04_flow: dict[str, Any]) -> None:
     assert ok(out, "c_again_id") == full["id"]
     assert ok(out, "c_taken") == status(409, f"Experiment '{ws}/c-full' already exists.", "ConflictError")
 
+
+def test_container_update_and_baseline(nemo04_flow: dict[str, Any]) -> None:
+    out, ws, v060 = facts(nemo04_flow)
+    full = ok(out, "c_full")
     # A PUT keeps what it omits (the 0.6.0 rule, for every SDK): only the baseline and summary change.
     updated = ok(out, "c_updated")
     assert pick(updated, "baseline_evaluation_name", "summary") == ("ev-a", "still B")
@@ -75,24 +84,26 @@ def test_containers(nemo04_flow: dict[str, Any]) -> None:
     )
     assert ok(out, "baseline_delete") == status(409, baseline, "ConflictError")
     assert ok(out, "baseline_move") == status(409, baseline, "ConflictError")
+    assert ok(out, "c_cleared")["baseline_evaluation_name"] is None
 
+
+def test_container_lists_alias_and_delete(nemo04_flow: dict[str, Any]) -> None:
+    out, _, _ = facts(nemo04_flow)
     for step in ("favorites", "over_time", "by_baseline", "by_insight", "by_team"):
         assert ok(out, step) == ["c-full"], step
     assert ok(out, "not_favorites") == ["c-plain"]  # unset counts as false
     assert ok(out, "by_name") == ["c-plain"]
     assert ok(out, "c_sorted") == ["c-plain", "c-full"]
-    assert ok(out, "alias_get") == updated  # /experiment-groups: the same container
+    assert ok(out, "alias_get") == ok(out, "c_updated")  # /experiment-groups: the same container
     assert ok(out, "alias_list") == ["c-full", "c-plain"]
-
-    assert ok(out, "c_cleared")["baseline_evaluation_name"] is None
     assert ok(out, "c_plain_gone")["status"] == 404 and out["c_plain_gone"]["error"] == "NotFoundError"
     [deleted] = ok(out, "c_deleted")
     assert DELETED.fullmatch(deleted).group(1) == "c-plain"  # type: ignore[union-attr]
     assert ok(out, "c_live")["evaluation_count"] == 2  # ev-a and ev-c; ev-b deleted
 
 
-def test_evaluations(nemo04_flow: dict[str, Any]) -> None:
-    out, ws = nemo04_flow, nemo04_flow["sdk"]["workspace"]
+def test_evaluation_crud(nemo04_flow: dict[str, Any]) -> None:
+    out, ws, _ = facts(nemo04_flow)
     full_id, plain_id = ok(out, "c_full")["id"], ok(out, "c_plain")["id"]
     created = ok(out, "ev_created")
     assert pick(created, "name", "workspace", "description") == ("ev-a", ws, "first")
@@ -102,6 +113,17 @@ def test_evaluations(nemo04_flow: dict[str, Any]) -> None:
     assert ok(out, "ev_taken") == status(409, f"Evaluation '{ws}/ev-a' already exists.", "ConflictError")
     assert ok(out, "ev_c_created")["experiment_ids"] == [full_id, plain_id]
 
+    updated = ok(out, "ev_updated")  # PUT replaces: metadata omitted is cleared
+    assert pick(updated, "description", "metadata", "run_count") == ("second", {}, 3)
+    patched = ok(out, "ev_patched")  # PATCH changes only what it names
+    assert pick(patched, "description", "root_cause", "metadata") == ("second", "flaky judge", {"k": "w"})
+    assert ok(out, "ev_pinned")["pinned_at"] is not None and ok(out, "ev_unpinned")["pinned_at"] is None
+    assert ok(out, "ev_b_gone")["status"] == 404 and out["ev_b_gone"]["error"] == "NotFoundError"
+    assert ok(out, "ev_live") == ["ev-a", "ev-c"]  # ev-c is in c-full too: deleting c-plain keeps it
+
+
+def test_evaluation_rollups(nemo04_flow: dict[str, Any]) -> None:
+    out, _, _ = facts(nemo04_flow)
     # Per test case first: correct A (1 + 0) / 2, B 1; cost A 0.3, B 1.0; latency A 2 s, B 2 s.
     ev_a = ok(out, "ev_a")
     assert pick(ev_a, "run_count", "test_case_count", "evaluator_names") == (3, 2, ["correct"])
@@ -121,11 +143,9 @@ def test_evaluations(nemo04_flow: dict[str, Any]) -> None:
     assert (ev_c["cost_usd"]["sum"], ev_c["tokens"]["sum"]) == pytest.approx((0.012, 26))
     assert ev_c["model_names"] == ["gpt-z", "m-1"]  # the capture's response model
 
-    updated = ok(out, "ev_updated")  # PUT replaces: metadata omitted is cleared
-    assert pick(updated, "description", "metadata", "run_count") == ("second", {}, 3)
-    patched = ok(out, "ev_patched")  # PATCH changes only what it names
-    assert pick(patched, "description", "root_cause", "metadata") == ("second", "flaky judge", {"k": "w"})
-    assert ok(out, "ev_pinned")["pinned_at"] is not None and ok(out, "ev_unpinned")["pinned_at"] is None
+
+def test_evaluation_lists(nemo04_flow: dict[str, Any]) -> None:
+    out, _, _ = facts(nemo04_flow)
     assert ok(out, "pinned_first") == ["ev-c", "ev-b", "ev-a"]  # no sort: the pinned first, then newest
     assert ok(out, "by_rollups") == ["ev-a", "ev-b", "ev-c"]  # correct.mean 0.75, 0.5, none
 
@@ -134,6 +154,9 @@ def test_evaluations(nemo04_flow: dict[str, Any]) -> None:
     assert ok(out, "by_model") == ["ev-c"] and ok(out, "by_metadata") == ["ev-a"]
     assert ok(out, "by_score") == ["ev-a"] and ok(out, "by_tokens") == ["ev-b"]  # tokens.sum 30, 110, 26
 
+
+def test_evaluation_sessions(nemo04_flow: dict[str, Any]) -> None:
+    out, _, _ = facts(nemo04_flow)
     # Sorted by test case, then the slowest first; summary leaves out input and output.
     expected = [("a2", "A", 3000.0, 0.4, 0.0), ("a1", "A", 1000.0, 0.2, 1.0), ("a3", "B", 2000.0, 1.0, 1.0)]
     for mode, rows in ok(out, "modes").items():
@@ -148,14 +171,9 @@ def test_evaluations(nemo04_flow: dict[str, Any]) -> None:
             [(None, None)] * 3 if mode == "summary" else [(f"question {s}", f"answer {s}") for s, *_ in expected]
         )
     assert ok(out, "only_b") == ["a3"] and ok(out, "only_b_alias") == ["a3"]
-    ev_c_sessions = [(s["session_id"], s["test_case_name"], s["status"]) for s in ok(out, "ev_c_sessions")]
-    assert ev_c_sessions[0] == ("s-direct", "C", "error") and [s[:2] for s in ev_c_sessions] == [
-        ("s-direct", "C"),
-        ("chat-c", "D"),
-    ]
-
-    assert ok(out, "ev_b_gone")["status"] == 404 and out["ev_b_gone"]["error"] == "NotFoundError"
-    assert ok(out, "ev_live") == ["ev-a", "ev-c"]  # ev-c is in c-full too: deleting c-plain keeps it
+    direct, chat = ok(out, "ev_c_sessions")  # the failed /ingest/spans run, then the chat capture
+    assert pick(direct, "session_id", "test_case_name", "status") == ("s-direct", "C", "error")
+    assert pick(chat, "session_id", "test_case_name") == ("chat-c", "D")
 
 
 def same_rollups(seeds_run: dict[str, Any], evaluation: dict[str, Any]) -> dict[str, float]:

@@ -23,12 +23,15 @@ def at(day: Any, clock: str) -> datetime:
     return datetime.fromisoformat(f"{day.isoformat()}T{clock}+00:00")
 
 
-def test_ingest_and_results(nemo04_flow: dict[str, Any]) -> None:
+def test_ingest(nemo04_flow: dict[str, Any]) -> None:
     out = nemo04_flow
     assert ok(out, "atif") is True and ok(out, "direct") is True
     assert ok(out, "otlp") == {"errors": []}  # 0.6.0: protobuf bytes; 0.4.0 and 0.5.1: OTLP JSON
     assert ok(out, "chat")["session_id"] == "chat-c"
 
+
+def test_evaluator_results(nemo04_flow: dict[str, Any]) -> None:
+    out = nemo04_flow
     assert ok(out, "scored") == [1.0, 0.0, 1.0]
     judged = ok(out, "judged")
     assert pick(judged, "name", "session_id", "span_id", "value") == ("correct", "s-otel", OTLP_ROOT, 0.5)
@@ -39,7 +42,7 @@ def test_ingest_and_results(nemo04_flow: dict[str, Any]) -> None:
     assert [r["evaluator_result_id"] for r in ok(out, "span_results")] == [judged["evaluator_result_id"]]
 
 
-def test_traces_and_metrics(nemo04_flow: dict[str, Any]) -> None:
+def test_trace_lists(nemo04_flow: dict[str, Any]) -> None:
     out = nemo04_flow
     listed = ok(out, "traces")  # by started_at over both days
     assert [t["id"] for t in listed][:5] == ["a1", "a2", "a3", OTLP_TRACE, "t-direct"] and len(listed) == 6
@@ -48,6 +51,9 @@ def test_traces_and_metrics(nemo04_flow: dict[str, Any]) -> None:
     assert ok(out, "traces_ev_a") == ["a1", "a2", "a3"]
     assert ok(out, "traces_case_b") == ["a3"] and ok(out, "traces_otter") == [OTLP_TRACE]
 
+
+def test_trace_detail(nemo04_flow: dict[str, Any]) -> None:
+    out = nemo04_flow
     otel = ok(out, "trace_otel")
     assert pick(otel, "session_id", "root_span_id", "status", "name") == ("s-otel", OTLP_ROOT, "success", "agent.run")
     assert pick(otel, "span_count", "error_count", "duration_ms") == (2, 0, 2000.0)
@@ -66,7 +72,9 @@ def test_traces_and_metrics(nemo04_flow: dict[str, Any]) -> None:
         "C",
     )
 
-    day0, day1 = days()
+
+def test_trace_metrics(nemo04_flow: dict[str, Any]) -> None:
+    out, (day0, day1) = nemo04_flow, days()
     metrics = ok(out, "metrics_day")
     assert pick(metrics, "bucket", "timezone") == ("day", "UTC")
     first, second = metrics["data"]
@@ -100,15 +108,14 @@ def test_traces_and_metrics(nemo04_flow: dict[str, Any]) -> None:
     }
 
 
-def test_spans_and_sessions(nemo04_flow: dict[str, Any]) -> None:
-    out = nemo04_flow
+def test_spans(nemo04_flow: dict[str, Any]) -> None:
+    out, (_, day1) = nemo04_flow, days()
     assert ok(out, "spans_otel") == [[OTLP_ROOT, None, "UNKNOWN"], [OTLP_CHILD, OTLP_ROOT, "LLM"]]
     assert ok(out, "spans_ev_b") == [OTLP_ROOT]  # only the root carries nemo.evaluation.name
     child = ok(out, "span_child")
     assert pick(child, "trace_id", "session_id", "source", "kind") == (OTLP_TRACE, "s-otel", "otel", "LLM")
     assert pick(child, "model", "provider", "input_tokens", "output_tokens") == ("gpt-y", "openai", 100, 10)
     assert child["cost_total_usd"] == 0.001
-    day0, day1 = days()
     assert (instant(child["started_at"]), instant(child["ended_at"])) == (
         at(day1, "10:00:00.1"),
         at(day1, "10:00:00.5"),
@@ -123,6 +130,9 @@ def test_spans_and_sessions(nemo04_flow: dict[str, Any]) -> None:
     assert pick(direct, "kind", "status", "model", "cost_total_usd") == ("LLM", "success", "gpt-z", 0.002)
     assert pick(direct, "input_tokens", "output_tokens") == (7, 3)
 
+
+def test_span_groups_and_session(nemo04_flow: dict[str, Any]) -> None:
+    out, (_, day1) = nemo04_flow, days()
     groups = [(g["group"], g["span_count"], instant(g["started_at"])) for g in ok(out, "groups")]
     assert groups == [  # DAY1 from 10:00 to 11:30, the latest first
         ({"trace_id": "t-direct"}, 2, at(day1, "11:00:00")),
