@@ -6,6 +6,7 @@ DAY1 the OTLP trace (10:00), the /ingest/spans trace t-direct (11:00) and the ch
 
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from nemo04_data import OTLP_CHILD, OTLP_ROOT, OTLP_TRACE, days, ok, pick
@@ -28,6 +29,8 @@ def test_ingest(nemo04_flow: dict[str, Any]) -> None:
     assert ok(out, "atif") is True and ok(out, "direct") is True
     assert ok(out, "otlp") == {"errors": []}  # 0.6.0: protobuf bytes; 0.4.0 and 0.5.1: OTLP JSON
     assert ok(out, "chat")["session_id"] == "chat-c"
+    if out["sdk"]["version"] == "0.6.0":  # bytes that are no ExportTraceServiceRequest
+        assert ok(out, "otlp_corrupt")["status"] == 400
 
 
 def test_evaluator_results(nemo04_flow: dict[str, Any]) -> None:
@@ -95,6 +98,14 @@ def test_trace_metrics(nemo04_flow: dict[str, Any]) -> None:
     assert pick(second, "run_count", "failed_run_count") == (3, 1)
     assert (second["input_tokens"]["sum"], second["output_tokens"]["sum"]) == (119, 17)
     assert second["cost_usd"]["sum"] == pytest.approx(0.013)
+    default = ok(out, "metrics_default")  # bucket day, UTC, the last 7 days: both days, nothing else
+    assert pick(default, "bucket", "timezone", "data") == ("day", "UTC", metrics["data"])
+    # Los Angeles' midnights (UTC-8 or -7): every run of a day is between 10:00 and 12:00 UTC, the same local day.
+    local = ok(out, "metrics_la")
+    assert pick(local, "bucket", "timezone") == ("day", "America/Los_Angeles")
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    midnights = [datetime(d.year, d.month, d.day, tzinfo=los_angeles).astimezone(UTC) for d in (day0, day1)]
+    assert [(instant(p["bucket_start"]), p["run_count"]) for p in local["data"]] == [(m, 3) for m in midnights]
     [only] = ok(out, "metrics_ev_b")["data"]  # bucket total over ev-b's one run: every quantile is its value
     assert out["metrics_ev_b"]["bucket"] == "total" and only.get("bucket_start") is None
     assert pick(only, "run_count", "failed_run_count") == (1, 0)

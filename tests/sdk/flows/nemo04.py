@@ -166,6 +166,8 @@ def chat() -> Any:
 
 step("atif", atif)
 step("otlp", otlp)
+if V060:
+    step("otlp_corrupt", lambda: status_of(lambda: intake.ingest.otlp.v1.traces.create(b"\x0a\xff")))
 step("direct", direct_spans)
 step("chat", chat)
 
@@ -271,6 +273,8 @@ step("traces_otter", lambda: [t.id for t in traces.list(filter={"agent_name": "o
 step("trace_otel", lambda: plain(traces.retrieve("b" * 32, mode="detailed")))
 step("trace_direct", lambda: plain(traces.retrieve("t-direct")))
 step("metrics_day", lambda: plain(traces.get_metrics(bucket="day", timezone="UTC", filter=WINDOW)))
+step("metrics_default", lambda: plain(traces.get_metrics()))  # by day in UTC over the last 7 days
+step("metrics_la", lambda: plain(traces.get_metrics(bucket="day", timezone="America/Los_Angeles", filter=WINDOW)))
 step("metrics_ev_b", lambda: plain(traces.get_metrics(bucket="total", filter={**WINDOW, "evaluation_name": "ev-b"})))
 step("metrics_bad_zone", lambda: status_of(lambda: traces.get_metrics(timezone="Mars/Olympus_Mons", filter=WINDOW)))
 
