@@ -112,11 +112,9 @@ def test_trace_metrics(nemo04_flow: dict[str, Any]) -> None:
     assert only["latency_ms"] == {"mean": 2000.0, "p50": 2000.0, "p90": 2000.0, "p95": 2000.0, "p99": 2000.0}
     assert only["input_tokens"] == {"sum": 100, "mean": 100.0, "p90": 100.0, "p99": 100.0}
     assert only["cost_usd"] == pytest.approx({"sum": 0.001, "mean": 0.001, "p90": 0.001, "p99": 0.001})
-    assert ok(out, "metrics_bad_zone") == {
-        "status": 400,
-        "detail": "Unknown timezone: Mars/Olympus_Mons",
-        "error": "BadRequestError",
-    }
+    bad_zone = ok(out, "metrics_bad_zone")  # NeMo's message (the service may end it with a full stop)
+    assert pick(bad_zone, "status", "error") == (400, "BadRequestError")
+    assert bad_zone["detail"].startswith("Unknown timezone: Mars/Olympus_Mons")
 
 
 def test_spans(nemo04_flow: dict[str, Any]) -> None:
