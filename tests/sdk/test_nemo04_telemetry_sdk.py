@@ -61,19 +61,21 @@ def test_trace_detail(nemo04_flow: dict[str, Any]) -> None:
     assert pick(otel, "session_id", "root_span_id", "status", "name") == ("s-otel", OTLP_ROOT, "success", "agent.run")
     assert pick(otel, "span_count", "error_count", "duration_ms") == (2, 0, 2000.0)
     assert pick(otel, "input_tokens", "output_tokens", "cost_usd") == (100, 10, 0.001)
-    assert pick(otel, "agent_name", "agent_version", "models", "providers") == ("otter", "1.1", ["gpt-y"], ["openai"])
-    context = otel["evaluation_context"]
-    assert pick(context, "evaluation_name", "test_case_name") == ("ev-b", "A")
     assert pick(otel, "input", "output") == ("in", "out")
     direct = ok(out, "trace_direct")  # /ingest/spans: the root failed, the LLM call did not
     assert pick(direct, "session_id", "root_span_id", "status", "error_count") == ("s-direct", "d-root", "error", 1)
     assert pick(direct, "span_count", "duration_ms", "cost_usd") == (2, 500.0, 0.002)
-    assert pick(direct, "input_tokens", "output_tokens", "models") == (7, 3, ["gpt-z"])
-    assert pick(direct, "agent_name", "input", "output") == ("spanner", "hi", "oops")
-    assert (direct["evaluation_context"]["evaluation_name"], direct["evaluation_context"]["test_case_name"]) == (
-        "ev-c",
-        "C",
-    )
+    assert pick(direct, "input_tokens", "output_tokens", "input", "output") == (7, 3, "hi", "oops")
+
+
+def test_trace_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
+    """What SDK 0.4.0 added to a trace: its root's agent, the models and providers of its spans, and
+    the evaluation context by the 0.4+ names."""
+    otel, direct = ok(nemo04_flow, "trace_otel"), ok(nemo04_flow, "trace_direct")
+    assert pick(otel, "agent_name", "agent_version", "models", "providers") == ("otter", "1.1", ["gpt-y"], ["openai"])
+    assert pick(direct, "agent_name", "agent_version", "models") == ("spanner", None, ["gpt-z"])
+    for trace, named in ((otel, ("ev-b", "A")), (direct, ("ev-c", "C"))):
+        assert pick(trace["evaluation_context"], "evaluation_name", "test_case_name") == named
 
 
 def test_trace_metrics(nemo04_flow: dict[str, Any]) -> None:
@@ -120,10 +122,9 @@ def test_trace_metrics(nemo04_flow: dict[str, Any]) -> None:
 def test_spans(nemo04_flow: dict[str, Any]) -> None:
     out, (_, day1) = nemo04_flow, days()
     assert ok(out, "spans_otel") == [[OTLP_ROOT, None, "UNKNOWN"], [OTLP_CHILD, OTLP_ROOT, "LLM"]]
-    assert ok(out, "spans_ev_b") == [OTLP_ROOT]  # only the root carries nemo.evaluation.name
     child = ok(out, "span_child")
     assert pick(child, "trace_id", "session_id", "source", "kind") == (OTLP_TRACE, "s-otel", "otel", "LLM")
-    assert pick(child, "model", "provider", "input_tokens", "output_tokens") == ("gpt-y", "openai", 100, 10)
+    assert pick(child, "model", "input_tokens", "output_tokens") == ("gpt-y", 100, 10)
     assert child["cost_total_usd"] == 0.001
     assert (instant(child["started_at"]), instant(child["ended_at"])) == (
         at(day1, "10:00:00.1"),
@@ -140,14 +141,24 @@ def test_spans(nemo04_flow: dict[str, Any]) -> None:
     assert pick(direct, "input_tokens", "output_tokens") == (7, 3)
 
 
-def test_span_groups_and_session(nemo04_flow: dict[str, Any]) -> None:
+def test_span_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
+    """The span filter by the 0.4+ name of the evaluation, and a span's provider (gen_ai.system)."""
+    assert ok(nemo04_flow, "spans_ev_b") == [OTLP_ROOT]  # only the root carries nemo.evaluation.name
+    assert ok(nemo04_flow, "span_child")["provider"] == "openai"
+
+
+def test_span_groups(nemo04_flow: dict[str, Any]) -> None:
+    """SDK 0.4.0's span groups carry their earliest span's started_at (required) and sort by it."""
     out, (_, day1) = nemo04_flow, days()
     groups = [(g["group"], g["span_count"], instant(g["started_at"])) for g in ok(out, "groups")]
     assert groups == [  # DAY1 from 10:00 to 11:30, the latest first
         ({"trace_id": "t-direct"}, 2, at(day1, "11:00:00")),
         ({"trace_id": OTLP_TRACE}, 2, at(day1, "10:00:00")),
     ]
-    session = ok(out, "session")
+
+
+def test_session(nemo04_flow: dict[str, Any]) -> None:
+    session = ok(nemo04_flow, "session")
     assert pick(session, "id", "trace_count", "span_count", "status") == ("s-otel", 1, 2, "success")
     assert pick(session, "duration_ms", "cost_usd", "input_tokens", "output_tokens") == (2000.0, 0.001, 100, 10)
 
