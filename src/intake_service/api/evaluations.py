@@ -215,8 +215,12 @@ async def list_evaluation_sessions(
             description="Comma-separated keys, '-' for descending: started_at, latency_ms, cost_total_usd, tokens, ..."
         ),
     ] = None,
+    test_case_name: Annotated[
+        str | None,
+        Query(alias="filter[test_case_name]", description="Sessions of this test case (SDK 0.4+ spelling)."),
+    ] = None,
     test_case_id: Annotated[
-        str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")
+        str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case (SDK 0.3.0).")
     ] = None,
     status: Annotated[str | None, Query(alias="filter[status]", description="Sessions with this status.")] = None,
 ) -> EvaluationSessionsPage:
@@ -224,5 +228,6 @@ async def list_evaluation_sessions(
     reject_undeclared_params(request)
     return await evaluation_sessions.list_sessions(
         repo, telemetry, workspace, name,
-        page=page, page_size=page_size, mode=mode, sort=sort, test_case_id=test_case_id, status=status,
+        page=page, page_size=page_size, mode=mode, sort=sort,
+        test_case_name=test_case_name, test_case_id=test_case_id, status=status,
     )  # fmt: skip
