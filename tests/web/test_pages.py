@@ -55,18 +55,24 @@ def trajectory(evaluation: str) -> dict[str, Any]:
 
 def seed(url: str) -> None:
     rng = random.Random(15)
-    with httpx.Client(base_url=url + workspace_base(WORKSPACE), timeout=60) as http:
-        group = ok(http.post("/experiment-groups", json={
+    # The 0.4 container fields are written under /nemo-0.4 (the same row as the root's group).
+    containers = httpx.Client(base_url=f"{url}/nemo-0.4{workspace_base(WORKSPACE)}", timeout=60)
+    with containers, httpx.Client(base_url=url + workspace_base(WORKSPACE), timeout=60) as http:
+        group = ok(containers.post("/experiments", json={
             "name": CONTAINER, "description": "Agents answering the QA set",
             "default_sort": "-evaluators.accuracy.mean",
             "pareto": {"x_metric": "cost_usd", "y_metric": "evaluators.accuracy"},
+            "is_favorite": True, "show_evaluations_over_time": True,
+            "column_layout": {"order": ["name", "evaluators.helpfulness.mean"], "hidden": ["tokens.mean"]},
         }), 201)  # fmt: skip
         for name in RUNS:
             body = {"name": name, "dataset_name": "qa", "experiment_ids": [group["id"]]}
             ok(http.post("/evaluations", json=body), 201)
             ok(http.post(f"/experiments/{name}/sessions", json={"sessions": sessions_of(name, rng)}), 201)
         ok(http.post("/ingest/atif", json=trajectory(RUNS[0])), 201)
-        other = ok(http.post("/experiment-groups", json={"name": "scratch"}), 201)
+        ok(containers.put(f"/experiments/{CONTAINER}", json={"name": CONTAINER, "baseline_evaluation_name": RUNS[0]}))
+        # Before qa-agents by name; after it, a favourite, on the workspace page.
+        other = ok(http.post("/experiment-groups", json={"name": "archive"}), 201)
         body = {"name": "loose-run", "dataset_name": "qa", "experiment_ids": [other["id"]]}
         ok(http.post("/evaluations", json=body), 201)
         ok(http.post("/evaluations/loose-run/pin"))
@@ -107,6 +113,7 @@ async def test_workspaces_then_a_workspace(page: Page, server: Server, screensho
     await screenshot(page, "workspaces")
     await page.get_by_role("link", name="demo").click()
     await expect(page.locator("#containers tbody tr")).to_have_count(2)
+    await expect(page.locator("#containers tbody tr").first).to_contain_text(f"★{CONTAINER}")
     # No sort given: the pinned run lists first.
     await expect(page.locator("#runs tbody tr").first).to_contain_text("loose-run")
     await expect(page.locator("#runs tbody tr.pinned")).to_have_count(1)
@@ -121,6 +128,14 @@ async def test_leaderboard_rows_follow_the_default_sort_then_a_clicked_column(
     await expect(page.locator("#leaderboard tbody tr")).to_have_count(len(RUNS))
     by_accuracy = ordered(runs, lambda r: r["aggregate_scores"]["accuracy"]["mean"], descending=True)
     assert await shown_runs(page) == by_accuracy
+    # The container's column_layout: helpfulness right after the name, tokens hidden.
+    headers = await page.locator("#leaderboard thead th[data-column]").evaluate_all(
+        "hs => hs.map(h => h.dataset.column)"
+    )
+    assert headers == [
+        "name", "evaluators.helpfulness", "run_count", "test_case_count", "evaluators.accuracy",
+        "evaluators.verifier.reward", "cost_usd", "latency_ms",
+    ]  # fmt: skip
     await screenshot(page, "leaderboard")
     await page.locator("#leaderboard th[data-column=cost_usd] button").click()
     by_cost = ordered(runs, lambda r: r["cost_usd"]["mean"], descending=False)
@@ -154,7 +169,8 @@ async def test_filter_and_paging_are_the_servers(page: Page, server: Server) -> 
 async def test_baseline_differences_and_pinning(page: Page, server: Server) -> None:
     runs = {r["name"]: r for r in runs_of(server)}
     baseline, other = RUNS[0], RUNS[1]
-    await page.goto(f"{server.url}{UI}/containers/{CONTAINER}?baseline={baseline}")
+    # No ?baseline=: the container's baseline_evaluation_name.
+    await page.goto(f"{server.url}{UI}/containers/{CONTAINER}")
     row = page.locator(f"#leaderboard tbody tr[data-run='{other}']")
     delta = row.locator("td[data-column='evaluators.helpfulness'] .delta")
     helpfulness = {name: run["aggregate_scores"]["helpfulness"]["mean"] for name, run in runs.items()}
@@ -171,6 +187,17 @@ async def test_baseline_differences_and_pinning(page: Page, server: Server) -> N
     await page.locator(f"#leaderboard tbody tr[data-run='{other}']").get_by_role("button", name="Unpin").click()
     await expect(page.locator("#leaderboard tbody tr.pinned")).to_have_count(0)
     assert api(server, f"/evaluations/{other}")["pinned_at"] is None
+
+
+async def test_evaluations_over_time_when_the_container_asks(page: Page, server: Server) -> None:
+    runs = runs_of(server)
+    await page.goto(f"{server.url}{UI}/containers/{CONTAINER}")
+    await expect(page.locator("#over-time-figure")).to_be_visible()
+    evaluators = sorted({name for r in runs for name in r["aggregate_scores"]})
+    await expect(page.locator("#over-time polyline.series")).to_have_count(len(evaluators))
+    scored = sum(1 for r in runs for _ in r["aggregate_scores"])
+    await expect(page.locator("#over-time circle.time-point")).to_have_count(scored)
+    await expect(page.locator("#over-time text.legend")).to_have_text(evaluators)
 
 
 def frontier(points: dict[str, tuple[float, float]]) -> set[str]:
@@ -218,8 +245,37 @@ async def test_a_run_its_sessions_distributions_and_trace(page: Page, server: Se
     await screenshot(page, "run")
 
 
+def interval_of(text: str) -> tuple[float, float]:
+    low, high = text.strip("[] ").replace("−", "-").replace("±", "").split(",")
+    return float(low), float(high)
+
+
+async def test_comparison_shows_each_metrics_interval(page: Page, server: Server, screenshot) -> None:
+    evaluation, baseline = RUNS[1], RUNS[0]
+    expected = api(server, f"/evaluations/{evaluation}/compare", baseline=baseline)
+    await page.goto(f"{server.url}{UI}/compare?evaluation={evaluation}&baseline={baseline}")
+    rows = page.locator("#metrics tbody tr")
+    await expect(rows).to_have_count(len(expected["metrics"]))
+    await expect(page.locator("#verdict")).to_contain_text(expected["verdict"])
+    for metric in expected["metrics"]:
+        row = page.locator(f"#metrics tbody tr[data-metric='{metric['metric']}']")
+        await expect(row).to_contain_text(metric["verdict"])
+        if metric["ci_low"] is None:  # no pair has both values
+            await expect(row.locator("td.ci")).to_have_text("–")
+            continue
+        low, high = interval_of(await row.locator("td.ci").text_content() or "")
+        assert low == pytest.approx(metric["ci_low"], rel=1e-2, abs=1e-6)
+        assert high == pytest.approx(metric["ci_high"], rel=1e-2, abs=1e-6)
+        await expect(row.locator("svg.interval line.ci")).to_have_count(1)
+    assert any(metric["ci_low"] is not None for metric in expected["metrics"])
+    await expect(page.locator("#pairing")).to_contain_text(f"{expected['pairing']['n_common']} test cases paired")
+    await screenshot(page, "compare")
+
+
 async def test_no_request_left_loopback(page: Page, server: Server, requested: list[str]) -> None:
-    for path in ("/", UI, f"{UI}/containers/{CONTAINER}", f"{UI}/evaluations/{RUNS[1]}"):
+    pages = ("/", UI, f"{UI}/containers/{CONTAINER}", f"{UI}/evaluations/{RUNS[1]}",
+             f"{UI}/compare?evaluation={RUNS[2]}&baseline={RUNS[0]}")  # fmt: skip
+    for path in pages:
         await page.goto(server.url + path)
         await page.wait_for_load_state("networkidle")
     # The page fixture checks this test's own requests; these are every earlier test's.

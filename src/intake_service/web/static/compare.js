@@ -9,8 +9,8 @@ const params = new URLSearchParams(location.search);
 function passFail(table) {
   if (!table) return "";
   return `both pass ${table.both_pass} · both fail ${table.both_fail} · improved ${table.improved} · ` +
-    `regressed ${table.regressed} · McNemar p ${fmt(table.p_value, 3)} · pass rate ${signed(table.pass_rate_difference)} ` +
-    `[${signed(table.ci_low)}, ${signed(table.ci_high)}]`;
+    `regressed ${table.regressed} · McNemar p ${fmt(table.p_value, 3)} · pass rate ${signed(table.pass_rate_difference)}` +
+    (table.ci_low === null ? "" : ` [${signed(table.ci_low)}, ${signed(table.ci_high)}]`);
 }
 
 function metricRow(m, span, confidence) {
@@ -21,7 +21,7 @@ function metricRow(m, span, confidence) {
     el("td", { class: "num" }, fmt(m.baseline_mean)),
     el("td", { class: "num" }, signed(m.mean_difference)),
     el("td", { class: "num ci", title: `${Math.round(confidence * 100)} % paired bootstrap interval` },
-      `[${signed(m.ci_low)}, ${signed(m.ci_high)}]`),
+      m.ci_low === null ? "–" : `[${signed(m.ci_low)}, ${signed(m.ci_high)}]`),
     el("td", {}, interval(m.mean_difference, m.ci_low, m.ci_high, span)),
     el("td", { class: "num" }, fmt(m.p_value, 3)),
     el("td", { class: "num" }, fmt(m.p_value_holm, 3)),
@@ -50,10 +50,11 @@ async function compare(evaluation, baseline) {
   const verdict = document.getElementById("verdict");
   verdict.textContent = `${evaluation} against ${baseline}: ${body.verdict}`;
   verdict.className = `verdict ${body.verdict.split(" ")[0]}`;
+  const unpaired = (names, run) => el("span", { title: names.join(", ") || null },
+    `${names.length} only in `, el("a", { href: `${ui}/evaluations/${enc(run)}` }, run));
   document.getElementById("pairing").replaceChildren(
-    `${pairing.n_common} test cases paired (${pairing.method}); unpaired: ${pairing.unpaired_evaluation} only in `,
-    el("a", { href: `${ui}/evaluations/${enc(evaluation)}` }, evaluation), `, ${pairing.unpaired_baseline} only in `,
-    el("a", { href: `${ui}/evaluations/${enc(baseline)}` }, baseline),
+    `${pairing.n_common} test cases paired (${pairing.method.replaceAll("_", " ")}); unpaired: `,
+    unpaired(pairing.unpaired_evaluation, evaluation), ", ", unpaired(pairing.unpaired_baseline, baseline),
     ` · ${Math.round(bootstrap.confidence * 100)} % intervals from ${bootstrap.resamples} paired bootstrap resamples ` +
       `(seed ${bootstrap.seed}); p-values by Wilcoxon signed-rank, Holm-adjusted across metrics`,
   );
