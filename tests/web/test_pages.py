@@ -136,6 +136,8 @@ async def test_leaderboard_rows_follow_the_default_sort_then_a_clicked_column(
         "name", "evaluators.helpfulness", "run_count", "test_case_count", "evaluators.accuracy",
         "evaluators.verifier.reward", "cost_usd", "latency_ms",
     ]  # fmt: skip
+    await expect(page.locator("#pareto circle.point")).to_have_count(len(RUNS))
+    await expect(page.locator("#over-time-figure")).to_be_visible()
     await screenshot(page, "leaderboard")
     await page.locator("#leaderboard th[data-column=cost_usd] button").click()
     by_cost = ordered(runs, lambda r: r["cost_usd"]["mean"], descending=False)

@@ -250,5 +250,7 @@ run(async () => {
   state.sort = state.sort || group.default_sort;
   state.baseline = state.baseline ?? (group.baseline_evaluation_name || "");
   controls();
-  await Promise.all([leaderboard(), plots()]);
+  // The table first: the plots read every run of the container and would compete with it.
+  await leaderboard();
+  await plots();
 });

@@ -4,7 +4,7 @@ import { fmt } from "./app.js";
 const NS = "http://www.w3.org/2000/svg";
 const W = 560;
 const H = 340;
-const PAD = { left: 64, right: 16, top: 16, bottom: 44 };
+const PAD = { left: 64, right: 28, top: 16, bottom: 44 };
 export const PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#17becf", "#8c564b", "#e377c2"];
 
 function svg(tag, attrs = {}, ...children) {
@@ -30,6 +30,12 @@ function scale([low, high], [from, to]) {
   return (value) => from + ((value - low) / (high - low)) * (to - from);
 }
 
+// Month-day and minutes over a long range; the time of day to the second over less than a day.
+function timeTick(value, [low, high]) {
+  const text = new Date(value).toISOString();
+  return high - low < 86_400_000 ? text.slice(11, 19) : text.slice(5, 16).replace("T", " ");
+}
+
 // A frame with axes, ticks and labels; returns the SVG and the two scales.
 function frame(xs, ys, xLabel, yLabel, { xTime = false } = {}) {
   const xDomain = extent(xs);
@@ -42,7 +48,7 @@ function frame(xs, ys, xLabel, yLabel, { xTime = false } = {}) {
   for (let i = 0; i <= 4; i += 1) {
     const xv = xDomain[0] + ((xDomain[1] - xDomain[0]) * i) / 4;
     const yv = yDomain[0] + ((yDomain[1] - yDomain[0]) * i) / 4;
-    const xText = xTime ? new Date(xv).toISOString().slice(5, 16).replace("T", " ") : fmt(xv, 3);
+    const xText = xTime ? timeTick(xv, xDomain) : fmt(xv, 3);
     root.append(svg("text", { x: x(xv), y: H - PAD.bottom + 16, class: "tick", "text-anchor": "middle" }, xText));
     root.append(svg("text", { x: PAD.left - 6, y: y(yv) + 4, class: "tick", "text-anchor": "end" }, fmt(yv, 3)));
   }
