@@ -56,6 +56,23 @@ class TestOneDataModel:
         assert seeds_run["agent_name"] == "a" and seeds_run["experiment_group_id"] == group["id"]
         no_container = await client.get(f"{nemo}/experiments/run-1")
         assert problem(no_container, 404) == f"Experiment '{workspace}/run-1' not found."
+        assert (await client.get(f"{nemo}/experiments/run-1/sessions")).status_code == 404
+
+    async def test_the_seeds_run_leaving_its_container_takes_the_baseline_with_it(self, client, base) -> None:
+        """The seeds' contract has no 409: a seeds' PUT or DELETE of a baseline run succeeds and clears it."""
+        nemo = NEMO_04 + base
+        first = ok(await client.post(f"{base}/experiment-groups", json={"name": "first"}), 201)
+        second = ok(await client.post(f"{base}/experiment-groups", json={"name": "second"}), 201)
+        await create_experiment(client, base, "moved", experiment_group_id=first["id"])
+        await create_experiment(client, base, "deleted", experiment_group_id=second["id"])
+        for container, baseline in (("first", "moved"), ("second", "deleted")):
+            body = {"name": container, "baseline_evaluation_name": baseline}
+            ok(await client.put(f"{nemo}/experiments/{container}", json=body))
+        body = {"name": "moved", "dataset_name": "ds", "experiment_group_id": second["id"]}
+        ok(await client.put(f"{base}/experiments/moved", json=body))
+        assert (await client.delete(f"{base}/experiments/deleted")).status_code == 204
+        for name in ("first", "second"):
+            assert ok(await client.get(f"{nemo}/experiments/{name}"))["baseline_evaluation_name"] is None
 
     async def test_a_container_made_at_nemo_04_is_a_group_at_the_root(self, client, base) -> None:
         nemo = NEMO_04 + base
@@ -111,17 +128,29 @@ class TestDocuments:
         assert not [path for path in root["paths"] if path.startswith(NEMO_04)]
         assert not [path for path in nemo["paths"] if not path.startswith(NEMO_04)]
         containers = f"{NEMO_04}/apis/intake/v2/workspaces/{{workspace}}/experiments"
+        # No route of the seeds' run (/experiments/{name}/sessions, /compare) is served there.
+        assert [path for path in nemo["paths"] if "/experiments" in path] == [containers, containers + "/{name}"]
         body = nemo["paths"][containers]["post"]["requestBody"]["content"]["application/json"]["schema"]
         assert body == {"$ref": "#/components/schemas/ContainerRequest"}
         assert nemo["paths"][containers + "/{name}"]["put"]["tags"] == ["experiments"]
         # The alias works (tests/api/test_nemo_04_containers.py) but is not documented.
         assert not [path for path in nemo["paths"] if "/experiment-groups" in path]
-        assert {tag["name"] for tag in nemo["tags"]} >= {"experiments", "evaluations", "sessions", "ingest"}
+        used = {op["tags"][0] for item in nemo["paths"].values() for m, op in item.items() if m in METHODS}
+        assert [tag["name"] for tag in nemo["tags"]] == [tag["name"] for tag in root["tags"] if tag["name"] in used]
+        assert "experiment-groups" not in used and "Containers of evaluations" in nemo["tags"][0]["description"]
         assert "/nemo-0.4/docs" in root["info"]["description"] and "/nemo-0.4" in nemo["info"]["description"]
 
     def test_the_nemo_04_document_is_documented_like_the_root(self, documents) -> None:
-        gaps = documentation_gaps(documents[1])
+        nemo = documents[1]
+        gaps = documentation_gaps(nemo)
         assert not gaps, "\n".join(gaps)
+        ids = [op["operationId"] for item in nemo["paths"].values() for m, op in item.items() if m in METHODS]
+        assert len(ids) == len(set(ids))
+
+    @pytest.mark.parametrize("address", [NEMO_04, f"{NEMO_04}/"])
+    async def test_its_base_url_leads_to_its_docs(self, client, address: str) -> None:
+        response = await client.get(address)
+        assert response.status_code == 307 and response.headers["location"] == f"{NEMO_04}/docs"
 
     @pytest.mark.parametrize("page", [f"{NEMO_04}/docs", f"{NEMO_04}/redoc"])
     async def test_its_pages_load_the_local_assets_and_its_document(self, client, page: str) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from intake_service.api.deps import ExperimentName, Workspace
-from intake_service.api.experiment_groups import Groups, GroupSort
+from intake_service.api.experiment_groups import FILTER_HELP, Groups, GroupSort
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, OffLoopJsonRoute
 from intake_service.domain import containers as domain
 from intake_service.domain import experiment_groups
@@ -52,10 +52,7 @@ async def list_experiments(
     sort: Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
     filter: Annotated[
         str | None,
-        Query(
-            description="Equality on name, insight_id, baseline_evaluation_name, is_favorite, "
-            "show_evaluations_over_time, is_deleted or metadata.<key>: filter[is_favorite]=true, or one JSON object."
-        ),
+        Query(description=FILTER_HELP),
     ] = None,
 ) -> ExperimentGroupResponsesPage:
     """One page of the workspace's containers, newest first unless sorted otherwise."""

@@ -2,21 +2,22 @@
 
 A route that exports takes `format=json|csv|ndjson` (which wins) or reads the `Accept` header
 (text/csv, application/x-ndjson), and hands `stream` its rows in batches: the same rows, filter and
-sort as its JSON answer. Nested objects flatten to dotted columns (`cost_usd.mean`,
-`evaluator_scores.accuracy`); lists become JSON text. A CSV's columns are those of its first batch
-(one batch is up to 1,000 rows, the largest JSON page) plus any the route knows in advance; NDJSON
-carries every field of every row.
+sort as its JSON answer, read BATCH rows at a time. NDJSON goes out batch by batch. CSV flattens
+nested objects to dotted columns (`cost_usd.mean`, `evaluator_scores.accuracy`) and lists to JSON
+text; its header names every column any row has.
 """
 
 import csv
 import io
-from collections.abc import AsyncIterable, AsyncIterator, Iterable
+import tempfile
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
 import orjson
 from fastapi import Query, Request
 from fastapi.responses import StreamingResponse
+from sqlalchemy.ext.asyncio import AsyncSession
 
 ExportFormat = Literal["json", "csv", "ndjson"]
 MEDIA_TYPES = {"csv": "text/csv; charset=utf-8", "ndjson": "application/x-ndjson"}
@@ -27,6 +28,7 @@ FORMAT_HELP = (
 )
 FormatParam = Annotated[ExportFormat | None, Query(alias="format", description=FORMAT_HELP)]
 BATCH = 1000
+SPOOL_BYTES = 8 * 2**20
 
 
 def export_format(request: Request, asked: ExportFormat | None) -> ExportFormat:
@@ -64,27 +66,28 @@ def _cell(value: Any) -> Any:
     return value
 
 
-async def _csv(batches: AsyncIterator[list[dict[str, Any]]], known: Iterable[str]) -> AsyncIterator[bytes]:
-    buffer = io.StringIO()
-    writer: csv.DictWriter[str] | None = None
-
-    def take() -> bytes:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text.encode()
-
-    async for batch in batches:
-        rows = [flatten(row) for row in batch]
-        if writer is None:
-            columns = dict.fromkeys(key for row in rows for key in row) | dict.fromkeys(known)
-            writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-            writer.writeheader()
-        writer.writerows({k: _cell(v) for k, v in row.items()} for row in rows)
-        yield take()
-    if writer is None and list(known):
-        csv.writer(buffer, lineterminator="\n").writerow(list(known))
-        yield take()
+async def _csv(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
+    """The header is the union of every row's columns (a later row may hold an evaluator the first
+    ones lack), so every row is read before the first line goes out; rows wait in a temporary file
+    (in memory up to SPOOL_BYTES), not in a list."""
+    columns: dict[str, None] = {}
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
+        async for batch in batches:
+            for row in batch:
+                flat = flatten(row)
+                columns |= dict.fromkeys(flat)
+                spool.write(orjson.dumps({k: _cell(v) for k, v in flat.items()}) + b"\n")
+        spool.seek(0)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=list(columns), lineterminator="\n")
+        writer.writeheader()
+        for count, line in enumerate(spool, start=1):
+            writer.writerow(orjson.loads(line))
+            if count % BATCH == 0:
+                yield buffer.getvalue().encode()
+                buffer.seek(0)
+                buffer.truncate()
+        yield buffer.getvalue().encode()
 
 
 async def _ndjson(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator[bytes]:
@@ -92,13 +95,34 @@ async def _ndjson(batches: AsyncIterator[list[dict[str, Any]]]) -> AsyncIterator
         yield b"".join(orjson.dumps(row) + b"\n" for row in batch)
 
 
-def stream(
-    batches: AsyncIterable[list[dict[str, Any]]], export: ExportFormat, *, columns: Iterable[str] = ()
-) -> StreamingResponse:
-    """The rows as CSV or NDJSON, one batch at a time; `columns` are CSV columns known in advance."""
+def stream(batches: AsyncIterable[list[dict[str, Any]]], export: ExportFormat) -> StreamingResponse:
+    """The rows as CSV or NDJSON."""
     iterator = aiter(batches)
-    body = _csv(iterator, list(columns)) if export == "csv" else _ndjson(iterator)
+    body = _csv(iterator) if export == "csv" else _ndjson(iterator)
     return StreamingResponse(body, media_type=MEDIA_TYPES[export])
+
+
+Fetch = Callable[[AsyncSession, int, int], Awaitable[Any]]
+
+
+async def all_pages(request: Request, session: AsyncSession, fetch: Fetch) -> AsyncIterator[list[dict[str, Any]]]:
+    """Every row of a paged list, BATCH rows at a time; `fetch(session, page, page_size)` reads one page.
+    The first page is read here, by the handler, so that a bad query is still an error status; the
+    later ones as the body streams, after the handler has returned, each in a read session of its own."""
+    size = BATCH
+    first = await fetch(session, 1, size)
+    return _pages(request, first, fetch, size)
+
+
+async def _pages(request: Request, page: Any, fetch: Fetch, size: int) -> AsyncIterator[list[dict[str, Any]]]:
+    number = 1
+    while True:
+        yield [row.model_dump(mode="json") for row in page.data]
+        if not page.data or number * size >= page.pagination.total_results:
+            return
+        number += 1
+        async with request.state.state.sessionmaker() as session:
+            page = await fetch(session, number, size)
 
 
 async def one_batch(rows: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:

@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from intake_service.api.router import NEMO_04
 
@@ -15,6 +15,12 @@ STATIC = "/static-offline-docs"
 
 def add_nemo_04_docs(app: FastAPI, openapi: Callable[[], dict[str, Any]]) -> None:
     document_url = f"{NEMO_04}/openapi.json"
+
+    @app.get(NEMO_04, include_in_schema=False)
+    @app.get(f"{NEMO_04}/", include_in_schema=False)
+    async def nemo_04_root() -> RedirectResponse:
+        """Whoever opens the base_url of SDK 0.4+ lands on that mount's API docs."""
+        return RedirectResponse(f"{NEMO_04}/docs")
 
     @app.get(document_url, include_in_schema=False)
     async def nemo_04_openapi_json() -> JSONResponse:

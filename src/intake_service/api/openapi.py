@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import iter_route_contexts
+from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
 from intake_service.api.router import NEMO_04
@@ -87,16 +87,14 @@ OPEN_TAGS = {"health"}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-ROOT_ONLY_TAGS = {"experiments", "experiment-groups", "admin", "ml-workbench", "health"}
-# The document of the /nemo-0.4 mount (SDK 0.4.0+): its own tags, where /experiments is the container.
-NEMO_04_TAGS: list[dict[str, Any]] = [
-    {
-        "name": "experiments",
-        "description": "Containers of evaluations (SDK 0.4.0+): the root's experiment groups, with favorite, "
-        "over-time display, a baseline evaluation and a saved column layout.",
-    },
-    *(tag for tag in TAGS if tag["name"] not in ROOT_ONLY_TAGS),
-]
+# The document of the /nemo-0.4 mount (SDK 0.4.0+) words the tags its way: /experiments is the
+# container there, and an evaluation belongs to containers. A tag no operation of it uses is left out.
+NEMO_04_WORDING = {
+    "experiments": "Containers of evaluations (SDK 0.4.0+): the root's experiment groups, with favorite, "
+    "over-time display, a baseline evaluation and a saved column layout.",
+    "evaluations": "Evaluations (the root's runs) in containers, with per-test-case rollups and their sessions.",
+}
+NEMO_04_TAGS = [tag | {"description": NEMO_04_WORDING.get(tag["name"], tag["description"])} for tag in TAGS]
 NEMO_04_DESCRIPTION = (
     "The intake v2 API as NeMo SDK 0.4.0 and later see it: `NeMoPlatform(base_url=\"http://HOST:PORT/nemo-0.4\")`. "
     "`/experiments` is the container of evaluations (at the root: `/experiment-groups`); every other route is "
@@ -116,6 +114,7 @@ def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
             components.setdefault(name, nested)
         components.setdefault(model.__name__, model_schema)
     _declare_415(schema)
+    _no_null_query_values(schema)
     # FastAPI's own 422 schema, with the example of the document's (the generated model's).
     if "HTTPValidationError" in components:
         example = HTTPValidationError.model_json_schema()["examples"]
@@ -134,6 +133,11 @@ def _under(path: str | None, prefix: str) -> bool:
     return path is not None and (path == prefix or path.startswith(prefix + "/"))
 
 
+def _used(tags: list[dict[str, Any]], routes: list[RouteContext]) -> list[dict[str, Any]]:
+    used = {tag for route in routes if getattr(route, "include_in_schema", False) for tag in route.tags or []}
+    return [tag for tag in tags if tag["name"] in used]
+
+
 def _document(app: FastAPI, *, nemo_04: bool, auth: bool) -> dict[str, Any]:
     # Included routers are expanded to their routes, whose paths carry the mount's prefix.
     routes = [route for route in iter_route_contexts(app.routes) if _under(route.path, NEMO_04) == nemo_04]
@@ -144,10 +148,28 @@ def _document(app: FastAPI, *, nemo_04: bool, auth: bool) -> dict[str, Any]:
             openapi_version=app.openapi_version,
             description=NEMO_04_DESCRIPTION if nemo_04 else (app.description or "") + ROOT_DESCRIPTION_SUFFIX,
             routes=routes,
-            tags=NEMO_04_TAGS if nemo_04 else app.openapi_tags,
+            tags=_used(NEMO_04_TAGS, routes) if nemo_04 else app.openapi_tags,
         ),
         auth=auth,
     )
+
+
+def _no_null_query_values(schema: dict[str, Any]) -> None:
+    """A query parameter is present with a text value or absent: it cannot be null, so FastAPI's
+    `anyOf: [..., {type: null}]` for an optional one would let a client send an empty value the
+    route refuses. The null branch goes; a lone remaining branch is merged into the schema."""
+    for item in schema["paths"].values():
+        for method in METHODS:
+            for parameter in item.get(method, {}).get("parameters", []):
+                value = parameter.get("schema", {})
+                if parameter.get("in") != "query" or "anyOf" not in value:
+                    continue
+                branches = [branch for branch in value["anyOf"] if branch.get("type") != "null"]
+                if len(branches) == 1:
+                    del value["anyOf"]
+                    value.update({**branches[0], **value})
+                else:
+                    value["anyOf"] = branches
 
 
 def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:

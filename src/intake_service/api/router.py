@@ -30,6 +30,7 @@ NEMO_04 = "/nemo-0.4"
 INTAKE_ROUTERS: list[APIRouter] = [
     experiments.router,
     experiment_groups.router,
+    sessions.experiments_router,
     sessions.router,
     # Before evaluations: /evaluations/pivot is not an evaluation's name.
     pivot.router,
@@ -44,7 +45,12 @@ INTAKE_ROUTERS: list[APIRouter] = [
 ]
 # From SDK 0.4.0 on, /experiments is the container of evaluations (0.3.0's experiment group), not the
 # seeds' run, and /experiment-groups is its deprecated alias: /nemo-0.4 serves api.containers there.
-ROOT_ONLY: tuple[APIRouter, ...] = (experiments.router, compare.experiments_router, experiment_groups.router)
+ROOT_ONLY: tuple[APIRouter, ...] = (
+    experiments.router,
+    sessions.experiments_router,
+    compare.experiments_router,
+    experiment_groups.router,
+)
 
 
 def _intake_v2(prefix: str) -> APIRouter:

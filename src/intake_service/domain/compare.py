@@ -32,6 +32,7 @@ SIGNIFICANCE = 0.05
 CONFIDENCE = 0.95
 OPERATIONAL = ("cost_usd", "latency_ms", "tokens")  # lower is better
 EVALUATOR_PREFIX = "evaluators."
+BOOTSTRAP_BATCH_VALUES = 1_000_000
 
 Verdict = Literal["improved", "regressed", "no significant change"]
 
@@ -127,6 +128,8 @@ def bootstrap_interval(differences: np.ndarray, options: Options) -> tuple[float
         n_resamples=options.resamples,
         confidence_level=CONFIDENCE,
         method="percentile",
+        # Resamples in batches of about a million values: a large run never needs R × n floats at once.
+        batch=max(1, BOOTSTRAP_BATCH_VALUES // len(differences)),
         rng=np.random.default_rng(options.seed),
     )
     return float(result.confidence_interval.low), float(result.confidence_interval.high)

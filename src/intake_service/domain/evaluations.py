@@ -134,10 +134,13 @@ async def known_groups(repo: EvaluationRepository, workspace: str, ids: list[str
 
 
 async def check_groups(repo: EvaluationRepository, workspace: str, ids: list[str], current: list[str]) -> None:
-    """At least one group; every group not already a membership must exist."""
+    """At least one group (a 422 on the body, as NeMo's request model answers it); every group not
+    already a membership must exist."""
     if not ids:
-        raise DomainError(
-            "An evaluation must belong to at least one group: provide experiment_ids or experiment_group_id."
+        raise validation_error(
+            ["body", "experiment_ids"],
+            ids,
+            "An evaluation must belong to at least one group: provide experiment_ids or experiment_group_id.",
         )
     new = [i for i in ids if i not in current]
     known = await known_groups(repo, workspace, new) if new else set()
@@ -255,10 +258,8 @@ async def patch(
     present = body.model_dump(include=body.model_fields_set, mode="json")
     check_storable(present)
     ids: list[str] | Unchanged = UNCHANGED
-    if "experiment_ids" in present:
-        ids = list(dict.fromkeys(present["experiment_ids"] or []))
-        if not ids:
-            raise DomainError("experiment_ids must be non-empty: an evaluation must belong to at least one group.")
+    if present.get("experiment_ids") is not None:  # null keeps the groups: an evaluation has at least one
+        ids = list(dict.fromkeys(present["experiment_ids"]))
         await check_groups(repo, workspace, ids, list(current.experiment_ids))
         await check_baseline_kept(repo, workspace, name, _leaving(current, ids))
     if "parent_evaluation_id" in present:

@@ -779,7 +779,13 @@ class EvaluationPatchRequest(BaseModel):
             ]
         },
     )
-    experiment_ids: list[ExperimentId] | None = None
+    experiment_ids: Annotated[
+        list[ExperimentId] | None,
+        Field(
+            description="Replaces the membership (an evaluation belongs to at least one group); null keeps it, as when the field is absent.",
+            min_length=1,
+        ),
+    ] = None
     source_link: AnyUrl | None = None
     metadata: dict[str, str] | None = None
     description: Annotated[str | None, Field(max_length=65536)] = None
@@ -1485,6 +1491,104 @@ class IntakeSession(BaseModel):
     cost_output_usd: float | None = None
     trace_count: int
     span_count: int
+
+
+class TokenRollup(BaseModel):
+    sum: Annotated[int | None, Field(ge=0)] = None
+    mean: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+
+class CostRollup(BaseModel):
+    sum: float | None = None
+    mean: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+
+class LatencyRollup(BaseModel):
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+
+
+class TraceMetricPoint(BaseModel):
+    bucket_start: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="The bucket's start, with the offset of the requested time zone; absent for bucket=total."
+        ),
+    ] = None
+    run_count: Annotated[
+        int, Field(description="Traces whose root started in the bucket.", ge=0)
+    ]
+    failed_run_count: Annotated[
+        int, Field(description="Those whose root span ended in error.", ge=0)
+    ]
+    input_tokens: TokenRollup
+    output_tokens: TokenRollup
+    cached_tokens: TokenRollup
+    total_tokens: TokenRollup
+    cost_usd: CostRollup
+    latency_ms: LatencyRollup
+
+
+class TraceMetrics(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bucket": "day",
+                    "timezone": "America/Los_Angeles",
+                    "data": [
+                        {
+                            "bucket_start": "2026-01-05T00:00:00-08:00",
+                            "run_count": 2,
+                            "failed_run_count": 1,
+                            "input_tokens": {
+                                "sum": 1240,
+                                "mean": 620.0,
+                                "p90": 760.8,
+                                "p99": 792.48,
+                            },
+                            "output_tokens": {
+                                "sum": 131,
+                                "mean": 65.5,
+                                "p90": 77.9,
+                                "p99": 80.69,
+                            },
+                            "cached_tokens": {},
+                            "total_tokens": {
+                                "sum": 1371,
+                                "mean": 685.5,
+                                "p90": 838.7,
+                                "p99": 873.17,
+                            },
+                            "cost_usd": {
+                                "sum": 0.0063,
+                                "mean": 0.00315,
+                                "p90": 0.00399,
+                                "p99": 0.004179,
+                            },
+                            "latency_ms": {
+                                "mean": 2250.0,
+                                "p50": 2250.0,
+                                "p90": 2450.0,
+                                "p95": 2475.0,
+                                "p99": 2495.0,
+                            },
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    bucket: Literal["total", "hour", "day", "week", "month"]
+    timezone: str
+    data: list[TraceMetricPoint]
 
 
 class Trace(BaseModel):

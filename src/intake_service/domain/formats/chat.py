@@ -199,9 +199,9 @@ async def ingest_completion(
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []
     session_id = session_id or str(uuid.uuid4())
     chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)
-    # A call naming no trace joins its session's trace, a new one (32 hex digits, as OTel writes
-    # trace ids) for a new session: every span stored has a real trace id.
-    trace_id = capture.trace_id or next((r["trace_id"] for r in roots if r["trace_id"]), None) or uuid.uuid4().hex
+    # A call naming no trace joins its session's trace (a session stored before trace ids were
+    # generated reads as the trace of its own id), or a new one (32 hex digits, as OTel writes them).
+    trace_id = capture.trace_id or ((roots[0]["trace_id"] or session_id) if roots else uuid.uuid4().hex)
     if roots and chat_root is None:
         # A session built from OTLP or ATIF: the call joins it under its (first) root.
         spans = [call_span(capture, session_id, roots[0]["span_id"], trace_id, time.time_ns())]
