@@ -344,3 +344,22 @@ async def test_workbench_run_id_and_step_rules_are_in_the_document(client: httpx
     [bounds] = [b for b in step.get("anyOf", [step]) if "maximum" in b]
     # Within 2**53, so a validator that reads numbers as doubles compares steps exactly.
     assert bounds["maximum"] == 2**53 - 1 and bounds["minimum"] == -(2**53 - 1)
+
+
+@pytest.mark.parametrize(
+    ("default_sort", "valid"),
+    [("-evaluators.acc.mean, name", True), ("tokens.p90", True), ("run_count,,", True),
+     ("accuracy", False), ("cost_usd.mode", False), ("evaluators.mean", False), (" , ", False)],
+)  # fmt: skip
+async def test_a_group_default_sort_is_what_the_document_says(
+    client: httpx.AsyncClient, base: str, default_sort: str, valid: bool
+) -> None:
+    """Checked by the domain with NeMo's 400, and stated in the document all the same."""
+    import re
+
+    schemas = (await client.get("/openapi.json")).json()["components"]["schemas"]
+    pattern = schemas["ExperimentGroupRequest"]["properties"]["default_sort"]["pattern"]
+    assert bool(re.search(pattern, default_sort)) is valid
+    body = {"name": f"g-{uuid.uuid4().hex[:6]}", "default_sort": default_sort}
+    response = await client.post(f"{base}/experiment-groups", json=body)
+    assert response.status_code == (201 if valid else 400), response.text
