@@ -84,18 +84,35 @@ OPEN_TAGS = {"health"}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 
 
-# Body rules the domain checks itself, with the 400 NeMo's clients expect (a pattern in the model
-# would make them 422s), stated in the document all the same: (schema, property) → keywords.
-DOMAIN_RULES: dict[tuple[str, str], dict[str, Any]] = {
+# Body rules the domain checks itself, with the 400 NeMo's clients expect (a rule in the model would
+# make them 422s), stated in the document all the same: (schema, property or None for the whole
+# object) → keywords.
+DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
     # A group's default_sort is a sort the evaluations list takes (domain.experiment_groups).
     ("ExperimentGroupRequest", "default_sort"): LIST_SORT,
+    # An evaluation belongs to a group at least (domain.evaluations.membership).
+    ("EvaluationRequest", None): {
+        "anyOf": [
+            {"required": ["experiment_ids"], "properties": {"experiment_ids": {"type": "array", "minItems": 1}}},
+            {"required": ["experiment_group_id"], "properties": {"experiment_group_id": {"minLength": 1}}},
+        ]
+    },
+    # What each data type carries (domain.evaluator_results._check_result).
+    ("EvaluatorResultInput", None): {
+        "anyOf": [
+            {"required": ["value"], "properties": {"data_type": {"const": "NUMERIC"}, "value": {"type": "number"}}},
+            {"required": ["value"], "properties": {"data_type": {"const": "BOOLEAN"}, "value": {"enum": [0, 1]}}},
+            {"required": ["string_value"], "properties": {"data_type": {"enum": ["CATEGORICAL", "TEXT"]}}},
+        ]
+    },
 }
 
 
 def _state_domain_rules(components: dict[str, Any]) -> None:
     for (name, field), keywords in DOMAIN_RULES.items():
         if name in components:
-            components[name]["properties"][field].update(keywords)
+            target = components[name] if field is None else components[name]["properties"][field]
+            target.update(keywords)
 
 
 def _no_null_query_values(schema: dict[str, Any]) -> None:
