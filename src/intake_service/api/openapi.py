@@ -87,22 +87,28 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # Body rules the domain checks itself, with the 400 NeMo's clients expect (a rule in the model would
 # make them 422s), stated in the document all the same: (schema, property or None for the whole
 # object) → keywords.
+NON_EMPTY = {"type": "string", "minLength": 1}
 DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
     # A group's default_sort is a sort the evaluations list takes (domain.experiment_groups).
     ("ExperimentGroupRequest", "default_sort"): LIST_SORT,
-    # An evaluation belongs to a group at least (domain.evaluations.membership).
+    # An evaluation belongs to a group at least (domain.evaluations.membership). Conditions, not
+    # anyOf branches, so the document's properties and required list stay those of the body.
     ("EvaluationRequest", None): {
-        "anyOf": [
-            {"required": ["experiment_ids"], "properties": {"experiment_ids": {"type": "array", "minItems": 1}}},
-            {"required": ["experiment_group_id"], "properties": {"experiment_group_id": {"minLength": 1}}},
-        ]
+        "if": {"required": ["experiment_ids"], "properties": {"experiment_ids": {"type": "array", "minItems": 1}}},
+        "else": {"required": ["experiment_group_id"], "properties": {"experiment_group_id": NON_EMPTY}},
     },
     # What each data type carries (domain.evaluator_results._check_result).
     ("EvaluatorResultInput", None): {
-        "anyOf": [
-            {"required": ["value"], "properties": {"data_type": {"const": "NUMERIC"}, "value": {"type": "number"}}},
-            {"required": ["value"], "properties": {"data_type": {"const": "BOOLEAN"}, "value": {"enum": [0, 1]}}},
-            {"required": ["string_value"], "properties": {"data_type": {"enum": ["CATEGORICAL", "TEXT"]}}},
+        "allOf": [
+            {
+                "if": {"properties": {"data_type": {"enum": ["NUMERIC", "BOOLEAN"]}}},
+                "then": {"required": ["value"], "properties": {"value": {"type": "number"}}},
+                "else": {"required": ["string_value"]},
+            },
+            {
+                "if": {"properties": {"data_type": {"const": "BOOLEAN"}}},
+                "then": {"properties": {"value": {"enum": [0, 1]}}},
+            },
         ]
     },
 }
