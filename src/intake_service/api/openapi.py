@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from pydantic import BaseModel
 
 from intake_service.api.evaluations import LIST_SORT
+from intake_service.domain.annotations import KIND_FIELDS, MAX_NOTE_CHARS
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
 
 TAGS: list[dict[str, Any]] = [
@@ -88,6 +89,29 @@ METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
 # make them 422s), stated in the document all the same: (schema, property or None for the whole
 # object) → keywords.
 NON_EMPTY = {"type": "string", "minLength": 1}
+NULL = {"type": "null"}
+STRING = {"type": "string"}
+_LABEL_VALUE = {
+    "allOf": [
+        {"if": {"properties": {"value_type": {"const": "numeric"}}},
+         "then": {"required": ["value", "name"], "properties": {"value": {"type": "number"}, "name": STRING}},
+         "else": {"required": ["value"], "properties": {"value": STRING}}},
+    ]
+}  # fmt: skip
+ANNOTATION_KINDS: dict[str, dict[str, Any]] = {
+    "feedback": {"required": ["value"], "properties": {"value": {"enum": ["positive", "negative"]}}},
+    "note": {"required": ["text"], "properties": {"text": {**NON_EMPTY, "maxLength": MAX_NOTE_CHARS}}},
+    "metadata": {"required": ["metadata"], "properties": {"metadata": {"type": "object", "minProperties": 1}}},
+    "label": {"required": ["value_type"], "properties": {"value_type": {"enum": ["text", "numeric"]}}, **_LABEL_VALUE},
+}
+_KIND_FIELDS = ("value", "text", "metadata", "value_type", "name")
+
+
+def _kind(kind: str, then: dict[str, Any]) -> dict[str, Any]:
+    """If `kind`: what it needs, and null (or absent) for the fields it takes not."""
+    others = {field: NULL for field in _KIND_FIELDS if field not in KIND_FIELDS[kind]}
+    return {"if": {"properties": {"kind": {"const": kind}}},
+            "then": {**then, "properties": {**others, **then["properties"]}}}  # fmt: skip
 DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
     # A group's default_sort is a sort the evaluations list takes (domain.experiment_groups).
     ("ExperimentGroupRequest", "default_sort"): LIST_SORT,
@@ -111,6 +135,8 @@ DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
             },
         ]
     },
+    # What each kind of annotation carries (domain.annotations._values; its 422s name the field).
+    ("AnnotationInput", None): {"allOf": [_kind(kind, fields) for kind, fields in ANNOTATION_KINDS.items()]},
 }
 
 
