@@ -10,7 +10,8 @@ from intake_service.api.browser import CrossOriginGuard, is_loopback, require_do
 from intake_service.api.guards import refuse_nul
 from intake_service.api.methods import method_not_allowed
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
-from intake_service.api.openapi import TAGS, complete_openapi
+from intake_service.api.nemo_docs import add_nemo_04_docs
+from intake_service.api.openapi import TAGS, complete_openapi, nemo_04_openapi
 from intake_service.api.router import api_router
 from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
@@ -51,4 +52,5 @@ def create_app(settings: Settings):
         return RedirectResponse("/docs")
 
     app.openapi = complete_openapi(app, auth=settings.auth != "none")  # type: ignore[method-assign]
+    add_nemo_04_docs(app, nemo_04_openapi(app, auth=settings.auth != "none"))
     return app

@@ -1,4 +1,5 @@
-"""Trace routes: GET /traces and GET /traces/{id} (SDK 0.2.0/0.3.0 `client.intake.traces`)."""
+"""Trace routes: GET /traces and GET /traces/{id} (SDK 0.2.0/0.3.0 `client.intake.traces`), and
+GET /traces/metrics (SDK 0.4+)."""
 
 from typing import Annotated
 
@@ -14,8 +15,8 @@ from intake_service.api.deps import (
     single_sort,
 )
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
-from intake_service.domain import traces
-from intake_service.models.generated import Trace, TracesPage
+from intake_service.domain import trace_metrics, traces
+from intake_service.models.generated import Trace, TraceMetrics, TracesPage
 
 router = APIRouter(tags=["traces"])
 
@@ -41,6 +42,33 @@ async def list_traces(
     test_case_id), newest first."""
     return await traces.list_traces(
         telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
+    )
+
+
+@router.get(
+    "/traces/metrics",
+    response_model=TraceMetrics,
+    response_model_exclude_none=True,
+    responses={**BAD_REQUEST, **UNAVAILABLE},
+    operation_id="get-trace-metrics-apis-intake-v-2-workspaces-workspace-traces-metrics-get",
+    summary="Get Trace Metrics",
+)
+async def get_trace_metrics(
+    workspace: Workspace,
+    request: Request,
+    telemetry: Telemetry,
+    bucket: Annotated[
+        trace_metrics.Bucket,
+        Query(description="The bucket width; total puts the whole range in one row (without bucket_start)."),
+    ] = "day",
+    timezone: Annotated[
+        str, Query(description="The IANA time zone the buckets are aligned to, e.g. America/Los_Angeles.")
+    ] = "UTC",
+) -> TraceMetrics:
+    """Time-bucketed rollups (runs, failed runs, tokens, cost, latency) of the traces the filter[...] selects
+    (as GET /traces takes them); the last 7 days unless filter[started_at][$gte] says otherwise."""
+    return await trace_metrics.trace_metrics(
+        telemetry, workspace, request.query_params.multi_items(), bucket=bucket, timezone=timezone
     )
 
 

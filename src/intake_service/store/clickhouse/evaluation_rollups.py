@@ -107,3 +107,14 @@ case_scores AS (
 SELECT experiment_id, name, {_stats("case_score", "score")}
 FROM case_scores GROUP BY experiment_id, name ORDER BY experiment_id, name
 """
+
+# The name facets of NeMo 0.6.0's evaluations (agent_names, agent_versions, model_names): the values
+# seen on an evaluation's sessions that have a test case, on the session row or on any of its spans.
+FACET_COLUMNS = ("agent_name", "agent_version", "model_name")
+OBSERVING = """
+SELECT DISTINCT experiment_id FROM sessions FINAL
+WHERE workspace = {{workspace:String}} AND experiment_id != '' AND ifNull(test_case_id, '') != ''
+  AND ({column} IN {{values:Array(String)}}
+       OR session_id IN (SELECT session_id FROM spans FINAL
+                         WHERE workspace = {{workspace:String}} AND {column} IN {{values:Array(String)}}))
+"""

@@ -12,8 +12,10 @@ import anyio
 
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.models.generated import EvaluatorResult
+from intake_service.store.clickhouse import compare as compare_sql
 from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
+from intake_service.store.clickhouse import pivot as pivot_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
@@ -140,6 +142,48 @@ class TelemetryStore:
         for row in scores:
             rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
         return rollups
+
+    async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
+        """Ids of the evaluations whose sessions with a test case show one of `values` in `column`
+        (agent_name, agent_version or model_name), on the session or on one of its spans."""
+        if column not in evaluation_sql.FACET_COLUMNS:
+            raise ValueError(f"not a facet column: {column!r}")
+        sql = evaluation_sql.OBSERVING.format(column=column)
+        rows = await self._ch.query(sql, {"workspace": workspace, "values": values})
+        return sorted(row["experiment_id"] for row in rows)
+
+    async def paired_values(self, workspace: str, experiment_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """experiment id → its sessions with a test case, in start order within each test case, each as
+        {test_case_id, values: {cost_usd, latency_ms, tokens, evaluators.<name>}} (store/clickhouse/compare.py)."""
+        params = {"workspace": workspace, "experiment_ids": experiment_ids}
+        rows = await self._ch.query(compare_sql.PAIRED_VALUES, params)
+        runs: dict[str, list[dict[str, Any]]] = {experiment_id: [] for experiment_id in experiment_ids}
+        for row in rows:
+            values = {metric: row[metric] for metric in ("cost_usd", "latency_ms", "tokens")}
+            names, scores = row["score_names"] or [], row["score_values"] or []
+            values |= {f"evaluators.{name}": score for name, score in zip(names, scores, strict=True)}
+            runs[row["experiment_id"]].append({"test_case_id": row["test_case_id"], "values": values})
+        return runs
+
+    async def pivot(
+        self,
+        workspace: str,
+        experiment_ids: list[str],
+        *,
+        rows: str,
+        columns: str | None,
+        value: str,
+        evaluator: str,
+        by_evaluation: dict[str, list[str | None]],
+    ) -> list[dict[str, Any]]:
+        """One row per (row_key, column_key) cell: sessions, evaluations, test_cases and the
+        statistics value_<stat> (store/clickhouse/pivot.py); `by_evaluation` holds the values of an
+        evaluation-level dimension ("row", "column"), aligned with `experiment_ids`."""
+        if not experiment_ids:
+            return []
+        params: dict[str, Any] = {"workspace": workspace, "experiment_ids": experiment_ids, "evaluator": evaluator}
+        params |= {f"{side}_values": values for side, values in by_evaluation.items()}
+        return await self._ch.query(pivot_sql.pivot_sql(rows, columns, value), params)
 
     async def _session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
         """Each session's trace_id and root_span_id (NeMo answers both for every session, whose spans it
