@@ -4,6 +4,7 @@ flows/telemetry.py: trace aaa…, session sess-o: root 111… (0 → 2 s, OK, ta
 child 222… (0.1 → 0.5 s, gpt-a, 100/10 tokens, $0.001); session chat-1: one capture (12/4 tokens,
 $0.01); ATIF session traj-1 (ev-t / tc-2), read after the other traces and spans."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,12 +26,8 @@ def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version
     assert out["span_results"] == [judged]
 
     chat, otel = out["traces"]  # by started_at: the capture's 2026-01-01 before the OTLP 2026-02-01
-    assert (chat["id"], chat["root_span_id"], chat["input"], chat["output"]) == (
-        "chat-1",
-        "session",
-        "Capital of France?",
-        "Paris.",
-    )
+    assert re.fullmatch("[0-9a-f]{32}", chat["id"]) and chat["session_id"] == "chat-1"  # a generated trace id
+    assert (chat["root_span_id"], chat["input"], chat["output"]) == ("session", "Capital of France?", "Paris.")
     assert (chat["input_tokens"], chat["output_tokens"], chat["total_tokens"]) == (12, 4, 16)
     assert chat["cost_usd"] == pytest.approx(0.01)
     assert otel == out["trace"]

@@ -51,6 +51,13 @@ def single_sort(*fields: str) -> Any:
     )
 
 
+def multi_sort_pattern(field: str) -> dict[str, Any]:
+    """The document's pattern for a comma-separated sort (`field` regex alternatives, each optionally
+    '-'-prefixed; spaces around a key and empty keys are skipped, as the server reads it)."""
+    key = rf"\s*-?({field})\s*"
+    return {"pattern": rf"^(\s*,)*{key}(,({key}|\s*))*$"}
+
+
 def get_state(request: Request) -> State:
     return request.state.state
 

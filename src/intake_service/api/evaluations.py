@@ -14,13 +14,19 @@ from intake_service.api.deps import (
     Telemetry,
     ViewMode,
     Workspace,
+    multi_sort_pattern,
     reject_undeclared_params,
 )
 from intake_service.api.export import FormatParam, all_pages, export_format, export_responses, stream
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute
 from intake_service.domain import evaluation_sessions
 from intake_service.domain import evaluations as domain
+from intake_service.domain.evaluation_rollups import COUNTS, STATISTICS
+from intake_service.domain.evaluation_sessions import SESSION_SORTS
+from intake_service.domain.listing import COLUMN_SORTS
 from intake_service.domain.paging import reject_unknown_params
+from intake_service.domain.rollup_metrics import STATS
+from intake_service.domain.span_filters import STATUSES
 from intake_service.models.generated import (
     EvaluationPatchRequest,
     EvaluationRequest,
@@ -32,6 +38,11 @@ from intake_service.store.postgres.evaluations import EvaluationRepository
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"], route_class=OffLoopJsonRoute)
 LIST_PARAMS = {"page", "page_size", "sort", "filter", "format"}
+_STAT = "|".join(STATS)
+# The list's sort keys as the document states them: columns and rollup paths (domain.parse_sort_keys).
+LIST_SORT = multi_sort_pattern(
+    "|".join((*COLUMN_SORTS, *COUNTS)) + rf"|({'|'.join(STATISTICS)})\.({_STAT})|evaluators\.[^,\x00]+\.({_STAT})"
+)
 
 
 async def _repository(session: Session) -> EvaluationRepository:
@@ -95,10 +106,18 @@ async def list_evaluations(
     page_size: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
     sort: Annotated[
         str | None,
-        Query(description="Comma-separated sort keys (columns or rollup paths), '-' for descending."),
+        Query(
+            description="Comma-separated sort keys (columns or rollup paths), '-' for descending.",
+            json_schema_extra=LIST_SORT,
+        ),
     ] = None,
     filter: Annotated[
-        str | None, Query(description="A JSON filter object; filter[field][$op]=value is accepted too.")
+        str | None,
+        Query(
+            min_length=1,
+            description="A JSON filter object; filter[field][$op]=value is accepted too.",
+            json_schema_extra={"pattern": r"^\s*\{"},
+        ),
     ] = None,
     format: FormatParam = None,
 ) -> EvaluationResponsesPage | Response:
@@ -247,7 +266,8 @@ async def list_evaluation_sessions(
     sort: Annotated[
         str | None,
         Query(
-            description="Comma-separated keys, '-' for descending: started_at, latency_ms, cost_total_usd, tokens, ..."
+            description=f"Comma-separated keys, '-' for descending: {', '.join(SESSION_SORTS)}.",
+            json_schema_extra=multi_sort_pattern("|".join(SESSION_SORTS)),
         ),
     ] = None,
     test_case_name: Annotated[
@@ -257,7 +277,10 @@ async def list_evaluation_sessions(
     test_case_id: Annotated[
         str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case (SDK 0.3.0).")
     ] = None,
-    status: Annotated[str | None, Query(alias="filter[status]", description="Sessions with this status.")] = None,
+    status: Annotated[
+        str | None,
+        Query(alias="filter[status]", description="Sessions with this status.", json_schema_extra={"enum": STATUSES}),
+    ] = None,
     format: FormatParam = None,
 ) -> EvaluationSessionsPage | Response:
     """One page of the evaluation's sessions in the mode asked for, sorted by one or more keys. As CSV

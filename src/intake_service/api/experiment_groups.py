@@ -63,7 +63,7 @@ async def list_experiment_groups(
     sort: Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
     filter: Annotated[
         str | None,
-        Query(description=FILTER_HELP),
+        Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"}),
     ] = None,
 ) -> ExperimentGroupResponsesPage:
     """One page of the workspace's groups, newest first unless sorted otherwise."""

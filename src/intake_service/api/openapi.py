@@ -114,6 +114,7 @@ def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
             components.setdefault(name, nested)
         components.setdefault(model.__name__, model_schema)
     _declare_415(schema)
+    _no_null_query_values(schema)
     # FastAPI's own 422 schema, with the example of the document's (the generated model's).
     if "HTTPValidationError" in components:
         example = HTTPValidationError.model_json_schema()["examples"]
@@ -151,6 +152,24 @@ def _document(app: FastAPI, *, nemo_04: bool, auth: bool) -> dict[str, Any]:
         ),
         auth=auth,
     )
+
+
+def _no_null_query_values(schema: dict[str, Any]) -> None:
+    """A query parameter is present with a text value or absent: it cannot be null, so FastAPI's
+    `anyOf: [..., {type: null}]` for an optional one would let a client send an empty value the
+    route refuses. The null branch goes; a lone remaining branch is merged into the schema."""
+    for item in schema["paths"].values():
+        for method in METHODS:
+            for parameter in item.get(method, {}).get("parameters", []):
+                value = parameter.get("schema", {})
+                if parameter.get("in") != "query" or "anyOf" not in value:
+                    continue
+                branches = [branch for branch in value["anyOf"] if branch.get("type") != "null"]
+                if len(branches) == 1:
+                    del value["anyOf"]
+                    value.update({**branches[0], **value})
+                else:
+                    value["anyOf"] = branches
 
 
 def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:

@@ -22,6 +22,10 @@ router = APIRouter(tags=["traces"])
 SpanId = Annotated[str, Path(description="The span's id.")]
 
 
+# What spans.parse_group_by takes: one or both fields, each once, empty keys skipped.
+GROUP_BY = {"pattern": r"^[\s,]*(trace_id([\s,]*,[\s,]*session_id)?|session_id([\s,]*,[\s,]*trace_id)?)[\s,]*$"}
+
+
 @router.get(
     "/spans",
     response_model=SpansPage,
@@ -58,7 +62,7 @@ async def list_span_groups(
     workspace: Workspace,
     request: Request,
     telemetry: Telemetry,
-    by: Annotated[str, Query(description="trace_id, session_id, or both comma-separated.")],
+    by: Annotated[str, Query(description="trace_id, session_id, or both comma-separated.", json_schema_extra=GROUP_BY)],
     page: PageNumber = 1,
     page_size: PageSize = SPAN_READ_PAGE_SIZE,
     sort: Annotated[str, single_sort("span_count")] = "-span_count",

@@ -3,7 +3,7 @@ GET /traces/metrics (SDK 0.4+)."""
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 
 from intake_service.api.deps import (
     SPAN_READ_PAGE_SIZE,

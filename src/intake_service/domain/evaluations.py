@@ -258,10 +258,8 @@ async def patch(
     present = body.model_dump(include=body.model_fields_set, mode="json")
     check_storable(present)
     ids: list[str] | Unchanged = UNCHANGED
-    if "experiment_ids" in present:
-        ids = list(dict.fromkeys(present["experiment_ids"] or []))
-        if not ids:
-            raise DomainError("experiment_ids must be non-empty: an evaluation must belong to at least one group.")
+    if present.get("experiment_ids") is not None:  # null keeps the groups: an evaluation has at least one
+        ids = list(dict.fromkeys(present["experiment_ids"]))
         await check_groups(repo, workspace, ids, list(current.experiment_ids))
         await check_baseline_kept(repo, workspace, name, _leaving(current, ids))
     if "parent_evaluation_id" in present:

@@ -779,7 +779,13 @@ class EvaluationPatchRequest(BaseModel):
             ]
         },
     )
-    experiment_ids: list[ExperimentId] | None = None
+    experiment_ids: Annotated[
+        list[ExperimentId] | None,
+        Field(
+            description="Replaces the membership (an evaluation belongs to at least one group); null keeps it, as when the field is absent.",
+            min_length=1,
+        ),
+    ] = None
     source_link: AnyUrl | None = None
     metadata: dict[str, str] | None = None
     description: Annotated[str | None, Field(max_length=65536)] = None

@@ -60,3 +60,21 @@ def plain(model: Any) -> Any:
 
 def emit(result: dict[str, Any]) -> None:
     print(json.dumps(result, default=str))
+
+
+class Steps:
+    """A flow's named steps, each run on its own: a step that raises is recorded as
+    {"step_failed": "..."} and the flow goes on, so one missing feature leaves the other steps' results
+    to be checked. A step that needs a failed one's value fails too, naming what it missed."""
+
+    def __init__(self) -> None:
+        self.out: dict[str, Any] = {}
+
+    def __call__(self, name: str, call: Callable[[], Any]) -> Any:
+        try:
+            value = call()
+        except Exception as exc:  # the step's failure is its result
+            self.out[name] = {"step_failed": f"{type(exc).__name__}: {exc}"[:3000]}
+            return None
+        self.out[name] = value
+        return value

@@ -4,6 +4,7 @@ Every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
 """
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from intake_service.domain.rollup_metrics import RollupPath
+from intake_service.errors import TelemetryUnavailable
 from intake_service.models.generated import EvaluatorResult
 from intake_service.store.clickhouse import compare as compare_sql
 from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
@@ -20,22 +22,30 @@ from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.evaluator_results import ResultFilters
-from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, create_executor
+from intake_service.store.clickhouse.executor import AsyncExecutor, ChdbExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
 from intake_service.store.clickhouse.repair import STALE_SPAN_SESSIONS
 from intake_service.store.clickhouse.sessions import SessionRecord
 from intake_service.store.clickhouse.spans import Span
+from intake_service.store.clickhouse.stale_rollups import StaleRollups
 
 if TYPE_CHECKING:
     from intake_service.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class TelemetryStore:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self._ch = AsyncExecutor(executor)
+        self.stale = StaleRollups(executor, deferred=isinstance(executor, ChdbExecutor))
 
     def close(self) -> None:
+        try:
+            self.stale.flush()
+        except TelemetryUnavailable:
+            logger.error("Rollups left stale at shutdown; `intake-service rollups recompute` rewrites them.")
         self.executor.close()
 
     @property
@@ -47,20 +57,20 @@ class TelemetryStore:
         await self._ch.query("SELECT 1 AS ok")
 
     async def insert_sessions(self, workspace: str, experiment_id: str, sessions: list[SessionRecord]) -> None:
-        """Store a batch in one INSERT (one block: all or nothing), then refresh the experiment's rollups."""
+        """Store a batch in one INSERT (one block: all or nothing); the experiment's rollups go stale."""
         # Up to 10,000 rows of text: built off the event loop.
         rows = await anyio.to_thread.run_sync(lambda: session_sql.session_rows(workspace, experiment_id, sessions))
         await self._ch.insert_rows("sessions", session_sql.SESSION_COLUMNS, rows)
-        await self.recompute_rollups(workspace, [experiment_id])
+        await self.stale.mark(workspace, [experiment_id])
 
     async def insert_evaluator_result(
         self, result: EvaluatorResult, *, experiment_id: str, experiment_ids: list[str]
     ) -> None:
-        """Store the result (scoped to `experiment_id`, '' for none), then refresh the rollups of the
-        experiments it counts in."""
+        """Store the result (scoped to `experiment_id`, '' for none); the rollups of the experiments it
+        counts in go stale."""
         row = result_sql.result_row(result, experiment_id)
         await self._ch.insert_rows("evaluator_results", result_sql.EVALUATOR_RESULT_COLUMNS, [row])
-        await self.recompute_rollups(result.workspace, experiment_ids)
+        await self.stale.mark(result.workspace, experiment_ids)
 
     async def experiments_with_session(self, workspace: str, session_id: str) -> list[str]:
         rows = await self._ch.query(
@@ -69,16 +79,20 @@ class TelemetryStore:
         return [row["experiment_id"] for row in rows]
 
     async def recompute_rollups(self, workspace: str, experiment_ids: list[str]) -> None:
+        """Rewrite these experiments' rollup rows now, stale or not."""
         await asyncio.to_thread(rollup_sql.recompute, self.executor, workspace, experiment_ids)
+        self.stale.forget(workspace, experiment_ids)
 
     async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
-        rows = await self._ch.query(
-            rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids}
-        )
-        return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+        async def fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
+            rows = await self._ch.query(rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": ids})
+            return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+
+        return await self.stale.read(workspace, experiment_ids, fetch)
 
     async def metric_values(self, workspace: str, path: RollupPath) -> dict[str, float]:
         """experiment id → the metric's value, for every experiment of the workspace that has one."""
+        await self.stale.refresh(workspace)
         sql, params = rollup_sql.metric_query(path)
         # Columnar: a workspace of 100,000 experiments reads 100,000 pairs here.
         columns = await self._ch.query_columns(sql, {"workspace": workspace, **params})
@@ -233,7 +247,7 @@ class TelemetryStore:
 
     async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
         """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop
-        the copy a session left behind in its `previous` experiment, then refresh the rollups of both."""
+        the copy a session left behind in its `previous` experiment; the rollups of both go stale."""
         session_ids = sorted(bindings)
         await self._ch.command(
             span_sql.REBUILD_SESSIONS,
@@ -257,9 +271,8 @@ class TelemetryStore:
             await self._ch.command(
                 span_sql.DELETE_SESSIONS, {"workspace": workspace, "experiment_id": experiment_id, "session_ids": moved}
             )
-        affected = {e for e in [*bindings.values(), *left] if e}
-        await self.recompute_rollups(workspace, sorted(affected))
-        await asyncio.to_thread(rollup_sql.reset_empty, self.executor, workspace, sorted(e for e in left if e))
+        await self.stale.mark(workspace, sorted({e for e in bindings.values() if e} - left.keys()))
+        await self.stale.mark(workspace, sorted(e for e in left if e), may_be_empty=True)
 
     # --- evaluator-result reads -----------------------------------------------------------------
 
