@@ -92,18 +92,19 @@ OTLP = ExportTraceServiceRequest(
 
 
 def _trajectory(session: str, test_case: str, seconds: float, cost: float, **context: Any) -> dict[str, Any]:
+    start = 10 * int(session[1:])  # each trajectory its own start, so that no sort meets a tie
     return {
         "schema_version": "ATIF-v1.5",
         "session_id": session,
         "agent": {"name": "terminus", "version": "2.0", "model_name": "gpt-x"},
         "evaluation_context": {"evaluation_id": "ev-a", "test_case_id": test_case, **context},
         "steps": [
-            {"step_id": 1, "source": "user", "message": f"question {session}", "timestamp": at(0)},
+            {"step_id": 1, "source": "user", "message": f"question {session}", "timestamp": at(start)},
             {
                 "step_id": 2,
                 "source": "agent",
                 "message": f"answer {session}",
-                "timestamp": at(seconds),
+                "timestamp": at(start + seconds),
                 "metrics": {"prompt_tokens": 10, "completion_tokens": 5, "cost_usd": cost},
             },
         ],
