@@ -67,7 +67,6 @@ KNOWN: list[tuple[str, str, str]] = [
     ("traces *", "data[[]*[]].ended_at", "a chat capture's trace: NeMo closes it, ours is open"),
     ("traces *", "data[[]*[]].duration_ms", "a chat capture's trace: NeMo closes it, ours is open"),
     ("span groups", "*", "a chat capture is 2 spans in ours (session root and call), 1 in NeMo"),
-    ("*", "*test_case_id", "an empty test_case_id in evaluation_context: NeMo reads none, ours ''"),
     ("*", "*cost_details", "spans: NeMo answers cost_details {} (or the captured ones), ours leaves it out"),
     ("*", "*usage_details", "spans: NeMo answers usage_details {}, ours leaves it out"),
     ("spans summary", "*", "ATIF steps as spans: NeMo's names, kinds, model and agent per step differ from ours"),

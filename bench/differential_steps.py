@@ -321,7 +321,7 @@ STEPS: list[Step] = [
     Step("eval list filter rollup", "GET", "/evaluations", params={"filter[cost_usd.mean][$lte]": "0.5"}),
     Step("eval list filter rollup typed", "GET", "/evaluations", params={"filter[test_case_count][gte]": "2"}),
     Step("eval list bad rollup", "GET", "/evaluations", params={"sort": "evaluators.correct.bogus"}),
-    Step("sessions detailed", "GET", "/evaluations/ev-a/sessions", params={"sort": "test_case_id,-latency_ms"}),
+    Step("sessions detailed", "GET", "/evaluations/ev-a/sessions", params={"sort": "-test_case_id,latency_ms"}),
     Step(
         "sessions summary", "GET", "/evaluations/ev-a/sessions", params={"mode": "summary", "filter[test_case_id]": "B"}
     ),
