@@ -244,6 +244,21 @@ class TestSdk03Fields:
             response.json()["span_id"]: "trace-7",
         }
 
+    async def test_calls_without_a_trace_id_are_in_their_sessions_trace(self, client, base, app, workspace):
+        url = f"{base}/ingest/chat-completions"
+        for _ in range(2):
+            assert (await client.post(url, json=capture(), headers={"X-Session-Id": "untraced"})).status_code == 201
+        assert {span["trace_id"] for span in (await stored_spans(app, workspace, "untraced")).values()} == {"untraced"}
+        anonymous = (await client.post(url, json=capture())).json()["session_id"]
+        assert {span["trace_id"] for span in (await stored_spans(app, workspace, anonymous)).values()} == {anonymous}
+
+    async def test_unknown_evaluation_context_keys_are_ignored_as_nemo_does(self, client, base):
+        await create_experiment(client, base, "exp")
+        context = {"evaluation_name": "exp", "test_case_name": "tc-1", "evaluation_sha": "abc", "later": {"x": 1}}
+        response = await client.post(f"{base}/ingest/chat-completions", json=capture(evaluation_context=context))
+        assert response.status_code == 201, response.text
+        assert [r["test_case_id"] for r in await session_rows(client, base, "exp")] == ["tc-1"]
+
     async def test_evaluation_context_wins_over_experiment_context(self, client, base):
         await create_experiment(client, base, "old")
         await create_experiment(client, base, "new")

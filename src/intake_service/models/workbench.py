@@ -63,6 +63,10 @@ KEY_VALUES = [{"key": "learning_rate", "value": 0.001}, {"key": "epochs", "value
 CREATED_AT = "2026-01-05T09:00:00Z"
 
 
+# A caller-chosen run id (domain/workbench/values.py checks it, so the error names the field).
+RUN_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$"
+
+
 def _either(snake: str, camel: str, **constraints: Any) -> Any:
     return Field(default=None, validation_alias=AliasChoices(snake, camel), **constraints)
 
@@ -72,18 +76,32 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="ignore", strict=True)
 
 
+# A name that may be blank (then it counts as absent), as a create takes name, run_name and experiment_name.
+MaybeName = Annotated[
+    str | None, WithJsonSchema({"type": "string", "maxLength": 255, "pattern": r"^[^\x00-\x1f\x7f]*$"})
+]
+# ... of which at least one must be a name (domain.workbench.experiments.create).
+_NAMED: dict[str, Any] = {"anyOf": [{"required": [key], "properties": {key: NAME}} for key in
+                    ("name", "run_name", "runName", "experiment_name", "experimentName")]}  # fmt: skip
+
+
 class CreateRequest(_Request):
-    model_config = _example(
-        {"experiment_name": "churn-model", "run_name": "xgb-depth-6", "tags": ["baseline"],
-         "parameters": {"max_depth": 6, "eta": 0.3}, "framework": "xgboost", "modelType": "classifier"}
+    model_config = ConfigDict(
+        json_schema_extra={
+            **_NAMED,
+            "examples": [
+                {"experiment_name": "churn-model", "run_name": "xgb-depth-6", "tags": ["baseline"],
+                 "parameters": {"max_depth": 6, "eta": 0.3}, "framework": "xgboost", "modelType": "classifier"}
+            ],
+        }
     )  # fmt: skip
-    name: str | None = None
-    experiment_name: str | None = _either("experiment_name", "experimentName")
-    run_name: str | None = _either("run_name", "runName")
+    name: MaybeName = None
+    experiment_name: MaybeName = _either("experiment_name", "experimentName")
+    run_name: MaybeName = _either("run_name", "runName")
     description: str | None = None
     tags: Tags | None = None
     status: Status | None = None
-    run_id: str | None = _either("run_id", "runId")
+    run_id: str | None = _either("run_id", "runId", json_schema_extra={"pattern": RUN_ID_PATTERN})
     parameters: KeyValuesIn = None
     final_metrics: MetricValuesIn = _either("final_metrics", "finalMetrics")
     model_type: str | None = _either("modelType", "model_type", max_length=255)
@@ -124,7 +142,9 @@ class RegisterRequest(_Request):
 class MetricPoint(_Request):
     key: Annotated[str, Field(min_length=1, max_length=255)]
     value: Annotated[float, Field(strict=True, allow_inf_nan=False)]
-    step: Annotated[int, Field(ge=-(2**63), le=2**63 - 1)] | None = None
+    # Steps every JSON parser holds exactly (the served document renders bounds past 2**53 as doubles,
+    # and a client comparing as doubles took 2**63 + 200 for a valid step).
+    step: Annotated[int, Field(ge=-(2**53 - 1), le=2**53 - 1)] | None = None
     timestamp: MetricTime | None = None
 
 

@@ -6,6 +6,7 @@ input and the last agent message as output) and one child span "step-<step_id>" 
 step's model and metrics. Each of tokens (prompt, completion, cached) and cost is summed over the
 steps that carry it; the matching final_metrics total is used only when no step carries it (it then
 sits on the root span), so nothing is counted twice. Sending a trajectory again replaces its session.
+ATIF reports no outcome, so every span's status is success (as NeMo's server maps it).
 
 ATIF-v1.7 (as NeMo's 0.3.0 server maps it): `trajectory_id` and `continued_trajectory_ref` are kept
 on the root span's attributes (the session id stays `session_id`, else a new one). Each embedded
@@ -31,12 +32,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
-import anyio
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from intake_service.domain.evaluator_results import record_evaluator_result
-from intake_service.domain.formats import first_error, json_object
+from intake_service.domain.formats import first_error, json_object, worker
 from intake_service.domain.formats.tags import EvaluationContext, Tagged
 from intake_service.domain.spans import Span, store_spans
 from intake_service.domain.values import NO_NUL
@@ -227,6 +227,7 @@ def _ref_span(
         span_id=f"{step_span}/subagent-ref-{where}",
         parent_span_id=step_span,
         source="atif",
+        status="success",
         start_ns=at,
         end_ns=at,
         name=f"subagent-{identity}" if identity else "subagent",
@@ -298,6 +299,7 @@ def _node_spans(
             span_id=root_id,
             parent_span_id=parent,
             source="atif",
+            status="success",
             start_ns=start,
             end_ns=end,
             name=node.agent.name,
@@ -328,6 +330,7 @@ def _node_spans(
                 span_id=_step_id(path, step),
                 parent_span_id=root_id,
                 source="atif",
+                status="success",
                 start_ns=at,
                 end_ns=at,
                 name=f"{step.source} step {step.step_id}",
@@ -399,12 +402,12 @@ def parse(body: bytes, content_type: str | None) -> Trajectory:
     return trajectory
 
 
-def _prepare(body: bytes, content_type: str | None) -> tuple[str, list[EvaluatorResultInput], list[Span]]:
+def _prepare(body: bytes, content_type: str | None) -> tuple[tuple[str, list[EvaluatorResultInput]], list[Span]]:
     trajectory = parse(body, content_type)
     session_id = trajectory.session_id or str(uuid.uuid4())
     experiment, _ = trajectory.tag()
     results = verifier_results(trajectory, session_id, experiment)
-    return session_id, results, to_spans(trajectory, session_id, time.time_ns())
+    return (session_id, results), to_spans(trajectory, session_id, time.time_ns())
 
 
 async def ingest_trajectory(
@@ -415,8 +418,8 @@ async def ingest_trajectory(
     content_type: str | None,
 ) -> AtifIngestResponse:
     """Validate all of it first, then store the session (replacing an earlier copy) and its rewards."""
-    # Parsing and validating is CPU work: off the event loop, so other requests go on meanwhile.
-    session_id, results, spans = await anyio.to_thread.run_sync(_prepare, body, content_type)
+    # Parsing and validating is CPU work: off the event loop (a large body in the worker process).
+    (session_id, results), spans = await worker.parse_body(_prepare, body, content_type)
     await store_spans(repo, telemetry, workspace, spans, strict=True, replace=True)
     for result in results:
         await record_evaluator_result(repo, telemetry, workspace, result)

@@ -18,7 +18,6 @@ import math
 import re
 from typing import Any
 
-import anyio
 import orjson
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor
@@ -28,7 +27,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from intake_service.domain.formats import check_json_values, is_json, media_type
+from intake_service.domain.formats import check_json_values, is_json, media_type, worker
 from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
 from intake_service.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
@@ -252,6 +251,22 @@ def _id(raw: bytes, size: int, what: str) -> str:
     return raw.hex()
 
 
+def canonical_fields(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The Span fields read from attributes (tag, model, agent, tokens, cost): the first source key
+    present of each; SpanProblem when a value cannot be used."""
+    return {
+        "experiment_name": _text(attributes, EXPERIMENT_KEYS),
+        "test_case_id": _text(attributes, TEST_CASE_KEYS),
+        "model_name": _text(attributes, MODEL_KEYS),
+        "agent_name": _text(attributes, AGENT_NAME_KEYS),
+        "agent_version": _text(attributes, AGENT_VERSION_KEYS),
+        "input_tokens": _count(attributes, INPUT_TOKEN_KEYS),
+        "output_tokens": _count(attributes, OUTPUT_TOKEN_KEYS),
+        "cached_tokens": _count(attributes, CACHED_TOKEN_KEYS),
+        "cost_usd": _money(attributes, COST_KEYS),
+    }
+
+
 def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
     trace_id = _id(span.trace_id, 16, "trace_id")
     span_id = _id(span.span_id, 8, "span_id")
@@ -277,15 +292,7 @@ def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
         name=span.name,
         kind=OtlpSpan.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_").lower(),
         status=STATUSES.get(span.status.code, "unknown"),
-        experiment_name=_text(attributes, EXPERIMENT_KEYS),
-        test_case_id=_text(attributes, TEST_CASE_KEYS),
-        model_name=_text(attributes, MODEL_KEYS),
-        agent_name=_text(attributes, AGENT_NAME_KEYS),
-        agent_version=_text(attributes, AGENT_VERSION_KEYS),
-        input_tokens=_count(attributes, INPUT_TOKEN_KEYS),
-        output_tokens=_count(attributes, OUTPUT_TOKEN_KEYS),
-        cached_tokens=_count(attributes, CACHED_TOKEN_KEYS),
-        cost_usd=_money(attributes, COST_KEYS),
+        **canonical_fields(attributes),
         input=_optional_str(attributes.get("input.value")),
         output=_optional_str(attributes.get("output.value")),
         attributes=attributes,
@@ -312,6 +319,11 @@ def to_spans(request: ExportTraceServiceRequest) -> tuple[list[Span], list[OtlpS
     return spans, errors
 
 
+def decode_spans(body: bytes, content_type: str | None) -> tuple[list[OtlpSpanError], list[Span]]:
+    spans, errors = to_spans(decode(body, content_type))
+    return errors, spans
+
+
 async def ingest_traces(
     repo: ExperimentRepository,
     telemetry: TelemetryStore,
@@ -320,8 +332,8 @@ async def ingest_traces(
     content_type: str | None,
 ) -> OtlpExportResponse:
     """Store every usable span; the others (and those tagged with an unknown experiment) in errors."""
-    # Decoding and mapping is CPU work: off the event loop, so other requests go on meanwhile.
-    spans, errors = await anyio.to_thread.run_sync(lambda: to_spans(decode(body, content_type)))
+    # Decoding and mapping is CPU work: off the event loop (a large body in the worker process).
+    errors, spans = await worker.parse_body(decode_spans, body, content_type)
     rejected = await store_spans(repo, telemetry, workspace, spans, strict=False)
     errors += [OtlpSpanError(trace_id=r.span.trace_id, span_id=r.span.span_id, detail=r.detail) for r in rejected]
     return OtlpExportResponse(errors=errors)

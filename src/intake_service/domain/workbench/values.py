@@ -10,6 +10,7 @@ import uuid6
 
 from intake_service.domain.values import json_problem, text_problem
 from intake_service.domain.workbench.errors import ArtifactTooLarge, InvalidInput
+from intake_service.models import workbench as models
 
 STATUSES = ("draft", "pending", "running", "completed", "failed")
 DEFAULT_STATUS = "pending"
@@ -19,7 +20,7 @@ MAX_ARTIFACT_BYTES = 25 * 1024 * 1024
 EXPERIMENT_PREFIX, RUN_PREFIX = "exp_", "run_"
 # Words that name routes under /api/v1/experiments: an id may never be one of them.
 RESERVED_IDS = frozenset({"compare", "stats", "register"})
-RUN_ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,254}$")
+RUN_ID_PATTERN = re.compile(models.RUN_ID_PATTERN)
 KEY_MAX_LENGTH = 255
 # Params or final metrics per request and per run: AutoML sweeps log dozens, not thousands.
 MAX_KEY_VALUES = 1_000

@@ -14,8 +14,10 @@ import anyio
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.errors import TelemetryUnavailable
 from intake_service.models.generated import EvaluatorResult
+from intake_service.store.clickhouse import compare as compare_sql
 from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
+from intake_service.store.clickhouse import pivot as pivot_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
@@ -131,9 +133,11 @@ class TelemetryStore:
                 values[row["session_id"]][name].append(value)
         for result in external:
             values[result["session_id"]][result["name"]].append(result["value"])
+        traces = await self._session_traces(workspace, [row["session_id"] for row in rows]) if rows else {}
         for row in rows:
             scores = values[row["session_id"]]
             row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
+            row.update(traces[row["session_id"]])
         return rows, total
 
     async def evaluation_rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -153,12 +157,63 @@ class TelemetryStore:
             rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
         return rollups
 
-    async def session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
-        """Each span-built session's trace_id and root_span_id, by session id."""
-        if not session_ids:
-            return {}
+    async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
+        """Ids of the evaluations whose sessions show one of `values` in `column` (agent_name,
+        agent_version or model_name): whose agent_names, agent_versions or model_names hold it."""
+        if column not in evaluation_sql.FACET_COLUMNS:
+            raise ValueError(f"not a facet column: {column!r}")
+        sql = evaluation_sql.OBSERVING.format(column=column)
+        rows = await self._ch.query(sql, {"workspace": workspace, "values": values})
+        return sorted(row["experiment_id"] for row in rows)
+
+    async def paired_values(self, workspace: str, experiment_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """experiment id → its sessions with a test case, in start order within each test case, each as
+        {test_case_id, values: {cost_usd, latency_ms, tokens, evaluators.<name>}} (store/clickhouse/compare.py)."""
+        params = {"workspace": workspace, "experiment_ids": experiment_ids}
+        rows = await self._ch.query(compare_sql.PAIRED_VALUES, params)
+        runs: dict[str, list[dict[str, Any]]] = {experiment_id: [] for experiment_id in experiment_ids}
+        for row in rows:
+            values = {metric: row[metric] for metric in ("cost_usd", "latency_ms", "tokens")}
+            names, scores = row["score_names"] or [], row["score_values"] or []
+            values |= {f"evaluators.{name}": score for name, score in zip(names, scores, strict=True)}
+            runs[row["experiment_id"]].append({"test_case_id": row["test_case_id"], "values": values})
+        return runs
+
+    async def pivot(
+        self,
+        workspace: str,
+        experiment_ids: list[str],
+        *,
+        rows: str,
+        columns: str | None,
+        value: str,
+        evaluator: str,
+        by_evaluation: dict[str, list[str | None]],
+    ) -> list[dict[str, Any]]:
+        """One row per (row_key, column_key) cell: sessions, evaluations, test_cases and the
+        statistics value_<stat> (store/clickhouse/pivot.py); `by_evaluation` holds the values of an
+        evaluation-level dimension ("row", "column"), aligned with `experiment_ids`."""
+        if not experiment_ids:
+            return []
+        params: dict[str, Any] = {"workspace": workspace, "experiment_ids": experiment_ids, "evaluator": evaluator}
+        params |= {f"{side}_values": values for side, values in by_evaluation.items()}
+        return await self._ch.query(pivot_sql.pivot_sql(rows, columns, value), params)
+
+    async def _session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Each session's trace_id and root_span_id (NeMo answers both for every session, whose spans it
+        is made of): the root span's; without a stored root (a session ingested in bulk has no spans)
+        the session is its own root, and its own trace unless a span names one."""
         rows = await self._ch.query(session_sql.SESSION_TRACES, {"workspace": workspace, "session_ids": session_ids})
-        return {row["session_id"]: {"trace_id": row["trace_id"], "root_span_id": row["root_span_id"]} for row in rows}
+        found = {row["session_id"]: row for row in rows}
+        traces = {}
+        for session_id in session_ids:
+            row = found.get(session_id)
+            if row is not None and row["has_root"]:
+                traces[session_id] = {"trace_id": row["root_trace_id"], "root_span_id": row["root_span_id"]}
+            else:
+                trace_id = row["first_trace_id"] if row is not None else session_id
+                traces[session_id] = {"trace_id": trace_id, "root_span_id": session_id}
+        return traces
 
 
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
