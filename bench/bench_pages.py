@@ -23,7 +23,7 @@ from pathlib import Path
 
 import httpx
 from common import free_port, wait_ready
-from playwright.async_api import async_playwright
+from playwright.async_api import async_playwright, expect
 
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic", "--no-first-run",
          "--disable-component-update", "--disable-sync"]  # fmt: skip
@@ -62,14 +62,14 @@ async def measure(url: str, runs: int, rounds: int) -> dict[str, list[float]]:
             page = await browser.new_page()
             began = time.perf_counter()
             await page.goto(f"{url}/ui/workspaces/bench/containers/bench")
-            await page.wait_for_selector("#leaderboard tbody tr")
+            await page.wait_for_selector("#leaderboard tbody tr", timeout=300_000)
             times["table_ms"].append((time.perf_counter() - began) * 1000)
-            await page.wait_for_function(f"document.querySelectorAll('#pareto circle.point').length === {runs}",
-                                         timeout=120_000)  # fmt: skip
+            # A locator, not wait_for_function: the pages' CSP forbids the eval that a string predicate needs.
+            await expect(page.locator("#pareto circle.point")).to_have_count(runs, timeout=300_000)
             times["pareto_ms"].append((time.perf_counter() - began) * 1000)
             began = time.perf_counter()
             await page.click("#leaderboard th[data-column=cost_usd] button")
-            await page.wait_for_selector("#leaderboard th[data-column=cost_usd]:has-text('▲')")
+            await page.wait_for_selector("#leaderboard th[data-column=cost_usd]:has-text('▲')", timeout=300_000)
             times["sort_ms"].append((time.perf_counter() - began) * 1000)
             await page.close()
         await browser.close()

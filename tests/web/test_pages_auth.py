@@ -18,7 +18,7 @@ def key(data_dir: Path, name: str, *options: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
+def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str, str]]:
     """A server with a writer for every workspace (which seeds) and a reader of `team` alone."""
     data_dir = tmp_path_factory.mktemp("pages-auth") / "data"
     writer = key(data_dir, "writer", "--scope", "intake:write", "--scope", "intake:read")
@@ -29,11 +29,11 @@ def keyed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, st
                 group = ok(http.post("/experiment-groups", json={"name": f"{workspace}-group"}), 201)
                 body = {"name": f"{workspace}-run", "dataset_name": "qa", "experiment_ids": [group["id"]]}
                 ok(http.post("/evaluations", json=body), 201)
-        yield server, reader
+        yield server, reader, writer
 
 
-async def test_the_pages_ask_for_a_key_and_keep_it_for_the_tab(page: Page, keyed: tuple[Server, str]) -> None:
-    server, reader = keyed
+async def test_the_pages_ask_for_a_key_and_keep_it_for_the_tab(page: Page, keyed: tuple[Server, str, str]) -> None:
+    server, reader, writer = keyed
     await page.goto(server.url + "/")
     dialog = page.locator("#key-dialog")
     await expect(dialog).to_be_visible()
@@ -59,3 +59,10 @@ async def test_the_pages_ask_for_a_key_and_keep_it_for_the_tab(page: Page, keyed
     await page.goto(f"{server.url}/ui/workspaces/secret")
     await expect(page.locator("#error")).to_contain_text("403")
     await expect(page.locator("#runs tbody tr")).to_have_count(0)
+    # Forget the key: the next page asks again, and a writer's key is offered the pin.
+    await page.click("#forget-key")
+    await expect(dialog).to_be_visible()
+    await page.fill("#key-input", writer)
+    await page.click("#key-form button")
+    await page.goto(f"{server.url}/ui/workspaces/team/containers/team-group")
+    await expect(page.locator("#leaderboard button.pin")).to_have_count(1)
