@@ -4,7 +4,7 @@ The session is the one named by the body's `session_id` or the X-Session-Id head
 spelt twice: 422 when both are sent and differ), else the body's `trace_id` (NeMo 0.3.0: a call that
 joins a trace and names no session is in the session of that id), else a new one; a named session is
 created if it does not exist yet. `trace_id` is kept as the call's trace; a call without one joins
-its session's trace, else its session id is its trace id. Model and tokens come from
+its session's trace, or gets a new trace id (32 hex digits) in a new session. Model and tokens come from
 response.model (else request.model) and response.usage (prompt_tokens, completion_tokens,
 prompt_tokens_details.cached_tokens); the cost is the body's `cost_usd`, else usage.cost where the
 provider reports one. `provider`, `cost_input_usd`, `cost_output_usd` and `cost_details` are kept
@@ -199,9 +199,9 @@ async def ingest_completion(
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []
     session_id = session_id or str(uuid.uuid4())
     chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)
-    # A call naming no trace joins its session's trace, else its session's id is its trace (what
-    # reads showed for the empty trace id stored before): every call is in a trace GET /traces lists.
-    trace_id = capture.trace_id or (roots[0]["trace_id"] if roots else "") or session_id
+    # A call naming no trace joins its session's trace (a session stored before trace ids were
+    # generated reads as the trace of its own id), or a new one (32 hex digits, as OTel writes them).
+    trace_id = capture.trace_id or ((roots[0]["trace_id"] or session_id) if roots else uuid.uuid4().hex)
     if roots and chat_root is None:
         # A session built from OTLP or ATIF: the call joins it under its (first) root.
         spans = [call_span(capture, session_id, roots[0]["span_id"], trace_id, time.time_ns())]

@@ -162,6 +162,7 @@ class TelemetryStore:
         agent_version or model_name): whose agent_names, agent_versions or model_names hold it."""
         if column not in evaluation_sql.FACET_COLUMNS:
             raise ValueError(f"not a facet column: {column!r}")
+        await self.stale.refresh(workspace)  # the lists are read from the rollup rows, as metric_values
         sql = evaluation_sql.OBSERVING.format(column=column)
         rows = await self._ch.query(sql, {"workspace": workspace, "values": values})
         return sorted(row["experiment_id"] for row in rows)
