@@ -407,6 +407,10 @@ async def test_an_evaluation_names_a_group_as_the_document_says(
     body = {"name": f"ev-{uuid.uuid4().hex[:6]}", "dataset_name": "d", **groups}
     assert jsonschema.Draft202012Validator(rule).is_valid(body) is valid
     response = await client.post(f"{base}/evaluations", json=body)
-    # Group 'g' does not exist: a schema-valid body gets the sentence about that, not about its shape.
-    assert response.status_code == 400
-    assert ("must be created before" in response.json()["detail"]) is valid, response.text
+    # Group 'g' does not exist: a schema-valid body gets the sentence about that; one naming no group
+    # is refused at the field, as NeMo 0.3.0's request model does.
+    if valid:
+        assert response.status_code == 400, response.text
+        assert "must be created before" in response.json()["detail"]
+    else:
+        assert response.status_code == 422, response.text
