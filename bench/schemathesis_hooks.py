@@ -54,8 +54,9 @@ INEXPRESSIBLE = re.compile(
     r"|The body is not a protobuf ExportTraceServiceRequest"
     r"|(The )?filter is not valid JSON"
     r"|session_id and the X-Session-Id header name different sessions"
-    r"|(Value error, )?test_case_name and test_case_id are two spellings of one field; they must match when both"
-    r" are sent"
+    r"|(Value error, )?(test_case_name and test_case_id|evaluation_name and evaluation_id) are two spellings of"
+    r" one field; they must match when both are sent"
+    r"|parent_evaluation_id '.*' does not reference an existing evaluation"
     r"|Give exactly one of s3_key or content_base64)\.$",
     re.DOTALL,
 )

@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from intake_service.api.middleware import Metrics
+from intake_service.domain.formats import worker
 from intake_service.embedded.postgres import EmbeddedPostgres
 from intake_service.embedded.watchdog import PostgresWatchdog
 from intake_service.settings import Settings
@@ -50,6 +51,7 @@ def lifespan_for(
         finally:
             if watching is not None:
                 watching.cancel()
+            worker.shutdown()
             telemetry.close()
             await engine.dispose()
 

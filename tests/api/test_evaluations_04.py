@@ -5,7 +5,7 @@ sent as the SDK sends them (filter[...] brackets)."""
 import pytest
 from test_evaluations import create_evaluation, eval_url, make_group
 
-from support import ingest_ok, ok, problem
+from support import client_for, free_port, ingest_ok, ok, problem
 
 pytestmark = pytest.mark.asyncio
 
@@ -49,7 +49,7 @@ class TestSessionsNameTheTestCase:
 
 class TestListFilters:
     """a (group g): a bulk session with a test case and one without; b (group h): an ATIF trajectory
-    with a test case whose step names its own model; c: a run created with agent_name, no sessions."""
+    whose step names another model than the agent's; c: a run created with agent_name, no sessions."""
 
     @pytest.fixture
     async def groups(self, client, base) -> tuple[str, str]:
@@ -92,19 +92,33 @@ class TestListFilters:
         ("params", "expected"),
         [
             ({"filter[model_name]": "m1"}, ["a"]),
-            ({"filter[model_name]": "m-step"}, ["b"]),  # on a span of the session, not the session row
-            ({"filter[model_name]": "m-untested"}, []),  # a session without a test case shows nothing
+            ({"filter[model_name]": "m-root"}, ["b"]),
+            ({"filter[model_name]": "m-untested"}, ["a"]),  # every session counts, as in model_names
             ({"filter[model_name][$in]": "m1,m-root"}, ["a", "b"]),
             ({"filter[model_name][$ne]": "m1"}, ["b", "c"]),
             ({"filter[agent_name]": "bot-b"}, ["b"]),
             ({"filter[agent_name]": "col-bot"}, ["c"]),  # the run's own column
             ({"filter[agent_version]": "1.0"}, ["a"]),
-            ({"filter[agent_version]": "2.0", "filter[model_name]": "m-step"}, ["b"]),
+            ({"filter[agent_version]": "2.0", "filter[model_name]": "m-root"}, ["b"]),
         ],
     )
     async def test_names_observed_in_sessions(self, client, base, groups, params, expected):
         assert await self.names(client, base, params) == expected
 
+    async def test_a_filter_matches_the_names_the_row_lists(self, client, base, groups):
+        rows = ok(await client.get(f"{base}/evaluations"))["data"]
+        listed = {(facet, name, row["name"]) for row in rows for facet in ("model", "agent")
+                  for name in row[f"{facet}_names"]}  # fmt: skip
+        assert ("model", "m-untested", "a") in listed
+        for facet, name, evaluation in listed:
+            assert evaluation in await self.names(client, base, {f"filter[{facet}_name]": name})
+
     async def test_model_name_takes_whole_names_only(self, client, base, groups):
         for params in ({"filter[model_name][$like]": "m"}, {"filter": '{"model_name": null}'}):
             problem(await client.get(f"{base}/evaluations", params=params), 400)
+
+
+async def test_without_clickhouse_a_name_filter_is_503(settings, base):
+    async with client_for(settings, clickhouse_url=f"http://127.0.0.1:{free_port()}") as degraded:
+        response = await degraded.get(f"{base}/evaluations", params={"filter[model_name]": "m"})
+    assert response.status_code == 503 and response.json() == {"detail": "Telemetry store unavailable."}

@@ -113,7 +113,8 @@ class TestTraces:
         assert a == {
             "id": A, "root_span_id": R1, "session_id": "sess-1", "workspace": workspace, "name": "agent.run",
             "input": LONG_INPUT[:300], "output": "done",
-            "evaluation_context": {"evaluation_id": "agent-eval", "test_case_id": "tc-1"},
+            "evaluation_context": {"evaluation_name": "agent-eval", "test_case_name": "tc-1",
+                                   "evaluation_id": "agent-eval", "test_case_id": "tc-1"},
             "experiment_context": {"experiment_id": "agent-eval", "test_case_id": "tc-1"},
             "started_at": iso(0), "ended_at": iso(2), "duration_ms": 2000.0, "status": "success",
             "input_tokens": 300, "output_tokens": 30, "cached_tokens": 10, "total_tokens": 330,
@@ -217,7 +218,10 @@ class TestSpans:
         }
         assert c2["status"] == "error" and c2["total_tokens"] == 220
         assert "parent_span_id" not in r1 and r1["kind"] == "UNKNOWN"
-        assert r1["evaluation_context"] == {"evaluation_id": "agent-eval", "test_case_id": "tc-1"}
+        assert r1["evaluation_context"] == {
+            "evaluation_name": "agent-eval", "test_case_name": "tc-1",
+            "evaluation_id": "agent-eval", "test_case_id": "tc-1",
+        }
         assert (r1["input"], r1["output"]) == (LONG_INPUT, "done")
 
     async def test_modes(self, client, stored):
@@ -378,7 +382,8 @@ class TestChat:
 @pytest.mark.parametrize(
     ("method", "path", "body"),
     [
-        ("GET", "/traces", None), ("GET", f"/traces/{A}", None), ("GET", "/spans", None),
+        ("GET", "/traces", None), ("GET", f"/traces/{A}", None), ("GET", "/traces/metrics", None),
+        ("GET", "/spans", None),
         ("GET", f"/spans/{C1}", None), ("GET", "/spans/groups?by=trace_id", None),
         ("GET", f"/spans/{C1}/evaluator-results", None), ("GET", "/sessions/sess-1", None),
         ("GET", "/annotations", None), ("GET", "/annotations/ann-1", None), ("DELETE", "/annotations/ann-1", None),

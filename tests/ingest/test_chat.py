@@ -1,5 +1,7 @@
 """POST /ingest/chat-completions: one captured request/response pair → one LLM span in a session."""
 
+import re
+
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -248,10 +250,11 @@ class TestSdk03Fields:
         url = f"{base}/ingest/chat-completions"
         for _ in range(2):
             assert (await client.post(url, json=capture(), headers={"X-Session-Id": "untraced"})).status_code == 201
-        traces = {span["trace_id"] for span in (await stored_spans(app, workspace, "untraced")).values()}
-        [trace] = traces
-        assert len(trace) == 32 and int(trace, 16) >= 0
-        assert [t["id"] for t in (await client.get(f"{base}/traces")).json()["data"]] == [trace]
+        [trace] = {span["trace_id"] for span in (await stored_spans(app, workspace, "untraced")).values()}
+        assert re.fullmatch("[0-9a-f]{32}", trace)
+        anonymous = (await client.post(url, json=capture())).json()["session_id"]
+        [other] = {span["trace_id"] for span in (await stored_spans(app, workspace, anonymous)).values()}
+        assert re.fullmatch("[0-9a-f]{32}", other) and other != trace
 
     async def test_unknown_evaluation_context_keys_are_ignored_as_nemo_does(self, client, base):
         await create_experiment(client, base, "exp")

@@ -68,6 +68,9 @@ def test_trace_detail(nemo04_flow: dict[str, Any]) -> None:
     assert pick(direct, "input_tokens", "output_tokens", "input", "output") == (7, 3, "hi", "oops")
 
 
+@pytest.mark.xfail(
+    strict=True, reason="not served yet: a trace's agent_name, agent_version, models and providers (SDK 0.4.0's Trace)"
+)
 def test_trace_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
     """What SDK 0.4.0 added to a trace: its root's agent, the models and providers of its spans, and
     the evaluation context by the 0.4+ names."""
@@ -141,12 +144,16 @@ def test_spans(nemo04_flow: dict[str, Any]) -> None:
     assert pick(direct, "input_tokens", "output_tokens") == (7, 3)
 
 
+@pytest.mark.xfail(
+    strict=True, reason="not served yet: the spans filter evaluation_name (SDK 0.4+), a span's provider (gen_ai.system)"
+)
 def test_span_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
     """The span filter by the 0.4+ name of the evaluation, and a span's provider (gen_ai.system)."""
     assert ok(nemo04_flow, "spans_ev_b") == [OTLP_ROOT]  # only the root carries nemo.evaluation.name
     assert ok(nemo04_flow, "span_child")["provider"] == "openai"
 
 
+@pytest.mark.xfail(strict=True, reason="not served yet: a span group's started_at and the sort on it (SDK 0.4.0)")
 def test_span_groups(nemo04_flow: dict[str, Any]) -> None:
     """SDK 0.4.0's span groups carry their earliest span's started_at (required) and sort by it."""
     out, (_, day1) = nemo04_flow, days()

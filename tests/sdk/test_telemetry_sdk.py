@@ -34,7 +34,9 @@ def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version
     assert (otel["id"], otel["session_id"], otel["root_span_id"], otel["status"]) == (TRACE, "sess-o", ROOT, "success")
     assert (otel["span_count"], otel["error_count"], otel["duration_ms"]) == (2, 0, 2000.0)
     assert (otel["input_tokens"], otel["output_tokens"], otel["total_tokens"]) == (100, 10, 110)
-    assert otel["evaluation_context"] == {"evaluation_id": "ev-t", "test_case_id": "tc-1"}
+    assert otel["evaluation_context"] == {
+        "evaluation_id": "ev-t", "test_case_id": "tc-1", "evaluation_name": "ev-t", "test_case_name": "tc-1"
+    }
     assert otel["experiment_context"] == {"experiment_id": "ev-t", "test_case_id": "tc-1"}  # 0.2.0's name
     assert (otel["input"], otel["output"], otel["workspace"]) == ("in", "out", sdk_workspace)
 
@@ -51,7 +53,9 @@ def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version
     [trajectory] = out["trajectory"]  # ATIF: session traj-1, test case tc-2, 1.5 s, 20/2 tokens, $0.004
     assert (trajectory["id"], trajectory["root_span_id"], trajectory["duration_ms"]) == ("traj-1", "trajectory", 1500.0)
     assert (trajectory["input"], trajectory["output"], trajectory["total_tokens"]) == ("2+2?", "4", 22)
-    assert trajectory["evaluation_context"] == {"evaluation_id": "ev-t", "test_case_id": "tc-2"}
+    assert trajectory["evaluation_context"] == {
+        "evaluation_id": "ev-t", "test_case_id": "tc-2", "evaluation_name": "ev-t", "test_case_name": "tc-2"
+    }
     assert trajectory["cost_usd"] == pytest.approx(0.004)
 
     # ev-t has two sessions: sess-o (tc-1: judge 0.8, passed 1, 2 s, $0.001, 110 tokens) and traj-1

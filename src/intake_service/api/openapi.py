@@ -11,7 +11,9 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
+from intake_service.api.evaluations import LIST_SORT
 from intake_service.api.router import NEMO_04
+from intake_service.domain.annotations import KIND_FIELDS, MAX_NOTE_CHARS
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
 
 TAGS: list[dict[str, Any]] = [
@@ -115,6 +117,7 @@ def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
         components.setdefault(model.__name__, model_schema)
     _declare_415(schema)
     _no_null_query_values(schema)
+    _state_domain_rules(components)
     # FastAPI's own 422 schema, with the example of the document's (the generated model's).
     if "HTTPValidationError" in components:
         example = HTTPValidationError.model_json_schema()["examples"]
@@ -152,6 +155,68 @@ def _document(app: FastAPI, *, nemo_04: bool, auth: bool) -> dict[str, Any]:
         ),
         auth=auth,
     )
+
+
+# Body rules the domain checks itself, with the 400 NeMo's clients expect (a rule in the model would
+# make them 422s), stated in the document all the same: (schema, property or None for the whole
+# object) → keywords.
+NON_EMPTY = {"type": "string", "minLength": 1}
+NULL = {"type": "null"}
+STRING = {"type": "string"}
+_LABEL_VALUE = {
+    "allOf": [
+        {"if": {"properties": {"value_type": {"const": "numeric"}}},
+         "then": {"required": ["value", "name"], "properties": {"value": {"type": "number"}, "name": STRING}},
+         "else": {"required": ["value"], "properties": {"value": STRING}}},
+    ]
+}  # fmt: skip
+ANNOTATION_KINDS: dict[str, dict[str, Any]] = {
+    "feedback": {"required": ["value"], "properties": {"value": {"enum": ["positive", "negative"]}}},
+    "note": {"required": ["text"], "properties": {"text": {**NON_EMPTY, "maxLength": MAX_NOTE_CHARS}}},
+    "metadata": {"required": ["metadata"], "properties": {"metadata": {"type": "object", "minProperties": 1}}},
+    "label": {"required": ["value_type"], "properties": {"value_type": {"enum": ["text", "numeric"]}}, **_LABEL_VALUE},
+}
+_KIND_FIELDS = ("value", "text", "metadata", "value_type", "name")
+
+
+def _kind(kind: str, then: dict[str, Any]) -> dict[str, Any]:
+    """If `kind`: what it needs, and null (or absent) for the fields it takes not."""
+    others = {field: NULL for field in _KIND_FIELDS if field not in KIND_FIELDS[kind]}
+    return {"if": {"properties": {"kind": {"const": kind}}},
+            "then": {**then, "properties": {**others, **then["properties"]}}}  # fmt: skip
+DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
+    # A group's default_sort is a sort the evaluations list takes (domain.experiment_groups).
+    ("ExperimentGroupRequest", "default_sort"): LIST_SORT,
+    # An evaluation belongs to a group at least (domain.evaluations.membership). Conditions, not
+    # anyOf branches, so the document's properties and required list stay those of the body.
+    ("EvaluationRequest", None): {
+        "if": {"required": ["experiment_ids"], "properties": {"experiment_ids": {"type": "array", "minItems": 1}}},
+        "else": {"required": ["experiment_group_id"], "properties": {"experiment_group_id": NON_EMPTY}},
+    },
+    # What each data type carries (domain.evaluator_results._check_result).
+    ("EvaluatorResultInput", None): {
+        "allOf": [
+            {
+                "if": {"properties": {"data_type": {"enum": ["NUMERIC", "BOOLEAN"]}}},
+                "then": {"required": ["value"], "properties": {"value": {"type": "number"}}},
+                "else": {"required": ["string_value"]},
+            },
+            {
+                "if": {"properties": {"data_type": {"const": "BOOLEAN"}}},
+                "then": {"properties": {"value": {"enum": [0, 1]}}},
+            },
+        ]
+    },
+    # What each kind of annotation carries (domain.annotations._values; its 422s name the field).
+    ("AnnotationInput", None): {"allOf": [_kind(kind, fields) for kind, fields in ANNOTATION_KINDS.items()]},
+}
+
+
+def _state_domain_rules(components: dict[str, Any]) -> None:
+    for (name, field), keywords in DOMAIN_RULES.items():
+        if name in components:
+            target = components[name] if field is None else components[name]["properties"][field]
+            target.update(keywords)
 
 
 def _no_null_query_values(schema: dict[str, Any]) -> None:

@@ -1,10 +1,12 @@
 """The /evaluations filters SDKs 0.4+ add to the shared filter language (NeMo 0.6.0's list):
 
 - `experiment_id`: membership in a group (container), the same test as `experiment_group_id`.
-- `agent_name`, `agent_version`, `model_name`: an evaluation whose sessions with a test case show the
-  name, on the session or on any of its spans (NeMo keeps them as the evaluation's list facets
-  agent_names, agent_versions, model_names). agent_name and agent_version also match the run's own
-  column, which the seeds and SDK 0.1 set, so a run shows up by the name it was created with.
+- `agent_name`, `agent_version`, `model_name`: an evaluation whose list facet (agent_names,
+  agent_versions, model_names, as it answers them: the names of its sessions) holds the name, as
+  NeMo 0.6.0 turns these filters into a `$contains` on its facets. agent_name and agent_version also
+  match the run's own column, which the seeds and SDK 0.1 set, so a run shows up by the name it was
+  created with. (NeMo's facets take only sessions with a test case, and every span's names; ours are
+  the lists the evaluation shows, so a filter never disagrees with the row it returns.)
 
 The facets are decided by ClickHouse first; PostgreSQL then reads the ids put on the condition.
 """

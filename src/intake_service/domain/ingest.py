@@ -5,13 +5,12 @@ import math
 from datetime import datetime
 from typing import Any
 
-import anyio
 import orjson
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
 from intake_service.domain.experiments import require_live
-from intake_service.domain.formats import check_json_values
+from intake_service.domain.formats import check_json_values, worker
 from intake_service.domain.listing import parse_list_query
 from intake_service.domain.values import text_problem
 from intake_service.errors import PayloadTooLarge, UnknownExperiment, validation_error
@@ -117,6 +116,10 @@ def check_session(session: SessionInput, index: int) -> SessionRecord:
     return SessionRecord(session, latency, scores, metadata_json.decode())
 
 
+def parsed_sessions(body: bytes, content_type: str) -> tuple[None, list[SessionRecord]]:
+    return None, validate_sessions(parse_session_items(body, content_type))
+
+
 def validate_sessions(items: list[Any]) -> list[SessionRecord]:
     records = []
     for index, item in enumerate(items):
@@ -141,7 +144,8 @@ async def ingest_sessions(
     # Held until the request commits, after the ClickHouse write: a racing DELETE waits for this
     # ingest (which then goes with the experiment), or wins and this one answers 404.
     experiment = await require_live(repo, workspace, name, for_share=True)
-    # Parsing and validating up to 10,000 sessions is CPU work: off the event loop.
-    records = await anyio.to_thread.run_sync(lambda: validate_sessions(parse_session_items(body, content_type)))
+    # Parsing and validating up to 10,000 sessions is CPU work: off the event loop (a large body in
+    # the worker process).
+    _, records = await worker.parse_body(parsed_sessions, body, content_type)
     await telemetry.insert_sessions(workspace, experiment.id, records)
     return len(records)

@@ -9,13 +9,13 @@ from intake_service.domain.span_filters import (
     FilterField,
     Mode,
     check_params,
+    evaluation_context,
     for_mode,
     parse_filters,
     parse_sort,
 )
 from intake_service.errors import TraceNotFound
 from intake_service.models.generated import (
-    TelemetryEvaluationContext,
     TelemetryExperimentContext,
     Trace,
     TracesPage,
@@ -54,8 +54,7 @@ def to_trace(workspace: str, row: dict[str, Any], mode: Mode) -> Trace:
     return Trace(
         **{**row, "input": for_mode(row["input"], mode), "output": for_mode(row["output"], mode)},
         workspace=workspace,
-        evaluation_context=TelemetryEvaluationContext(evaluation_id=evaluation_id, test_case_id=test_case_id)
-        if tagged else None,
+        evaluation_context=evaluation_context(evaluation_id, test_case_id) if tagged else None,
         experiment_context=TelemetryExperimentContext(experiment_id=evaluation_id, test_case_id=test_case_id)
         if tagged else None,
     )

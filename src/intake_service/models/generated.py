@@ -1446,6 +1446,8 @@ class EvaluatorResult(BaseModel):
 
 
 class TelemetryEvaluationContext(BaseModel):
+    evaluation_name: str | None = None
+    test_case_name: str | None = None
     evaluation_id: str | None = None
     test_case_id: str | None = None
 
@@ -1604,6 +1606,8 @@ class Trace(BaseModel):
                     "input": "What is 17 * 23?",
                     "output": "391",
                     "evaluation_context": {
+                        "evaluation_name": "baseline",
+                        "test_case_name": "q-17",
                         "evaluation_id": "baseline",
                         "test_case_id": "q-17",
                     },
@@ -1660,6 +1664,8 @@ class TracesPage(BaseModel):
                             "input": "What is 17 * 23?",
                             "output": "391",
                             "evaluation_context": {
+                                "evaluation_name": "baseline",
+                                "test_case_name": "q-17",
                                 "evaluation_id": "baseline",
                                 "test_case_id": "q-17",
                             },
@@ -1703,6 +1709,8 @@ class Span(BaseModel):
                     "session_id": "run-0007",
                     "workspace": "default",
                     "evaluation_context": {
+                        "evaluation_name": "baseline",
+                        "test_case_name": "q-17",
                         "evaluation_id": "baseline",
                         "test_case_id": "q-17",
                     },
@@ -1780,6 +1788,8 @@ class SpansPage(BaseModel):
                             "session_id": "run-0007",
                             "workspace": "default",
                             "evaluation_context": {
+                                "evaluation_name": "baseline",
+                                "test_case_name": "q-17",
                                 "evaluation_id": "baseline",
                                 "test_case_id": "q-17",
                             },

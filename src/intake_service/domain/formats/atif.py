@@ -32,12 +32,11 @@ import uuid
 from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
-import anyio
 import orjson
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from intake_service.domain.evaluator_results import record_evaluator_result
-from intake_service.domain.formats import first_error, json_object
+from intake_service.domain.formats import first_error, json_object, worker
 from intake_service.domain.formats.tags import EvaluationContext, Tagged
 from intake_service.domain.spans import Span, store_spans
 from intake_service.domain.values import NO_NUL
@@ -403,12 +402,12 @@ def parse(body: bytes, content_type: str | None) -> Trajectory:
     return trajectory
 
 
-def _prepare(body: bytes, content_type: str | None) -> tuple[str, list[EvaluatorResultInput], list[Span]]:
+def _prepare(body: bytes, content_type: str | None) -> tuple[tuple[str, list[EvaluatorResultInput]], list[Span]]:
     trajectory = parse(body, content_type)
     session_id = trajectory.session_id or str(uuid.uuid4())
     experiment, _ = trajectory.tag()
     results = verifier_results(trajectory, session_id, experiment)
-    return session_id, results, to_spans(trajectory, session_id, time.time_ns())
+    return (session_id, results), to_spans(trajectory, session_id, time.time_ns())
 
 
 async def ingest_trajectory(
@@ -419,8 +418,8 @@ async def ingest_trajectory(
     content_type: str | None,
 ) -> AtifIngestResponse:
     """Validate all of it first, then store the session (replacing an earlier copy) and its rewards."""
-    # Parsing and validating is CPU work: off the event loop, so other requests go on meanwhile.
-    session_id, results, spans = await anyio.to_thread.run_sync(_prepare, body, content_type)
+    # Parsing and validating is CPU work: off the event loop (a large body in the worker process).
+    (session_id, results), spans = await worker.parse_body(_prepare, body, content_type)
     await store_spans(repo, telemetry, workspace, spans, strict=True, replace=True)
     for result in results:
         await record_evaluator_result(repo, telemetry, workspace, result)

@@ -4,7 +4,7 @@ The session is the one named by the body's `session_id` or the X-Session-Id head
 spelt twice: 422 when both are sent and differ), else the body's `trace_id` (NeMo 0.3.0: a call that
 joins a trace and names no session is in the session of that id), else a new one; a named session is
 created if it does not exist yet. `trace_id` is kept as the call's trace; a call without one joins
-its session's trace, or a new trace id (32 hex digits) for a new session. Model and tokens come from
+its session's trace, or gets a new trace id (32 hex digits) in a new session. Model and tokens come from
 response.model (else request.model) and response.usage (prompt_tokens, completion_tokens,
 prompt_tokens_details.cached_tokens); the cost is the body's `cost_usd`, else usage.cost where the
 provider reports one. `provider`, `cost_input_usd`, `cost_output_usd` and `cost_details` are kept

@@ -18,7 +18,6 @@ import math
 import re
 from typing import Any
 
-import anyio
 import orjson
 from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor
@@ -28,7 +27,7 @@ from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
-from intake_service.domain.formats import check_json_values, is_json, media_type
+from intake_service.domain.formats import check_json_values, is_json, media_type, worker
 from intake_service.domain.spans import MAX_ID_LENGTH, Span, store_spans
 from intake_service.errors import MalformedBody, PayloadTooLarge, UnsupportedMediaType
 from intake_service.models.generated import OtlpExportResponse, OtlpSpanError
@@ -320,6 +319,11 @@ def to_spans(request: ExportTraceServiceRequest) -> tuple[list[Span], list[OtlpS
     return spans, errors
 
 
+def decode_spans(body: bytes, content_type: str | None) -> tuple[list[OtlpSpanError], list[Span]]:
+    spans, errors = to_spans(decode(body, content_type))
+    return errors, spans
+
+
 async def ingest_traces(
     repo: ExperimentRepository,
     telemetry: TelemetryStore,
@@ -328,8 +332,8 @@ async def ingest_traces(
     content_type: str | None,
 ) -> OtlpExportResponse:
     """Store every usable span; the others (and those tagged with an unknown experiment) in errors."""
-    # Decoding and mapping is CPU work: off the event loop, so other requests go on meanwhile.
-    spans, errors = await anyio.to_thread.run_sync(lambda: to_spans(decode(body, content_type)))
+    # Decoding and mapping is CPU work: off the event loop (a large body in the worker process).
+    errors, spans = await worker.parse_body(decode_spans, body, content_type)
     rejected = await store_spans(repo, telemetry, workspace, spans, strict=False)
     errors += [OtlpSpanError(trace_id=r.span.trace_id, span_id=r.span.span_id, detail=r.detail) for r in rejected]
     return OtlpExportResponse(errors=errors)

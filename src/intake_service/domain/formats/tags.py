@@ -6,7 +6,8 @@
   evaluation_sha, metadata, or a later addition) is ignored, as NeMo's 0.3.0 and 0.6.0 servers do.
 - `experiment_context` (deprecated): {"experiment_id": <experiment NAME>, "test_case_id"?}; unknown
   keys rejected.
-When both are sent, evaluation_context wins (NeMo's 0.3.0 rule), whole: its test case too.
+When both are sent, evaluation_context wins (NeMo's 0.3.0 rule), whole: its test case too. An empty
+test case is none, as NeMo reads it back.
 """
 
 from typing import Annotated
@@ -48,8 +49,8 @@ class Tagged(BaseModel):
         """(experiment name, test case id); (None, None) when untagged."""
         if (evaluation := self.evaluation_context) is not None:
             return evaluation.evaluation_name or evaluation.evaluation_id, (
-                evaluation.test_case_name or evaluation.test_case_id
+                evaluation.test_case_name or evaluation.test_case_id or None
             )
         if self.experiment_context is not None:
-            return self.experiment_context.experiment_id, self.experiment_context.test_case_id
+            return self.experiment_context.experiment_id, self.experiment_context.test_case_id or None
         return None, None

@@ -108,13 +108,10 @@ SELECT experiment_id, name, {_stats("case_score", "score")}
 FROM case_scores GROUP BY experiment_id, name ORDER BY experiment_id, name
 """
 
-# The name facets of NeMo 0.6.0's evaluations (agent_names, agent_versions, model_names): the values
-# seen on an evaluation's sessions that have a test case, on the session row or on any of its spans.
+# The name facets an evaluation answers (agent_names, agent_versions, model_names: those of all its
+# sessions, kept in experiment_rollups): the evaluations whose list holds one of the values.
 FACET_COLUMNS = ("agent_name", "agent_version", "model_name")
 OBSERVING = """
-SELECT DISTINCT experiment_id FROM sessions FINAL
-WHERE workspace = {{workspace:String}} AND experiment_id != '' AND ifNull(test_case_id, '') != ''
-  AND ({column} IN {{values:Array(String)}}
-       OR session_id IN (SELECT session_id FROM spans FINAL
-                         WHERE workspace = {{workspace:String}} AND {column} IN {{values:Array(String)}}))
+SELECT experiment_id FROM experiment_rollups FINAL
+WHERE workspace = {{workspace:String}} AND hasAny({column}s, {{values:Array(String)}})
 """

@@ -158,10 +158,11 @@ class TelemetryStore:
         return rollups
 
     async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
-        """Ids of the evaluations whose sessions with a test case show one of `values` in `column`
-        (agent_name, agent_version or model_name), on the session or on one of its spans."""
+        """Ids of the evaluations whose sessions show one of `values` in `column` (agent_name,
+        agent_version or model_name): whose agent_names, agent_versions or model_names hold it."""
         if column not in evaluation_sql.FACET_COLUMNS:
             raise ValueError(f"not a facet column: {column!r}")
+        await self.stale.refresh(workspace)  # the lists are read from the rollup rows, as metric_values
         sql = evaluation_sql.OBSERVING.format(column=column)
         rows = await self._ch.query(sql, {"workspace": workspace, "values": values})
         return sorted(row["experiment_id"] for row in rows)

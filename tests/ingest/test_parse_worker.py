@@ -1,0 +1,72 @@
+"""Issue 11, finding 2: a large ingest body is parsed in the worker process (domain/formats/worker.py),
+and what comes back is what a parse in the server gives: the stored spans and sessions, the spans
+reported as unusable, and the 400/413/422 of a body that cannot be used, with their sentences.
+
+How long /health/live takes meanwhile is measured by bench/bench_live_latency.py, not here.
+"""
+
+import orjson
+
+from intake_service.domain.formats import worker
+
+from support import create_experiment
+
+JSON = {"content-type": "application/json"}
+T = "2026-01-01T00:00:00Z"
+
+
+def otlp_span(index: int, **attributes: str) -> dict[str, object]:
+    return {
+        "traceId": "0af7651916cd43dd8448eb211c80319c",
+        "spanId": f"{index + 1:016x}",
+        "startTimeUnixNano": "1767225600000000000",
+        "name": "call",
+        "attributes": [{"key": k, "value": {"stringValue": v}} for k, v in attributes.items()],
+    }
+
+
+def large(document: object) -> bytes:
+    body = orjson.dumps(document)
+    assert len(body) > worker.IN_PROCESS_BYTES
+    return body
+
+
+async def test_a_large_otlp_body_is_parsed_in_the_worker_with_the_same_answer(client, base) -> None:
+    spans = [otlp_span(i, padding="x" * 200) for i in range(1_000)]
+    spans[7]["spanId"] = "00"  # unusable, reported by id
+    body = large({"resourceSpans": [{"scopeSpans": [{"spans": spans}]}]})
+    response = await client.post(f"{base}/ingest/otlp/v1/traces", content=body, headers=JSON)
+    assert response.status_code == 200, response.text
+    [error] = response.json()["errors"]
+    assert error["span_id"] == "00" and "span_id" in error["detail"]
+    assert worker._pool is not None  # the body went to the worker process
+    stored = await client.get(f"{base}/spans", params={"page_size": 1})
+    assert stored.json()["pagination"]["total_results"] == 999
+
+
+async def test_errors_raised_in_the_worker_reach_the_client(client, base) -> None:
+    broken = large({"resourceSpans": [{"scopeSpans": [{"spans": [otlp_span(i) for i in range(2_000)]}]}]})[:-1]
+    response = await client.post(f"{base}/ingest/otlp/v1/traces", content=broken, headers=JSON)
+    assert response.status_code == 400 and response.json() == {"detail": "The body is not valid JSON."}
+    too_many = large({"resourceSpans": [{"scopeSpans": [{"spans": [otlp_span(i) for i in range(10_001)]}]}]})
+    response = await client.post(f"{base}/ingest/otlp/v1/traces", content=too_many, headers=JSON)
+    assert response.status_code == 413
+    assert response.json() == {"detail": "An OTLP request may carry at most 10,000 spans."}
+
+
+async def test_large_session_and_atif_bodies(client, base) -> None:
+    await create_experiment(client, base, "exp")
+    rows = [{"session_id": f"s{i}", "started_at": T, "input": "x" * 100} for i in range(1_000)]
+    response = await client.post(f"{base}/experiments/exp/sessions", content=large({"sessions": rows}), headers=JSON)
+    assert response.status_code == 201 and response.json() == {"accepted": 1_000}, response.text
+    rows[500]["started_at"] = "2400-01-01T00:00:00Z"
+    response = await client.post(f"{base}/experiments/exp/sessions", content=large({"sessions": rows}), headers=JSON)
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"][:3] == ["body", "sessions", 500]
+
+    steps = [{"step_id": i + 1, "source": "user", "message": "x" * 100} for i in range(1_500)]
+    trajectory = {"schema_version": "ATIF-v1.6", "session_id": "t1", "agent": {"name": "a", "version": "1"}}
+    response = await client.post(f"{base}/ingest/atif", content=large({**trajectory, "steps": steps}), headers=JSON)
+    assert response.status_code == 201 and response.json()["session_id"] == "t1", response.text
+    spans = await client.get(f"{base}/spans", params={"filter[session_id]": "t1", "page_size": 1})
+    assert spans.json()["pagination"]["total_results"] >= 1_500
