@@ -167,9 +167,10 @@ NEMO_04_SDKS = ("0.4.0", "0.5.1", "0.6.0")
 @pytest.fixture(scope="session", params=NEMO_04_SDKS)
 def nemo04_flow(request: pytest.FixtureRequest, flow_runner: Callable[..., Any]) -> dict[str, Any]:
     """flows/nemo04.py run once per current-generation SDK, in a workspace of its own: what every step
-    answered, with the version and workspace under "sdk" (the tests of each resource read it)."""
+    answered, with the version, workspace and the days it was given under "sdk" (the tests read it)."""
     from nemo04_data import flow_data  # beside this file: the data the flow ingests
 
-    workspace = new_workspace()
-    out = flow_runner(request.param, "nemo04", workspace, **flow_data())
-    return {**out, "sdk": {"version": request.param, "workspace": workspace}}
+    workspace, data = new_workspace(), flow_data()
+    out = flow_runner(request.param, "nemo04", workspace, **data)
+    sdk = {"version": request.param, "workspace": workspace, "day0": data["day0"], "day1": data["day1"]}
+    return {**out, "sdk": sdk}

@@ -114,6 +114,11 @@ def flow_data() -> dict[str, Any]:
     }
 
 
+def days_of(out: dict[str, Any]) -> tuple[date, date]:
+    """DAY0 and DAY1 of a flow run, as it was given them (a run may end after midnight)."""
+    return date.fromisoformat(out["sdk"]["day0"]), date.fromisoformat(out["sdk"]["day1"])
+
+
 def ok(out: dict[str, Any], step: str) -> Any:
     """What a flow step answered; the test fails on a step that raised, with its error."""
     value = out[step]
