@@ -333,3 +333,17 @@ async def test_a_nul_in_the_experiment_tag_is_a_400_not_a_500(client, base) -> N
     }
     response = await client.post(f"{base}/ingest/chat-completions", json=capture)
     assert response.status_code == 400, response.text
+
+
+async def test_whole_numbers_written_with_a_fraction_are_integers(client, base) -> None:
+    """JSON has one number type, and the document's `integer` takes 86.0: so does the server."""
+    await create_experiment(client, base, "whole")
+    body = capture(prompt_tokens=12.0, completion_tokens=4.0, experiment_context={"experiment_id": "whole"})
+    body["response"]["created"] = 1767225600.0
+    response = await client.post(f"{base}/ingest/chat-completions", json=body)
+    assert response.status_code == 201, response.text
+    [row] = await session_rows(client, base, "whole")
+    assert (row["input_tokens"], row["output_tokens"], row["started_at"]) == (12, 4, "2026-01-01T00:00:00Z")
+    body["response"]["created"] = 1767225600.5
+    response = await client.post(f"{base}/ingest/chat-completions", json=body)
+    assert response.status_code == 422 and response.json()["detail"][0]["loc"] == ["body", "response", "created"]

@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
@@ -34,7 +34,12 @@ from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 ROOT_SPAN_ID = "session"
-Count = Annotated[int | None, Field(ge=0)]
+def _whole(value: Any) -> Any:
+    """JSON has one number type: 86.0 is the integer 86 (the document's `integer` takes it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+Count = Annotated[int | None, BeforeValidator(_whole), Field(ge=0)]
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Id = Annotated[str | None, Field(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
 
@@ -59,7 +64,7 @@ class ChatRequest(_Open):
 class ChatResponse(_Open):
     id: str | None = None
     model: Annotated[str | None, Field(max_length=255)] = None
-    created: Annotated[int | None, Field(ge=0, lt=2**33)] = None
+    created: Annotated[int | None, BeforeValidator(_whole), Field(ge=0, lt=2**33)] = None
     choices: list[dict[str, Any]] | None = None
     usage: Usage | None = None
 
