@@ -144,9 +144,6 @@ def test_spans(nemo04_flow: dict[str, Any]) -> None:
     assert pick(direct, "input_tokens", "output_tokens") == (7, 3)
 
 
-@pytest.mark.xfail(
-    strict=True, reason="not served yet: the spans filter evaluation_name (SDK 0.4+), a span's provider (gen_ai.system)"
-)
 def test_span_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
     """The span filter by the 0.4+ name of the evaluation, and a span's provider (gen_ai.system)."""
     assert ok(nemo04_flow, "spans_ev_b") == [OTLP_ROOT]  # only the root carries nemo.evaluation.name

@@ -139,7 +139,11 @@ SPAN_FILTERS = {
     "status": FilterField("enum", "status", STATUSES),
     "model": FilterField("text", "model"),
     "agent_name": FilterField("text", "agent_name"),
+    "provider": FilterField("text", "provider"),
     "started_at": FilterField("time", "started"),
+    # SDK 0.4+: the names of the evaluation and test case tags.
+    "evaluation_name": FilterField("text", "evaluation_id"),
+    "test_case_name": FilterField("text", "test_case_id"),
 }
 
 
@@ -165,6 +169,7 @@ def to_span(workspace: str, row: dict[str, Any], mode: Mode = "detailed") -> Spa
         status=row["status"],
         model=row["model_name"],
         agent_name=row["agent_name"],
+        provider=row["provider"],
         input_tokens=row["input_tokens"],
         output_tokens=row["output_tokens"],
         cached_tokens=row["cached_tokens"],

@@ -1763,6 +1763,12 @@ class Span(BaseModel):
     status: Literal["success", "error", "cancelled", "unknown"]
     model: str | None = None
     agent_name: str | None = None
+    provider: Annotated[
+        str | None,
+        Field(
+            description="The inference provider: the first of the attributes gen_ai.system, gen_ai.provider.name, llm.provider, llm.system that names one."
+        ),
+    ] = None
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_tokens: int | None = None

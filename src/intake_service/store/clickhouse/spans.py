@@ -188,6 +188,8 @@ SPAN_KINDS = (
     "GUARDRAIL",
     "UNKNOWN",
 )
+# A span's inference provider, from the first of these attributes that names one (as NeMo reads it).
+PROVIDER_KEYS = ("gen_ai.system", "gen_ai.provider.name", "llm.provider", "llm.system")
 SPAN_VIEW = """
 SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, parent_span_id, name,
        transform(source, ['otlp', 'chat'], ['otel', 'chat_completions'], source) AS span_source,
@@ -196,11 +198,12 @@ SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, pare
        if(upper_kind IN {kinds:Array(String)}, upper_kind, 'UNKNOWN') AS span_kind,
        toDateTime64(start_time, 6, 'UTC') AS started_at, toDateTime64(end_time, 6, 'UTC') AS ended_at,
        start_time, status, experiment_name, test_case_id, model_name, agent_name,
+       nullIf(arrayFirst(p -> p != '', [{PROVIDER_VALUES}]), '') AS provider,
        input_tokens, output_tokens, cached_tokens, cost_usd, input, output, attributes,
        toDateTime64(fromUnixTimestamp64Nano(toInt64(version)), 6, 'UTC') AS ingested_at
 FROM spans FINAL
 WHERE workspace = {workspace:String}
-"""
+""".replace("{PROVIDER_VALUES}", ", ".join(f"JSONExtractString(attributes, '{k}')" for k in PROVIDER_KEYS))
 
 # Every filter is a typed parameter; NULL means "not filtered".
 SPAN_WHERE = """
@@ -214,6 +217,7 @@ SPAN_WHERE = """
     AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
     AND ({model:Nullable(String)} IS NULL OR model_name = {model:Nullable(String)})
     AND ({agent_name:Nullable(String)} IS NULL OR agent_name = {agent_name:Nullable(String)})
+    AND ({provider:Nullable(String)} IS NULL OR provider = {provider:Nullable(String)})
     AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL
          OR start_time >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
     AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL
@@ -230,6 +234,7 @@ SPAN_FILTER_PARAMS = (
     "status",
     "model",
     "agent_name",
+    "provider",
     "started_gte",
     "started_lte",
 )
