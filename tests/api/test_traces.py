@@ -4,7 +4,7 @@
 
 The OTLP fixture, all in one workspace (times from T0 = 2026-02-01T00:00:00Z):
 - trace A, session sess-1: root r1 (0 s → 2 s, OK, tagged agent-eval / tc-1, 400-character input),
-  child c1 (0.1 → 0.5 s, LLM gpt-a, 100/10/5 tokens, $0.001), child c2 (1 → 1.5 s, LLM gpt-b,
+  child c1 (0.1 → 0.5 s, LLM gpt-a from openai, 100/10/5 tokens, $0.001), child c2 (1 → 1.5 s, LLM gpt-b,
   200/20/5 tokens, $0.002, ERROR);
 - trace B, session sess-1: root r2 (10 → 11 s, no status);
 - trace C, session sess-2: root r3 (20 → 21 s, OK, 7/3 tokens, $0.5).
@@ -72,7 +72,7 @@ def llm(trace: str, span_id: str, start: float, end: float, model: str, tokens: 
 SPANS = [
     span(A, R1, 0, 2, status=1, name="agent.run", session__id="sess-1", nemo__experiment__id="agent-eval",
          nemo__test_case__id="tc-1", input__value=LONG_INPUT, output__value="done"),
-    llm(A, C1, 0.1, 0.5, "gpt-a", (100, 10, 5), 0.001),
+    llm(A, C1, 0.1, 0.5, "gpt-a", (100, 10, 5), 0.001, gen_ai__provider__name="openai"),
     {**llm(A, C2, 1, 1.5, "gpt-b", (200, 20, 5), 0.002), "status": {"code": 2}},
     span(B, R2, 10, 11, name="agent.retry", session__id="sess-1"),
     span(C, R3, 20, 21, status=1, name="agent.run", session__id="sess-2", gen_ai__usage__input_tokens=7,
@@ -213,8 +213,8 @@ class TestSpans:
         assert c1 == {
             "span_id": C1, "session_id": "sess-1", "workspace": workspace, "parent_span_id": R1, "kind": "LLM",
             "name": "chat gpt-a", "source": "otel", "trace_id": A, "started_at": iso(0.1), "ended_at": iso(0.5),
-            "status": "unknown", "model": "gpt-a", "input_tokens": 100, "output_tokens": 10, "cached_tokens": 5,
-            "total_tokens": 110,
+            "status": "unknown", "model": "gpt-a", "provider": "openai", "input_tokens": 100, "output_tokens": 10,
+            "cached_tokens": 5, "total_tokens": 110,
         }
         assert c2["status"] == "error" and c2["total_tokens"] == 220
         assert "parent_span_id" not in r1 and r1["kind"] == "UNKNOWN"
@@ -242,6 +242,8 @@ class TestSpans:
             ({"filter[model]": "gpt-a"}, [C1]),
             ({"filter[session_id]": "sess-2"}, [R3]),
             ({"filter[evaluation_id]": "agent-eval", "filter[test_case_id]": "tc-1"}, [R1]),
+            ({"filter[evaluation_name]": "agent-eval", "filter[test_case_name]": "tc-1"}, [R1]),
+            ({"filter[provider]": "openai"}, [C1]),
             ({"filter[source]": "otel", "filter[started_at][$gte]": iso(1)}, [R3, R2, C2]),
             ({"filter[source]": "otlp"}, []),
         ],
@@ -256,7 +258,7 @@ class TestSpans:
         problem(await client.get(f"{stored}/spans", params=params), 400)
 
     @pytest.mark.parametrize(("path", "params"), [("/spans", {"sort": "-ended_at"}),
-                                                  ("/spans/groups", {"by": "trace_id", "sort": "-started_at"})])
+                                                  ("/spans/groups", {"by": "trace_id", "sort": "-ended_at"})])
     async def test_bad_sort_is_422(self, client, stored, path, params):
         assert_422(await client.get(f"{stored}{path}", params=params), ("query", "sort"))
 
@@ -273,19 +275,26 @@ class TestSpans:
     async def test_groups(self, client, stored):
         by_trace = await get(client, f"{stored}/spans/groups", by="trace_id")
         assert by_trace["data"] == [
-            {"group": {"trace_id": A}, "span_count": 3},
-            {"group": {"trace_id": B}, "span_count": 1},
-            {"group": {"trace_id": C}, "span_count": 1},
+            {"group": {"trace_id": A}, "span_count": 3, "started_at": iso(0)},
+            {"group": {"trace_id": B}, "span_count": 1, "started_at": iso(10)},
+            {"group": {"trace_id": C}, "span_count": 1, "started_at": iso(20)},
         ]
         assert by_trace["grouped_by"] == ["trace_id"] and by_trace["pagination"]["total_results"] == 3
         by_session = await get(client, f"{stored}/spans/groups", by="session_id", sort="span_count")
         assert by_session["data"] == [
-            {"group": {"session_id": "sess-2"}, "span_count": 1},
-            {"group": {"session_id": "sess-1"}, "span_count": 4},
+            {"group": {"session_id": "sess-2"}, "span_count": 1, "started_at": iso(20)},
+            {"group": {"session_id": "sess-1"}, "span_count": 4, "started_at": iso(0)},
         ]
+        latest = await get(client, f"{stored}/spans/groups", by="trace_id", sort="-started_at")
+        assert [g["group"]["trace_id"] for g in latest["data"]] == [C, B, A]
+        # Only matching spans count: trace A's LLM calls began 0.1 s after its root.
+        llm_calls = await get(client, f"{stored}/spans/groups", by="trace_id", sort="started_at",
+                              **{"filter[kind]": "LLM"})
+        assert llm_calls["data"] == [{"group": {"trace_id": A}, "span_count": 2, "started_at": iso(0.1)}]
         both = await get(client, f"{stored}/spans/groups", by="session_id,trace_id", page_size=1, page=2,
                          **{"filter[session_id]": "sess-1"})
-        assert both["data"] == [{"group": {"session_id": "sess-1", "trace_id": B}, "span_count": 1}]
+        assert both["data"] == [{"group": {"session_id": "sess-1", "trace_id": B}, "span_count": 1,
+                                 "started_at": iso(10)}]
         assert both["grouped_by"] == ["session_id", "trace_id"] and both["pagination"]["total_results"] == 2
 
     @pytest.mark.parametrize("params", [{"by": "name"}, {"by": "trace_id,trace_id"}, {"by": " ,"}])
@@ -346,7 +355,7 @@ class TestAtif:
             ("2026-03-01T10:00:00Z", "UNKNOWN", "trajectory"), ("2026-03-01T10:00:01.500000Z", "LLM", "trajectory")
         ]
         groups = await get(client, f"{base}/spans/groups", by="trace_id")
-        assert groups["data"] == [{"group": {"trace_id": "traj-1"}, "span_count": 3}]
+        assert groups["data"] == [{"group": {"trace_id": "traj-1"}, "span_count": 3, "started_at": steps[0][0]}]
 
 
 class TestChat:

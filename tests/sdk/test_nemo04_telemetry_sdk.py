@@ -150,7 +150,6 @@ def test_span_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
     assert ok(nemo04_flow, "span_child")["provider"] == "openai"
 
 
-@pytest.mark.xfail(strict=True, reason="not served yet: a span group's started_at and the sort on it (SDK 0.4.0)")
 def test_span_groups(nemo04_flow: dict[str, Any]) -> None:
     """SDK 0.4.0's span groups carry their earliest span's started_at (required) and sort by it."""
     out, (_, day1) = nemo04_flow, days_of(nemo04_flow)

@@ -65,9 +65,9 @@ async def list_span_groups(
     by: Annotated[str, Query(description="trace_id, session_id, or both comma-separated.", json_schema_extra=GROUP_BY)],
     page: PageNumber = 1,
     page_size: PageSize = SPAN_READ_PAGE_SIZE,
-    sort: Annotated[str, single_sort("span_count")] = "-span_count",
+    sort: Annotated[str, single_sort("span_count", "started_at")] = "-span_count",
 ) -> SpanGroupsPage:
-    """Spans grouped by trace, session or both, with counts, times, tokens and cost per group."""
+    """Spans grouped by trace, session or both, with each group's span count and earliest start."""
     return await spans.span_groups(
         telemetry, workspace, request.query_params.multi_items(), by=by, page=page, page_size=page_size, sort=sort
     )

@@ -105,10 +105,10 @@ def check_params(params: Iterable[tuple[str, str]], allowed: Collection[str]) ->
     return items
 
 
-def parse_sort(raw: str, field: str) -> bool:
-    """Whether `raw` (`field` or `-field`) sorts descending; anything else is a 400."""
-    if raw not in (field, f"-{field}"):
-        raise BadListQuery(f"Unsupported sort field: {raw!r}. Use {field} or -{field}.")
+def parse_sort(raw: str, *fields: str) -> bool:
+    """Whether `raw` (one of `fields`, '-' first for descending) sorts descending; anything else is a 400."""
+    if raw.removeprefix("-") not in fields:
+        raise BadListQuery(f"Unsupported sort field: {raw!r}. Use {' or '.join(f'{f} or -{f}' for f in fields)}.")
     return raw.startswith("-")
 
 

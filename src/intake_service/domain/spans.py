@@ -38,7 +38,7 @@ from intake_service.models.generated import (
     SpansPage,
 )
 from intake_service.models.generated import Span as SpanResponse
-from intake_service.store.clickhouse.spans import GROUP_COLUMNS, SPAN_KINDS, Span, SpanReads
+from intake_service.store.clickhouse.spans import GROUP_COLUMNS, GROUP_SORTS, SPAN_KINDS, Span, SpanReads
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository
 
@@ -228,12 +228,21 @@ async def span_groups(
 ) -> SpanGroupsPage:
     filters, echo = parse_filters(check_params(params, GROUP_LIST_PARAMS), SPAN_FILTERS, "span")
     fields = parse_group_by(by)
-    descending = parse_sort(sort, "span_count")
+    descending = parse_sort(sort, *GROUP_SORTS)
     rows, total = await span_reads(telemetry).groups(
-        workspace, filters, fields, descending=descending, limit=page_size, offset=(page - 1) * page_size
+        workspace,
+        filters,
+        fields,
+        sort=sort.removeprefix("-"),
+        descending=descending,
+        limit=page_size,
+        offset=(page - 1) * page_size,
     )
     data = [
-        SpanGroup(group={f: row[GROUP_COLUMNS[f]] for f in fields}, span_count=row["span_count"]) for row in rows
+        SpanGroup(
+            group={f: row[GROUP_COLUMNS[f]] for f in fields}, span_count=row["span_count"], started_at=row["started_at"]
+        )
+        for row in rows
     ]
     return SpanGroupsPage(
         grouped_by=fields, data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo

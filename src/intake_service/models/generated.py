@@ -1838,6 +1838,12 @@ class SpansPage(BaseModel):
 class SpanGroup(BaseModel):
     group: dict[str, str]
     span_count: int
+    started_at: Annotated[
+        AwareDatetime,
+        Field(
+            description="The start of the group's earliest span that matches the filters (so a filter can make it later than the trace's or session's start)."
+        ),
+    ]
 
 
 class SpanGroupsPage(BaseModel):
@@ -1846,7 +1852,13 @@ class SpanGroupsPage(BaseModel):
             "examples": [
                 {
                     "grouped_by": ["session_id"],
-                    "data": [{"group": {"session_id": "run-0007"}, "span_count": 4}],
+                    "data": [
+                        {
+                            "group": {"session_id": "run-0007"},
+                            "span_count": 4,
+                            "started_at": "2026-01-05T09:00:00Z",
+                        }
+                    ],
                     "pagination": {
                         "page": 1,
                         "page_size": 100,

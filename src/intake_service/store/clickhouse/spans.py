@@ -252,11 +252,14 @@ ORDER BY start_time, session_id LIMIT 1
 
 # group-by field → view column; group keys come from this whitelist only.
 GROUP_COLUMNS = {"trace_id": "tid", "session_id": "session_id"}
+# group sort key → its column; the group starts with its earliest matching span.
+GROUP_SORTS = {"span_count": "span_count", "started_at": "started_at"}
 _COUNT_GROUPS = f"SELECT count() AS total FROM (SELECT 1 FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE} GROUP BY {{keys}})"
 _LIST_GROUPS = f"""
-SELECT {{keys}}, count() AS span_count FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE}
+SELECT {{keys}}, count() AS span_count, toDateTime64(min(start_time), 6, 'UTC') AS started_at
+FROM ({SPAN_VIEW}) WHERE {SPAN_WHERE}
 GROUP BY {{keys}}
-ORDER BY span_count {{direction}}, {{keys}}
+ORDER BY {{sort}} {{direction}}, {{keys}}
 LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
 """
 
@@ -265,10 +268,12 @@ def list_spans_sql(descending: bool) -> str:
     return _LIST_SPANS.replace("{direction}", "DESC" if descending else "ASC")
 
 
-def group_sql(fields: Sequence[str], descending: bool) -> tuple[str, str]:
-    """(count, page) statements grouping by `fields` (each a key of GROUP_COLUMNS)."""
+def group_sql(fields: Sequence[str], sort: str, descending: bool) -> tuple[str, str]:
+    """(count, page) statements grouping by `fields` (each a key of GROUP_COLUMNS), the page sorted
+    by `sort` (a key of GROUP_SORTS)."""
     keys = ", ".join(GROUP_COLUMNS[f] for f in fields)
     page = _LIST_GROUPS.replace("{keys}", keys).replace("{direction}", "DESC" if descending else "ASC")
+    page = page.replace("{sort}", GROUP_SORTS[sort])
     return _COUNT_GROUPS.replace("{keys}", keys), page
 
 
@@ -292,11 +297,12 @@ class SpanReads:
         filters: Mapping[str, Any],
         by: Sequence[str],
         *,
+        sort: str,
         descending: bool,
         limit: int,
         offset: int,
     ) -> tuple[list[Row], int]:
-        count_sql, page_sql = group_sql(by, descending)
+        count_sql, page_sql = group_sql(by, sort, descending)
         params = self._params(workspace, filters)
         return await read_page(self._ch, count_sql, page_sql, params, limit=limit, offset=offset)
 
