@@ -118,16 +118,18 @@ class TestTraces:
             "experiment_context": {"experiment_id": "agent-eval", "test_case_id": "tc-1"},
             "started_at": iso(0), "ended_at": iso(2), "duration_ms": 2000.0, "status": "success",
             "input_tokens": 300, "output_tokens": 30, "cached_tokens": 10, "total_tokens": 330,
-            "span_count": 3, "error_count": 1,
+            "span_count": 3, "error_count": 1, "models": ["gpt-a", "gpt-b"], "providers": ["openai"],
         }
         b = page["data"][1]
         assert (b["status"], b["span_count"], b["error_count"], b["session_id"]) == ("unknown", 1, 0, "sess-1")
         assert "input_tokens" not in b and "evaluation_context" not in b and "input" not in b
+        assert (b["models"], b["providers"]) == ([], [])
 
     async def test_modes(self, client, stored):
         summary = (await get(client, f"{stored}/traces", mode="summary"))["data"][2]
         assert summary["id"] == A and summary["duration_ms"] == 2000.0
-        for left_out in ("input", "output", "input_tokens", "cost_usd", "span_count", "error_count"):
+        left_outs = ("input", "output", "input_tokens", "cost_usd", "span_count", "error_count", "models", "providers")
+        for left_out in left_outs:
             assert left_out not in summary
         detailed = (await get(client, f"{stored}/traces", mode="detailed"))["data"][2]
         assert detailed["input"] == LONG_INPUT and detailed["span_count"] == 3
@@ -342,6 +344,8 @@ class TestAtif:
             ("traj-1", "traj-1", "trajectory", "terminus")
         ]
         assert (traces[0]["input_tokens"], traces[0]["output_tokens"], traces[0]["span_count"]) == (100, 20, 3)
+        agent = (traces[0]["agent_name"], traces[0]["agent_version"], traces[0]["models"])
+        assert agent == ("terminus", "2.0", ["gpt-x"])
         # ATIF reports no outcome: NeMo maps every span of it as a success, so the session is one.
         assert traces[0]["status"] == "success"
         assert (await get(client, f"{base}/sessions/traj-1"))["status"] == "success"

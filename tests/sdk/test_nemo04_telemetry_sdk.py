@@ -68,9 +68,6 @@ def test_trace_detail(nemo04_flow: dict[str, Any]) -> None:
     assert pick(direct, "input_tokens", "output_tokens", "input", "output") == (7, 3, "hi", "oops")
 
 
-@pytest.mark.xfail(
-    strict=True, reason="not served yet: a trace's agent_name, agent_version, models and providers (SDK 0.4.0's Trace)"
-)
 def test_trace_fields_of_04(nemo04_flow: dict[str, Any]) -> None:
     """What SDK 0.4.0 added to a trace: its root's agent, the models and providers of its spans, and
     the evaluation context by the 0.4+ names."""

@@ -38,7 +38,10 @@ FILTERS = {
     "agent_name": FilterField("text", "agent_name"),
 }
 # Summary mode leaves out the payloads and the rollups over the trace's spans.
-ROLLUPS = ("input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd", "span_count", "error_count")
+ROLLUPS = (
+    "input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd", "span_count", "error_count", "models",
+    "providers",
+)
 
 
 def _reads(telemetry: TelemetryStore) -> TraceReads:
@@ -47,7 +50,6 @@ def _reads(telemetry: TelemetryStore) -> TraceReads:
 
 def to_trace(workspace: str, row: dict[str, Any], mode: Mode) -> Trace:
     evaluation_id, test_case_id = row.pop("evaluation_id"), row.pop("test_case_id")
-    row.pop("agent_name")  # a filter, not a field of the trace
     tagged = evaluation_id is not None
     if mode == "summary":
         row = {k: v for k, v in row.items() if k not in ROLLUPS}

@@ -1619,6 +1619,10 @@ class Trace(BaseModel):
                     "output_tokens": 96,
                     "total_tokens": 908,
                     "cost_usd": 0.0042,
+                    "agent_name": "calculator",
+                    "agent_version": "1.2",
+                    "models": ["gpt-4o"],
+                    "providers": ["openai"],
                     "span_count": 4,
                     "error_count": 0,
                 }
@@ -1634,6 +1638,16 @@ class Trace(BaseModel):
     output: str | None = None
     evaluation_context: TelemetryEvaluationContext | None = None
     experiment_context: TelemetryExperimentContext | None = None
+    agent_name: Annotated[
+        str | None,
+        Field(description="The root span's agent (gen_ai.agent.name or an alias)."),
+    ] = None
+    agent_version: Annotated[
+        str | None,
+        Field(
+            description="The root span's agent version (gen_ai.agent.version or agent.version)."
+        ),
+    ] = None
     started_at: AwareDatetime
     ended_at: AwareDatetime | None = None
     duration_ms: float | None = None
@@ -1645,6 +1659,18 @@ class Trace(BaseModel):
     cost_usd: float | None = None
     cost_input_usd: float | None = None
     cost_output_usd: float | None = None
+    models: Annotated[
+        list[str] | None,
+        Field(
+            description="The distinct models the trace's spans name, sorted; left out in summary mode."
+        ),
+    ] = None
+    providers: Annotated[
+        list[str] | None,
+        Field(
+            description="The distinct inference providers of the trace's spans (each as a span's provider), sorted; left out in summary mode."
+        ),
+    ] = None
     span_count: int | None = None
     error_count: int | None = None
 
@@ -1677,6 +1703,10 @@ class TracesPage(BaseModel):
                             "output_tokens": 96,
                             "total_tokens": 908,
                             "cost_usd": 0.0042,
+                            "agent_name": "calculator",
+                            "agent_version": "1.2",
+                            "models": ["gpt-4o"],
+                            "providers": ["openai"],
                             "span_count": 4,
                             "error_count": 0,
                         }

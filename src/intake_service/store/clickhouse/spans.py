@@ -197,7 +197,7 @@ SELECT span_id, session_id, if(trace_id = '', session_id, trace_id) AS tid, pare
                 JSONExtractString(attributes, 'openinference.span.kind'), kind)) AS upper_kind,
        if(upper_kind IN {kinds:Array(String)}, upper_kind, 'UNKNOWN') AS span_kind,
        toDateTime64(start_time, 6, 'UTC') AS started_at, toDateTime64(end_time, 6, 'UTC') AS ended_at,
-       start_time, status, experiment_name, test_case_id, model_name, agent_name,
+       start_time, status, experiment_name, test_case_id, model_name, agent_name, agent_version,
        nullIf(arrayFirst(p -> p != '', [{PROVIDER_VALUES}]), '') AS provider,
        input_tokens, output_tokens, cached_tokens, cost_usd, input, output, attributes,
        toDateTime64(fromUnixTimestamp64Nano(toInt64(version)), 6, 'UTC') AS ingested_at

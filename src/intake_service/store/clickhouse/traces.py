@@ -1,7 +1,7 @@
 """Trace reads: a trace is the spans sharing a trace id, listed when its root span (no parent) is stored.
 
-Root fields (name, status, window, tags, input/output) come from the earliest root; tokens, cost
-and counts are summed over every span of the trace.
+Root fields (name, status, window, tags, input/output, agent) come from the earliest root; tokens, cost
+and counts are summed over every span of the trace, and its models and providers are those any span names.
 """
 
 from collections.abc import Mapping
@@ -14,15 +14,15 @@ from intake_service.store.clickhouse.spans import SPAN_KINDS, SPAN_VIEW
 _TRACE_ROWS = f"""
 SELECT id, root.1 AS root_span_id, root.2 AS session_id, root.3 AS name, root.4 AS status,
        root.5 AS started_at, root.6 AS ended_at, root.7 AS evaluation_id, root.8 AS test_case_id,
-       root.9 AS input, root.10 AS output, root.11 AS agent_name,
+       root.9 AS input, root.10 AS output, root.11 AS agent_name, root.12 AS agent_version,
        if(root.6 IS NULL, NULL, (toUnixTimestamp64Micro(root.6) - toUnixTimestamp64Micro(root.5)) / 1e3)
            AS duration_ms,
        sum_input AS input_tokens, sum_output AS output_tokens, sum_cached AS cached_tokens,
-       sum_total AS total_tokens, sum_cost AS cost_usd, span_count, error_count
+       sum_total AS total_tokens, sum_cost AS cost_usd, span_count, error_count, models, providers
 FROM (
     SELECT tid AS id,
            argMinIf(tuple(span_id, session_id, name, status, started_at, ended_at, experiment_name, test_case_id,
-                          input, output, agent_name),
+                          input, output, agent_name, agent_version),
                     tuple(start_time, span_id), parent_span_id = '') AS root,
            sum(input_tokens) AS sum_input,
            sum(output_tokens) AS sum_output,
@@ -31,7 +31,9 @@ FROM (
               sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))) AS sum_total,
            sum(cost_usd) AS sum_cost,
            count() AS span_count,
-           countIf(status = 'error') AS error_count
+           countIf(status = 'error') AS error_count,
+           arraySort(groupUniqArrayIf(assumeNotNull(model_name), notEmpty(ifNull(model_name, '')))) AS models,
+           arraySort(groupUniqArrayIf(assumeNotNull(provider), notEmpty(ifNull(provider, '')))) AS providers
     FROM ({SPAN_VIEW})
     WHERE empty({{ids:Array(String)}}) OR tid IN {{ids:Array(String)}}
     GROUP BY tid
