@@ -254,7 +254,8 @@ class TestSpans:
         assert ids(await get(client, f"{stored}/spans", **params), "span_id") == expected
 
     @pytest.mark.parametrize(
-        "params", [{"filter[tool]": "x"}, {"filter[kind]": "llm"}, {"filter[id][$in]": "a"}]
+        "params", [{"filter[tool]": "x"}, {"filter[kind]": "llm"}, {"filter[id][$in]": "a"},
+                   {"filter[evaluation_id]": "a", "filter[evaluation_name]": "b"}]
     )
     async def test_bad_filter_is_400(self, client, stored, params):
         problem(await client.get(f"{stored}/spans", params=params), 400)
