@@ -143,16 +143,50 @@ async def seed(http: httpx.AsyncClient, experiments: int, sessions: int, rng: ra
     return state
 
 
-async def run(url: str, args: argparse.Namespace) -> dict[str, Any]:
+def profiler(args: argparse.Namespace, pid: int) -> subprocess.Popen[bytes] | None:
+    """py-spy sampling the server (every thread, chDB's included) for the duration of the load."""
+    if args.py_spy is None:
+        return None
+    command = [str(args.py_spy), "record", "--pid", str(pid), "--duration", str(int(args.duration)), "--rate", "50",
+               "--format", "raw", "--nonblocking", "-o", str(args.results / "load_profile.txt")]  # fmt: skip
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def profile_summary(path: Path, top: int = 25) -> str:
+    """The functions holding the most samples, by their own time and with their callees."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = stack.split(";")[1:]  # without the thread's name
+        if not frames:
+            continue
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            inclusive[frame] += int(count)
+    total = sum(own.values())
+    lines = [f"{total:,} samples of every thread (idle threads included).", ""]
+    ours = Counter({frame: n for frame, n in inclusive.items() if "intake_service/" in frame})
+    for title, counter in (("own time", own), ("the service's functions, with callees", ours)):
+        lines += [f"| {title} | % |", "|---|---|"]
+        lines += [f"| `{frame}` | {100 * n / total:.1f} |" for frame, n in counter.most_common(top)]
+        lines.append("")
+    return "\n".join(lines)
+
+
+async def run(url: str, args: argparse.Namespace, server_pid: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         state = await seed(http, args.experiments, args.seed_sessions, random.Random(0))
+        sampling = profiler(args, server_pid)
         started = time.monotonic()
         deadline = started + args.duration
         await asyncio.gather(
             *(worker(http, state, deadline, args.max_requests, seed, args.batch) for seed in range(args.concurrency))
         )
         elapsed = time.monotonic() - started
+        if sampling is not None:
+            sampling.wait(timeout=60)
 
         # Count afterwards: every acknowledged session listed; rollups agree with the sessions.
         lost, stored, run_count_mismatches = 0, 0, []
@@ -233,7 +267,9 @@ def main() -> int:
     parser.add_argument(
         "--results", type=Path, default=Path(__file__).parent / "results", help="where to write load.json/.md"
     )
+    parser.add_argument("--py-spy", type=Path, help="a py-spy binary: profile the server during the load")
     args = parser.parse_args()
+    args.results.mkdir(parents=True, exist_ok=True)
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -259,7 +295,7 @@ def main() -> int:
                 if time.monotonic() > deadline:
                     raise RuntimeError("the server did not start")
                 time.sleep(0.2)
-            result = asyncio.run(run(url, args))
+            result = asyncio.run(run(url, args, server.pid))
         finally:
             server.terminate()
             server.wait(timeout=60)
@@ -267,6 +303,8 @@ def main() -> int:
     args.results.mkdir(parents=True, exist_ok=True)
     (args.results / "load.json").write_text(json.dumps({"command": command, **result}, indent=2) + "\n")
     (args.results / "load.md").write_text(markdown(result, command.strip()))
+    if args.py_spy is not None:
+        (args.results / "load_profile.md").write_text(profile_summary(args.results / "load_profile.txt"))
     print(markdown(result, command.strip()))
     failed = (
         result["errors_5xx"] or result["transport_errors"] or result["sessions_lost"] or result["run_count_mismatches"]

@@ -49,6 +49,11 @@ def test_experiments_survive_a_restart(data_dir: Path, serve):
     gone = httpx.post(f"{base}/experiments", json={"name": "deleted one", "dataset_name": "ds"}, timeout=30)
     assert gone.status_code == 201
     assert httpx.delete(f"{base}/experiments/deleted%20one", timeout=30).status_code == 204
+    # Ingested and never read: the rollups this process left stale are written before it exits.
+    assert httpx.post(f"{base}/experiments", json={"name": "ingested", "dataset_name": "ds"}).status_code == 201
+    sessions = [{"session_id": f"s{i}", "started_at": "2026-01-01T00:00:00Z"} for i in range(3)]
+    ingested = httpx.post(f"{base}/experiments/ingested/sessions", json={"sessions": sessions}, timeout=30)
+    assert ingested.status_code == 201, ingested.text
     stop_cleanly(first, data_dir)
 
     second = start(serve, data_dir)
@@ -58,7 +63,8 @@ def test_experiments_survive_a_restart(data_dir: Path, serve):
     assert got.json() == pinned.json()
     assert httpx.get(f"{base}/experiments/deleted%20one", timeout=30).status_code == 404
     listed = httpx.get(f"{base}/experiments", timeout=30).json()
-    assert [row["id"] for row in listed["data"]] == [created.json()["id"]]
+    assert [row["name"] for row in listed["data"]] == ["survivor run", "ingested"]
+    assert httpx.get(f"{base}/experiments/ingested", timeout=30).json()["run_count"] == 3
     deleted = httpx.get(f"{base}/experiments", params={"filter[is_deleted]": "true"}, timeout=30).json()
     assert [row["id"] for row in deleted["data"]] == [gone.json()["id"]]
     # The name stays taken across the restart.

@@ -1,7 +1,6 @@
 """create_app(settings): the FastAPI application factory."""
 
 from fastapi import Depends
-from fastapi.responses import RedirectResponse
 from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
@@ -10,12 +9,14 @@ from intake_service.api.browser import CrossOriginGuard, is_loopback, require_do
 from intake_service.api.guards import refuse_nul
 from intake_service.api.methods import method_not_allowed
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
-from intake_service.api.openapi import TAGS, complete_openapi
+from intake_service.api.nemo_docs import add_nemo_04_docs
+from intake_service.api.openapi import TAGS, complete_openapi, nemo_04_openapi
 from intake_service.api.router import api_router
 from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
 from intake_service.lifespan import lifespan_for
 from intake_service.settings import Settings
+from intake_service.web import install_pages
 
 
 def create_app(settings: Settings):
@@ -45,10 +46,8 @@ def create_app(settings: Settings):
     app.include_router(api_router)
     app.include_router(health.router)
 
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        """A person who opens the bare address lands on the API docs."""
-        return RedirectResponse("/docs")
-
+    # The pages (/ and /ui/...): a person who opens the bare address lands on the workspaces.
+    install_pages(app)
     app.openapi = complete_openapi(app, auth=settings.auth != "none")  # type: ignore[method-assign]
+    add_nemo_04_docs(app, nemo_04_openapi(app, auth=settings.auth != "none"))
     return app

@@ -61,23 +61,53 @@ class UnknownExperiment(DomainError):
 
 class GroupNotFound(DomainError):
     status_code = 404
+    noun = "Experiment group"
 
     def __init__(self, workspace: str, name: str) -> None:
-        super().__init__(f"Experiment group '{workspace}/{name}' not found.")
+        super().__init__(f"{self.noun} '{workspace}/{name}' not found.")
 
 
 class GroupNameTaken(DomainError):
     status_code = 409
+    noun = "Experiment group"
 
     def __init__(self, workspace: str, name: str) -> None:
-        super().__init__(f"Experiment group '{workspace}/{name}' already exists.")
+        super().__init__(f"{self.noun} '{workspace}/{name}' already exists.")
 
 
 class GroupRenamed(DomainError):
     status_code = 409
+    noun = "an experiment group"
 
     def __init__(self) -> None:
-        super().__init__("Cannot rename an experiment group; the name is its identity.")
+        super().__init__(f"Cannot rename {self.noun}; the name is its identity.")
+
+
+# The same groups as SDK 0.4+ containers (/experiments under /nemo-0.4), in that generation's words.
+
+
+class ContainerNotFound(GroupNotFound):
+    noun = "Experiment"
+
+
+class ContainerNameTaken(GroupNameTaken):
+    noun = "Experiment"
+
+
+class ContainerRenamed(GroupRenamed):
+    noun = "an experiment"
+
+
+class BaselineInUse(DomainError):
+    """An evaluation may not leave (by delete or a new membership) a container whose baseline it is."""
+
+    status_code = 409
+
+    def __init__(self, evaluation: str, container: str) -> None:
+        super().__init__(
+            f"Evaluation '{evaluation}' is the baseline for Experiment '{container}'. Clear that Experiment's "
+            "baseline_evaluation_name before removing the membership or deleting the Evaluation."
+        )
 
 
 # Evaluator results
@@ -336,12 +366,12 @@ async def _validation_error_handler(_: Request, exc: Exception) -> JSONResponse:
 # FastAPI's answer to a JSON body it cannot even decode (not UTF-8). The intake v2 contract makes
 # every body problem a 422 in the validation shape; other APIs of the app keep their own conventions.
 BODY_PARSE_ERROR = "There was an error parsing the body"
-INTAKE_V2_PREFIX = "/apis/intake/v2/"
+INTAKE_V2_PREFIXES = ("/apis/intake/v2/", "/nemo-0.4/apis/intake/v2/")
 
 
 async def _http_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, StarletteHTTPException)
-    if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR and request.url.path.startswith(INTAKE_V2_PREFIX):
+    if exc.status_code == 400 and exc.detail == BODY_PARSE_ERROR and request.url.path.startswith(INTAKE_V2_PREFIXES):
         return await _validation_error_handler(
             request, validation_error(["body"], None, "The body is not valid JSON (it must be UTF-8).")
         )

@@ -17,6 +17,8 @@ DEFAULT_PARETO = {"x_metric": "cost_usd", "y_metric": "latency_ms"}
 RESPONSE_FIELDS = {
     "id", "name", "workspace", "description", "insight_id", "summary", "metadata", "default_sort", "pareto",
     "created_at", "updated_at", "evaluation_count", "experiment_count",
+    # The same rows are SDK 0.4+ containers (tests/api/test_nemo_04_containers.py); SDKs 0.2/0.3 ignore these.
+    "column_layout", "is_favorite", "show_evaluations_over_time", "baseline_evaluation_name",
 }  # fmt: skip
 FULL_BODY = {
     "description": "Cheaper prompts",

@@ -7,6 +7,7 @@
 - a query parameter given twice is the same 422 on every list route.
 """
 
+import re
 import uuid
 from typing import Any
 
@@ -184,14 +185,19 @@ def allowed(response: httpx.Response) -> set[str]:
 
 async def test_options_lists_every_method_of_every_path(client: httpx.AsyncClient, workspace: str) -> None:
     doc = (await client.get("/openapi.json")).json()
-    for template, item in doc["paths"].items():
+    # A fixed path may also match a template (/evaluations/pivot is /evaluations/{name} too), whose
+    # methods may be served there.
+    patterns = {template: re.compile(re.sub(r"\{[^}/]+\}", "[^/]+", template) + "$") for template in doc["paths"]}
+    for template in doc["paths"]:
         path = template.replace("{workspace}", workspace)
         for placeholder in ("{name}", "{id}", "{key_name}", "{evaluator_result_id}"):
             path = path.replace(placeholder, "x")
         response = await client.options(path)
         assert response.status_code == 204, f"{path}: {response.status_code} {response.text}"
-        documented = {m.upper() for m in METHODS if m in item}
-        assert documented <= allowed(response) <= documented | {"HEAD", "OPTIONS"}, path
+        documented = {m.upper() for m in METHODS if m in doc["paths"][template]}
+        matching = [item for other, item in doc["paths"].items() if patterns[other].match(path)]
+        also_served = {m.upper() for item in matching for m in METHODS if m in item}
+        assert documented <= allowed(response) <= documented | also_served | {"HEAD", "OPTIONS"}, path
 
 
 async def test_a_405_lists_every_method_of_the_path(client: httpx.AsyncClient, base: str) -> None:
@@ -401,6 +407,10 @@ async def test_an_evaluation_names_a_group_as_the_document_says(
     body = {"name": f"ev-{uuid.uuid4().hex[:6]}", "dataset_name": "d", **groups}
     assert jsonschema.Draft202012Validator(rule).is_valid(body) is valid
     response = await client.post(f"{base}/evaluations", json=body)
-    # Group 'g' does not exist: a schema-valid body gets the sentence about that, not about its shape.
-    assert response.status_code == 400
-    assert ("must be created before" in response.json()["detail"]) is valid, response.text
+    # Group 'g' does not exist: a schema-valid body gets the sentence about that; one naming no group
+    # is refused at the field, as NeMo 0.3.0's request model does.
+    if valid:
+        assert response.status_code == 400, response.text
+        assert "must be created before" in response.json()["detail"]
+    else:
+        assert response.status_code == 422, response.text

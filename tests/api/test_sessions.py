@@ -19,6 +19,7 @@ from support import (
     get_experiment,
     ingest,
     ingest_ok,
+    ok,
     post_result,
     sessions_of,
     workspace_base,
@@ -29,6 +30,8 @@ SESSION_FIELDS = {
     "experiment_name",
     "session_id",
     "test_case_id",
+    "trace_id",
+    "root_span_id",
     "started_at",
     "ended_at",
     "latency_ms",
@@ -40,6 +43,7 @@ SESSION_FIELDS = {
     "output_tokens",
     "cached_tokens",
     "cost_usd",
+    "cost_total_usd",
     "input",
     "evaluator_scores",
 }
@@ -650,6 +654,9 @@ class TestSessionListing:
         for row in page["data"]:
             assert set(row) == SESSION_FIELDS
             assert row["workspace"] == workspace and row["experiment_name"] == name
+            # Ingested in bulk, without spans: the session is its own trace and root (SDK 0.2.0 reads both).
+            assert row["trace_id"] == row["root_span_id"] == row["session_id"]
+            assert row["cost_total_usd"] == row["cost_usd"]  # SDK 0.2.0's name for it
         rows = {r["session_id"]: r for r in page["data"]}
         assert rows["s2"]["evaluator_scores"] == {"acc": 0.5, "f": 1.0}
         assert rows["s0"]["evaluator_scores"] == {}
@@ -675,6 +682,19 @@ class TestSessionListing:
         page = await sessions_of(client, base, name, sort=sort)
         assert [r["session_id"] for r in page["data"]] == expected
         assert page["sort"] == sort
+
+    async def test_a_span_built_session_names_its_trace_and_root(self, client, base) -> None:
+        name = (await create_experiment(client, base))["name"]
+        trajectory = {
+            "schema_version": "ATIF-v1.5", "session_id": "traj-7", "agent": {"name": "bot", "version": "1"},
+            "experiment_context": {"experiment_id": name, "test_case_id": "t1"},
+            "steps": [{"step_id": 1, "source": "user", "message": "hi", "timestamp": "2026-03-01T10:00:00Z"}],
+        }  # fmt: skip
+        ok(await client.post(f"{base}/ingest/atif", json=trajectory), 201)
+        [row] = (await sessions_of(client, base, name))["data"]
+        # A trajectory's spans name no trace: its session is its trace, as GET /traces lists it.
+        assert (row["session_id"], row["trace_id"], row["root_span_id"]) == ("traj-7", "traj-7", "trajectory")
+        assert ok(await client.get(f"{base}/traces/traj-7"))["root_span_id"] == "trajectory"
 
     async def test_paging(self, client, base) -> None:
         name = await self._fixture(client, base)

@@ -246,6 +246,20 @@ class TestTags:
         assert (await get_experiment(client, base, "exp"))["run_count"] == 2
 
     @pytest.mark.parametrize(
+        "tag",
+        [{"evaluation_context": {"evaluation_id": "exp", "test_case_id": ""}},
+         {"experiment_context": {"experiment_id": "exp", "test_case_id": ""}}],
+    )
+    async def test_an_empty_test_case_is_none(self, client, base, tag):
+        # NeMo reads an empty test case id back as none: the session and its trace have no test case.
+        await create_experiment(client, base, "exp")
+        body = trajectory(**tag)
+        assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
+        assert [row["test_case_id"] for row in await session_rows(client, base, "exp")] == [None]
+        trace = (await client.get(f"{base}/traces/{body['session_id']}")).json()
+        assert trace["evaluation_context"] == {"evaluation_id": "exp"}
+
+    @pytest.mark.parametrize(
         "context",
         [
             {"evaluation_name": "exp", "evaluation_id": "other"},
@@ -283,10 +297,8 @@ class TestTags:
                 ["body", "experiment_context", "extra_key"],
             ),
             ({"experiment_context": {"test_case_id": "t"}}, ["body", "experiment_context", "experiment_id"]),
-            (
-                {"evaluation_context": {"evaluation_id": "exp", "surprise": 1}},
-                ["body", "evaluation_context", "surprise"],
-            ),
+            # An unknown key in evaluation_context is ignored (tests/ingest/test_chat.py); a wrong type is not.
+            ({"evaluation_context": {"evaluation_name": 7}}, ["body", "evaluation_context", "evaluation_name"]),
         ],
     )
     async def test_malformed_tags_are_422(self, client, base, tag, loc):

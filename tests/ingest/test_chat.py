@@ -1,5 +1,7 @@
 """POST /ingest/chat-completions: one captured request/response pair → one LLM span in a session."""
 
+import re
+
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -243,6 +245,23 @@ class TestSdk03Fields:
             "session": "trace-7",
             response.json()["span_id"]: "trace-7",
         }
+
+    async def test_calls_without_a_trace_id_share_a_generated_one(self, client, base, app, workspace):
+        url = f"{base}/ingest/chat-completions"
+        for _ in range(2):
+            assert (await client.post(url, json=capture(), headers={"X-Session-Id": "untraced"})).status_code == 201
+        [trace] = {span["trace_id"] for span in (await stored_spans(app, workspace, "untraced")).values()}
+        assert re.fullmatch("[0-9a-f]{32}", trace)
+        anonymous = (await client.post(url, json=capture())).json()["session_id"]
+        [other] = {span["trace_id"] for span in (await stored_spans(app, workspace, anonymous)).values()}
+        assert re.fullmatch("[0-9a-f]{32}", other) and other != trace
+
+    async def test_unknown_evaluation_context_keys_are_ignored_as_nemo_does(self, client, base):
+        await create_experiment(client, base, "exp")
+        context = {"evaluation_name": "exp", "test_case_name": "tc-1", "evaluation_sha": "abc", "later": {"x": 1}}
+        response = await client.post(f"{base}/ingest/chat-completions", json=capture(evaluation_context=context))
+        assert response.status_code == 201, response.text
+        assert [r["test_case_id"] for r in await session_rows(client, base, "exp")] == ["tc-1"]
 
     async def test_evaluation_context_wins_over_experiment_context(self, client, base):
         await create_experiment(client, base, "old")

@@ -47,7 +47,7 @@ class TestList:
         assert body["data"][0] == results[-1]
         assert body["pagination"] == {
             "page": 1,
-            "page_size": 100,
+            "page_size": 10,  # NeMo's default
             "current_page_size": 4,
             "total_pages": 1,
             "total_results": 4,

@@ -58,6 +58,8 @@ def test_sdk_030_evaluations(run_flow: Callable[..., Any], sdk_workspace: str) -
         assert [r["cost_total_usd"] for r in rows] == pytest.approx([row[3] for row in expected])
         assert [r["evaluator_scores"] for r in rows] == [{"correct": row[4]} for row in expected]
         assert {(r["evaluation_name"], r["input_tokens"], r["output_tokens"]) for r in rows} == {("ev-a", 10, 5)}
+        # ATIF trajectories: the session is the trace (as in NeMo), its root the trajectory's span.
+        assert {(r["trace_id"], r["root_span_id"]) for r in rows} == {(r["session_id"], "trajectory") for r in rows}
         texts = [(r["input"], r["output"]) for r in rows]
         if mode == "summary":
             assert texts == [(None, None)] * 3

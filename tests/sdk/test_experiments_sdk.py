@@ -32,5 +32,7 @@ def test_seed_experiments_flow(run_flow: Callable[..., Any], sdk_workspace: str,
     if version == "0.2.0":
         assert out["pinned_at_set"] is True
         assert out["order"] == ["run-b", "run-a"]
-        assert {s["session_id"]: s["cost_usd"] for s in out["sessions"]} == {"s1": 0.01, "s2": 0.03}
+        assert {s["session_id"]: s["cost_total_usd"] for s in out["sessions"]} == {"s1": 0.01, "s2": 0.03}
+        # Ingested in bulk: each session is its own trace and root span.
+        assert all(s["trace_id"] == s["root_span_id"] == s["session_id"] for s in out["sessions"])
         assert out["unpinned_at"] is None

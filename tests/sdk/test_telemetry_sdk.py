@@ -4,6 +4,7 @@ flows/telemetry.py: trace aaa…, session sess-o: root 111… (0 → 2 s, OK, ta
 child 222… (0.1 → 0.5 s, gpt-a, 100/10 tokens, $0.001); session chat-1: one capture (12/4 tokens,
 $0.01); ATIF session traj-1 (ev-t / tc-2), read after the other traces and spans."""
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -25,19 +26,17 @@ def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version
     assert out["span_results"] == [judged]
 
     chat, otel = out["traces"]  # by started_at: the capture's 2026-01-01 before the OTLP 2026-02-01
-    assert (chat["id"], chat["root_span_id"], chat["input"], chat["output"]) == (
-        "chat-1",
-        "session",
-        "Capital of France?",
-        "Paris.",
-    )
+    assert re.fullmatch("[0-9a-f]{32}", chat["id"]) and chat["session_id"] == "chat-1"  # a generated trace id
+    assert (chat["root_span_id"], chat["input"], chat["output"]) == ("session", "Capital of France?", "Paris.")
     assert (chat["input_tokens"], chat["output_tokens"], chat["total_tokens"]) == (12, 4, 16)
     assert chat["cost_usd"] == pytest.approx(0.01)
     assert otel == out["trace"]
     assert (otel["id"], otel["session_id"], otel["root_span_id"], otel["status"]) == (TRACE, "sess-o", ROOT, "success")
     assert (otel["span_count"], otel["error_count"], otel["duration_ms"]) == (2, 0, 2000.0)
     assert (otel["input_tokens"], otel["output_tokens"], otel["total_tokens"]) == (100, 10, 110)
-    assert otel["evaluation_context"] == {"evaluation_id": "ev-t", "test_case_id": "tc-1"}
+    assert otel["evaluation_context"] == {
+        "evaluation_id": "ev-t", "test_case_id": "tc-1", "evaluation_name": "ev-t", "test_case_name": "tc-1"
+    }
     assert otel["experiment_context"] == {"experiment_id": "ev-t", "test_case_id": "tc-1"}  # 0.2.0's name
     assert (otel["input"], otel["output"], otel["workspace"]) == ("in", "out", sdk_workspace)
 
@@ -54,7 +53,9 @@ def test_sdk_telemetry(run_flow: Callable[..., Any], sdk_workspace: str, version
     [trajectory] = out["trajectory"]  # ATIF: session traj-1, test case tc-2, 1.5 s, 20/2 tokens, $0.004
     assert (trajectory["id"], trajectory["root_span_id"], trajectory["duration_ms"]) == ("traj-1", "trajectory", 1500.0)
     assert (trajectory["input"], trajectory["output"], trajectory["total_tokens"]) == ("2+2?", "4", 22)
-    assert trajectory["evaluation_context"] == {"evaluation_id": "ev-t", "test_case_id": "tc-2"}
+    assert trajectory["evaluation_context"] == {
+        "evaluation_id": "ev-t", "test_case_id": "tc-2", "evaluation_name": "ev-t", "test_case_name": "tc-2"
+    }
     assert trajectory["cost_usd"] == pytest.approx(0.004)
 
     # ev-t has two sessions: sess-o (tc-1: judge 0.8, passed 1, 2 s, $0.001, 110 tokens) and traj-1

@@ -13,7 +13,7 @@ from intake_service.cli import app as cli
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
 
-from support import create_experiment, get_experiment, ingest_ok, post_result_ok
+from support import client_for, create_experiment, get_experiment, ingest_ok, post_result_ok
 
 OVERWRITE = """
 INSERT INTO experiment_rollups (workspace, experiment_id, run_count, model_names, computed_at)
@@ -67,19 +67,25 @@ async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, wor
         executor.command(DELETE, {"workspace": workspace, "experiment_id": plain["id"]})
     finally:
         executor.close()
-    assert (await get_experiment(client, base, scored["name"]))["run_count"] == 999
-    assert (await get_experiment(client, base, emptied["name"]))["model_names"] == ["bogus"]
-    assert (await get_experiment(client, base, plain["name"]))["cost_usd"] is None
-    assert (await get_experiment(client, other_base, other["name"]))["run_count"] == 999
+    # The command runs while the server is stopped, and the server keeps the rows it has read in
+    # memory: each read below is a new app on the same stores, as a server started afterwards.
+    async with client_for(settings) as fresh:
+        assert (await get_experiment(fresh, base, scored["name"]))["run_count"] == 999
+        assert (await get_experiment(fresh, base, emptied["name"]))["model_names"] == ["bogus"]
+        assert (await get_experiment(fresh, base, plain["name"]))["cost_usd"] is None
+        assert (await get_experiment(fresh, other_base, other["name"]))["run_count"] == 999
 
     # scored and plain have sessions; emptied has none but a non-empty row, which is reset.
     assert run_recompute(settings, "--workspace", workspace).strip() == "Recomputed the rollups of 3 experiment(s)."
-    assert {name: await get_experiment(client, base, name) for name in names} == before
-    assert (await get_experiment(client, other_base, other["name"]))["run_count"] == 999  # another workspace: untouched
+    async with client_for(settings) as fresh:
+        assert {name: await get_experiment(fresh, base, name) for name in names} == before
+        # another workspace: untouched
+        assert (await get_experiment(fresh, other_base, other["name"]))["run_count"] == 999
 
     assert run_recompute(settings).startswith("Recomputed the rollups of ")
-    assert await get_experiment(client, other_base, other["name"]) == other_before
-    assert {name: await get_experiment(client, base, name) for name in names} == before
+    async with client_for(settings) as fresh:
+        assert await get_experiment(fresh, other_base, other["name"]) == other_before
+        assert {name: await get_experiment(fresh, base, name) for name in names} == before
 
 
 async def test_recompute_skips_span_sessions_bound_to_no_experiment(workspace, settings) -> None:

@@ -2,9 +2,9 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request, Response
+from fastapi import APIRouter, Path, Request, Response
 
-from intake_service.api.deps import Caller, PageNumber, PageSize, Telemetry, Workspace, sort_enum
+from intake_service.api.deps import SPAN_READ_PAGE_SIZE, Caller, PageNumber, PageSize, Telemetry, Workspace, single_sort
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute
 from intake_service.domain import annotations
 from intake_service.models.generated import Annotation, AnnotationInput, AnnotationsPage
@@ -42,10 +42,8 @@ async def list_annotations(
     request: Request,
     telemetry: Telemetry,
     page: PageNumber = 1,
-    page_size: PageSize = 100,
-    sort: Annotated[
-        str, Query(description="created_at, '-' first for descending.", json_schema_extra=sort_enum("created_at"))
-    ] = "-created_at",
+    page_size: PageSize = SPAN_READ_PAGE_SIZE,
+    sort: Annotated[str, single_sort("created_at")] = "-created_at",
 ) -> AnnotationsPage:
     """One page of the workspace's annotations, newest first."""
     return await annotations.list_annotations(

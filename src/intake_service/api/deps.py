@@ -29,6 +29,8 @@ ExperimentName = Annotated[
 ]
 PageNumber = Annotated[int, Query(ge=1, description="Page number, from 1.")]
 PageSize = Annotated[int, Query(ge=1, le=1000, description="Items per page.")]
+# NeMo's span, trace, annotation and evaluator result lists (SDK 0.2.0) show 10 rows unless asked.
+SPAN_READ_PAGE_SIZE = 10
 # How much of a session's, trace's or span's input and output a read shows.
 ViewMode = Annotated[
     Mode, Query(description="summary (no input or output), preview (their first 300 characters) or detailed.")
@@ -38,6 +40,15 @@ ViewMode = Annotated[
 def sort_enum(*fields: str) -> dict[str, Any]:
     """The document's list of the sort values a single-key list takes (`field` or `-field`)."""
     return {"enum": [f"{sign}{field}" for field in fields for sign in ("", "-")]}
+
+
+def single_sort(*fields: str) -> Any:
+    """The `sort` of a single-key list that, as NeMo's enum does, answers 422 for any other value."""
+    return Query(
+        description=f"{', '.join(fields)}; '-' first for descending.",
+        pattern=f"^-?({'|'.join(fields)})$",
+        json_schema_extra=sort_enum(*fields),
+    )
 
 
 def multi_sort_pattern(field: str) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.deps import (
     Caller,
@@ -16,6 +17,7 @@ from intake_service.api.deps import (
     multi_sort_pattern,
     reject_undeclared_params,
 )
+from intake_service.api.export import FormatParam, all_pages, export_format, export_responses, stream
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute
 from intake_service.domain import evaluation_sessions
 from intake_service.domain import evaluations as domain
@@ -35,7 +37,7 @@ from intake_service.models.generated import (
 from intake_service.store.postgres.evaluations import EvaluationRepository
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"], route_class=OffLoopJsonRoute)
-LIST_PARAMS = {"page", "page_size", "sort", "filter"}
+LIST_PARAMS = {"page", "page_size", "sort", "filter", "format"}
 _STAT = "|".join(STATS)
 # The list's sort keys as the document states them: columns and rollup paths (domain.parse_sort_keys).
 LIST_SORT = multi_sort_pattern(
@@ -80,7 +82,17 @@ async def create_evaluation(
 @router.get(
     "",
     response_model=EvaluationResponsesPage,
-    responses={**BAD_REQUEST, **TOO_LARGE, **UNAVAILABLE},
+    responses={
+        **export_responses(
+            EvaluationResponsesPage,
+            "id,name,dataset_name,run_count,test_case_count,cost_usd.mean,aggregate_scores.accuracy.mean\n"
+            "exp-01J5,nightly-2026-01-05,gsm8k,240,120,0.0042,0.81\n",
+            '{"id": "exp-01J5", "name": "nightly-2026-01-05", "dataset_name": "gsm8k", "test_case_count": 120}\n',
+        ),
+        **BAD_REQUEST,
+        **TOO_LARGE,
+        **UNAVAILABLE,
+    },
     operation_id="list-evaluations-apis-intake-v-2-workspaces-workspace-evaluations-get",
     summary="List Evaluations",
 )
@@ -107,9 +119,21 @@ async def list_evaluations(
             json_schema_extra={"pattern": r"^\s*\{"},
         ),
     ] = None,
-) -> EvaluationResponsesPage:
-    """One page of the workspace's evaluations with their 0.3.0 rollups (per test case, then across test cases)."""
+    format: FormatParam = None,
+) -> EvaluationResponsesPage | Response:
+    """One page of the workspace's evaluations with their 0.3.0 rollups (per test case, then across test cases).
+    As CSV or NDJSON (format= or Accept), every evaluation the filter selects, in the same order."""
     reject_unknown_params(request.query_params.multi_items(), LIST_PARAMS, bracket_filters=True)
+    if (wanted := export_format(request, format)) != "json":
+
+        async def fetch(session: AsyncSession, number: int, size: int) -> EvaluationResponsesPage:
+            batch, _ = await domain.list_page(
+                EvaluationRepository(session), telemetry, workspace, request.query_params,
+                page=number, page_size=size, sort=sort,
+            )  # fmt: skip
+            return batch
+
+        return stream(await all_pages(request, repo.session, fetch), wanted)
     page_body, available = await domain.list_page(
         repo, telemetry, workspace, request.query_params, page=page, page_size=page_size, sort=sort
     )
@@ -215,7 +239,18 @@ async def unpin_evaluation(
 @router.get(
     "/{name}/sessions",
     response_model=EvaluationSessionsPage,
-    responses={**BAD_REQUEST, **NOT_FOUND, **UNAVAILABLE},
+    responses={
+        **export_responses(
+            EvaluationSessionsPage,
+            "evaluation_name,session_id,test_case_id,started_at,latency_ms,status,cost_total_usd,"
+            "evaluator_scores.accuracy\nbaseline,run-0007,q-17,2026-01-05T09:00:00Z,2500.0,success,0.0042,1.0\n",
+            '{"evaluation_name": "baseline", "session_id": "run-0007", "test_case_id": "q-17", '
+            '"cost_total_usd": 0.0042}\n',
+        ),
+        **BAD_REQUEST,
+        **NOT_FOUND,
+        **UNAVAILABLE,
+    },
     operation_id="list-evaluation-sessions-apis-intake-v-2-workspaces-workspace-evaluations-name-sessions-get",
     summary="List Evaluation Sessions",
 )
@@ -235,17 +270,30 @@ async def list_evaluation_sessions(
             json_schema_extra=multi_sort_pattern("|".join(SESSION_SORTS)),
         ),
     ] = None,
+    test_case_name: Annotated[
+        str | None,
+        Query(alias="filter[test_case_name]", description="Sessions of this test case (SDK 0.4+ spelling)."),
+    ] = None,
     test_case_id: Annotated[
-        str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case.")
+        str | None, Query(alias="filter[test_case_id]", description="Sessions of this test case (SDK 0.3.0).")
     ] = None,
     status: Annotated[
         str | None,
         Query(alias="filter[status]", description="Sessions with this status.", json_schema_extra={"enum": STATUSES}),
     ] = None,
-) -> EvaluationSessionsPage:
-    """One page of the evaluation's sessions in the mode asked for, sorted by one or more keys."""
+    format: FormatParam = None,
+) -> EvaluationSessionsPage | Response:
+    """One page of the evaluation's sessions in the mode asked for, sorted by one or more keys. As CSV
+    or NDJSON (format= or Accept), every session the filter selects, in the same order."""
     reject_undeclared_params(request)
-    return await evaluation_sessions.list_sessions(
-        repo, telemetry, workspace, name,
-        page=page, page_size=page_size, mode=mode, sort=sort, test_case_id=test_case_id, status=status,
-    )  # fmt: skip
+
+    async def fetch(session: AsyncSession, number: int, size: int) -> EvaluationSessionsPage:
+        return await evaluation_sessions.list_sessions(
+            EvaluationRepository(session), telemetry, workspace, name,
+            page=number, page_size=size, mode=mode, sort=sort,
+            test_case_name=test_case_name, test_case_id=test_case_id, status=status,
+        )  # fmt: skip
+
+    if (wanted := export_format(request, format)) != "json":
+        return stream(await all_pages(request, repo.session, fetch), wanted)
+    return await fetch(repo.session, page, page_size)

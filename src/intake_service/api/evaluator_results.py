@@ -5,6 +5,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Path, Query, Request
 
 from intake_service.api.deps import (
+    SPAN_READ_PAGE_SIZE,
     Caller,
     Experiments,
     PageNumber,
@@ -51,7 +52,7 @@ async def list_evaluator_results(
     request: Request,
     telemetry: Telemetry,
     page: PageNumber = 1,
-    page_size: PageSize = 100,
+    page_size: PageSize = SPAN_READ_PAGE_SIZE,
     sort: Annotated[
         str,
         Query(

@@ -16,6 +16,11 @@ from intake_service.models.generated import (
 from intake_service.store.postgres.experiment_groups import ExperimentGroupRepository
 
 router = APIRouter(prefix="/experiment-groups", tags=["experiment-groups"], route_class=OffLoopJsonRoute)
+# One list behind both mounts: the root's groups and /nemo-0.4's containers (api.containers).
+FILTER_HELP = (
+    "Equality on name, insight_id, baseline_evaluation_name, is_favorite, show_evaluations_over_time, is_deleted "
+    "or metadata.<key>: filter[is_favorite]=true, filter[metadata.team]=x, or one JSON object."
+)
 GroupSort = Literal["-created_at", "created_at", "-updated_at", "updated_at", "-name", "name"]
 
 
@@ -58,11 +63,7 @@ async def list_experiment_groups(
     sort: Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
     filter: Annotated[
         str | None,
-        Query(
-            min_length=1,
-            description="Equality on name, insight_id, is_deleted or metadata.<key>; bracket form or JSON.",
-            json_schema_extra={"pattern": r"^\s*\{"},
-        ),
+        Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"}),
     ] = None,
 ) -> ExperimentGroupResponsesPage:
     """One page of the workspace's groups, newest first unless sorted otherwise."""

@@ -3,8 +3,10 @@
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, PageNumber, PageSize, Telemetry, Workspace
+from intake_service.api.export import FormatParam, all_pages, export_format, export_responses, stream
 from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute, rollup_header
 from intake_service.domain import experiments as domain
 from intake_service.domain.filters import (
@@ -19,9 +21,10 @@ from intake_service.domain.listing import COLUMN_SORTS, parse_list_query
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.domain.rollup_metrics import METRICS, STATS
 from intake_service.models.generated import ExperimentRequest, ExperimentResponse, ExperimentResponsesPage
+from intake_service.store.postgres.experiments import ExperimentRepository
 
 router = APIRouter(prefix="/experiments", tags=["experiments"], route_class=OffLoopJsonRoute)
-LIST_PARAMS = {"page", "page_size", "sort", "pinned_first", "filter"}
+LIST_PARAMS = {"page", "page_size", "sort", "pinned_first", "filter", "format"}
 ROLLUPS = tuple(metric.path_form for metric in METRICS)
 # Written from the list grammar's own tables (domain.listing), so the document cannot drift from it.
 SORT_HELP = (
@@ -66,7 +69,15 @@ async def create_experiment(
 @router.get(
     "",
     response_model=ExperimentResponsesPage,
-    responses={**UNAVAILABLE},
+    responses={
+        **export_responses(
+            ExperimentResponsesPage,
+            "id,name,workspace,dataset_name,run_count,cost_usd.mean,latency_ms.p95,aggregate_scores.accuracy.mean\n"
+            "exp-01J5,exp-a,default,gsm8k,120,0.0042,2300.0,0.81\n",
+            '{"id": "exp-01J5", "name": "exp-a", "workspace": "default", "dataset_name": "gsm8k", "run_count": 120}\n',
+        ),
+        **UNAVAILABLE,
+    },
     operation_id="list-experiments-apis-intake-v-2-workspaces-workspace-experiments-get",
     summary="List Experiments",
 )
@@ -83,11 +94,22 @@ async def list_experiments(
     filter: Annotated[
         str | None, Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"})
     ] = None,
-) -> ExperimentResponsesPage:
+    format: FormatParam = None,
+) -> ExperimentResponsesPage | Response:
     """One page of the workspace's experiments with their rollups (runs, cost, latency, evaluator
     statistics), sorted and filtered. Each query parameter may be given once (the $in and $nin
-    bracket filters may repeat)."""
+    bracket filters may repeat). As CSV or NDJSON (format= or Accept), every experiment the filter
+    selects, in the same order."""
     reject_unknown_params(request.query_params.multi_items(), LIST_PARAMS, bracket_filters=True)
+    if (wanted := export_format(request, format)) != "json":
+
+        async def fetch(session: AsyncSession, number: int, size: int) -> ExperimentResponsesPage:
+            query = parse_list_query(
+                request.query_params, page=number, page_size=size, sort=sort, pinned_first=pinned_first
+            )
+            return (await domain.list_page(ExperimentRepository(session), telemetry, workspace, query))[0]
+
+        return stream(await all_pages(request, repo.session, fetch), wanted)
     query = parse_list_query(
         request.query_params, page=page, page_size=page_size, sort=sort, pinned_first=pinned_first
     )

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 
 from fastapi import Request
 
-from intake_service.errors import INTAKE_V2_PREFIX, DomainError, validation_error
+from intake_service.errors import INTAKE_V2_PREFIXES, DomainError, validation_error
 
 NUL_SENTENCE = "must not contain NUL (\\u0000) characters"
 
@@ -40,6 +40,6 @@ async def refuse_nul(request: Request) -> None:
         return
     loc, value, sentence = problem
     # Each API answers a bad parameter in its own 422 shape.
-    if request.url.path.startswith(INTAKE_V2_PREFIX):
+    if request.url.path.startswith(INTAKE_V2_PREFIXES):
         raise validation_error(loc, value, sentence)
     raise NulInParameter(sentence)

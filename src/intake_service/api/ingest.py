@@ -1,4 +1,4 @@
-"""Ingest front doors: ATIF trajectories, OTLP traces, chat completions.
+"""Ingest front doors: ATIF trajectories, OTLP traces, chat completions, provider-neutral spans.
 
 Each route reads its body itself (size limit, then the Content-Encoding), hands the bytes and the
 media type to one domain function and returns its model.
@@ -7,7 +7,7 @@ media type to one domain function and returns its model.
 from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Request, Response
 from pydantic import BaseModel, BeforeValidator
 
 from intake_service.api.deps import Experiments, Telemetry, Workspace
@@ -19,7 +19,7 @@ from intake_service.api.responses import (
     error_response,
     read_body,
 )
-from intake_service.domain.formats import atif, chat, decompress, otlp
+from intake_service.domain.formats import atif, chat, decompress, direct_spans, otlp
 from intake_service.domain.ingest import MAX_BODY_BYTES
 from intake_service.domain.values import NO_NUL
 from intake_service.models.generated import (
@@ -115,6 +115,23 @@ OTLP_JSON_EXAMPLE = {
     }]
 }  # fmt: skip
 
+SPANS_EXAMPLE = {
+    "source": "langsmith",
+    "spans": [
+        {
+            "span_id": "run-1", "trace_id": "trace-1", "name": "agent", "kind": "AGENT", "status": "success",
+            "started_at": "2026-01-05T09:00:00Z", "ended_at": "2026-01-05T09:00:02Z",
+            "input": "Where is my order?", "output": {"answer": "It ships tomorrow."},
+            "attributes": {"nemo.evaluation.name": "exp-a", "nemo.test_case.name": "case-7"},
+        },
+        {
+            "span_id": "run-2", "trace_id": "trace-1", "parent_span_id": "run-1", "name": "chat", "kind": "LLM",
+            "started_at": "2026-01-05T09:00:00.5Z", "ended_at": "2026-01-05T09:00:01.5Z",
+            "attributes": {"gen_ai.request.model": "gpt-4o-mini", "gen_ai.usage.input_tokens": 420},
+        },
+    ],
+}  # fmt: skip
+
 
 async def _body(request: Request) -> bytes:
     raw = await read_body(request, MAX_BODY_BYTES)
@@ -203,3 +220,22 @@ async def ingest_chat_completion(
         repo, telemetry, workspace, body, request.headers.get("content-type"), session_id
     )
 
+
+
+@router.post(
+    "/ingest/spans",
+    status_code=201,
+    response_class=Response,
+    responses={201: {"description": "Every span was stored."}, **INGEST_ERRORS},
+    openapi_extra=_json_body(direct_spans.DirectSpansRequest, SPANS_EXAMPLE),
+    tags=["ingest"],
+    operation_id="ingest-spans-apis-intake-v-2-workspaces-workspace-ingest-spans-post",
+    summary="Ingest Spans",
+)
+async def ingest_spans(workspace: Workspace, request: Request, repo: Experiments, telemetry: Telemetry) -> Response:
+    """Provider-neutral spans from a historical trace store (SDK 0.4+): {source, spans[1..1000]}; a span's
+    session is its session_id, else its trace. Attributes tag and measure as OTLP's do
+    (nemo.evaluation.name, nemo.test_case.name, gen_ai.*). All or nothing; 201 without a body."""
+    body = await _body(request)
+    await direct_spans.ingest_spans(repo, telemetry, workspace, body, request.headers.get("content-type"))
+    return Response(status_code=201)

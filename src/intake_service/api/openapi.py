@@ -1,14 +1,18 @@
 """What the served OpenAPI document holds beyond what FastAPI derives from the routes: the tags'
 descriptions, the schemas of bodies a route reads itself, and, when the service runs with
---auth api-key, how to authenticate."""
+--auth api-key, how to authenticate. Two documents: the root's (/openapi.json) and the /nemo-0.4
+mount's (/nemo-0.4/openapi.json), each with its own Swagger UI and ReDoc page."""
 
 from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
 from intake_service.api.evaluations import LIST_SORT
+from intake_service.api.router import NEMO_04
 from intake_service.domain.annotations import KIND_FIELDS, MAX_NOTE_CHARS
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
 
@@ -83,6 +87,74 @@ SECURITY_SCHEMES = {
 }
 OPEN_TAGS = {"health"}
 METHODS = ("get", "put", "post", "delete", "patch", "head", "options")
+
+
+# The document of the /nemo-0.4 mount (SDK 0.4.0+) words the tags its way: /experiments is the
+# container there, and an evaluation belongs to containers. A tag no operation of it uses is left out.
+NEMO_04_WORDING = {
+    "experiments": "Containers of evaluations (SDK 0.4.0+): the root's experiment groups, with favorite, "
+    "over-time display, a baseline evaluation and a saved column layout.",
+    "evaluations": "Evaluations (the root's runs) in containers, with per-test-case rollups and their sessions.",
+}
+NEMO_04_TAGS = [tag | {"description": NEMO_04_WORDING.get(tag["name"], tag["description"])} for tag in TAGS]
+NEMO_04_DESCRIPTION = (
+    "The intake v2 API as NeMo SDK 0.4.0 and later see it: `NeMoPlatform(base_url=\"http://HOST:PORT/nemo-0.4\")`. "
+    "`/experiments` is the container of evaluations (at the root: `/experiment-groups`); every other route is "
+    "the root's, on the same data. The root API (SDK 0.1.x to 0.3.0) is documented at [/docs](/docs)."
+)
+ROOT_DESCRIPTION_SUFFIX = (
+    " SDKs 0.1.x to 0.3.0 use this document (`base_url=\"http://HOST:PORT\"`); SDK 0.4.0 and later use the "
+    "/nemo-0.4 mount, documented at [/nemo-0.4/docs](/nemo-0.4/docs)."
+)
+
+
+def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in EXTRA_SCHEMAS:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, nested in model_schema.pop("$defs", {}).items():
+            components.setdefault(name, nested)
+        components.setdefault(model.__name__, model_schema)
+    _declare_415(schema)
+    _no_null_query_values(schema)
+    _state_domain_rules(components)
+    # FastAPI's own 422 schema, with the example of the document's (the generated model's).
+    if "HTTPValidationError" in components:
+        example = HTTPValidationError.model_json_schema()["examples"]
+        components["HTTPValidationError"].setdefault("examples", example)
+    if auth:
+        schema["components"]["securitySchemes"] = SECURITY_SCHEMES
+        for item in schema["paths"].values():
+            for method in METHODS:
+                operation = item.get(method)
+                if operation is not None and not OPEN_TAGS & set(operation.get("tags", [])):
+                    operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
+    return schema
+
+
+def _under(path: str | None, prefix: str) -> bool:
+    return path is not None and (path == prefix or path.startswith(prefix + "/"))
+
+
+def _used(tags: list[dict[str, Any]], routes: list[RouteContext]) -> list[dict[str, Any]]:
+    used = {tag for route in routes if getattr(route, "include_in_schema", False) for tag in route.tags or []}
+    return [tag for tag in tags if tag["name"] in used]
+
+
+def _document(app: FastAPI, *, nemo_04: bool, auth: bool) -> dict[str, Any]:
+    # Included routers are expanded to their routes, whose paths carry the mount's prefix.
+    routes = [route for route in iter_route_contexts(app.routes) if _under(route.path, NEMO_04) == nemo_04]
+    return _complete(
+        get_openapi(
+            title=f"{app.title} (/nemo-0.4, SDK 0.4.0+)" if nemo_04 else app.title,
+            version=app.version,
+            openapi_version=app.openapi_version,
+            description=NEMO_04_DESCRIPTION if nemo_04 else (app.description or "") + ROOT_DESCRIPTION_SUFFIX,
+            routes=routes,
+            tags=_used(NEMO_04_TAGS, routes) if nemo_04 else app.openapi_tags,
+        ),
+        auth=auth,
+    )
 
 
 # Body rules the domain checks itself, with the 400 NeMo's clients expect (a rule in the model would
@@ -166,33 +238,23 @@ def _no_null_query_values(schema: dict[str, Any]) -> None:
 
 
 def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:
-    generate = app.openapi
+    """The root document: every route but those of the /nemo-0.4 mount (see nemo_04_openapi)."""
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema:
-            return app.openapi_schema
-        schema = generate()
-        components = schema.setdefault("components", {}).setdefault("schemas", {})
-        for model in EXTRA_SCHEMAS:
-            model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            for name, nested in model_schema.pop("$defs", {}).items():
-                components.setdefault(name, nested)
-            components.setdefault(model.__name__, model_schema)
-        _declare_415(schema)
-        _no_null_query_values(schema)
-        _state_domain_rules(components)
-        # FastAPI's own 422 schema, with the example of the document's (the generated model's).
-        if "HTTPValidationError" in components:
-            example = HTTPValidationError.model_json_schema()["examples"]
-            components["HTTPValidationError"].setdefault("examples", example)
-        if auth:
-            schema["components"]["securitySchemes"] = SECURITY_SCHEMES
-            for item in schema["paths"].values():
-                for method in METHODS:
-                    operation = item.get(method)
-                    if operation is not None and not OPEN_TAGS & set(operation.get("tags", [])):
-                        operation["security"] = [{name: []} for name in SECURITY_SCHEMES]
-        app.openapi_schema = schema
-        return schema
+        if not app.openapi_schema:
+            app.openapi_schema = _document(app, nemo_04=False, auth=auth)
+        return app.openapi_schema
+
+    return openapi
+
+
+def nemo_04_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:
+    """The document of the /nemo-0.4 mount, served at /nemo-0.4/openapi.json."""
+    cached: dict[str, Any] = {}
+
+    def openapi() -> dict[str, Any]:
+        if not cached:
+            cached.update(_document(app, nemo_04=True, auth=auth))
+        return cached
 
     return openapi

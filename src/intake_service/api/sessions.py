@@ -2,7 +2,8 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.deps import (
     ExperimentName,
@@ -14,12 +15,17 @@ from intake_service.api.deps import (
     get_state,
     reject_undeclared_params,
 )
+from intake_service.api.export import FormatParam, all_pages, export_format, export_responses, stream
 from intake_service.api.responses import NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute, read_body
 from intake_service.domain import ingest, sessions
 from intake_service.domain.sessions import SESSION_SORTS, list_sessions
 from intake_service.models.generated import ExperimentSessionsPage, IntakeSession, SessionsIngestResponse
+from intake_service.store.postgres.experiments import ExperimentRepository
 
 router = APIRouter(route_class=OffLoopJsonRoute)
+# The seeds' run's sessions (/experiments/{name}/sessions): served at the root only, since under
+# /nemo-0.4 /experiments is the container (whose evaluations' sessions are /evaluations/{name}/sessions).
+experiments_router = APIRouter(route_class=OffLoopJsonRoute)
 SessionStatus = Literal["success", "error", "cancelled", "unknown"]
 
 INGEST_BODY = {
@@ -37,7 +43,7 @@ INGEST_BODY = {
 }
 
 
-@router.post(
+@experiments_router.post(
     "/experiments/{name}/sessions",
     status_code=201,
     response_model=SessionsIngestResponse,
@@ -60,10 +66,20 @@ async def ingest_sessions(
     return SessionsIngestResponse(accepted=accepted)
 
 
-@router.get(
+@experiments_router.get(
     "/experiments/{name}/sessions",
     response_model=ExperimentSessionsPage,
-    responses={**NOT_FOUND, **UNAVAILABLE},
+    responses={
+        **export_responses(
+            ExperimentSessionsPage,
+            "session_id,test_case_id,started_at,latency_ms,status,cost_usd,evaluator_scores.accuracy\n"
+            "run-0007,q-17,2026-01-05T09:00:00Z,2500.0,success,0.0042,1.0\n",
+            '{"session_id": "run-0007", "test_case_id": "q-17", "status": "success", '
+            '"evaluator_scores": {"accuracy": 1.0}}\n',
+        ),
+        **NOT_FOUND,
+        **UNAVAILABLE,
+    },
     tags=["sessions"],
     operation_id="list-experiment-sessions-apis-intake-v-2-workspaces-workspace-experiments-name-sessions-get",
     summary="List Experiment Sessions",
@@ -89,13 +105,21 @@ async def get_sessions(
     status: Annotated[
         SessionStatus | None, Query(alias="filter[status]", description="Sessions with this status.")
     ] = None,
-) -> ExperimentSessionsPage:
-    """One page of an experiment's sessions, oldest first unless sorted otherwise."""
+    format: FormatParam = None,
+) -> ExperimentSessionsPage | Response:
+    """One page of an experiment's sessions, oldest first unless sorted otherwise. As CSV or NDJSON
+    (format= or Accept), every session the filter selects, in the same order."""
     reject_undeclared_params(request)
-    return await list_sessions(
-        repo, telemetry, workspace, name,
-        page=page, page_size=page_size, sort=sort, test_case_id=test_case_id, status=status,
-    )
+
+    async def fetch(session: AsyncSession, number: int, size: int) -> ExperimentSessionsPage:
+        return await list_sessions(
+            ExperimentRepository(session), telemetry, workspace, name,
+            page=number, page_size=size, sort=sort, test_case_id=test_case_id, status=status,
+        )  # fmt: skip
+
+    if (wanted := export_format(request, format)) != "json":
+        return stream(await all_pages(request, repo.session, fetch), wanted)
+    return await fetch(repo.session, page, page_size)
 
 @router.get(
     "/sessions/{id}",

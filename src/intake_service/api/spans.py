@@ -5,7 +5,15 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Request
 
-from intake_service.api.deps import PageNumber, PageSize, Telemetry, ViewMode, Workspace, sort_enum
+from intake_service.api.deps import (
+    SPAN_READ_PAGE_SIZE,
+    PageNumber,
+    PageSize,
+    Telemetry,
+    ViewMode,
+    Workspace,
+    single_sort,
+)
 from intake_service.api.responses import BAD_REQUEST, NOT_FOUND, UNAVAILABLE
 from intake_service.domain import spans
 from intake_service.models.generated import EvaluatorResult, Span, SpanGroupsPage, SpansPage
@@ -31,10 +39,8 @@ async def list_spans(
     request: Request,
     telemetry: Telemetry,
     page: PageNumber = 1,
-    page_size: PageSize = 100,
-    sort: Annotated[
-        str, Query(description="started_at, '-' first for descending.", json_schema_extra=sort_enum("started_at"))
-    ] = "-started_at",
+    page_size: PageSize = SPAN_READ_PAGE_SIZE,
+    sort: Annotated[str, single_sort("started_at")] = "-started_at",
     mode: ViewMode = "detailed",
 ) -> SpansPage:
     """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_id,
@@ -58,10 +64,8 @@ async def list_span_groups(
     telemetry: Telemetry,
     by: Annotated[str, Query(description="trace_id, session_id, or both comma-separated.", json_schema_extra=GROUP_BY)],
     page: PageNumber = 1,
-    page_size: PageSize = 100,
-    sort: Annotated[
-        str, Query(description="span_count, '-' first for descending.", json_schema_extra=sort_enum("span_count"))
-    ] = "-span_count",
+    page_size: PageSize = SPAN_READ_PAGE_SIZE,
+    sort: Annotated[str, single_sort("span_count")] = "-span_count",
 ) -> SpanGroupsPage:
     """Spans grouped by trace, session or both, with counts, times, tokens and cost per group."""
     return await spans.span_groups(

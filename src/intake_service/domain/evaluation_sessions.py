@@ -1,5 +1,7 @@
 """The sessions of an evaluation (SDK 0.3.0 `/evaluations/{name}/sessions`): `mode`, multi-key sort,
-and the 0.3.0 row (evaluation_name, trace_id, root_span_id, cost_total_usd, output)."""
+and the 0.3.0 row (evaluation_name, trace_id, root_span_id, cost_total_usd, output). SDK 0.4+ name
+the test case `test_case_name`: rows carry both spellings, and the filter and the sort take either
+(as NeMo's 0.6.0 server: two filters that disagree are a 400)."""
 
 from intake_service.domain.evaluations import parse_sort_keys, require_live
 from intake_service.domain.paging import pagination
@@ -9,7 +11,9 @@ from intake_service.models.generated import EvaluationSessionResponse, Evaluatio
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.evaluations import EvaluationRepository
 
-SESSION_SORTS = ("test_case_id", "started_at", "ended_at", "latency_ms", "status", "cost_total_usd", "tokens")
+SESSION_SORTS = (
+    "test_case_name", "test_case_id", "started_at", "ended_at", "latency_ms", "status", "cost_total_usd", "tokens"
+)
 
 
 async def list_sessions(
@@ -22,10 +26,15 @@ async def list_sessions(
     page_size: int,
     mode: Mode,
     sort: str | None,
+    test_case_name: str | None,
     test_case_id: str | None,
     status: str | None,
 ) -> EvaluationSessionsPage:
     keys = parse_sort_keys(sort, SESSION_SORTS) if sort is not None else [("started_at", False)]
+    keys = [("test_case_id" if field == "test_case_name" else field, descending) for field, descending in keys]
+    if None not in (test_case_name, test_case_id) and test_case_name != test_case_id:
+        raise DomainError("filter[test_case_name] and filter[test_case_id] name different test cases.")
+    test_case = test_case_name if test_case_name is not None else test_case_id
     if status is not None and status not in STATUSES:
         raise DomainError(f"Invalid status {status!r}; valid values are {', '.join(STATUSES)}.")
     evaluation = await require_live(repo, workspace, name)
@@ -33,21 +42,21 @@ async def list_sessions(
         workspace,
         evaluation.id,
         order=keys,
-        test_case_id=test_case_id,
+        test_case_id=test_case,
         status=status,
         limit=page_size,
         offset=(page - 1) * page_size,
     )
-    traces = await telemetry.session_traces(workspace, [row["session_id"] for row in rows])
     data = [
         EvaluationSessionResponse(
             workspace=workspace,
             evaluation_name=name,
             experiment_name=name,
             session_id=row["session_id"],
+            test_case_name=row["test_case_id"],
             test_case_id=row["test_case_id"],
-            trace_id=traces.get(row["session_id"], {}).get("trace_id"),
-            root_span_id=traces.get(row["session_id"], {}).get("root_span_id"),
+            trace_id=row["trace_id"],
+            root_span_id=row["root_span_id"],
             started_at=row["started_at"],
             ended_at=row["ended_at"],
             latency_ms=row["latency_ms"],
@@ -62,7 +71,8 @@ async def list_sessions(
         )
         for row in rows
     ]
-    echo = {k: v for k, v in (("test_case_id", test_case_id), ("status", status)) if v is not None}
+    given = (("test_case_name", test_case_name), ("test_case_id", test_case_id), ("status", status))
+    echo = {k: v for k, v in given if v is not None}
     return EvaluationSessionsPage(
         data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo
     )

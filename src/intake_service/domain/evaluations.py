@@ -4,6 +4,8 @@ Membership is `experiment_ids` (at least one, each an existing group; the deprec
 `experiment_group_id` is coalesced into it and reads as its first); `parent_evaluation_id` (alias
 `parent_experiment_id`) names an existing evaluation; PUT replaces everything but the immutable
 name and dataset; PATCH changes only the fields present; delete renames the row so its name is free.
+An evaluation that is a container's baseline (SDK 0.4+) can neither leave that container nor be
+deleted (409).
 """
 
 import json
@@ -13,7 +15,9 @@ from typing import Any
 from fastapi.exceptions import RequestValidationError
 from starlette.datastructures import QueryParams
 
+from intake_service.domain import evaluation_filters
 from intake_service.domain import evaluation_rollups as rollup_sort
+from intake_service.domain.containers import check_baseline_kept
 from intake_service.domain.experiment_groups import deleted_name
 from intake_service.domain.experiments import find_live, new_experiment_id, now
 from intake_service.domain.filters import FilterNode, iter_conditions, parse_filter
@@ -49,13 +53,12 @@ from intake_service.store.postgres.tables import Experiment
 
 IMMUTABLE_FIELDS = ("name", "dataset_name", "dataset_version")
 MAX_METADATA_BYTES = 64 * 1024
-MEMBERSHIP_OPS = ("$eq", "$ne", "$in", "$nin")
 
 
 # --- reading ----------------------------------------------------------------------------------------
 
 
-def _text_metadata(metadata: dict[str, Any]) -> dict[str, str]:
+def text_metadata(metadata: dict[str, Any]) -> dict[str, str]:
     """0.3.0 metadata is string-valued; a run written at /experiments may hold other JSON, which
     reads as its JSON text."""
     return {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in metadata.items()}
@@ -83,7 +86,7 @@ async def respond(telemetry: TelemetryStore, rows: list[Experiment]) -> tuple[li
                 dataset_name=row.dataset_name,
                 dataset_version=row.dataset_version,
                 source_link=row.source_link,
-                metadata=_text_metadata(row.metadata_),
+                metadata=text_metadata(row.metadata_),
                 description=row.description,
                 parent_evaluation_id=row.parent_evaluation_id,
                 parent_experiment_id=row.parent_evaluation_id,
@@ -131,10 +134,13 @@ async def known_groups(repo: EvaluationRepository, workspace: str, ids: list[str
 
 
 async def check_groups(repo: EvaluationRepository, workspace: str, ids: list[str], current: list[str]) -> None:
-    """At least one group; every group not already a membership must exist."""
+    """At least one group (a 422 on the body, as NeMo's request model answers it); every group not
+    already a membership must exist."""
     if not ids:
-        raise DomainError(
-            "An evaluation must belong to at least one group: provide experiment_ids or experiment_group_id."
+        raise validation_error(
+            ["body", "experiment_ids"],
+            ids,
+            "An evaluation must belong to at least one group: provide experiment_ids or experiment_group_id.",
         )
     new = [i for i in ids if i not in current]
     known = await known_groups(repo, workspace, new) if new else set()
@@ -238,6 +244,7 @@ async def replace(
     changed = [f for f in IMMUTABLE_FIELDS if getattr(body, f) != (name if f == "name" else getattr(current, f))]
     if changed:
         raise EvaluationFieldImmutable(changed)
+    await check_baseline_kept(repo, workspace, name, _leaving(current, fields.experiment_ids))
     row = await repo.replace_fields(workspace, name, fields, updated_at=now())
     assert row is not None  # locked above
     return await respond_one(telemetry, row)
@@ -254,6 +261,7 @@ async def patch(
     if present.get("experiment_ids") is not None:  # null keeps the groups: an evaluation has at least one
         ids = list(dict.fromkeys(present["experiment_ids"]))
         await check_groups(repo, workspace, ids, list(current.experiment_ids))
+        await check_baseline_kept(repo, workspace, name, _leaving(current, ids))
     if "parent_evaluation_id" in present:
         await check_parent(repo, workspace, present["parent_evaluation_id"])
     changes = EvaluationChanges(
@@ -271,8 +279,13 @@ async def patch(
     return await respond_one(telemetry, row)
 
 
+def _leaving(current: Experiment, ids: list[str]) -> list[str]:
+    return [group_id for group_id in current.experiment_ids if group_id not in ids]
+
+
 async def delete(repo: EvaluationRepository, workspace: str, name: str) -> None:
-    await require_live(repo, workspace, name, for_update=True)
+    current = await require_live(repo, workspace, name, for_update=True)
+    await check_baseline_kept(repo, workspace, name, list(current.experiment_ids))
     moment = now()
     row = await repo.rename_deleted(workspace, name, deleted_name(name, moment), deleted_at=moment)
     assert row is not None  # locked above
@@ -325,6 +338,27 @@ def _one_sentence(error: RequestValidationError) -> str:
     return message if message.endswith(".") else message + "."
 
 
+async def parse_list_filter(
+    telemetry: TelemetryStore, workspace: str, params: QueryParams
+) -> tuple[FilterNode | None, list[rollup_sort.MetricPredicate], dict[str, Any], bool]:
+    """The list's filter: the column conditions (facets resolved to evaluation ids), the rollup
+    conditions (AND-ed with them), the echo, and whether deleted evaluations are asked for; 400 with
+    one sentence for a bad filter."""
+    params, predicates, rollup_echo = rollup_sort.split_rollup_filters(params)
+    try:
+        node, echo = parse_filter(_sdk_brackets(params), evaluation_filters.EXTRA_FIELDS)
+    except RequestValidationError as exc:
+        raise BadListQuery(_one_sentence(exc)) from None
+    conditions = list(iter_conditions(node))
+    for condition in conditions:
+        if condition.rollup is not None:
+            raise BadListQuery(f"A rollup filter ({condition.field!r}) combines with the others only by AND.")
+        evaluation_filters.check_ops(condition)
+    include_deleted = any(c.field == "is_deleted" for c in conditions)
+    node = await evaluation_filters.observe(telemetry, workspace, node)
+    return node, predicates, echo | rollup_echo, include_deleted
+
+
 async def list_page(
     repo: EvaluationRepository,
     telemetry: TelemetryStore,
@@ -338,19 +372,7 @@ async def list_page(
     keys = [("created_at", True)]
     if sort is not None:
         keys = parse_sort_keys(sort, COLUMN_SORTS, rollup_sort.PATH_FORMS, rollup_sort.is_rollup_path)
-    params, predicates, rollup_echo = rollup_sort.split_rollup_filters(params)
-    try:
-        node, echo = parse_filter(_sdk_brackets(params))
-    except RequestValidationError as exc:
-        raise BadListQuery(_one_sentence(exc)) from None
-    echo |= rollup_echo
-    conditions = list(iter_conditions(node))
-    for condition in conditions:
-        if condition.rollup is not None:
-            raise BadListQuery(f"A rollup filter ({condition.field!r}) combines with the others only by AND.")
-        if condition.field == "experiment_group_id" and condition.op not in MEMBERSHIP_OPS:
-            raise BadListQuery(f"experiment_group_id supports only {', '.join(MEMBERSHIP_OPS)}.")
-    include_deleted = any(c.field == "is_deleted" for c in conditions)
+    node, predicates, echo, include_deleted = await parse_list_filter(telemetry, workspace, params)
     offset = (page - 1) * page_size
     if not predicates and not any(rollup_sort.is_rollup_path(field) for field, _ in keys):
         rows, total = await repo.list_evaluations(
@@ -359,7 +381,7 @@ async def list_page(
         )  # fmt: skip
         data, available = await respond(telemetry, list(rows))
     else:
-        data = await _all_with_rollups(repo, telemetry, workspace, node, include_deleted)
+        data = await all_with_rollups(repo, telemetry, workspace, node, include_deleted)
         data = rollup_sort.sort_responses([r for r in data if rollup_sort.matches(r, predicates)], keys)
         if sort is None:
             data.sort(key=lambda r: r.pinned_at is None)  # stable: pinned first, key order kept
@@ -370,7 +392,7 @@ async def list_page(
     return envelope, available
 
 
-async def _all_with_rollups(
+async def all_with_rollups(
     repo: EvaluationRepository,
     telemetry: TelemetryStore,
     workspace: str,

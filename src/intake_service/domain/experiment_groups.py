@@ -1,6 +1,7 @@
 """Experiment group rules (SDK 0.2.0 and 0.3.0): defaults, the name as identity, soft delete with a
 rename (which cascades to the evaluations that belong to the group alone), the default sort, and
-the group list's filters.
+the group list's filters. The same rows are SDK 0.4+'s containers (domain.containers), whose
+errors speak of an "Experiment": hence the `not_found` and `taken` parameters.
 """
 
 import json
@@ -17,12 +18,16 @@ from intake_service.domain.rollup_metrics import STATS, parse_rollup_path
 from intake_service.domain.values import json_problem, metadata_too_large, text_problem
 from intake_service.errors import DomainError, GroupNameTaken, GroupNotFound, GroupRenamed, validation_error
 from intake_service.models.generated import (
+    ColumnLayout,
+    ContainerRequest,
+    ContainerUpdateRequest,
     ExperimentGroupRequest,
     ExperimentGroupResponse,
     ExperimentGroupResponsesPage,
     ParetoConfig,
 )
 from intake_service.store.postgres.experiment_groups import (
+    ContainerFields,
     ExperimentGroupRepository,
     GroupFields,
     GroupFilter,
@@ -33,10 +38,12 @@ from intake_service.store.postgres.tables import ExperimentGroup
 DEFAULT_SORT = "-created_at"
 DEFAULT_X_METRIC, DEFAULT_Y_METRIC = "cost_usd", "latency_ms"
 LIST_PARAMS = {"page", "page_size", "sort", "filter"}
-FILTER_FIELDS = ("name", "insight_id", "is_deleted")
+TEXT_FILTERS = ("name", "insight_id", "baseline_evaluation_name")
+BOOL_FILTERS = ("is_deleted", "is_favorite", "show_evaluations_over_time")
 # 0.3.0's evaluation sorts that the rollup registry may not hold yet; accepted in a default sort.
 EVALUATION_SORT_EXTRAS = ("test_case_count", *(f"tokens.{stat}" for stat in STATS))
 DELETED_MARKER = "-deleted-"
+NEW_GROUP = ContainerFields()  # a group created at the root: the container fields' defaults
 NAME_MAX_LENGTH = 255
 
 
@@ -56,7 +63,10 @@ def check_default_sort(default_sort: str) -> None:
             raise DomainError(f"Unsupported sort field in default_sort: {field!r}.")
 
 
-def _check_not_null(body: ExperimentGroupRequest) -> None:
+GroupBody = ExperimentGroupRequest | ContainerRequest | ContainerUpdateRequest
+
+
+def _check_not_null(body: GroupBody) -> None:
     """422 for an explicit null where the field is a string with a default (the generated model
     admits it; NeMo's does not): default_sort and the pareto axes."""
     if "default_sort" in body.model_fields_set and body.default_sort is None:
@@ -66,14 +76,19 @@ def _check_not_null(body: ExperimentGroupRequest) -> None:
             raise validation_error(["body", "pareto", axis], None, f"{axis} must be a string.")
 
 
-def _check_storable(body: ExperimentGroupRequest) -> None:
+def check_storable(body: GroupBody) -> None:
     """422 for values the schema admits but PostgreSQL cannot store (NUL, lone surrogates)."""
     _check_not_null(body)
-    for name in ("name", "description", "insight_id", "summary", "default_sort"):
-        value = getattr(body, name)
+    for name in ("name", "description", "insight_id", "summary", "default_sort", "baseline_evaluation_name"):
+        value = getattr(body, name, None)
         problem = text_problem(value) if value is not None else None
         if problem:
             raise validation_error(["body", name], None, f"{name} {problem}.")
+    layout = getattr(body, "column_layout", None)
+    for key, columns in (layout.model_dump() if layout is not None else {}).items():
+        for index, column in enumerate(columns):
+            if problem := text_problem(column):
+                raise validation_error(["body", "column_layout", key, index], None, f"A column id {problem}.")
     metadata = body.metadata or {}
     problem = json_problem(metadata)
     if problem:
@@ -82,10 +97,10 @@ def _check_storable(body: ExperimentGroupRequest) -> None:
         raise validation_error(["body", "metadata"], None, "metadata must be at most 64 KiB as JSON.")
 
 
-def _fields(body: ExperimentGroupRequest) -> GroupFields:
-    """What create sets and PUT replaces; an omitted field goes back to its default, except pareto,
-    which the caller adds (create: cost vs latency; PUT: the stored axes)."""
-    _check_storable(body)
+def group_fields(body: GroupBody) -> GroupFields:
+    """What create sets and a root PUT replaces; an omitted field goes back to its default, except
+    pareto, which the caller adds (create: cost vs latency; PUT: the stored axes)."""
+    check_storable(body)
     default_sort = body.default_sort if body.default_sort is not None else DEFAULT_SORT
     check_default_sort(default_sort)
     return GroupFields(
@@ -97,7 +112,7 @@ def _fields(body: ExperimentGroupRequest) -> GroupFields:
     )
 
 
-def _pareto_axes(pareto: ParetoConfig) -> ParetoAxes:
+def pareto_axes(pareto: ParetoConfig) -> ParetoAxes:
     return ParetoAxes(x_metric=pareto.x_metric or DEFAULT_X_METRIC, y_metric=pareto.y_metric or DEFAULT_Y_METRIC)
 
 
@@ -112,6 +127,10 @@ def _response(row: ExperimentGroup, count: int) -> ExperimentGroupResponse:
         metadata=row.metadata_,
         default_sort=row.default_sort,
         pareto=ParetoConfig(x_metric=row.pareto_x_metric, y_metric=row.pareto_y_metric),
+        column_layout=ColumnLayout.model_validate(row.column_layout) if row.column_layout is not None else None,
+        is_favorite=row.is_favorite,
+        show_evaluations_over_time=row.show_evaluations_over_time,
+        baseline_evaluation_name=row.baseline_evaluation_name,
         created_at=row.created_at,
         updated_at=row.updated_at,
         evaluation_count=count,
@@ -119,20 +138,27 @@ def _response(row: ExperimentGroup, count: int) -> ExperimentGroupResponse:
     )
 
 
-async def _with_count(repo: ExperimentGroupRepository, row: ExperimentGroup) -> ExperimentGroupResponse:
+async def with_count(repo: ExperimentGroupRepository, row: ExperimentGroup) -> ExperimentGroupResponse:
     counts = await repo.count_experiments(row.workspace, [row.id])
     return _response(row, counts[row.id])
 
 
-async def _require_live(repo: ExperimentGroupRepository, workspace: str, name: str) -> ExperimentGroup:
+async def require_live(
+    repo: ExperimentGroupRepository, workspace: str, name: str, not_found: type[GroupNotFound] = GroupNotFound
+) -> ExperimentGroup:
     row = None if text_problem(name) else await repo.get_live(workspace, name)
     if row is None:
-        raise GroupNotFound(workspace, name)
+        raise not_found(workspace, name)
     return row
 
 
 async def create(
-    repo: ExperimentGroupRepository, workspace: str, body: ExperimentGroupRequest
+    repo: ExperimentGroupRepository,
+    workspace: str,
+    body: GroupBody,
+    *,
+    container: ContainerFields = NEW_GROUP,
+    taken: type[GroupNameTaken] = GroupNameTaken,
 ) -> ExperimentGroupResponse:
     created_at = now()
     row = await repo.insert(
@@ -140,31 +166,34 @@ async def create(
         workspace=workspace,
         name=body.name,
         created_at=created_at,
-        fields=_fields(body),
-        pareto=_pareto_axes(body.pareto or ParetoConfig()),
+        fields=group_fields(body),
+        pareto=pareto_axes(body.pareto or ParetoConfig()),
+        container=container,
     )
     if row is None:
-        raise GroupNameTaken(workspace, body.name)
+        raise taken(workspace, body.name)
     return _response(row, 0)
 
 
-async def get(repo: ExperimentGroupRepository, workspace: str, name: str) -> ExperimentGroupResponse:
-    return await _with_count(repo, await _require_live(repo, workspace, name))
+async def get(
+    repo: ExperimentGroupRepository, workspace: str, name: str, not_found: type[GroupNotFound] = GroupNotFound
+) -> ExperimentGroupResponse:
+    return await with_count(repo, await require_live(repo, workspace, name, not_found))
 
 
 async def replace(
     repo: ExperimentGroupRepository, workspace: str, name: str, body: ExperimentGroupRequest
 ) -> ExperimentGroupResponse:
-    await _require_live(repo, workspace, name)
+    await require_live(repo, workspace, name)
     if body.name != name:
         raise GroupRenamed()
-    fields = _fields(body)
+    fields = group_fields(body)
     # Older clients (SDK 0.2.0) send no pareto: their PUT must not reset customised axes.
-    pareto = _pareto_axes(body.pareto) if body.pareto is not None else None
+    pareto = pareto_axes(body.pareto) if body.pareto is not None else None
     row = await repo.replace_fields(workspace, name, fields, pareto=pareto, updated_at=now())
     if row is None:  # deleted meanwhile
         raise GroupNotFound(workspace, name)
-    return await _with_count(repo, row)
+    return await with_count(repo, row)
 
 
 def deleted_suffix(moment: datetime) -> str:
@@ -178,14 +207,16 @@ def deleted_name(name: str, moment: datetime) -> str:
     return name[: NAME_MAX_LENGTH - len(suffix)] + suffix
 
 
-async def delete(repo: ExperimentGroupRepository, workspace: str, name: str) -> None:
+async def delete(
+    repo: ExperimentGroupRepository, workspace: str, name: str, not_found: type[GroupNotFound] = GroupNotFound
+) -> None:
     """Soft delete, renaming the row so its name is free for a new group; the evaluations that belong
     to this group alone are deleted with it (renamed the same way), those in other groups too stay."""
-    row = await _require_live(repo, workspace, name)
+    row = await require_live(repo, workspace, name, not_found)
     deleted_at = now()
     new_name = deleted_name(row.name, deleted_at)
     if await repo.soft_delete(workspace, name, new_name=new_name, deleted_at=deleted_at) is None:
-        raise GroupNotFound(workspace, name)
+        raise not_found(workspace, name)
     await repo.delete_sole_members(
         workspace, row.id, suffix=deleted_suffix(deleted_at), max_length=NAME_MAX_LENGTH, deleted_at=deleted_at
     )
@@ -198,17 +229,18 @@ def _filter_item(wanted: dict[str, Any], field: str, value: Any) -> None:
         if not isinstance(value, str) or text_problem(key) or text_problem(value):
             raise DomainError(f"The filter on {field!r} takes one text value.")
         wanted.setdefault("metadata", {})[key] = value
-    elif field == "is_deleted":
+    elif field in BOOL_FILTERS:
         try:
-            wanted["is_deleted"] = parse_bool(value)
+            wanted[field] = parse_bool(value)
         except ValueError:
-            raise DomainError("The filter on 'is_deleted' takes true or false.") from None
-    elif field in FILTER_FIELDS:
+            raise DomainError(f"The filter on {field!r} takes true or false.") from None
+    elif field in TEXT_FILTERS:
         if not isinstance(value, str) or text_problem(value):
             raise DomainError(f"The filter on {field!r} takes one text value.")
         wanted[field] = value
     else:
-        raise DomainError(f"Unsupported filter field: {field!r}. Use name, insight_id, is_deleted or metadata.<key>.")
+        fields = ", ".join((*TEXT_FILTERS, *BOOL_FILTERS))
+        raise DomainError(f"Unsupported filter field: {field!r}. Use {fields} or metadata.<key>.")
 
 
 def _bracket_field(key: str) -> str:
@@ -251,6 +283,9 @@ def parse_group_filter(params: QueryParams) -> tuple[GroupFilter, dict[str, Any]
         deleted=wanted.get("is_deleted", False),
         name=wanted.get("name"),
         insight_id=wanted.get("insight_id"),
+        baseline_evaluation_name=wanted.get("baseline_evaluation_name"),
+        is_favorite=wanted.get("is_favorite"),
+        show_evaluations_over_time=wanted.get("show_evaluations_over_time"),
         metadata=tuple(sorted(metadata.items())),
     )
     return chosen, echo

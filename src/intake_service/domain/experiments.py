@@ -1,4 +1,7 @@
-"""Experiment rules: naming, the immutable-field guard, soft delete, pinning, listing."""
+"""Experiment rules: naming, the immutable-field guard, soft delete, pinning, listing.
+
+A run may be an SDK 0.4+ container's baseline (domain.containers). The seeds' contract has no 409
+for that: a run deleted or moved out of the container here takes the baseline with it."""
 
 from datetime import UTC, datetime
 
@@ -128,8 +131,11 @@ async def replace(
     changed = [f for f in changed if not (f in ("agent_name", "agent_version") and getattr(body, f) is None)]
     if changed:
         raise ImmutableFieldChanged(changed)
+    before = list(current.experiment_ids)  # the UPDATE below refreshes `current` too
     row = await repo.replace_fields(workspace, name, _mutable_fields(body), updated_at=now())
     assert row is not None  # locked above
+    left = [group_id for group_id in before if group_id not in row.experiment_ids]
+    await repo.clear_baseline(workspace, name, left)
     return await hydrate_one(telemetry, row)
 
 
@@ -137,6 +143,7 @@ async def delete(repo: ExperimentRepository, workspace: str, name: str) -> None:
     row = await repo.soft_delete(workspace, name, deleted_at=now())
     if row is None:
         raise ExperimentNotFound(workspace, name)
+    await repo.clear_baseline(workspace, name, row.experiment_ids)
 
 
 async def set_pin(

@@ -60,6 +60,9 @@ class Condition:
     text_match: bool = False
     metadata_key: str | None = None
     rollup: RollupPath | None = None
+    # Ids of the rows whose sessions show the value (filled in by ClickHouse before PostgreSQL sees
+    # it): an /evaluations filter on a name observed in telemetry, such as model_name.
+    observed: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -92,8 +95,9 @@ def iter_conditions(node: FilterNode | None) -> Iterator[Condition]:
             yield from iter_conditions(child)
 
 
-def field_kind(name: str) -> tuple[FieldKind, str | None, RollupPath | None]:
-    if name in STRING_FIELDS:
+def field_kind(name: str, extra: tuple[str, ...] = ()) -> tuple[FieldKind, str | None, RollupPath | None]:
+    """The kind of a filter field; `extra` names string fields one list adds to the shared ones."""
+    if name in STRING_FIELDS or name in extra:
         return "string", None, None
     if name in DATETIME_FIELDS:
         return "datetime", None, None
@@ -185,8 +189,8 @@ def _storable(value: Any) -> Any:
     return value
 
 
-def make_condition(name: str, op: str, value: Any, *, text_match: bool) -> Condition:
-    kind, metadata_key, rollup = field_kind(name)
+def make_condition(name: str, op: str, value: Any, *, text_match: bool, extra: tuple[str, ...] = ()) -> Condition:
+    kind, metadata_key, rollup = field_kind(name, extra)
     if op not in LEAF_OPS:
         raise ValueError(f"Unsupported filter operator: {op!r}.")
     if op not in OPS_BY_KIND[kind]:
@@ -223,7 +227,9 @@ class _Budget:
             raise ValueError(f"A filter may hold at most {MAX_FILTER_CONDITIONS} conditions.")
 
 
-def parse_json_node(obj: Any, depth: int, budget: _Budget) -> tuple[FilterNode, dict[str, Any]]:
+def parse_json_node(
+    obj: Any, depth: int, budget: _Budget, extra: tuple[str, ...] = ()
+) -> tuple[FilterNode, dict[str, Any]]:
     """Parse one JSON filter object into a node and its echo."""
     if depth > MAX_FILTER_DEPTH:
         raise ValueError(f"A filter may nest at most {MAX_FILTER_DEPTH} levels deep.")
@@ -237,12 +243,12 @@ def parse_json_node(obj: Any, depth: int, budget: _Budget) -> tuple[FilterNode, 
         if key in ("$and", "$or"):
             if not isinstance(value, list) or not value:
                 raise ValueError(f"{key} expects a non-empty list of filter objects")
-            parsed = [parse_json_node(item, depth + 1, budget) for item in value]
+            parsed = [parse_json_node(item, depth + 1, budget, extra) for item in value]
             children = tuple(node for node, _ in parsed)
             nodes.append(AllOf(children) if key == "$and" else AnyOf(children))
             echo[key] = [child_echo for _, child_echo in parsed]
         elif key == "$not":
-            child, child_echo = parse_json_node(value, depth + 1, budget)
+            child, child_echo = parse_json_node(value, depth + 1, budget, extra)
             nodes.append(Negation(child))
             echo[key] = child_echo
         elif key.startswith("$"):
@@ -253,7 +259,7 @@ def parse_json_node(obj: Any, depth: int, budget: _Budget) -> tuple[FilterNode, 
             field_echo: dict[str, Any] = {}
             for op, operand in ops.items():
                 budget.spend()
-                condition = make_condition(key, op, operand, text_match=False)
+                condition = make_condition(key, op, operand, text_match=False, extra=extra)
                 nodes.append(condition)
                 field_echo[op] = echo_value(condition.value)
             echo[key] = field_echo if is_op_map else field_echo["$eq"]
@@ -262,7 +268,7 @@ def parse_json_node(obj: Any, depth: int, budget: _Budget) -> tuple[FilterNode, 
 
 
 def parse_bracket_filter(
-    items: list[tuple[str, str]],
+    items: list[tuple[str, str]], extra: tuple[str, ...] = ()
 ) -> tuple[FilterNode | None, dict[str, Any]]:
     grouped: dict[tuple[str, str], list[str]] = {}
     for key, value in items:
@@ -282,7 +288,7 @@ def parse_bracket_filter(
         else:
             operand = values[0]
         try:
-            condition = make_condition(name, op, operand, text_match=True)
+            condition = make_condition(name, op, operand, text_match=True, extra=extra)
         except ValueError as exc:
             raise query_error(loc_key, operand, str(exc)) from None
         nodes.append(condition)
@@ -297,13 +303,14 @@ def parse_bracket_filter(
     return (nodes[0] if len(nodes) == 1 else AllOf(tuple(nodes))), echo
 
 
-def parse_filter(params: QueryParams) -> tuple[FilterNode | None, dict[str, Any]]:
+def parse_filter(params: QueryParams, extra: tuple[str, ...] = ()) -> tuple[FilterNode | None, dict[str, Any]]:
+    """The filter of a list; `extra` names the string fields that list adds to STRING_FIELDS."""
     bracket_items = [(k, v) for k, v in params.multi_items() if k.startswith("filter[")]
     json_values = params.getlist("filter")
     if bracket_items and json_values:
         raise query_error("filter", None, "Use either filter={...} or filter[...] parameters, not both.")
     if not json_values:
-        return parse_bracket_filter(bracket_items)
+        return parse_bracket_filter(bracket_items, extra)
     if len(json_values) > 1:
         raise query_error("filter", json_values, "filter was given more than once.")
     raw = json_values[0]
@@ -314,7 +321,7 @@ def parse_filter(params: QueryParams) -> tuple[FilterNode | None, dict[str, Any]
     except ValueError:
         raise query_error("filter", raw, "filter is not valid JSON.") from None
     try:
-        node, echo = parse_json_node(obj, 1, _Budget())
+        node, echo = parse_json_node(obj, 1, _Budget(), extra)
     except ValueError as exc:
         raise query_error("filter", obj, str(exc)) from None
     return node, echo

@@ -41,10 +41,13 @@ async def list_sessions(
         limit=page_size,
         offset=(page - 1) * page_size,
     )
-    # The seeds' session rows carry no output.
+    # The seeds' session rows carry no output; cost_total_usd is SDK 0.2.0's name of cost_usd.
     data = [
         ExperimentSessionResponse(
-            workspace=workspace, experiment_name=name, **{k: v for k, v in row.items() if k != "output"}
+            workspace=workspace,
+            experiment_name=name,
+            cost_total_usd=row["cost_usd"],
+            **{k: v for k, v in row.items() if k != "output"},
         )
         for row in rows
     ]

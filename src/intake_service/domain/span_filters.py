@@ -17,6 +17,7 @@ from typing import Any, Literal
 from intake_service.domain.filters import parse_datetime
 from intake_service.domain.paging import reject_unknown_params
 from intake_service.errors import BadListQuery
+from intake_service.models.generated import TelemetryEvaluationContext
 from intake_service.store.clickhouse.values import datetime_text
 
 PREVIEW_CHARS = 300
@@ -116,3 +117,10 @@ def for_mode(text: str | None, mode: Mode) -> str | None:
     if mode == "summary" or text is None:
         return None
     return text[:PREVIEW_CHARS] if mode == "preview" else text
+
+
+def evaluation_context(name: str | None, test_case: str | None) -> TelemetryEvaluationContext:
+    """The tag of a trace or span as read back, in the 0.4+ and the 0.3.0 spellings at once."""
+    return TelemetryEvaluationContext(
+        evaluation_name=name, test_case_name=test_case, evaluation_id=name, test_case_id=test_case
+    )

@@ -25,6 +25,7 @@ from intake_service.domain.span_filters import (
     FilterField,
     Mode,
     check_params,
+    evaluation_context,
     for_mode,
     parse_filters,
     parse_sort,
@@ -35,7 +36,6 @@ from intake_service.models.generated import (
     SpanGroup,
     SpanGroupsPage,
     SpansPage,
-    TelemetryEvaluationContext,
 )
 from intake_service.models.generated import Span as SpanResponse
 from intake_service.store.clickhouse.spans import GROUP_COLUMNS, SPAN_KINDS, Span, SpanReads
@@ -154,9 +154,7 @@ def to_span(workspace: str, row: dict[str, Any], mode: Mode = "detailed") -> Spa
         span_id=row["span_id"],
         session_id=row["session_id"],
         workspace=workspace,
-        evaluation_context=TelemetryEvaluationContext(
-            evaluation_id=row["experiment_name"], test_case_id=row["test_case_id"]
-        ) if tagged else None,
+        evaluation_context=evaluation_context(row["experiment_name"], row["test_case_id"]) if tagged else None,
         parent_span_id=row["parent_span_id"] or None,
         kind=row["span_kind"],
         name=row["name"] or None,

@@ -9,13 +9,13 @@ from intake_service.domain.span_filters import (
     FilterField,
     Mode,
     check_params,
+    evaluation_context,
     for_mode,
     parse_filters,
     parse_sort,
 )
 from intake_service.errors import TraceNotFound
 from intake_service.models.generated import (
-    TelemetryEvaluationContext,
     TelemetryExperimentContext,
     Trace,
     TracesPage,
@@ -32,6 +32,10 @@ FILTERS = {
     "evaluation_id": FilterField("text", "evaluation_id"),
     "experiment_id": FilterField("text", "evaluation_id"),  # deprecated alias of evaluation_id
     "test_case_id": FilterField("text", "test_case_id"),
+    # SDK 0.4+: the names of the same two tags, and the root span's agent.
+    "evaluation_name": FilterField("text", "evaluation_id"),
+    "test_case_name": FilterField("text", "test_case_id"),
+    "agent_name": FilterField("text", "agent_name"),
 }
 # Summary mode leaves out the payloads and the rollups over the trace's spans.
 ROLLUPS = ("input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd", "span_count", "error_count")
@@ -43,14 +47,14 @@ def _reads(telemetry: TelemetryStore) -> TraceReads:
 
 def to_trace(workspace: str, row: dict[str, Any], mode: Mode) -> Trace:
     evaluation_id, test_case_id = row.pop("evaluation_id"), row.pop("test_case_id")
+    row.pop("agent_name")  # a filter, not a field of the trace
     tagged = evaluation_id is not None
     if mode == "summary":
         row = {k: v for k, v in row.items() if k not in ROLLUPS}
     return Trace(
         **{**row, "input": for_mode(row["input"], mode), "output": for_mode(row["output"], mode)},
         workspace=workspace,
-        evaluation_context=TelemetryEvaluationContext(evaluation_id=evaluation_id, test_case_id=test_case_id)
-        if tagged else None,
+        evaluation_context=evaluation_context(evaluation_id, test_case_id) if tagged else None,
         experiment_context=TelemetryExperimentContext(experiment_id=evaluation_id, test_case_id=test_case_id)
         if tagged else None,
     )

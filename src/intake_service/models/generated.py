@@ -354,92 +354,179 @@ class ExperimentGroupRequest(BaseModel):
     ] = None
 
 
-class ExperimentGroupResponse(BaseModel):
+class OrderItem(RootModel[str]):
+    root: Annotated[str, Field(max_length=1024)]
+
+
+class HiddenItem(RootModel[str]):
+    root: Annotated[str, Field(max_length=1024)]
+
+
+class ColumnLayout(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
-                    "name": "qa-agents",
-                    "workspace": "default",
-                    "description": "Agents answering the QA set",
-                    "insight_id": None,
-                    "summary": None,
-                    "metadata": {"team": "nlp"},
-                    "default_sort": "-evaluators.accuracy.mean",
-                    "pareto": {"x_metric": "cost_usd", "y_metric": "latency_ms"},
-                    "created_at": "2026-01-05T09:00:00Z",
-                    "updated_at": "2026-01-05T09:00:00Z",
-                    "evaluation_count": 3,
-                    "experiment_count": 3,
+                    "order": ["name", "evaluators.accuracy.mean", "cost_usd.mean"],
+                    "hidden": ["latency_ms.p99"],
                 }
             ]
         },
     )
-    id: str
-    name: str
-    workspace: str
-    description: str | None
-    insight_id: str | None
-    summary: str | None
-    metadata: dict[str, str] | None
-    default_sort: str
-    pareto: ParetoConfig
-    created_at: AwareDatetime
-    updated_at: AwareDatetime
-    evaluation_count: Annotated[
-        int,
+    order: Annotated[
+        list[OrderItem],
         Field(
-            description="Live experiments whose experiment_group_id is this group's id."
+            description="Column ids in display order; empty means the table's natural order.",
+            max_length=1000,
+            validate_default=True,
+        ),
+    ] = []
+    hidden: Annotated[
+        list[HiddenItem],
+        Field(
+            description="Column ids hidden from the table; any column not listed is shown.",
+            max_length=1000,
+            validate_default=True,
+        ),
+    ] = []
+
+
+class ContainerRequest(BaseModel):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "name": "qa-agents",
+                    "description": "Agents answering the QA set",
+                    "metadata": {"team": "nlp"},
+                    "is_favorite": True,
+                    "column_layout": {"order": ["name", "cost_usd.mean"], "hidden": []},
+                }
+            ]
+        },
+    )
+    name: Annotated[
+        str,
+        Field(
+            description="Workspace-unique group name.",
+            max_length=255,
+            min_length=1,
+            pattern="^[^/\\x00-\\x1f\\x7f]+$",
         ),
     ]
-    experiment_count: Annotated[
-        int, Field(description="Deprecated alias of evaluation_count.")
-    ]
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    insight_id: Annotated[str | None, Field(max_length=255)] = None
+    summary: Annotated[str | None, Field(max_length=65536)] = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string to string, at most 64 KiB as JSON."
+        ),
+    ] = None
+    default_sort: Annotated[
+        str,
+        Field(
+            description="The evaluations list sort this group suggests, comma-separated, '-' for descending: name, created_at, updated_at, pinned_at, run_count, test_case_count, cost_usd.<stat>, latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat>.",
+            max_length=1024,
+        ),
+    ] = "-created_at"
+    pareto: Annotated[
+        ParetoConfig | None,
+        Field(
+            description="Omitted on PUT keeps the stored axes; omitted on create is cost vs latency."
+        ),
+    ] = None
+    column_layout: Annotated[
+        ColumnLayout | None,
+        Field(
+            description="The saved table layout; omitted or null saves none on create and keeps the stored one on PUT."
+        ),
+    ] = None
+    is_favorite: Annotated[
+        bool,
+        Field(
+            description="Marks the container as a favorite; false on create, kept on PUT when omitted."
+        ),
+    ] = False
+    show_evaluations_over_time: Annotated[
+        bool,
+        Field(
+            description="Show the evaluations' results over time; false on create, kept on PUT when omitted."
+        ),
+    ] = False
 
 
-class ExperimentGroupResponsesPage(BaseModel):
+class ContainerUpdateRequest(BaseModel):
     model_config = ConfigDict(
+        extra="forbid",
         json_schema_extra={
             "examples": [
                 {
-                    "data": [
-                        {
-                            "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
-                            "name": "qa-agents",
-                            "workspace": "default",
-                            "description": "Agents answering the QA set",
-                            "insight_id": None,
-                            "summary": None,
-                            "metadata": {"team": "nlp"},
-                            "default_sort": "-evaluators.accuracy.mean",
-                            "pareto": {
-                                "x_metric": "cost_usd",
-                                "y_metric": "latency_ms",
-                            },
-                            "created_at": "2026-01-05T09:00:00Z",
-                            "updated_at": "2026-01-05T09:00:00Z",
-                            "evaluation_count": 3,
-                            "experiment_count": 3,
-                        }
-                    ],
-                    "pagination": {
-                        "page": 1,
-                        "page_size": 100,
-                        "current_page_size": 1,
-                        "total_pages": 1,
-                        "total_results": 1,
-                    },
-                    "sort": "-created_at",
-                    "filter": {},
+                    "name": "qa-agents",
+                    "baseline_evaluation_name": "qa-run-7",
+                    "is_favorite": True,
                 }
             ]
         },
     )
-    data: list[ExperimentGroupResponse]
-    pagination: PaginationData
-    sort: str | None
-    filter: dict[str, Any]
+    name: Annotated[
+        str,
+        Field(
+            description="Workspace-unique group name.",
+            max_length=255,
+            min_length=1,
+            pattern="^[^/\\x00-\\x1f\\x7f]+$",
+        ),
+    ]
+    description: Annotated[str | None, Field(max_length=65536)] = None
+    insight_id: Annotated[str | None, Field(max_length=255)] = None
+    summary: Annotated[str | None, Field(max_length=65536)] = None
+    metadata: Annotated[
+        dict[str, str] | None,
+        Field(
+            description="Free-form producer metadata, string to string, at most 64 KiB as JSON."
+        ),
+    ] = None
+    default_sort: Annotated[
+        str,
+        Field(
+            description="The evaluations list sort this group suggests, comma-separated, '-' for descending: name, created_at, updated_at, pinned_at, run_count, test_case_count, cost_usd.<stat>, latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat>.",
+            max_length=1024,
+        ),
+    ] = "-created_at"
+    pareto: Annotated[
+        ParetoConfig | None,
+        Field(
+            description="Omitted on PUT keeps the stored axes; omitted on create is cost vs latency."
+        ),
+    ] = None
+    column_layout: Annotated[
+        ColumnLayout | None,
+        Field(
+            description="The saved table layout; omitted or null saves none on create and keeps the stored one on PUT."
+        ),
+    ] = None
+    is_favorite: Annotated[
+        bool,
+        Field(
+            description="Marks the container as a favorite; false on create, kept on PUT when omitted."
+        ),
+    ] = False
+    show_evaluations_over_time: Annotated[
+        bool,
+        Field(
+            description="Show the evaluations' results over time; false on create, kept on PUT when omitted."
+        ),
+    ] = False
+    baseline_evaluation_name: Annotated[
+        str | None,
+        Field(
+            description="A live evaluation that belongs to this container; null clears the baseline.",
+            max_length=255,
+        ),
+    ] = None
 
 
 class SessionInput(StrictBody):
@@ -537,6 +624,8 @@ class ExperimentSessionResponse(BaseModel):
                     "experiment_name": "exp-a",
                     "session_id": "run-0007",
                     "test_case_id": "case-7",
+                    "trace_id": "run-0007",
+                    "root_span_id": "run-0007",
                     "started_at": "2026-01-05T09:00:00Z",
                     "ended_at": "2026-01-05T09:00:02Z",
                     "latency_ms": 1840,
@@ -548,6 +637,7 @@ class ExperimentSessionResponse(BaseModel):
                     "output_tokens": 35,
                     "cached_tokens": None,
                     "cost_usd": 0.00011,
+                    "cost_total_usd": 0.00011,
                     "input": "Where is my order?",
                     "evaluator_scores": {"accuracy": 1, "polite": 1},
                 }
@@ -558,6 +648,8 @@ class ExperimentSessionResponse(BaseModel):
     experiment_name: str
     session_id: str
     test_case_id: str | None
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
@@ -569,6 +661,10 @@ class ExperimentSessionResponse(BaseModel):
     output_tokens: int | None
     cached_tokens: int | None
     cost_usd: float | None
+    cost_total_usd: Annotated[
+        float | None,
+        Field(description="The same as cost_usd, under the name SDK 0.2.0 reads."),
+    ]
     input: str | None
     evaluator_scores: dict[str, float]
 
@@ -584,6 +680,8 @@ class ExperimentSessionsPage(BaseModel):
                             "experiment_name": "exp-a",
                             "session_id": "run-0007",
                             "test_case_id": "case-7",
+                            "trace_id": "run-0007",
+                            "root_span_id": "run-0007",
                             "started_at": "2026-01-05T09:00:00Z",
                             "ended_at": "2026-01-05T09:00:02Z",
                             "latency_ms": 1840,
@@ -595,6 +693,7 @@ class ExperimentSessionsPage(BaseModel):
                             "output_tokens": 35,
                             "cached_tokens": None,
                             "cost_usd": 0.00011,
+                            "cost_total_usd": 0.00011,
                             "input": "Where is my order?",
                             "evaluator_scores": {"accuracy": 1, "polite": 1},
                         }
@@ -918,9 +1017,17 @@ class EvaluationSessionResponse(BaseModel):
     evaluation_name: str
     experiment_name: str
     session_id: str
-    test_case_id: str | None
-    trace_id: str | None
-    root_span_id: str | None
+    test_case_name: Annotated[
+        str | None,
+        Field(
+            description="The session's test case (SDK 0.4+ spelling); null when the producer set none."
+        ),
+    ]
+    test_case_id: Annotated[
+        str | None, Field(description="The same test case, as SDK 0.3.0 names it.")
+    ]
+    trace_id: str
+    root_span_id: str
     started_at: AwareDatetime
     ended_at: AwareDatetime | None
     latency_ms: float | None
@@ -945,6 +1052,7 @@ class EvaluationSessionsPage(BaseModel):
                             "evaluation_name": "baseline",
                             "experiment_name": "baseline",
                             "session_id": "run-0007",
+                            "test_case_name": "q-17",
                             "test_case_id": "q-17",
                             "trace_id": "4bf92f3577b34da6a3ce929d0e0e4736",
                             "root_span_id": "00f067aa0ba902b7",
@@ -978,6 +1086,293 @@ class EvaluationSessionsPage(BaseModel):
     pagination: PaginationData
     sort: str | None
     filter: dict[str, Any]
+
+
+class CompareBootstrap(BaseModel):
+    resamples: Annotated[int, Field(description="Bootstrap resamples per metric.")]
+    seed: Annotated[int, Field(description="Seed of the random generator.")]
+    confidence: Annotated[
+        float, Field(description="Confidence level of the intervals (0.95).")
+    ]
+    method: Annotated[
+        str | None,
+        Field(
+            description="percentile: the interval is the 2.5th and 97.5th percentiles of the resampled mean differences."
+        ),
+    ] = None
+
+
+class ComparePairing(BaseModel):
+    n_common: Annotated[int, Field(description="Test cases both runs have.")]
+    n_pairs: Annotated[
+        int | None,
+        Field(
+            description="Pairs compared: sessions in order (in_order) or test cases (per_test_case_mean)."
+        ),
+    ] = None
+    unpaired_evaluation: Annotated[
+        list[str], Field(description="Test cases only the evaluation has.")
+    ]
+    unpaired_baseline: Annotated[
+        list[str], Field(description="Test cases only the baseline has.")
+    ]
+    method: Literal["in_order", "per_test_case_mean"]
+
+
+class ComparePassFail(BaseModel):
+    both_pass: int
+    both_fail: int
+    improved: int
+    regressed: int
+    p_value: float
+    pass_rate_difference: float
+    ci_low: float
+    ci_high: float
+
+
+class CompareMover(BaseModel):
+    test_case_id: str
+    repeat: Annotated[
+        int | None,
+        Field(
+            description="The repeat's index in start order (0 when means are paired)."
+        ),
+    ] = None
+    evaluation: float
+    baseline: float
+    difference: Annotated[float, Field(description="evaluation minus baseline.")]
+
+
+class CompareMetric(BaseModel):
+    metric: Annotated[
+        str, Field(description="evaluators.<name>, cost_usd, latency_ms or tokens.")
+    ]
+    kind: Literal["continuous", "pass_fail"]
+    higher_is_better: bool
+    n_common: Annotated[int, Field(description="Pairs where both sides have a value.")]
+    evaluation_mean: float | None
+    baseline_mean: float | None
+    mean_difference: float | None
+    ci_low: Annotated[
+        float | None,
+        Field(
+            description="Lower end of the 95 % bootstrap interval of mean_difference."
+        ),
+    ]
+    ci_high: Annotated[
+        float | None,
+        Field(
+            description="Upper end of the 95 % bootstrap interval of mean_difference."
+        ),
+    ]
+    p_value: Annotated[
+        float | None,
+        Field(
+            description="Wilcoxon signed-rank (continuous) or McNemar exact (pass_fail); 1 when no pair moved."
+        ),
+    ]
+    p_value_holm: Annotated[
+        float | None,
+        Field(description="Holm-adjusted across every metric of the comparison."),
+    ]
+    test: Literal["wilcoxon_signed_rank", "mcnemar_exact"] | None = None
+    improved: int
+    regressed: int
+    unchanged: int
+    pass_fail: ComparePassFail | None
+    top_movers: list[CompareMover]
+    verdict: Literal["improved", "regressed", "no significant change"]
+
+
+class CompareResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "evaluation": "nightly-2026-01-05",
+                    "baseline": "nightly-2026-01-04",
+                    "bootstrap": {
+                        "resamples": 2000,
+                        "seed": 0,
+                        "confidence": 0.95,
+                        "method": "percentile",
+                    },
+                    "pairing": {
+                        "n_common": 120,
+                        "n_pairs": 120,
+                        "unpaired_evaluation": ["q-121"],
+                        "unpaired_baseline": [],
+                        "method": "in_order",
+                    },
+                    "significance": 0.05,
+                    "metrics": [
+                        {
+                            "metric": "evaluators.accuracy",
+                            "kind": "pass_fail",
+                            "higher_is_better": True,
+                            "n_common": 120,
+                            "evaluation_mean": 0.8,
+                            "baseline_mean": 0.7,
+                            "mean_difference": 0.1,
+                            "ci_low": 0.0417,
+                            "ci_high": 0.1583,
+                            "p_value": 0.0026,
+                            "p_value_holm": 0.0104,
+                            "test": "mcnemar_exact",
+                            "improved": 14,
+                            "regressed": 2,
+                            "unchanged": 104,
+                            "pass_fail": {
+                                "both_pass": 82,
+                                "both_fail": 22,
+                                "improved": 14,
+                                "regressed": 2,
+                                "p_value": 0.0026,
+                                "pass_rate_difference": 0.1,
+                                "ci_low": 0.0417,
+                                "ci_high": 0.1583,
+                            },
+                            "top_movers": [
+                                {
+                                    "test_case_id": "q-17",
+                                    "repeat": 0,
+                                    "evaluation": 1.0,
+                                    "baseline": 0.0,
+                                    "difference": 1.0,
+                                }
+                            ],
+                            "verdict": "improved",
+                        },
+                        {
+                            "metric": "cost_usd",
+                            "kind": "continuous",
+                            "higher_is_better": False,
+                            "n_common": 120,
+                            "evaluation_mean": 0.0042,
+                            "baseline_mean": 0.004,
+                            "mean_difference": 0.0002,
+                            "ci_low": -0.0001,
+                            "ci_high": 0.0005,
+                            "p_value": 0.21,
+                            "p_value_holm": 0.42,
+                            "test": "wilcoxon_signed_rank",
+                            "improved": 50,
+                            "regressed": 61,
+                            "unchanged": 9,
+                            "pass_fail": None,
+                            "top_movers": [
+                                {
+                                    "test_case_id": "q-3",
+                                    "repeat": 0,
+                                    "evaluation": 0.011,
+                                    "baseline": 0.004,
+                                    "difference": 0.007,
+                                }
+                            ],
+                            "verdict": "no significant change",
+                        },
+                    ],
+                    "verdict": "improved",
+                }
+            ]
+        },
+    )
+    evaluation: Annotated[str, Field(description="The run compared.")]
+    baseline: Annotated[str, Field(description="The run it is compared against.")]
+    bootstrap: CompareBootstrap
+    pairing: ComparePairing
+    significance: Annotated[
+        float | None, Field(description="The level the verdicts use (0.05).")
+    ] = None
+    metrics: list[CompareMetric]
+    verdict: Annotated[
+        Literal["improved", "regressed", "mixed", "no significant change"],
+        Field(
+            description="improved when some metric improved and none regressed, regressed the other way round, mixed when both happened, else no significant change."
+        ),
+    ]
+
+
+class PivotCell(BaseModel):
+    row: Annotated[
+        str | None,
+        Field(
+            description="The row dimension's value (null when the sessions have none)."
+        ),
+    ]
+    column: Annotated[
+        str | None,
+        Field(description="The column dimension's value (null without columns)."),
+    ]
+    value: Annotated[
+        float | None, Field(description="The metric over the cell's sessions.")
+    ]
+    evaluations: Annotated[
+        int, Field(description="Evaluations with sessions in the cell.")
+    ]
+    sessions: Annotated[int, Field(description="Sessions in the cell.")]
+    test_cases: Annotated[int, Field(description="Distinct test case ids in the cell.")]
+
+
+class PivotResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "rows": "agent_version",
+                    "columns": "dataset_name",
+                    "metric": "evaluators.accuracy.mean",
+                    "row_values": ["v1", "v2"],
+                    "column_values": ["gsm8k", "tickets"],
+                    "cells": [
+                        {
+                            "row": "v1",
+                            "column": "gsm8k",
+                            "value": 0.71,
+                            "evaluations": 2,
+                            "sessions": 240,
+                            "test_cases": 120,
+                        },
+                        {
+                            "row": "v1",
+                            "column": "tickets",
+                            "value": 0.64,
+                            "evaluations": 1,
+                            "sessions": 80,
+                            "test_cases": 80,
+                        },
+                        {
+                            "row": "v2",
+                            "column": "gsm8k",
+                            "value": 0.78,
+                            "evaluations": 1,
+                            "sessions": 120,
+                            "test_cases": 120,
+                        },
+                    ],
+                    "evaluations": 4,
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    rows: str
+    columns: str | None
+    metric: str
+    row_values: Annotated[
+        list[str | None], Field(description="The rows in order (null last).")
+    ]
+    column_values: Annotated[
+        list[str | None], Field(description="The columns in order (null last).")
+    ]
+    cells: Annotated[
+        list[PivotCell],
+        Field(
+            description="The cells that have sessions, by row then column; a missing cell has none."
+        ),
+    ]
+    evaluations: Annotated[int, Field(description="Evaluations the filter selected.")]
+    filter: Annotated[dict[str, Any], Field(description="The filter, as understood.")]
 
 
 class EvaluatorResultInput(StrictBody):
@@ -1051,6 +1446,8 @@ class EvaluatorResult(BaseModel):
 
 
 class TelemetryEvaluationContext(BaseModel):
+    evaluation_name: str | None = None
+    test_case_name: str | None = None
     evaluation_id: str | None = None
     test_case_id: str | None = None
 
@@ -1098,6 +1495,104 @@ class IntakeSession(BaseModel):
     span_count: int
 
 
+class TokenRollup(BaseModel):
+    sum: Annotated[int | None, Field(ge=0)] = None
+    mean: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+
+class CostRollup(BaseModel):
+    sum: float | None = None
+    mean: float | None = None
+    p90: float | None = None
+    p99: float | None = None
+
+
+class LatencyRollup(BaseModel):
+    mean: float | None = None
+    p50: float | None = None
+    p90: float | None = None
+    p95: float | None = None
+    p99: float | None = None
+
+
+class TraceMetricPoint(BaseModel):
+    bucket_start: Annotated[
+        AwareDatetime | None,
+        Field(
+            description="The bucket's start, with the offset of the requested time zone; absent for bucket=total."
+        ),
+    ] = None
+    run_count: Annotated[
+        int, Field(description="Traces whose root started in the bucket.", ge=0)
+    ]
+    failed_run_count: Annotated[
+        int, Field(description="Those whose root span ended in error.", ge=0)
+    ]
+    input_tokens: TokenRollup
+    output_tokens: TokenRollup
+    cached_tokens: TokenRollup
+    total_tokens: TokenRollup
+    cost_usd: CostRollup
+    latency_ms: LatencyRollup
+
+
+class TraceMetrics(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "bucket": "day",
+                    "timezone": "America/Los_Angeles",
+                    "data": [
+                        {
+                            "bucket_start": "2026-01-05T00:00:00-08:00",
+                            "run_count": 2,
+                            "failed_run_count": 1,
+                            "input_tokens": {
+                                "sum": 1240,
+                                "mean": 620.0,
+                                "p90": 760.8,
+                                "p99": 792.48,
+                            },
+                            "output_tokens": {
+                                "sum": 131,
+                                "mean": 65.5,
+                                "p90": 77.9,
+                                "p99": 80.69,
+                            },
+                            "cached_tokens": {},
+                            "total_tokens": {
+                                "sum": 1371,
+                                "mean": 685.5,
+                                "p90": 838.7,
+                                "p99": 873.17,
+                            },
+                            "cost_usd": {
+                                "sum": 0.0063,
+                                "mean": 0.00315,
+                                "p90": 0.00399,
+                                "p99": 0.004179,
+                            },
+                            "latency_ms": {
+                                "mean": 2250.0,
+                                "p50": 2250.0,
+                                "p90": 2450.0,
+                                "p95": 2475.0,
+                                "p99": 2495.0,
+                            },
+                        }
+                    ],
+                }
+            ]
+        },
+    )
+    bucket: Literal["total", "hour", "day", "week", "month"]
+    timezone: str
+    data: list[TraceMetricPoint]
+
+
 class Trace(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -1111,6 +1606,8 @@ class Trace(BaseModel):
                     "input": "What is 17 * 23?",
                     "output": "391",
                     "evaluation_context": {
+                        "evaluation_name": "baseline",
+                        "test_case_name": "q-17",
                         "evaluation_id": "baseline",
                         "test_case_id": "q-17",
                     },
@@ -1167,6 +1664,8 @@ class TracesPage(BaseModel):
                             "input": "What is 17 * 23?",
                             "output": "391",
                             "evaluation_context": {
+                                "evaluation_name": "baseline",
+                                "test_case_name": "q-17",
                                 "evaluation_id": "baseline",
                                 "test_case_id": "q-17",
                             },
@@ -1210,6 +1709,8 @@ class Span(BaseModel):
                     "session_id": "run-0007",
                     "workspace": "default",
                     "evaluation_context": {
+                        "evaluation_name": "baseline",
+                        "test_case_name": "q-17",
                         "evaluation_id": "baseline",
                         "test_case_id": "q-17",
                     },
@@ -1287,6 +1788,8 @@ class SpansPage(BaseModel):
                             "session_id": "run-0007",
                             "workspace": "default",
                             "evaluation_context": {
+                                "evaluation_name": "baseline",
+                                "test_case_name": "q-17",
                                 "evaluation_id": "baseline",
                                 "test_case_id": "q-17",
                             },
@@ -1618,3 +2121,121 @@ class OtlpExportResponse(BaseModel):
         },
     )
     errors: list[OtlpSpanError]
+
+
+class ExperimentGroupResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                    "name": "qa-agents",
+                    "workspace": "default",
+                    "description": "Agents answering the QA set",
+                    "insight_id": None,
+                    "summary": None,
+                    "metadata": {"team": "nlp"},
+                    "default_sort": "-evaluators.accuracy.mean",
+                    "pareto": {"x_metric": "cost_usd", "y_metric": "latency_ms"},
+                    "column_layout": None,
+                    "is_favorite": False,
+                    "show_evaluations_over_time": False,
+                    "baseline_evaluation_name": None,
+                    "created_at": "2026-01-05T09:00:00Z",
+                    "updated_at": "2026-01-05T09:00:00Z",
+                    "evaluation_count": 3,
+                    "experiment_count": 3,
+                }
+            ]
+        },
+    )
+    id: str
+    name: str
+    workspace: str
+    description: str | None
+    insight_id: str | None
+    summary: str | None
+    metadata: dict[str, str] | None
+    default_sort: str
+    pareto: ParetoConfig
+    column_layout: Annotated[
+        ColumnLayout | None,
+        Field(
+            description="The saved layout of the container's evaluations table (SDK 0.6.0); null when none is saved."
+        ),
+    ]
+    is_favorite: Annotated[
+        bool,
+        Field(description="Whether the container is marked as a favorite (SDK 0.4+)."),
+    ]
+    show_evaluations_over_time: Annotated[
+        bool,
+        Field(
+            description="Whether a UI shows the container's evaluation results over time (SDK 0.4+)."
+        ),
+    ]
+    baseline_evaluation_name: Annotated[
+        str | None,
+        Field(
+            description="The container's baseline, a live evaluation that belongs to it (SDK 0.4+)."
+        ),
+    ]
+    created_at: AwareDatetime
+    updated_at: AwareDatetime
+    evaluation_count: Annotated[
+        int,
+        Field(
+            description="Live evaluations whose experiment_ids hold this group's id."
+        ),
+    ]
+    experiment_count: Annotated[
+        int, Field(description="Deprecated alias of evaluation_count.")
+    ]
+
+
+class ExperimentGroupResponsesPage(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "data": [
+                        {
+                            "id": "grp-01a212d7-c41a-759d-b325-cf27931288a0",
+                            "name": "qa-agents",
+                            "workspace": "default",
+                            "description": "Agents answering the QA set",
+                            "insight_id": None,
+                            "summary": None,
+                            "metadata": {"team": "nlp"},
+                            "default_sort": "-evaluators.accuracy.mean",
+                            "pareto": {
+                                "x_metric": "cost_usd",
+                                "y_metric": "latency_ms",
+                            },
+                            "column_layout": None,
+                            "is_favorite": False,
+                            "show_evaluations_over_time": False,
+                            "baseline_evaluation_name": None,
+                            "created_at": "2026-01-05T09:00:00Z",
+                            "updated_at": "2026-01-05T09:00:00Z",
+                            "evaluation_count": 3,
+                            "experiment_count": 3,
+                        }
+                    ],
+                    "pagination": {
+                        "page": 1,
+                        "page_size": 100,
+                        "current_page_size": 1,
+                        "total_pages": 1,
+                        "total_results": 1,
+                    },
+                    "sort": "-created_at",
+                    "filter": {},
+                }
+            ]
+        },
+    )
+    data: list[ExperimentGroupResponse]
+    pagination: PaginationData
+    sort: str | None
+    filter: dict[str, Any]

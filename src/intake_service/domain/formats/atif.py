@@ -6,6 +6,7 @@ input and the last agent message as output) and one child span "step-<step_id>" 
 step's model and metrics. Each of tokens (prompt, completion, cached) and cost is summed over the
 steps that carry it; the matching final_metrics total is used only when no step carries it (it then
 sits on the root span), so nothing is counted twice. Sending a trajectory again replaces its session.
+ATIF reports no outcome, so every span's status is success (as NeMo's server maps it).
 
 ATIF-v1.7 (as NeMo's 0.3.0 server maps it): `trajectory_id` and `continued_trajectory_ref` are kept
 on the root span's attributes (the session id stays `session_id`, else a new one). Each embedded
@@ -226,6 +227,7 @@ def _ref_span(
         span_id=f"{step_span}/subagent-ref-{where}",
         parent_span_id=step_span,
         source="atif",
+        status="success",
         start_ns=at,
         end_ns=at,
         name=f"subagent-{identity}" if identity else "subagent",
@@ -297,6 +299,7 @@ def _node_spans(
             span_id=root_id,
             parent_span_id=parent,
             source="atif",
+            status="success",
             start_ns=start,
             end_ns=end,
             name=node.agent.name,
@@ -327,6 +330,7 @@ def _node_spans(
                 span_id=_step_id(path, step),
                 parent_span_id=root_id,
                 source="atif",
+                status="success",
                 start_ns=at,
                 end_ns=at,
                 name=f"{step.source} step {step.step_id}",

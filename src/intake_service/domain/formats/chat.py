@@ -3,7 +3,8 @@
 The session is the one named by the body's `session_id` or the X-Session-Id header (the same thing
 spelt twice: 422 when both are sent and differ), else the body's `trace_id` (NeMo 0.3.0: a call that
 joins a trace and names no session is in the session of that id), else a new one; a named session is
-created if it does not exist yet. `trace_id` is kept as the call's trace. Model and tokens come from
+created if it does not exist yet. `trace_id` is kept as the call's trace; a call without one joins
+its session's trace, or gets a new trace id (32 hex digits) in a new session. Model and tokens come from
 response.model (else request.model) and response.usage (prompt_tokens, completion_tokens,
 prompt_tokens_details.cached_tokens); the cost is the body's `cost_usd`, else usage.cost where the
 provider reports one. `provider`, `cost_input_usd`, `cost_output_usd` and `cost_details` are kept
@@ -126,7 +127,7 @@ def parse(body: bytes, content_type: str | None) -> ChatCapture:
     return capture
 
 
-def call_span(capture: ChatCapture, session_id: str, parent: str, now_ns: int) -> Span:
+def call_span(capture: ChatCapture, session_id: str, parent: str, trace_id: str, now_ns: int) -> Span:
     response, usage = capture.response, capture.response.usage or Usage()
     if capture.started_at is not None:
         start = to_ns(capture.started_at)
@@ -141,7 +142,7 @@ def call_span(capture: ChatCapture, session_id: str, parent: str, now_ns: int) -
     return Span(
         session_id=session_id,
         span_id=uuid.uuid4().hex[:16],
-        trace_id=capture.trace_id or "",
+        trace_id=trace_id,
         parent_span_id=parent,
         source="chat",
         start_ns=start,
@@ -172,7 +173,7 @@ def session_root(call: Span, previous: dict[str, Any] | None) -> Span:
     return Span(
         session_id=call.session_id,
         span_id=ROOT_SPAN_ID,
-        trace_id=call.trace_id or (previous or {}).get("trace_id", ""),
+        trace_id=call.trace_id,
         source="chat",
         start_ns=start,
         end_ns=end,
@@ -204,11 +205,14 @@ async def ingest_completion(
     roots = await telemetry.session_roots(workspace, session_id) if session_id else []
     session_id = session_id or str(uuid.uuid4())
     chat_root = next((r for r in roots if r["span_id"] == ROOT_SPAN_ID and r["source"] == "chat"), None)
+    # A call naming no trace joins its session's trace (a session stored before trace ids were
+    # generated reads as the trace of its own id), or a new one (32 hex digits, as OTel writes them).
+    trace_id = capture.trace_id or ((roots[0]["trace_id"] or session_id) if roots else uuid.uuid4().hex)
     if roots and chat_root is None:
         # A session built from OTLP or ATIF: the call joins it under its (first) root.
-        spans = [call_span(capture, session_id, roots[0]["span_id"], time.time_ns())]
+        spans = [call_span(capture, session_id, roots[0]["span_id"], trace_id, time.time_ns())]
     else:
-        call = call_span(capture, session_id, ROOT_SPAN_ID, time.time_ns())
+        call = call_span(capture, session_id, ROOT_SPAN_ID, trace_id, time.time_ns())
         spans = [session_root(call, chat_root), call]
     await store_spans(repo, telemetry, workspace, spans, strict=True)
     return ChatCompletionIngestResponse(session_id=session_id, span_id=spans[-1].span_id)

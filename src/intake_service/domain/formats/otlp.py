@@ -251,6 +251,22 @@ def _id(raw: bytes, size: int, what: str) -> str:
     return raw.hex()
 
 
+def canonical_fields(attributes: dict[str, Any]) -> dict[str, Any]:
+    """The Span fields read from attributes (tag, model, agent, tokens, cost): the first source key
+    present of each; SpanProblem when a value cannot be used."""
+    return {
+        "experiment_name": _text(attributes, EXPERIMENT_KEYS),
+        "test_case_id": _text(attributes, TEST_CASE_KEYS),
+        "model_name": _text(attributes, MODEL_KEYS),
+        "agent_name": _text(attributes, AGENT_NAME_KEYS),
+        "agent_version": _text(attributes, AGENT_VERSION_KEYS),
+        "input_tokens": _count(attributes, INPUT_TOKEN_KEYS),
+        "output_tokens": _count(attributes, OUTPUT_TOKEN_KEYS),
+        "cached_tokens": _count(attributes, CACHED_TOKEN_KEYS),
+        "cost_usd": _money(attributes, COST_KEYS),
+    }
+
+
 def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
     trace_id = _id(span.trace_id, 16, "trace_id")
     span_id = _id(span.span_id, 8, "span_id")
@@ -276,15 +292,7 @@ def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
         name=span.name,
         kind=OtlpSpan.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_").lower(),
         status=STATUSES.get(span.status.code, "unknown"),
-        experiment_name=_text(attributes, EXPERIMENT_KEYS),
-        test_case_id=_text(attributes, TEST_CASE_KEYS),
-        model_name=_text(attributes, MODEL_KEYS),
-        agent_name=_text(attributes, AGENT_NAME_KEYS),
-        agent_version=_text(attributes, AGENT_VERSION_KEYS),
-        input_tokens=_count(attributes, INPUT_TOKEN_KEYS),
-        output_tokens=_count(attributes, OUTPUT_TOKEN_KEYS),
-        cached_tokens=_count(attributes, CACHED_TOKEN_KEYS),
-        cost_usd=_money(attributes, COST_KEYS),
+        **canonical_fields(attributes),
         input=_optional_str(attributes.get("input.value")),
         output=_optional_str(attributes.get("output.value")),
         attributes=attributes,

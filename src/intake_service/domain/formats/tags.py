@@ -2,14 +2,15 @@
 
 - `evaluation_context` (SDK 0.3+): {"evaluation_id": <experiment NAME>, "test_case_id"?}; SDK 0.4+
   spell them `evaluation_name` / `test_case_name`, taken as aliases (both spellings must then agree).
-  Both keys are optional (no name: stored untagged). The older keys evaluation_run_id,
-  evaluation_sha and metadata are tolerated and ignored; any other key is refused.
+  Both keys are optional (no name: stored untagged). Any other key (the retired evaluation_run_id,
+  evaluation_sha, metadata, or a later addition) is ignored, as NeMo's 0.3.0 and 0.6.0 servers do.
 - `experiment_context` (deprecated): {"experiment_id": <experiment NAME>, "test_case_id"?}; unknown
   keys rejected.
-When both are sent, evaluation_context wins (NeMo's 0.3.0 rule), whole: its test case too.
+When both are sent, evaluation_context wins (NeMo's 0.3.0 rule), whole: its test case too. An empty
+test case is none, as NeMo reads it back.
 """
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -24,14 +25,11 @@ class ExperimentContext(BaseModel):
 
 
 class EvaluationContext(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True)
     evaluation_id: Name | None = None
     evaluation_name: Name | None = None
     test_case_id: TestCase = None
     test_case_name: TestCase = None
-    evaluation_run_id: Any = None
-    evaluation_sha: Any = None
-    metadata: Any = None
 
     @model_validator(mode="after")
     def _spellings_agree(self) -> "EvaluationContext":
@@ -51,8 +49,8 @@ class Tagged(BaseModel):
         """(experiment name, test case id); (None, None) when untagged."""
         if (evaluation := self.evaluation_context) is not None:
             return evaluation.evaluation_name or evaluation.evaluation_id, (
-                evaluation.test_case_name or evaluation.test_case_id
+                evaluation.test_case_name or evaluation.test_case_id or None
             )
         if self.experiment_context is not None:
-            return self.experiment_context.experiment_id, self.experiment_context.test_case_id
+            return self.experiment_context.experiment_id, self.experiment_context.test_case_id or None
         return None, None

@@ -107,3 +107,11 @@ case_scores AS (
 SELECT experiment_id, name, {_stats("case_score", "score")}
 FROM case_scores GROUP BY experiment_id, name ORDER BY experiment_id, name
 """
+
+# The name facets an evaluation answers (agent_names, agent_versions, model_names: those of all its
+# sessions, kept in experiment_rollups): the evaluations whose list holds one of the values.
+FACET_COLUMNS = ("agent_name", "agent_version", "model_name")
+OBSERVING = """
+SELECT experiment_id FROM experiment_rollups FINAL
+WHERE workspace = {{workspace:String}} AND hasAny({column}s, {{values:Array(String)}})
+"""

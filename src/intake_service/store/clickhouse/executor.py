@@ -7,9 +7,11 @@ parameters. Any driver failure becomes errors.TelemetryUnavailable.
 import asyncio
 import logging
 import math
+import queue
 import re
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
@@ -47,6 +49,9 @@ def _clean(value: Any) -> Any:
     return value
 
 
+# Connections of the embedded chDB: more than the cores, so a short read need not wait for a long
+# rollup recompute; each query itself runs on up to max_threads (the cores).
+POOL_SIZE = 4
 TABLE_NAME = re.compile(r"^[a-z_][a-z0-9_]*$")
 # chDB has no request body to stream into, so the batch travels as one parameter of this statement.
 _INSERT_FROM_PARAMETER = "INSERT INTO {table} SELECT * FROM format(JSONEachRow, {{structure:String}}, {{rows:String}})"
@@ -98,36 +103,54 @@ class _Rows:
 
 
 class ChdbExecutor(_Rows):
-    """chDB session in the data directory. One session serves one process; a lock serialises it."""
+    """chDB in the data directory through a pool of connections: chDB serves any number of
+    connections to one path in one process and runs their queries in parallel, each connection one
+    query at a time. A connection is opened when every open one is busy, up to `size`."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, size: int = POOL_SIZE) -> None:
         path.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self.size = size
         self._lock = threading.Lock()
-        self._session: Any = None
+        self._idle: queue.LifoQueue[Any] = queue.LifoQueue()
+        self._opened: list[Any] = []
 
-    def _open(self) -> Any:
-        if self._session is None:
-            from chdb import session
+    @contextmanager
+    def _connection(self) -> Iterator[Any]:
+        try:
+            connection = self._idle.get_nowait()
+        except queue.Empty:
+            connection = self._open_or_wait()
+        try:
+            yield connection
+        finally:
+            self._idle.put(connection)
 
-            self._session = session.Session(str(self.path))
-        return self._session
+    def _open_or_wait(self) -> Any:
+        with self._lock:
+            if len(self._opened) < self.size:
+                import chdb
+
+                connection = chdb.connect(str(self.path))
+                self._opened.append(connection)
+                return connection
+        return self._idle.get()
 
     def _params(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         return {k: _param_text(v) for k, v in (params or {}).items()}
 
     def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
-        with self._lock:
+        with self._connection() as connection:
             try:
-                table = self._open().query(sql, "ArrowTable", params=self._params(params))
+                table = connection.query(sql, "ArrowTable", params=self._params(params))
             except Exception as exc:
                 raise _unavailable(exc) from exc
         return table.to_pydict()
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
-        with self._lock:
+        with self._connection() as connection:
             try:
-                self._open().query(sql, "CSV", params=self._params(params))
+                connection.query(sql, "CSV", params=self._params(params))
             except Exception as exc:
                 raise _unavailable(exc) from exc
 
@@ -138,10 +161,12 @@ class ChdbExecutor(_Rows):
         self.command(sql, {"structure": structure, "rows": json_each_row(rows).decode()})
 
     def close(self) -> None:
+        """Closes every connection (call it when no query runs); the next query opens afresh."""
         with self._lock:
-            if self._session is not None:
-                self._session.close()
-                self._session = None
+            for connection in self._opened:
+                connection.close()
+            self._opened.clear()
+            self._idle = queue.LifoQueue()
 
 
 class HttpExecutor(_Rows):

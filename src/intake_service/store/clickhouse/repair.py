@@ -5,9 +5,10 @@ between keeps spans that no session shows (or shows without them): STALE_SPAN_SE
 span set whose session row, in the experiment it is bound to, is missing or older than its newest
 span, and domain/spans.rebuild_stale_sessions rebuilds those before the rollups are recomputed.
 
-An ingest inserts its sessions (one block: all or nothing) and then rewrites the experiment's row
-in `experiment_rollups`. A process killed between the two (SIGKILL, OOM, power) keeps the sessions
-but not the rewrite, and nothing would correct the row until the next ingest into that experiment:
+An ingest inserts its sessions (one block: all or nothing) and marks the experiment's row in
+`experiment_rollups` stale; the row is rewritten before the next read (store/clickhouse/stale_rollups.py).
+A process killed in between (SIGKILL, OOM, power) keeps the sessions but not the rewrite, and
+nothing would correct the row until the next ingest into that experiment:
 run_count, the statistics and the leaderboard order would disagree with the sessions. Timestamps
 cannot tell which rows are missing (an ingest's `version` is taken before it waits for the store,
 so a concurrent rewrite may be newer and still not include it), so after an unclean shutdown every

@@ -109,11 +109,18 @@ EVALUATION_SESSION_SORTS = {
     "tokens": "if(input_tokens IS NULL AND output_tokens IS NULL, NULL, "
     "ifNull(input_tokens, 0) + ifNull(output_tokens, 0))",
 }
-# The trace and root span of span-built sessions (a session ingested in bulk has none).
+# The trace and root span of span-built sessions: the earliest root's (a span without a trace id is in
+# its session's trace, as the traces read them); has_root = 0 while no root is stored.
 SESSION_TRACES = """
-SELECT session_id, argMin(trace_id, start_time) AS trace_id, argMin(span_id, start_time) AS root_span_id
-FROM spans FINAL
-WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)} AND parent_span_id = ''
+SELECT session_id, countIf(parent_span_id = '') > 0 AS has_root,
+       argMinIf(tid, (start_time, span_id), parent_span_id = '') AS root_trace_id,
+       argMinIf(span_id, (start_time, span_id), parent_span_id = '') AS root_span_id,
+       argMin(tid, (start_time, span_id)) AS first_trace_id
+FROM (
+    SELECT session_id, span_id, parent_span_id, start_time, if(trace_id = '', session_id, trace_id) AS tid
+    FROM spans FINAL
+    WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}
+)
 GROUP BY session_id
 """
 

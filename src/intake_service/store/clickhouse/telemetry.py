@@ -4,6 +4,7 @@ Every method raises errors.TelemetryUnavailable when ClickHouse cannot answer.
 """
 
 import asyncio
+import logging
 import time
 from collections import defaultdict
 from typing import TYPE_CHECKING, Any
@@ -11,29 +12,40 @@ from typing import TYPE_CHECKING, Any
 import anyio
 
 from intake_service.domain.rollup_metrics import RollupPath
+from intake_service.errors import TelemetryUnavailable
 from intake_service.models.generated import EvaluatorResult
+from intake_service.store.clickhouse import compare as compare_sql
 from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
+from intake_service.store.clickhouse import pivot as pivot_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.evaluator_results import ResultFilters
-from intake_service.store.clickhouse.executor import AsyncExecutor, Executor, create_executor
+from intake_service.store.clickhouse.executor import AsyncExecutor, ChdbExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
 from intake_service.store.clickhouse.repair import STALE_SPAN_SESSIONS
 from intake_service.store.clickhouse.sessions import SessionRecord
 from intake_service.store.clickhouse.spans import Span
+from intake_service.store.clickhouse.stale_rollups import StaleRollups
 
 if TYPE_CHECKING:
     from intake_service.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 
 class TelemetryStore:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self._ch = AsyncExecutor(executor)
+        self.stale = StaleRollups(executor, deferred=isinstance(executor, ChdbExecutor))
 
     def close(self) -> None:
+        try:
+            self.stale.flush()
+        except TelemetryUnavailable:
+            logger.error("Rollups left stale at shutdown; `intake-service rollups recompute` rewrites them.")
         self.executor.close()
 
     @property
@@ -45,20 +57,20 @@ class TelemetryStore:
         await self._ch.query("SELECT 1 AS ok")
 
     async def insert_sessions(self, workspace: str, experiment_id: str, sessions: list[SessionRecord]) -> None:
-        """Store a batch in one INSERT (one block: all or nothing), then refresh the experiment's rollups."""
+        """Store a batch in one INSERT (one block: all or nothing); the experiment's rollups go stale."""
         # Up to 10,000 rows of text: built off the event loop.
         rows = await anyio.to_thread.run_sync(lambda: session_sql.session_rows(workspace, experiment_id, sessions))
         await self._ch.insert_rows("sessions", session_sql.SESSION_COLUMNS, rows)
-        await self.recompute_rollups(workspace, [experiment_id])
+        await self.stale.mark(workspace, [experiment_id])
 
     async def insert_evaluator_result(
         self, result: EvaluatorResult, *, experiment_id: str, experiment_ids: list[str]
     ) -> None:
-        """Store the result (scoped to `experiment_id`, '' for none), then refresh the rollups of the
-        experiments it counts in."""
+        """Store the result (scoped to `experiment_id`, '' for none); the rollups of the experiments it
+        counts in go stale."""
         row = result_sql.result_row(result, experiment_id)
         await self._ch.insert_rows("evaluator_results", result_sql.EVALUATOR_RESULT_COLUMNS, [row])
-        await self.recompute_rollups(result.workspace, experiment_ids)
+        await self.stale.mark(result.workspace, experiment_ids)
 
     async def experiments_with_session(self, workspace: str, session_id: str) -> list[str]:
         rows = await self._ch.query(
@@ -67,16 +79,20 @@ class TelemetryStore:
         return [row["experiment_id"] for row in rows]
 
     async def recompute_rollups(self, workspace: str, experiment_ids: list[str]) -> None:
+        """Rewrite these experiments' rollup rows now, stale or not."""
         await asyncio.to_thread(rollup_sql.recompute, self.executor, workspace, experiment_ids)
+        self.stale.forget(workspace, experiment_ids)
 
     async def rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
-        rows = await self._ch.query(
-            rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids}
-        )
-        return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+        async def fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
+            rows = await self._ch.query(rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": ids})
+            return {row["experiment_id"]: rollup_sql.to_rollups(row) for row in rows}
+
+        return await self.stale.read(workspace, experiment_ids, fetch)
 
     async def metric_values(self, workspace: str, path: RollupPath) -> dict[str, float]:
         """experiment id → the metric's value, for every experiment of the workspace that has one."""
+        await self.stale.refresh(workspace)
         sql, params = rollup_sql.metric_query(path)
         # Columnar: a workspace of 100,000 experiments reads 100,000 pairs here.
         columns = await self._ch.query_columns(sql, {"workspace": workspace, **params})
@@ -117,9 +133,11 @@ class TelemetryStore:
                 values[row["session_id"]][name].append(value)
         for result in external:
             values[result["session_id"]][result["name"]].append(result["value"])
+        traces = await self._session_traces(workspace, [row["session_id"] for row in rows]) if rows else {}
         for row in rows:
             scores = values[row["session_id"]]
             row["evaluator_scores"] = {name: sum(v) / len(v) for name, v in sorted(scores.items())}
+            row.update(traces[row["session_id"]])
         return rows, total
 
     async def evaluation_rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
@@ -139,12 +157,64 @@ class TelemetryStore:
             rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
         return rollups
 
-    async def session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
-        """Each span-built session's trace_id and root_span_id, by session id."""
-        if not session_ids:
-            return {}
+    async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
+        """Ids of the evaluations whose sessions show one of `values` in `column` (agent_name,
+        agent_version or model_name): whose agent_names, agent_versions or model_names hold it."""
+        if column not in evaluation_sql.FACET_COLUMNS:
+            raise ValueError(f"not a facet column: {column!r}")
+        await self.stale.refresh(workspace)  # the lists are read from the rollup rows, as metric_values
+        sql = evaluation_sql.OBSERVING.format(column=column)
+        rows = await self._ch.query(sql, {"workspace": workspace, "values": values})
+        return sorted(row["experiment_id"] for row in rows)
+
+    async def paired_values(self, workspace: str, experiment_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+        """experiment id → its sessions with a test case, in start order within each test case, each as
+        {test_case_id, values: {cost_usd, latency_ms, tokens, evaluators.<name>}} (store/clickhouse/compare.py)."""
+        params = {"workspace": workspace, "experiment_ids": experiment_ids}
+        rows = await self._ch.query(compare_sql.PAIRED_VALUES, params)
+        runs: dict[str, list[dict[str, Any]]] = {experiment_id: [] for experiment_id in experiment_ids}
+        for row in rows:
+            values = {metric: row[metric] for metric in ("cost_usd", "latency_ms", "tokens")}
+            names, scores = row["score_names"] or [], row["score_values"] or []
+            values |= {f"evaluators.{name}": score for name, score in zip(names, scores, strict=True)}
+            runs[row["experiment_id"]].append({"test_case_id": row["test_case_id"], "values": values})
+        return runs
+
+    async def pivot(
+        self,
+        workspace: str,
+        experiment_ids: list[str],
+        *,
+        rows: str,
+        columns: str | None,
+        value: str,
+        evaluator: str,
+        by_evaluation: dict[str, list[str | None]],
+    ) -> list[dict[str, Any]]:
+        """One row per (row_key, column_key) cell: sessions, evaluations, test_cases and the
+        statistics value_<stat> (store/clickhouse/pivot.py); `by_evaluation` holds the values of an
+        evaluation-level dimension ("row", "column"), aligned with `experiment_ids`."""
+        if not experiment_ids:
+            return []
+        params: dict[str, Any] = {"workspace": workspace, "experiment_ids": experiment_ids, "evaluator": evaluator}
+        params |= {f"{side}_values": values for side, values in by_evaluation.items()}
+        return await self._ch.query(pivot_sql.pivot_sql(rows, columns, value), params)
+
+    async def _session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
+        """Each session's trace_id and root_span_id (NeMo answers both for every session, whose spans it
+        is made of): the root span's; without a stored root (a session ingested in bulk has no spans)
+        the session is its own root, and its own trace unless a span names one."""
         rows = await self._ch.query(session_sql.SESSION_TRACES, {"workspace": workspace, "session_ids": session_ids})
-        return {row["session_id"]: {"trace_id": row["trace_id"], "root_span_id": row["root_span_id"]} for row in rows}
+        found = {row["session_id"]: row for row in rows}
+        traces = {}
+        for session_id in session_ids:
+            row = found.get(session_id)
+            if row is not None and row["has_root"]:
+                traces[session_id] = {"trace_id": row["root_trace_id"], "root_span_id": row["root_span_id"]}
+            else:
+                trace_id = row["first_trace_id"] if row is not None else session_id
+                traces[session_id] = {"trace_id": trace_id, "root_span_id": session_id}
+        return traces
 
 
     # --- spans (OTLP, ATIF, chat completions) and the sessions rebuilt from them -----------------
@@ -178,7 +248,7 @@ class TelemetryStore:
 
     async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
         """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop
-        the copy a session left behind in its `previous` experiment, then refresh the rollups of both."""
+        the copy a session left behind in its `previous` experiment; the rollups of both go stale."""
         session_ids = sorted(bindings)
         await self._ch.command(
             span_sql.REBUILD_SESSIONS,
@@ -202,9 +272,8 @@ class TelemetryStore:
             await self._ch.command(
                 span_sql.DELETE_SESSIONS, {"workspace": workspace, "experiment_id": experiment_id, "session_ids": moved}
             )
-        affected = {e for e in [*bindings.values(), *left] if e}
-        await self.recompute_rollups(workspace, sorted(affected))
-        await asyncio.to_thread(rollup_sql.reset_empty, self.executor, workspace, sorted(e for e in left if e))
+        await self.stale.mark(workspace, sorted({e for e in bindings.values() if e} - left.keys()))
+        await self.stale.mark(workspace, sorted(e for e in left if e), may_be_empty=True)
 
     # --- evaluator-result reads -----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ from intake_service.store.clickhouse.spans import SPAN_KINDS, SPAN_VIEW
 _TRACE_ROWS = f"""
 SELECT id, root.1 AS root_span_id, root.2 AS session_id, root.3 AS name, root.4 AS status,
        root.5 AS started_at, root.6 AS ended_at, root.7 AS evaluation_id, root.8 AS test_case_id,
-       root.9 AS input, root.10 AS output,
+       root.9 AS input, root.10 AS output, root.11 AS agent_name,
        if(root.6 IS NULL, NULL, (toUnixTimestamp64Micro(root.6) - toUnixTimestamp64Micro(root.5)) / 1e3)
            AS duration_ms,
        sum_input AS input_tokens, sum_output AS output_tokens, sum_cached AS cached_tokens,
@@ -22,7 +22,7 @@ SELECT id, root.1 AS root_span_id, root.2 AS session_id, root.3 AS name, root.4 
 FROM (
     SELECT tid AS id,
            argMinIf(tuple(span_id, session_id, name, status, started_at, ended_at, experiment_name, test_case_id,
-                          input, output),
+                          input, output, agent_name),
                     tuple(start_time, span_id), parent_span_id = '') AS root,
            sum(input_tokens) AS sum_input,
            sum(output_tokens) AS sum_output,
@@ -45,18 +45,43 @@ _TRACE_WHERE = """
     AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
     AND ({evaluation_id:Nullable(String)} IS NULL OR evaluation_id = {evaluation_id:Nullable(String)})
     AND ({test_case_id:Nullable(String)} IS NULL OR test_case_id = {test_case_id:Nullable(String)})
+    AND ({agent_name:Nullable(String)} IS NULL OR agent_name = {agent_name:Nullable(String)})
     AND ({started_gte:Nullable(DateTime64(6, 'UTC'))} IS NULL
          OR started_at >= {started_gte:Nullable(DateTime64(6, 'UTC'))})
     AND ({started_lte:Nullable(DateTime64(6, 'UTC'))} IS NULL
          OR started_at <= {started_lte:Nullable(DateTime64(6, 'UTC'))})
 """
-TRACE_FILTER_PARAMS = ("ids", "session_id", "status", "evaluation_id", "test_case_id", "started_gte", "started_lte")
+TRACE_FILTER_PARAMS = (
+    "ids", "session_id", "status", "evaluation_id", "test_case_id", "agent_name", "started_gte", "started_lte"
+)
 
 COUNT_TRACES = f"SELECT count() AS total FROM ({_TRACE_ROWS}) WHERE {_TRACE_WHERE}"
 _LIST_TRACES = f"""
 SELECT * FROM ({_TRACE_ROWS}) WHERE {_TRACE_WHERE}
 ORDER BY started_at {{direction}}, id
 LIMIT {{limit:UInt32}} OFFSET {{offset:UInt64}}
+"""
+
+# GET /traces/metrics (NeMo 0.4.0): the traces the filter selects, grouped by the start of their root
+# in the requested time zone (weeks start on Monday); `total` puts them all in one group. Sums and
+# means over the traces that have the value; quantiles as NeMo takes them (ClickHouse `quantiles`).
+BUCKETS = {
+    "total": "toDateTime(0)",
+    "hour": "toStartOfHour(started_at, {timezone:String})",
+    "day": "toStartOfDay(started_at, {timezone:String})",
+    "week": "toDateTime(toStartOfWeek(started_at, 1, {timezone:String}), {timezone:String})",
+    "month": "toDateTime(toStartOfMonth(started_at, {timezone:String}), {timezone:String})",
+}
+SUMMED = ("input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd")
+_SUMMED_COLUMNS = ",\n       ".join(
+    f"sum({c}) AS {c}_sum, avg({c}) AS {c}_mean, quantiles(0.9, 0.99)({c}) AS {c}_quantiles" for c in SUMMED
+)
+_TRACE_METRICS = f"""
+SELECT toUnixTimestamp({{bucket}}) AS bucket_epoch, count() AS run_count, countIf(status = 'error') AS failed_run_count,
+       {_SUMMED_COLUMNS},
+       avg(duration_ms) AS latency_ms_mean, quantiles(0.5, 0.9, 0.95, 0.99)(duration_ms) AS latency_ms_quantiles
+FROM ({_TRACE_ROWS}) WHERE {_TRACE_WHERE}
+GROUP BY bucket_epoch ORDER BY bucket_epoch
 """
 
 
@@ -89,3 +114,8 @@ class TraceReads:
             },
         )
         return rows[0] if rows else None
+
+    async def metrics(self, workspace: str, filters: Mapping[str, Any], bucket: str, timezone: str) -> list[Row]:
+        """One row per bucket (BUCKETS) holding traces, oldest first; `bucket_epoch` its Unix start."""
+        sql = _TRACE_METRICS.replace("{bucket}", BUCKETS[bucket])
+        return await self._ch.query(sql, {**self._params(workspace, filters), "timezone": timezone})

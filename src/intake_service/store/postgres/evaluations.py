@@ -2,12 +2,12 @@
 for both). It adds to ExperimentRepository what evaluations need; it never commits."""
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import ColumnElement, String, func, literal, not_, nulls_last, select
+from sqlalchemy import ColumnElement, String, any_, func, literal, not_, nulls_last, or_, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from intake_service.domain.filters import Condition, FilterNode
@@ -95,9 +95,22 @@ def _membership(condition: Condition) -> ColumnElement[bool]:
     return overlap if op == "$in" else not_(overlap)
 
 
+def _observed(condition: Condition, ids: tuple[str, ...]) -> ColumnElement[bool]:
+    """A name the evaluation's sessions show (ids decided by ClickHouse) or, for agent_name and
+    agent_version, its own column holds; $ne and $nin are the exact negation."""
+    seen = Experiment.id == any_(_ids(list(ids)))
+    positive = condition.op in ("$eq", "$in")
+    if condition.field in COLUMNS:
+        own = condition_sql(replace(condition, op="$eq" if condition.op in ("$eq", "$ne") else "$in"))
+        seen = or_(own, seen)
+    return seen if positive else not_(seen)
+
+
 def _leaf(condition: Condition) -> ColumnElement[bool]:
-    if condition.field == "experiment_group_id":
+    if condition.field in ("experiment_group_id", "experiment_id"):
         return _membership(condition)
+    if condition.observed is not None:
+        return _observed(condition, condition.observed)
     return condition_sql(condition)
 
 
@@ -113,6 +126,20 @@ class EvaluationRepository(ExperimentRepository):
             select(Experiment.id).where(Experiment.workspace == workspace, Experiment.id == evaluation_id)
         )
         return found is not None
+
+    async def baseline_group(self, workspace: str, evaluation_name: str, group_ids: list[str]) -> str | None:
+        """The name of a live group among `group_ids` whose baseline is this evaluation, if any."""
+        return await self.session.scalar(
+            select(ExperimentGroup.name)
+            .where(
+                ExperimentGroup.workspace == workspace,
+                ~ExperimentGroup.is_deleted,
+                ExperimentGroup.id.in_(group_ids),
+                ExperimentGroup.baseline_evaluation_name == evaluation_name,
+            )
+            .order_by(ExperimentGroup.name)
+            .limit(1)
+        )
 
     async def live_group_ids(self, workspace: str, ids: list[str]) -> set[str]:
         """Those of `ids` that are live experiment groups of the workspace."""

@@ -14,6 +14,7 @@ from sqlalchemy import ColumnElement, String, func, literal, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from intake_service.store.postgres.evaluations import UNCHANGED, Unchanged
 from intake_service.store.postgres.tables import Experiment, ExperimentGroup
 
 SORT_COLUMNS: dict[str, Any] = {
@@ -30,6 +31,9 @@ class GroupFilter:
     deleted: bool = False
     name: str | None = None
     insight_id: str | None = None
+    baseline_evaluation_name: str | None = None
+    is_favorite: bool | None = None
+    show_evaluations_over_time: bool | None = None
     metadata: tuple[tuple[str, str], ...] = ()
 
 
@@ -59,6 +63,53 @@ class GroupFields:
         }
 
 
+@dataclass(frozen=True)
+class ContainerFields:
+    """The SDK 0.4+ container columns create sets (a group created at the root takes these defaults)."""
+
+    is_favorite: bool = False
+    show_evaluations_over_time: bool = False
+    column_layout: dict[str, list[str]] | None = None
+
+    def columns(self) -> dict[str, Any]:
+        return {
+            "is_favorite": self.is_favorite,
+            "show_evaluations_over_time": self.show_evaluations_over_time,
+            "column_layout": self.column_layout,
+        }
+
+
+@dataclass(frozen=True)
+class ContainerChanges:
+    """The columns a container PUT (SDK 0.6.0) sets; a field left UNCHANGED keeps its stored value."""
+
+    description: str | None | Unchanged = UNCHANGED
+    insight_id: str | None | Unchanged = UNCHANGED
+    summary: str | None | Unchanged = UNCHANGED
+    metadata: dict[str, str] | None | Unchanged = UNCHANGED
+    default_sort: str | Unchanged = UNCHANGED
+    pareto: ParetoAxes | Unchanged = UNCHANGED
+    column_layout: dict[str, list[str]] | Unchanged = UNCHANGED
+    is_favorite: bool | Unchanged = UNCHANGED
+    show_evaluations_over_time: bool | Unchanged = UNCHANGED
+    baseline_evaluation_name: str | None | Unchanged = UNCHANGED
+
+    def columns(self) -> dict[str, Any]:
+        columns: dict[str, Any] = {}
+        if not isinstance(self.pareto, Unchanged):
+            columns |= _pareto_columns(self.pareto)
+        if self.metadata is not UNCHANGED:
+            columns["metadata_"] = self.metadata
+        for field in (
+            "description", "insight_id", "summary", "default_sort", "column_layout", "is_favorite",
+            "show_evaluations_over_time", "baseline_evaluation_name",
+        ):  # fmt: skip
+            value = getattr(self, field)
+            if value is not UNCHANGED:
+                columns[field] = value
+        return columns
+
+
 def _pareto_columns(pareto: ParetoAxes) -> dict[str, str]:
     return {"pareto_x_metric": pareto.x_metric, "pareto_y_metric": pareto.y_metric}
 
@@ -69,6 +120,12 @@ def _where(workspace: str, wanted: GroupFilter) -> list[ColumnElement[bool]]:
         where.append(ExperimentGroup.name == wanted.name)
     if wanted.insight_id is not None:
         where.append(ExperimentGroup.insight_id == wanted.insight_id)
+    if wanted.baseline_evaluation_name is not None:
+        where.append(ExperimentGroup.baseline_evaluation_name == wanted.baseline_evaluation_name)
+    if wanted.is_favorite is not None:
+        where.append(ExperimentGroup.is_favorite.is_(wanted.is_favorite))
+    if wanted.show_evaluations_over_time is not None:
+        where.append(ExperimentGroup.show_evaluations_over_time.is_(wanted.show_evaluations_over_time))
     for key, value in wanted.metadata:
         where.append(ExperimentGroup.metadata_[key].astext == value)
     return where
@@ -79,7 +136,15 @@ class ExperimentGroupRepository:
         self.session = session
 
     async def insert(
-        self, *, id: str, workspace: str, name: str, created_at: datetime, fields: GroupFields, pareto: ParetoAxes
+        self,
+        *,
+        id: str,
+        workspace: str,
+        name: str,
+        created_at: datetime,
+        fields: GroupFields,
+        pareto: ParetoAxes,
+        container: ContainerFields,
     ) -> ExperimentGroup | None:
         """Insert a live group; None when the workspace already has a live one of that name."""
         statement = (
@@ -92,6 +157,7 @@ class ExperimentGroupRepository:
                 updated_at=created_at,
                 **fields.columns(),
                 **_pareto_columns(pareto),
+                **container.columns(),
             )
             .on_conflict_do_nothing(index_elements=["workspace", "name"], index_where=~ExperimentGroup.is_deleted)
             .returning(ExperimentGroup)
@@ -112,6 +178,22 @@ class ExperimentGroupRepository:
         return await self._update_live(
             workspace, name, {**fields.columns(), **pareto_columns, "updated_at": updated_at}
         )
+
+    async def change_fields(
+        self, workspace: str, name: str, changes: ContainerChanges, *, updated_at: datetime
+    ) -> ExperimentGroup | None:
+        """A container PUT: set only the changed columns of the live group; None when there is none."""
+        return await self._update_live(workspace, name, {**changes.columns(), "updated_at": updated_at})
+
+    async def lock_live_evaluation(self, workspace: str, name: str) -> Experiment | None:
+        """The live evaluation of that name, share-locked until the transaction ends, so it can be
+        neither deleted nor moved out of a group while a container makes it its baseline."""
+        statement = (
+            select(Experiment)
+            .where(Experiment.workspace == workspace, Experiment.name == name, ~Experiment.is_deleted)
+            .with_for_update(read=True)
+        )
+        return (await self.session.scalars(statement)).one_or_none()
 
     async def soft_delete(
         self, workspace: str, name: str, *, new_name: str, deleted_at: datetime

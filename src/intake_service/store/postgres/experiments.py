@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.domain.listing import ListQuery
 from intake_service.store.postgres.filters import COLUMNS, RollupLeaves, filter_sql
-from intake_service.store.postgres.tables import Experiment
+from intake_service.store.postgres.tables import Experiment, ExperimentGroup
 
 # A rollup metric to sort by, decided by ClickHouse: experiment ids, their values, and the value of
 # an experiment that has no rollup row (0 for run_count, else none).
@@ -113,6 +113,19 @@ class ExperimentRepository:
         self, workspace: str, name: str, fields: RowFields, *, updated_at: datetime
     ) -> Experiment | None:
         return await self._update_live(workspace, name, {**fields.columns(), "updated_at": updated_at})
+
+    async def clear_baseline(self, workspace: str, name: str, group_ids: Sequence[str]) -> None:
+        """The groups among `group_ids` whose baseline is the run `name` no longer have one."""
+        if group_ids:
+            await self.session.execute(
+                update(ExperimentGroup)
+                .where(
+                    ExperimentGroup.workspace == workspace,
+                    ExperimentGroup.id.in_(group_ids),
+                    ExperimentGroup.baseline_evaluation_name == name,
+                )
+                .values(baseline_evaluation_name=None)
+            )
 
     async def soft_delete(self, workspace: str, name: str, *, deleted_at: datetime) -> Experiment | None:
         return await self._update_live(

@@ -88,8 +88,8 @@ class Experiment(Base):
 
 
 class ExperimentGroup(Base):
-    """A group of experiments (SDK 0.2/0.3 `/experiment-groups`; 0.4's container). Experiments name
-    it by id in their soft `experiment_group_id`."""
+    """A group of experiments (SDK 0.2/0.3 `/experiment-groups`; 0.4's container, `/experiments`
+    under /nemo-0.4). Experiments name it by id in their `experiment_ids`."""
 
     __tablename__ = "experiment_groups"
 
@@ -103,6 +103,11 @@ class ExperimentGroup(Base):
     default_sort: Mapped[str] = mapped_column(String(1024))
     pareto_x_metric: Mapped[str] = mapped_column(String(255))
     pareto_y_metric: Mapped[str] = mapped_column(String(255))
+    # SDK 0.4+'s container fields (migration 0007), edited under /nemo-0.4 only.
+    is_favorite: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    show_evaluations_over_time: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+    baseline_evaluation_name: Mapped[str | None] = mapped_column(String(255, collation="C"))
+    column_layout: Mapped[dict[str, list[str]] | None] = mapped_column(JSONB)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     is_deleted: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))

@@ -1,0 +1,125 @@
+"""When the embedded store rewrites an experiment's rollup row: once before the next read that needs
+it, not on every ingest. An ingest marks its experiments stale after its insert and before it
+answers; a read of rollups first refreshes the stale ones it reads, so a burst of 1,000 ingests into
+one experiment costs one recompute and every read still sees every acknowledged session.
+
+The same process keeps the rollup rows it has read (up to CACHED), until it marks them stale: a read
+of one experiment or a page of them then needs no ClickHouse statement at all.
+
+Marks and cached rows live in this process, which is right only while this process is the only
+writer: the embedded chDB is (one process per data directory). With a ClickHouse server, several processes may
+serve the same store, so each ingest refreshes at once, as before. A process killed with marks
+pending leaves stale rows behind, which the unclean-shutdown repair recomputes on the next start
+(embedded/bootstrap.py); a clean shutdown refreshes them first (`flush`).
+"""
+
+import asyncio
+from collections import defaultdict
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from intake_service.store.clickhouse import rollups as rollup_sql
+from intake_service.store.clickhouse.executor import Executor
+
+Rollups = dict[str, Any]
+# Rollup rows kept in memory (a few KB each): beyond this, the oldest go.
+CACHED = 20_000
+
+
+class StaleRollups:
+    def __init__(self, executor: Executor, *, deferred: bool) -> None:
+        self._executor = executor
+        self.deferred = deferred
+        # workspace → experiment id → whether it may have lost its last session (its row then resets)
+        self._stale: dict[str, dict[str, bool]] = defaultdict(dict)
+        # workspace → experiment ids a refresh is rewriting now: a reader of those waits for it
+        self._refreshing: dict[str, set[str]] = defaultdict(set)
+        # One refresh at a time: the next reader of the same rows waits and then finds them fresh.
+        self._lock = asyncio.Lock()
+        # (workspace, experiment id) → its rollups as last read, None for no row; deferred mode only
+        self._cached: dict[tuple[str, str], Rollups | None] = {}
+        # Bumped whenever rows change: a read that started before keeps its answer out of the cache.
+        self._generation = 0
+
+    async def read(
+        self, workspace: str, experiment_ids: list[str], fetch: Callable[[list[str]], Awaitable[dict[str, Rollups]]]
+    ) -> dict[str, Rollups]:
+        """experiment id → rollups, fresh: stale rows are rewritten first, the rest come from memory or
+        from `fetch` (the store's read of those ids)."""
+        await self.refresh(workspace, experiment_ids)
+        if not self.deferred:
+            return await fetch(experiment_ids)
+        found: dict[str, Rollups] = {}
+        missing = []
+        for experiment_id in experiment_ids:
+            key = (workspace, experiment_id)
+            if key not in self._cached:
+                missing.append(experiment_id)
+            elif (rollups := self._cached[key]) is not None:
+                found[experiment_id] = rollups
+        if missing:
+            generation = self._generation
+            fetched = await fetch(missing)
+            if generation == self._generation:
+                for experiment_id in missing:
+                    self._remember((workspace, experiment_id), fetched.get(experiment_id))
+            found.update(fetched)
+        return found
+
+    def forget(self, workspace: str, experiment_ids: list[str]) -> None:
+        """Drop these rows from memory (call on the event loop, after they changed or will change)."""
+        self._generation += 1
+        for experiment_id in experiment_ids:
+            self._cached.pop((workspace, experiment_id), None)
+
+    def _remember(self, key: tuple[str, str], rollups: Rollups | None) -> None:
+        self._cached[key] = rollups
+        if len(self._cached) > CACHED:
+            del self._cached[next(iter(self._cached))]
+
+    async def mark(self, workspace: str, experiment_ids: list[str], *, may_be_empty: bool = False) -> None:
+        """Call after the write is stored: an earlier mark could be refreshed away before it lands."""
+        marked = self._stale[workspace]
+        for experiment_id in experiment_ids:
+            marked[experiment_id] = marked.get(experiment_id, False) or may_be_empty
+        self.forget(workspace, experiment_ids)
+        if not self.deferred:
+            await self.refresh(workspace, experiment_ids)
+
+    async def refresh(self, workspace: str, experiment_ids: list[str] | None = None) -> None:
+        """Rewrite the stale rows among `experiment_ids` (None: all of the workspace's) before a read."""
+        if not self._pending(workspace, experiment_ids):
+            return
+        async with self._lock:
+            marked = self._stale[workspace]
+            wanted = list(marked) if experiment_ids is None else [e for e in experiment_ids if e in marked]
+            taken = {experiment_id: marked.pop(experiment_id) for experiment_id in wanted}
+            if not taken:
+                return
+            self._refreshing[workspace].update(taken)
+            try:
+                await asyncio.to_thread(self._rewrite, workspace, taken)
+            except BaseException:
+                for experiment_id, may_be_empty in taken.items():  # still stale
+                    marked[experiment_id] = marked.get(experiment_id, False) or may_be_empty
+                raise
+            finally:
+                self._refreshing[workspace].difference_update(taken)
+                self.forget(workspace, list(taken))
+
+    def flush(self) -> None:
+        """Rewrite every stale row now (at shutdown, when no request runs)."""
+        for workspace, marked in self._stale.items():
+            self._rewrite(workspace, marked)
+            marked.clear()
+
+    def _pending(self, workspace: str, experiment_ids: list[str] | None) -> bool:
+        busy = self._stale.get(workspace, {}).keys() | self._refreshing.get(workspace, set())
+        return bool(busy) if experiment_ids is None else not busy.isdisjoint(experiment_ids)
+
+    def _rewrite(self, workspace: str, taken: dict[str, bool]) -> None:
+        experiment_ids = sorted(taken)
+        for start in range(0, len(experiment_ids), rollup_sql.BATCH):
+            batch = experiment_ids[start : start + rollup_sql.BATCH]
+            rollup_sql.recompute(self._executor, workspace, batch)
+            rollup_sql.reset_empty(self._executor, workspace, [e for e in batch if taken[e]])

@@ -1,0 +1,80 @@
+"""Rollup rows are rewritten once before the next read that needs them, not on every ingest
+(store/clickhouse/stale_rollups.py); every read still sees every acknowledged session."""
+
+import asyncio
+from typing import Any
+
+from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok
+
+ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
+ROWS = "SELECT run_count, computed_at FROM experiment_rollups WHERE " + ONE_EXPERIMENT + " ORDER BY computed_at"
+
+
+def sessions(prefix: str, count: int, accuracy: float = 0.5) -> list[dict[str, Any]]:
+    return [
+        {"session_id": f"{prefix}-{i}", "started_at": "2026-01-01T00:00:00Z", "scores": {"accuracy": accuracy}}
+        for i in range(count)
+    ]
+
+
+async def test_a_burst_of_ingests_costs_one_rewrite(client, base, app, workspace) -> None:
+    experiment = await create_experiment(client, base)
+    name = experiment["name"]
+    executor = (await app_telemetry(app)).executor
+    params = {"workspace": workspace, "experiment_id": experiment["id"]}
+
+    for burst in range(20):
+        await ingest_ok(client, base, name, sessions(f"b{burst}", 5))
+    assert executor.query(ROWS, params) == []  # no ingest rewrote the row
+
+    assert (await get_experiment(client, base, name))["run_count"] == 100
+    assert [row["run_count"] for row in executor.query(ROWS, params)] == [100]  # one rewrite for the burst
+    await get_experiment(client, base, name)
+    assert len(executor.query(ROWS, params)) == 1  # a fresh row is not rewritten again
+
+
+async def test_every_read_sees_every_acknowledged_session(client, base) -> None:
+    name = (await create_experiment(client, base))["name"]
+    acknowledged = 0
+
+    async def ingest_then_read(task: int) -> None:
+        nonlocal acknowledged
+        for round_ in range(4):
+            await ingest_ok(client, base, name, sessions(f"t{task}-r{round_}", 3))
+            acknowledged += 3
+            seen_before = acknowledged
+            assert (await get_experiment(client, base, name))["run_count"] >= seen_before
+
+    await asyncio.gather(*(ingest_then_read(task) for task in range(8)))
+    assert (await get_experiment(client, base, name))["run_count"] == 8 * 4 * 3
+
+
+async def test_a_metric_sort_sees_the_last_ingest(client, base) -> None:
+    low, high = (await create_experiment(client, base))["name"], (await create_experiment(client, base))["name"]
+    await ingest_ok(client, base, low, sessions("low", 2, accuracy=0.1))
+    await ingest_ok(client, base, high, sessions("high", 2, accuracy=0.9))
+    listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
+    assert [row["name"] for row in listed["data"]] == [high, low]
+
+    await ingest_ok(client, base, low, sessions("low-more", 18, accuracy=1.0))
+    listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
+    assert [row["name"] for row in listed["data"]] == [low, high]
+
+
+async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, app, workspace) -> None:
+    experiment = await create_experiment(client, base)
+    name = experiment["name"]
+    executor = (await app_telemetry(app)).executor
+    await ingest_ok(client, base, name, sessions("first", 4))
+    assert (await get_experiment(client, base, name))["run_count"] == 4
+
+    # The row gone from ClickHouse (only this process writes it): the read does not ask again.
+    params = {"workspace": workspace, "experiment_id": experiment["id"]}
+    executor.command("DELETE FROM experiment_rollups WHERE " + ONE_EXPERIMENT, params)
+    assert (await get_experiment(client, base, name))["run_count"] == 4
+
+    await ingest_ok(client, base, name, sessions("second", 2))
+    assert (await get_experiment(client, base, name))["run_count"] == 6
+    assert [
+        row["run_count"] for row in executor.query(ROWS, {"workspace": workspace, "experiment_id": experiment["id"]})
+    ] == [6]
