@@ -257,7 +257,7 @@ class TestTags:
         assert (await client.post(f"{base}/ingest/atif", json=body)).status_code == 201
         assert [row["test_case_id"] for row in await session_rows(client, base, "exp")] == [None]
         trace = (await client.get(f"{base}/traces/{body['session_id']}")).json()
-        assert trace["evaluation_context"] == {"evaluation_id": "exp"}
+        assert trace["evaluation_context"] == {"evaluation_id": "exp", "evaluation_name": "exp"}
 
     @pytest.mark.parametrize(
         "context",

@@ -5,11 +5,16 @@ reported as unusable, and the 400/413/422 of a body that cannot be used, with th
 How long /health/live takes meanwhile is measured by bench/bench_live_latency.py, not here.
 """
 
+import signal
+import time
+
+import httpx
 import orjson
+import psutil
 
 from intake_service.domain.formats import worker
 
-from support import create_experiment
+from support import Server, create_experiment
 
 JSON = {"content-type": "application/json"}
 T = "2026-01-01T00:00:00Z"
@@ -70,3 +75,27 @@ async def test_large_session_and_atif_bodies(client, base) -> None:
     assert response.status_code == 201 and response.json()["session_id"] == "t1", response.text
     spans = await client.get(f"{base}/spans", params={"filter[session_id]": "t1", "page_size": 1})
     assert spans.json()["pagination"]["total_results"] >= 1_500
+
+
+def test_the_worker_ends_when_the_server_is_killed(tmp_path) -> None:
+    """A killed server cannot shut its worker down: the worker watches for that and ends."""
+    service = Server(tmp_path / "data").start()
+    try:
+        body = large({"resourceSpans": [{"scopeSpans": [{"spans": [otlp_span(i) for i in range(2_000)]}]}]})
+        url = f"{service.url}/apis/intake/v2/workspaces/w/ingest/otlp/v1/traces"
+        assert httpx.post(url, content=body, headers=JSON, timeout=120).status_code == 200
+        assert service.process is not None
+        children = psutil.Process(service.process.pid).children()
+        [spawned] = [p for p in children if "spawn_main" in " ".join(p.cmdline())]
+        service.signal(signal.SIGKILL)
+        service.wait()
+        deadline = time.monotonic() + 15
+        while spawned.is_running() and spawned.status() != psutil.STATUS_ZOMBIE and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not spawned.is_running() or spawned.status() == psutil.STATUS_ZOMBIE
+    finally:
+        service.stop()
+        pgdata = str(tmp_path / "data" / "postgres")
+        for process in psutil.process_iter(["cmdline"]):  # the embedded PostgreSQL the kill left behind
+            if pgdata in (process.info["cmdline"] or []):
+                process.terminate()

@@ -3,7 +3,7 @@
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from intake_service.api.deps import ExperimentName, Experiments, Session, Telemetry, Workspace
 from intake_service.api.export import FormatParam, export_format, export_responses, one_batch, stream
@@ -59,6 +59,13 @@ exact p-value; Holm-adjusted p-values across all metrics; a verdict per metric a
 CSV and NDJSON (`format=` or `Accept`) give one row per metric."""
 
 
+def _options(resamples: Resamples = 2000, seed: Seed = 0, top: Top = 5) -> domain.Options:
+    return domain.Options(resamples=resamples, seed=seed, top_movers=top)
+
+
+Options = Annotated[domain.Options, Depends(_options)]
+
+
 def _answer(request: Request, export: FormatParam, body: dict[str, Any]) -> CompareResponse | Response:
     wanted = export_format(request, export)
     if wanted == "json":
@@ -83,12 +90,9 @@ async def compare_evaluation(
     request: Request,
     session: Session,
     telemetry: Telemetry,
-    resamples: Resamples = 2000,
-    seed: Seed = 0,
-    top: Top = 5,
+    options: Options,
     format: FormatParam = None,
 ) -> CompareResponse | Response:
-    options = domain.Options(resamples=resamples, seed=seed, top_movers=top)
     body = await domain.compare_evaluations(
         EvaluationRepository(session), telemetry, workspace, name, baseline, options
     )
@@ -111,11 +115,8 @@ async def compare_experiment(
     request: Request,
     repo: Experiments,
     telemetry: Telemetry,
-    resamples: Resamples = 2000,
-    seed: Seed = 0,
-    top: Top = 5,
+    options: Options,
     format: FormatParam = None,
 ) -> CompareResponse | Response:
-    options = domain.Options(resamples=resamples, seed=seed, top_movers=top)
     body = await domain.compare_experiments(repo, telemetry, workspace, name, baseline, options)
     return _answer(request, format, body)

@@ -39,7 +39,8 @@ def _whole(value: Any) -> Any:
     return int(value) if isinstance(value, float) and value.is_integer() else value
 
 
-Count = Annotated[int | None, BeforeValidator(_whole), Field(ge=0)]
+# The constraints on the int itself: on `int | None` they would be applied to None too.
+Count = Annotated[int, BeforeValidator(_whole), Field(ge=0)] | None
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Id = Annotated[str | None, Field(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
 
@@ -64,7 +65,7 @@ class ChatRequest(_Open):
 class ChatResponse(_Open):
     id: str | None = None
     model: Annotated[str | None, Field(max_length=255)] = None
-    created: Annotated[int | None, BeforeValidator(_whole), Field(ge=0, lt=2**33)] = None
+    created: Annotated[int, BeforeValidator(_whole), Field(ge=0, lt=2**33)] | None = None
     choices: list[dict[str, Any]] | None = None
     usage: Usage | None = None
 

@@ -11,7 +11,10 @@ in a thread of the server, as before: its parse is shorter than a trip to the wo
 
 import asyncio
 import multiprocessing
+import os
 import pickle
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -27,11 +30,27 @@ T = TypeVar("T")
 _pool: ProcessPoolExecutor | None = None
 
 
+def _exit_with(parent: int) -> None:
+    """In the worker: end when the server is gone (killed, it cannot shut the worker down)."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1)
+        os._exit(0)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _executor() -> ProcessPoolExecutor:
     global _pool
     if _pool is None:
         # spawn: forking a process that runs chDB's and uvicorn's threads is not safe.
-        _pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+        _pool = ProcessPoolExecutor(
+            max_workers=1,
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_exit_with,
+            initargs=(os.getpid(),),
+        )
     return _pool
 
 
