@@ -20,13 +20,19 @@ from typing import Any, Literal
 
 import anyio
 import numpy as np
-from scipy import stats
 
 from intake_service.domain import evaluations, experiments
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.evaluations import EvaluationRepository
 from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.tables import Experiment
+
+
+def _stats() -> Any:
+    # scipy.stats takes about a second to import: paid by the first comparison, not by every start.
+    from scipy import stats
+
+    return stats
 
 SIGNIFICANCE = 0.05
 CONFIDENCE = 0.95
@@ -122,7 +128,7 @@ def bootstrap_interval(differences: np.ndarray, options: Options) -> tuple[float
     if len(differences) == 1 or np.all(differences == differences[0]):
         value = float(differences[0])
         return value, value
-    result = stats.bootstrap(
+    result = _stats().bootstrap(
         (differences,),
         np.mean,
         n_resamples=options.resamples,
@@ -140,7 +146,7 @@ def wilcoxon_p(differences: np.ndarray) -> float:
     difference is zero, as no pair moved."""
     if not np.any(differences != 0):
         return 1.0
-    return float(stats.wilcoxon(differences).pvalue)
+    return float(_stats().wilcoxon(differences).pvalue)
 
 
 def mcnemar_exact_p(improved: int, regressed: int) -> float:
@@ -148,7 +154,7 @@ def mcnemar_exact_p(improved: int, regressed: int) -> float:
     discordant = improved + regressed
     if discordant == 0:
         return 1.0
-    return float(stats.binomtest(min(improved, regressed), discordant, 0.5).pvalue)
+    return float(_stats().binomtest(min(improved, regressed), discordant, 0.5).pvalue)
 
 
 def holm(p_values: list[float | None]) -> list[float | None]:
@@ -166,7 +172,7 @@ def _direction(differences: np.ndarray) -> int:
     """Which way the pairs moved, as the signed-rank test sees it: the sign of (sum of the ranks of
     the positive differences − that of the negative ones); the mean's sign on a tie."""
     nonzero = differences[differences != 0]
-    ranks = stats.rankdata(np.abs(nonzero))
+    ranks = _stats().rankdata(np.abs(nonzero))
     balance = float(ranks[nonzero > 0].sum() - ranks[nonzero < 0].sum())
     return int(np.sign(balance) or np.sign(differences.mean()))
 
