@@ -1,6 +1,8 @@
 """Sorting and filtering evaluations by their SDK 0.3.0 rollups. The rollups are computed when read
 (see store/clickhouse/evaluation_rollups.py), so a rollup sort or filter works on the whole filtered
-list in memory, as NeMo's own server does, up to MAX_SORTED evaluations per request."""
+list in memory, as NeMo's own server does, up to MAX_SORTED evaluations per request. They sort and
+filter the rollups as the store reads them (RollupView), so only the page's evaluations become
+responses."""
 
 import json
 import math
@@ -14,7 +16,7 @@ from starlette.datastructures import QueryParams
 
 from intake_service.domain.rollup_metrics import STATS
 from intake_service.errors import BadListQuery
-from intake_service.models.generated import EvaluationResponse
+from intake_service.store.postgres.tables import Experiment
 
 COUNTS = ("run_count", "test_case_count")
 STATISTICS = ("cost_usd", "latency_ms", "tokens")
@@ -34,23 +36,38 @@ def is_rollup_path(field: str) -> bool:
     return head == "evaluators" and bool(name) and stat in STATS
 
 
-def sort_value(response: EvaluationResponse, field: str) -> Any:
-    """The value `field` names on a response; None when it has none (it sorts last)."""
-    if not is_rollup_path(field) or field in COUNTS:
-        return getattr(response, field)
+@dataclass(frozen=True)
+class RollupView:
+    """What a rollup sort or filter reads of an evaluation: its row, its 0.3.0 rollups as the store
+    answers them (TelemetryStore.evaluation_rollups) and its run count (the seeds' rollups)."""
+
+    row: Experiment
+    rollup: dict[str, Any]
+    run_count: int | None = None
+
+
+def sort_value(view: RollupView, field: str) -> Any:
+    """The value `field` names on an evaluation, as its response shows it; None when it has none
+    (it sorts last)."""
+    if field == "run_count":
+        return view.run_count
+    if field == "test_case_count":
+        return view.rollup.get("test_case_count", 0)
+    if not is_rollup_path(field):
+        return getattr(view.row, field)
     head, _, rest = field.partition(".")
     if head == "evaluators":
         name, _, stat = rest.rpartition(".")
-        aggregate = response.aggregate_scores.get(name)
+        aggregate = view.rollup.get("aggregate_scores", {}).get(name)
     else:
-        stat, aggregate = rest, getattr(response, head)
-    return None if aggregate is None else getattr(aggregate, stat)
+        stat, aggregate = rest, view.rollup.get(head)
+    return None if aggregate is None else aggregate[stat]
 
 
-def sort_responses(responses: list[EvaluationResponse], keys: list[tuple[str, bool]]) -> list[EvaluationResponse]:
+def sort_views(views: list[RollupView], keys: list[tuple[str, bool]]) -> list[RollupView]:
     """Ordered by each (field, descending) key, the first dominating; a missing value sorts last for
     its key; ties by name, then id."""
-    ordered = sorted(responses, key=lambda r: (r.name, r.id))
+    ordered = sorted(views, key=lambda v: (v.row.name, v.row.id))
     for field, descending in reversed(keys):
         present = [r for r in ordered if sort_value(r, field) is not None]
         missing = [r for r in ordered if sort_value(r, field) is None]
@@ -145,10 +162,10 @@ def split_rollup_filters(params: QueryParams) -> tuple[QueryParams, list[MetricP
     return QueryParams(kept), predicates, echo
 
 
-def matches(response: EvaluationResponse, predicates: list[MetricPredicate]) -> bool:
+def matches(view: RollupView, predicates: list[MetricPredicate]) -> bool:
     """Every predicate holds; a missing rollup value matches none."""
     for predicate in predicates:
-        value = sort_value(response, predicate.field)
+        value = sort_value(view, predicate.field)
         if value is None or not COMPARE[predicate.op](float(value), predicate.threshold):
             return False
     return True

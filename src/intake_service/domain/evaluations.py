@@ -64,18 +64,20 @@ def text_metadata(metadata: dict[str, Any]) -> dict[str, str]:
     return {k: v if isinstance(v, str) else json.dumps(v, ensure_ascii=False) for k, v in metadata.items()}
 
 
-async def respond(telemetry: TelemetryStore, rows: list[Experiment]) -> tuple[list[EvaluationResponse], bool]:
-    """The responses of `rows` with their rollups, and whether the telemetry store answered."""
+async def respond(
+    telemetry: TelemetryStore, rows: list[Experiment], rollups: dict[str, dict[str, Any]] | None = None
+) -> tuple[list[EvaluationResponse], bool]:
+    """The responses of `rows` with their rollups (read here unless given), and whether the
+    telemetry store answered."""
     hydrated = await hydrate(telemetry, rows)
-    rollups: dict[str, dict[str, Any]] = {}
-    if rows and hydrated.available:
+    if rollups is None and rows and hydrated.available:
         try:
             rollups = await telemetry.evaluation_rollups(rows[0].workspace, [row.id for row in rows])
         except TelemetryUnavailable:
             hydrated.available = False
     responses = []
     for row, experiment in zip(rows, hydrated.experiments, strict=True):
-        rollup = rollups.get(row.id, {})
+        rollup = (rollups or {}).get(row.id, {})
         responses.append(
             EvaluationResponse(
                 id=row.id,
@@ -381,11 +383,15 @@ async def list_page(
         )  # fmt: skip
         data, available = await respond(telemetry, list(rows))
     else:
-        data = await all_with_rollups(repo, telemetry, workspace, node, include_deleted)
-        data = rollup_sort.sort_responses([r for r in data if rollup_sort.matches(r, predicates)], keys)
+        runs = any(field == "run_count" for field, _ in keys) or any(p.field == "run_count" for p in predicates)
+        views = await all_with_rollups(repo, telemetry, workspace, node, include_deleted, run_counts=runs)
+        views = rollup_sort.sort_views([v for v in views if rollup_sort.matches(v, predicates)], keys)
         if sort is None:
-            data.sort(key=lambda r: r.pinned_at is None)  # stable: pinned first, key order kept
-        total, data, available = len(data), data[offset : offset + page_size], True
+            views.sort(key=lambda v: v.row.pinned_at is None)  # stable: pinned first, key order kept
+        total, views = len(views), views[offset : offset + page_size]
+        data, available = await respond(telemetry, [v.row for v in views], {v.row.id: v.rollup for v in views})
+        if not available:
+            raise TelemetryUnavailable()
     envelope = EvaluationResponsesPage(
         data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo
     )
@@ -398,8 +404,11 @@ async def all_with_rollups(
     workspace: str,
     node: FilterNode | None,
     include_deleted: bool,
-) -> list[EvaluationResponse]:
-    """Every evaluation the column filters admit, with its rollups, for a rollup sort or filter."""
+    *,
+    run_counts: bool = False,
+) -> list[rollup_sort.RollupView]:
+    """Every evaluation the column filters admit, with its rollups (and its run count when asked),
+    for a rollup sort or filter; only the rollups are read, not the responses' other telemetry."""
     limit = rollup_sort.MAX_SORTED
     rows, total = await repo.list_evaluations(
         workspace, node, include_deleted=include_deleted, keys=[("name", False)], pinned_first=False,
@@ -410,8 +419,13 @@ async def all_with_rollups(
             f"This query selects {total} evaluations, more than the {limit} a rollup sort or filter takes in one "
             "request; narrow it with a filter (for example experiment_group_id)."
         )
-    data, available = await respond(telemetry, list(rows))
-    if not available:
-        # Without rollups the order would be made up: a 503, not a page in the wrong order.
+    # Without rollups the order would be made up: TelemetryUnavailable (a 503), not a page in the wrong order.
+    ids = [row.id for row in rows]
+    rollups = await telemetry.evaluation_rollups(workspace, ids) if ids else {}
+    runs = (await hydrate(telemetry, list(rows))) if run_counts else None
+    if runs is not None and not runs.available:
         raise TelemetryUnavailable()
-    return data
+    return [
+        rollup_sort.RollupView(row, rollups.get(row.id, {}), runs.experiments[index].run_count if runs else None)
+        for index, row in enumerate(rows)
+    ]

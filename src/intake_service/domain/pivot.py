@@ -70,8 +70,11 @@ async def _selected(
         )
     selected = list(rows)
     if predicates:
-        answered = await evaluations.all_with_rollups(repo, telemetry, workspace, node, include_deleted)
-        kept = {r.id for r in answered if evaluation_rollups.matches(r, predicates)}
+        runs = any(predicate.field == "run_count" for predicate in predicates)
+        answered = await evaluations.all_with_rollups(
+            repo, telemetry, workspace, node, include_deleted, run_counts=runs
+        )
+        kept = {v.row.id for v in answered if evaluation_rollups.matches(v, predicates)}
         selected = [row for row in selected if row.id in kept]
     return selected, echo
 

@@ -144,9 +144,10 @@ class TelemetryStore:
         """SDK 0.3.0 rollups by experiment id: test_case_count, cost_usd, latency_ms, tokens (statistics
         or None) and aggregate_scores (statistics by evaluator); see store/clickhouse/evaluation_rollups.py."""
         params = {"workspace": workspace, "experiment_ids": experiment_ids}
-        counts, metrics, scores = [await self._ch.query(sql, params) for sql in (
+        # Three queries at once: chDB runs them on their own connections, in parallel.
+        counts, metrics, scores = await asyncio.gather(*(self._ch.query(sql, params) for sql in (
             evaluation_sql.COUNTS, evaluation_sql.METRICS, evaluation_sql.EVALUATORS
-        )]  # fmt: skip
+        )))  # fmt: skip
         rollups: dict[str, dict[str, Any]] = {}
         for row in counts:
             rollups[row["experiment_id"]] = {"test_case_count": int(row["test_case_count"]), "aggregate_scores": {}}
