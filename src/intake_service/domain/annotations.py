@@ -14,8 +14,7 @@ from typing import Any, Literal
 
 import orjson
 
-from intake_service.domain.paging import pagination
-from intake_service.domain.span_filters import FilterField, check_params, parse_filters, parse_sort
+from intake_service.domain.span_filters import FilterField, read_list
 from intake_service.domain.values import json_problem
 from intake_service.errors import AnnotationNotFound, validation_error
 from intake_service.models.generated import Annotation, AnnotationInput, AnnotationsPage
@@ -156,13 +155,11 @@ async def list_annotations(
     page_size: int,
     sort: str,
 ) -> AnnotationsPage:
-    filters, echo = parse_filters(check_params(params, LIST_PARAMS), FILTERS, "annotation")
-    descending = parse_sort(sort, "created_at")
-    rows, total = await _store(telemetry).page(
-        workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
-    )
-    data = [to_annotation(row) for row in rows]
-    return AnnotationsPage(data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo)
+    rows, paging, echo = await read_list(
+        _store(telemetry), workspace, params, allowed=LIST_PARAMS, fields=FILTERS, noun="annotation",
+        sort_field="created_at", sort=sort, page=page, page_size=page_size,
+    )  # fmt: skip
+    return AnnotationsPage(data=[to_annotation(row) for row in rows], pagination=paging, sort=sort, filter=echo)
 
 
 async def delete_annotation(telemetry: TelemetryStore, workspace: str, annotation_id: str) -> None:

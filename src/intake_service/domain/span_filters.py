@@ -12,12 +12,13 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from intake_service.domain.filters import parse_datetime
-from intake_service.domain.paging import reject_unknown_params
+from intake_service.domain.paging import pagination, reject_unknown_params
 from intake_service.errors import BadListQuery
-from intake_service.models.generated import TelemetryEvaluationContext
+from intake_service.models.generated import PaginationData, TelemetryEvaluationContext
+from intake_service.store.clickhouse.executor import Row
 from intake_service.store.clickhouse.values import datetime_text
 
 PREVIEW_CHARS = 300
@@ -124,3 +125,31 @@ def evaluation_context(name: str | None, test_case: str | None) -> TelemetryEval
     return TelemetryEvaluationContext(
         evaluation_name=name, test_case_name=test_case, evaluation_id=name, test_case_id=test_case
     )
+
+
+class PagedReads(Protocol):
+    async def page(
+        self, workspace: str, filters: Mapping[str, Any], *, descending: bool, limit: int, offset: int
+    ) -> tuple[list[Row], int]: ...
+
+
+async def read_list(
+    reads: PagedReads,
+    workspace: str,
+    params: Iterable[tuple[str, str]],
+    *,
+    allowed: Collection[str],
+    fields: Mapping[str, FilterField],
+    noun: str,
+    sort_field: str,
+    sort: str,
+    page: int,
+    page_size: int,
+) -> tuple[list[Row], PaginationData, dict[str, Any]]:
+    """One page of a single-key telemetry list (traces, spans, annotations): its rows, the pagination
+    and the filter's echo, every query parameter checked against `allowed` and the filter fields."""
+    filters, echo = parse_filters(check_params(params, allowed), fields, noun)
+    rows, total = await reads.page(
+        workspace, filters, descending=parse_sort(sort, sort_field), limit=page_size, offset=(page - 1) * page_size
+    )
+    return rows, pagination(page, page_size, len(rows), total), echo

@@ -29,6 +29,7 @@ from intake_service.domain.span_filters import (
     for_mode,
     parse_filters,
     parse_sort,
+    read_list,
 )
 from intake_service.errors import BadListQuery, SpanNotFound, UnknownExperiment
 from intake_service.models.generated import (
@@ -192,13 +193,11 @@ async def list_spans(
     sort: str,
     mode: Mode,
 ) -> SpansPage:
-    filters, echo = parse_filters(check_params(params, SPAN_LIST_PARAMS), SPAN_FILTERS, "span")
-    descending = parse_sort(sort, "started_at")
-    rows, total = await span_reads(telemetry).page(
-        workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
-    )
-    data = [to_span(workspace, row, mode) for row in rows]
-    return SpansPage(data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo)
+    rows, paging, echo = await read_list(
+        span_reads(telemetry), workspace, params, allowed=SPAN_LIST_PARAMS, fields=SPAN_FILTERS, noun="span",
+        sort_field="started_at", sort=sort, page=page, page_size=page_size,
+    )  # fmt: skip
+    return SpansPage(data=[to_span(workspace, row, mode) for row in rows], pagination=paging, sort=sort, filter=echo)
 
 
 GroupBy = Literal["trace_id", "session_id"]

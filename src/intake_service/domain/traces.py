@@ -3,16 +3,13 @@
 from collections.abc import Iterable
 from typing import Any
 
-from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import (
     STATUSES,
     FilterField,
     Mode,
-    check_params,
     evaluation_context,
     for_mode,
-    parse_filters,
-    parse_sort,
+    read_list,
 )
 from intake_service.errors import TraceNotFound
 from intake_service.models.generated import (
@@ -72,13 +69,11 @@ async def list_traces(
     sort: str,
     mode: Mode,
 ) -> TracesPage:
-    filters, echo = parse_filters(check_params(params, LIST_PARAMS), FILTERS, "trace")
-    descending = parse_sort(sort, "started_at")
-    rows, total = await _reads(telemetry).page(
-        workspace, filters, descending=descending, limit=page_size, offset=(page - 1) * page_size
-    )
-    data = [to_trace(workspace, row, mode) for row in rows]
-    return TracesPage(data=data, pagination=pagination(page, page_size, len(data), total), sort=sort, filter=echo)
+    rows, paging, echo = await read_list(
+        _reads(telemetry), workspace, params, allowed=LIST_PARAMS, fields=FILTERS, noun="trace",
+        sort_field="started_at", sort=sort, page=page, page_size=page_size,
+    )  # fmt: skip
+    return TracesPage(data=[to_trace(workspace, row, mode) for row in rows], pagination=paging, sort=sort, filter=echo)
 
 
 async def get_trace(telemetry: TelemetryStore, workspace: str, trace_id: str, mode: Mode) -> Trace:
