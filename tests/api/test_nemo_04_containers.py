@@ -166,6 +166,16 @@ class TestList:
         bad = await client.get(container_url(nemo), params={"filter[is_favorite]": "maybe"})
         assert problem(bad, 400) == "The filter on 'is_favorite' takes true or false."
 
+    async def test_the_json_filter_follows_the_groups_rule(self, client, nemo) -> None:
+        # One declaration for both lists: an empty filter is refused at the field, and the document
+        # states that the JSON filter is an object.
+        assert_422(await client.get(container_url(nemo), params={"filter": ""}), ("query", "filter"))
+        document = (await client.get(f"{NEMO_04}/openapi.json")).json()
+        path = NEMO_04 + "/apis/intake/v2/workspaces/{workspace}/experiments"
+        parameters = document["paths"][path]["get"]["parameters"]
+        schema = next(p["schema"] for p in parameters if p["name"] == "filter")
+        assert schema["minLength"] == 1 and schema["pattern"] == r"^\s*\{"
+
 
 class TestHiddenAlias:
     async def test_experiment_groups_under_nemo_04_is_the_container(self, client, nemo) -> None:

@@ -6,7 +6,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request, Response
 
 from intake_service.api.deps import ExperimentName, Workspace
-from intake_service.api.experiment_groups import FILTER_HELP, Groups, GroupSort
+from intake_service.api.experiment_groups import Groups, ListFilter, ListSort
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, OffLoopJsonRoute
 from intake_service.domain import containers as domain
 from intake_service.domain import experiment_groups
@@ -49,11 +49,8 @@ async def list_experiments(
     repo: Groups,
     page: Annotated[int, Query(ge=1, description="Page number.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    sort: Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
-    filter: Annotated[
-        str | None,
-        Query(description=FILTER_HELP),
-    ] = None,
+    sort: ListSort = "-created_at",
+    filter: ListFilter = None,
 ) -> ExperimentGroupResponsesPage:
     """One page of the workspace's containers, newest first unless sorted otherwise."""
     return await experiment_groups.list_page(

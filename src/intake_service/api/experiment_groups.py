@@ -22,6 +22,10 @@ FILTER_HELP = (
     "or metadata.<key>: filter[is_favorite]=true, filter[metadata.team]=x, or one JSON object."
 )
 GroupSort = Literal["-created_at", "created_at", "-updated_at", "updated_at", "-name", "name"]
+ListSort = Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")]
+ListFilter = Annotated[
+    str | None, Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"})
+]
 
 
 async def _repository(session: Session) -> ExperimentGroupRepository:
@@ -60,11 +64,8 @@ async def list_experiment_groups(
     repo: Groups,
     page: Annotated[int, Query(ge=1, description="Page number.")] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000, description="Page size.")] = 100,
-    sort: Annotated[GroupSort, Query(description="Sort field; prefix with '-' for descending.")] = "-created_at",
-    filter: Annotated[
-        str | None,
-        Query(min_length=1, description=FILTER_HELP, json_schema_extra={"pattern": r"^\s*\{"}),
-    ] = None,
+    sort: ListSort = "-created_at",
+    filter: ListFilter = None,
 ) -> ExperimentGroupResponsesPage:
     """One page of the workspace's groups, newest first unless sorted otherwise."""
     return await domain.list_page(repo, workspace, request.query_params, page=page, page_size=page_size, sort=sort)
