@@ -9,7 +9,7 @@ deleted (409).
 """
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from fastapi.exceptions import RequestValidationError
@@ -409,16 +409,27 @@ async def all_with_rollups(
 ) -> list[rollup_sort.RollupView]:
     """Every evaluation the column filters admit, with its rollups (and its run count when asked),
     for a rollup sort or filter; only the rollups are read, not the responses' other telemetry."""
-    limit = rollup_sort.MAX_SORTED
     rows, total = await repo.list_evaluations(
         workspace, node, include_deleted=include_deleted, keys=[("name", False)], pinned_first=False,
-        offset=0, limit=limit,
+        offset=0, limit=rollup_sort.MAX_SORTED,
     )  # fmt: skip
-    if total > limit:
+    check_sortable(total)
+    return await rollup_views(telemetry, workspace, rows, run_counts=run_counts)
+
+
+def check_sortable(total: int) -> None:
+    """413 when more evaluations are selected than a rollup sort or filter reads in one request."""
+    if total > rollup_sort.MAX_SORTED:
         raise PayloadTooLarge(
-            f"This query selects {total} evaluations, more than the {limit} a rollup sort or filter takes in one "
-            "request; narrow it with a filter (for example experiment_group_id)."
+            f"This query selects {total} evaluations, more than the {rollup_sort.MAX_SORTED} a rollup sort or "
+            "filter takes in one request; narrow it with a filter (for example experiment_group_id)."
         )
+
+
+async def rollup_views(
+    telemetry: TelemetryStore, workspace: str, rows: Sequence[Experiment], *, run_counts: bool = False
+) -> list[rollup_sort.RollupView]:
+    """`rows` with their rollups (and their run counts when asked), in the same order."""
     # Without rollups the order would be made up: TelemetryUnavailable (a 503), not a page in the wrong order.
     ids = [row.id for row in rows]
     rollups = await telemetry.evaluation_rollups(workspace, ids) if ids else {}

@@ -68,15 +68,13 @@ async def _selected(
             f"This pivot selects {total} evaluations, more than the {MAX_EVALUATIONS} one request takes; "
             "narrow it with a filter."
         )
-    selected = list(rows)
-    if predicates:
-        runs = any(predicate.field == "run_count" for predicate in predicates)
-        answered = await evaluations.all_with_rollups(
-            repo, telemetry, workspace, node, include_deleted, run_counts=runs
-        )
-        kept = {v.row.id for v in answered if evaluation_rollups.matches(v, predicates)}
-        selected = [row for row in selected if row.id in kept]
-    return selected, echo
+    if not predicates:
+        return list(rows), echo
+    # The rows just read are every one the filter selects: their rollups decide, without a second read.
+    evaluations.check_sortable(total)
+    runs = any(predicate.field == "run_count" for predicate in predicates)
+    views = await evaluations.rollup_views(telemetry, workspace, rows, run_counts=runs)
+    return [view.row for view in views if evaluation_rollups.matches(view, predicates)], echo
 
 
 async def pivot(
