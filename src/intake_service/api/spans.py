@@ -43,8 +43,9 @@ async def list_spans(
     sort: Annotated[str, single_sort("started_at")] = "-started_at",
     mode: ViewMode = "detailed",
 ) -> SpansPage:
-    """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_id,
-    test_case_id, source, kind, status, model, agent_name, started_at), newest first."""
+    """One page of the workspace's spans (filter[...] by session_id, trace_id, parent_span_id, evaluation_name
+    or evaluation_id, test_case_name or test_case_id, source, kind, status, model, agent_name, provider,
+    started_at), newest first."""
     return await spans.list_spans(
         telemetry, workspace, request.query_params.multi_items(), page=page, page_size=page_size, sort=sort, mode=mode
     )
