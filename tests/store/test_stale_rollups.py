@@ -80,11 +80,11 @@ async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, ap
     ] == [6]
 
 
-async def test_a_metric_column_is_served_from_memory_until_a_row_of_its_workspace_changes(
+async def test_a_metric_column_is_kept_in_memory_and_patched_for_the_experiments_that_changed(
     client, base, app, workspace
 ) -> None:
-    low, high = "a-low", "b-high"  # by name a-low first, by value b-high first
-    for name, accuracy in ((low, 0.1), (high, 0.9)):
+    names = {"a-low": 0.1, "b-high": 0.9, "c-mid": 0.5}  # by name a, b, c; by value b, c, a
+    for name, accuracy in names.items():
         await create_experiment(client, base, name)
         await ingest_ok(client, base, name, sessions(name, 2, accuracy=accuracy))
 
@@ -92,13 +92,14 @@ async def test_a_metric_column_is_served_from_memory_until_a_row_of_its_workspac
         listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
         return [row["name"] for row in listed["data"]]
 
-    assert await sorted_names() == [high, low]
-    # The rows gone from ClickHouse (only this process writes them): the sort does not ask again.
+    assert await sorted_names() == ["b-high", "c-mid", "a-low"]
+    # The rows gone from ClickHouse (only this process writes them): the sort does not read them again.
     executor = (await app_telemetry(app)).executor
     executor.command("DELETE FROM experiment_rollups WHERE workspace = {workspace:String}", {"workspace": workspace})
-    assert await sorted_names() == [high, low]
+    assert await sorted_names() == ["b-high", "c-mid", "a-low"]
 
-    await ingest_ok(client, base, high, sessions("more", 2, accuracy=0.9))  # the workspace changed: read again
-    assert await sorted_names() == [high, low]
-    await ingest_ok(client, base, low, sessions("more", 18, accuracy=1.0))  # mean 0.91
-    assert await sorted_names() == [low, high]
+    # An ingest rewrites a-low's row: the column reads a-low's value again, and only it.
+    await ingest_ok(client, base, "a-low", sessions("more", 18, accuracy=1.0))  # mean 0.91
+    assert await sorted_names() == ["a-low", "b-high", "c-mid"]
+    await ingest_ok(client, base, "a-low", sessions("less", 80, accuracy=0.0))  # mean 0.182
+    assert await sorted_names() == ["b-high", "c-mid", "a-low"]

@@ -6,7 +6,8 @@ one experiment costs one recompute and every read still sees every acknowledged 
 The same process keeps the rollup rows it has read (up to CACHED), until it marks them stale: a read
 of one experiment or a page of them then needs no ClickHouse statement at all. It keeps a few metric
 columns too (a metric's value for every experiment of a workspace, what a rollup sort or filter reads:
-100,000 pairs in a large workspace), until any rollup row of that workspace changes.
+100,000 pairs in a large workspace); when rows of the workspace change, the next read of a column
+reads the values of those experiments only and patches it.
 
 Marks and cached rows live in this process, which is right only while this process is the only
 writer: the embedded chDB is (one process per data directory). With a ClickHouse server, several processes may
@@ -18,17 +19,27 @@ pending leaves stale rows behind, which the unclean-shutdown repair recomputes o
 import asyncio
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any, TypeVar
+from typing import Any, Protocol, Self, TypeVar
 
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import Executor
 
 Rollups = dict[str, Any]
-Column = TypeVar("Column")
+
+
+class Patchable(Protocol):
+    def patched(self, changed: list[str], part: Self) -> Self:
+        """This column with the values of the `changed` experiments taken from `part` (read for them)."""
+        ...
+
+
+Column = TypeVar("Column", bound=Patchable)
 # Rollup rows kept in memory (a few KB each): beyond this, the oldest go.
 CACHED = 20_000
 # Metric columns kept in memory (about 10 MB for 100,000 experiments): beyond this, the least used go.
 COLUMNS_CACHED = 8
+# Changed experiments a cached column is patched for; after more changes, it is read whole again.
+PATCHED = 1_000
 
 
 class StaleRollups:
@@ -47,6 +58,10 @@ class StaleRollups:
         self._generation = 0
         # workspace → bumped whenever one of its rows changes, as _generation, for the metric columns
         self._changes: dict[str, int] = defaultdict(int)
+        # workspace → experiment id → the workspace's _changes when it last changed, oldest first (up to
+        # PATCHED), and the last _changes of those no longer listed
+        self._changed: dict[str, dict[str, int]] = defaultdict(dict)
+        self._unlisted: dict[str, int] = defaultdict(int)
         # (workspace, key) → (its workspace's _changes when read, the column); deferred mode only
         self._columns: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
 
@@ -75,19 +90,25 @@ class StaleRollups:
             found.update(fetched)
         return found
 
-    async def read_column(self, workspace: str, key: Hashable, fetch: Callable[[], Awaitable[Column]]) -> Column:
-        """A column over all the workspace's rollup rows (`fetch` reads it), fresh: every stale row of
-        the workspace is rewritten first; kept in memory until one of its rows changes."""
+    async def read_column(
+        self, workspace: str, key: Hashable, fetch: Callable[[list[str] | None], Awaitable[Column]]
+    ) -> Column:
+        """A column over all the workspace's rollup rows, fresh: every stale row of the workspace is
+        rewritten first. `fetch(None)` reads it whole, `fetch(ids)` for those experiments only."""
         await self.refresh(workspace)
         if not self.deferred:
-            return await fetch()
+            return await fetch(None)
         changes = self._changes[workspace]
         cached = self._columns.get((workspace, key))
         if cached is not None and cached[0] == changes:
             self._columns.move_to_end((workspace, key))
-            column: Column = cached[1]
-            return column
-        column = await fetch()
+            hit: Column = cached[1]
+            return hit
+        if cached is not None and cached[0] >= self._unlisted[workspace]:
+            since = [e for e, change in self._changed[workspace].items() if change > cached[0]]
+            column = cached[1].patched(since, await fetch(since)) if since else cached[1]
+        else:
+            column = await fetch(None)
         if changes == self._changes[workspace]:
             self._columns[(workspace, key)] = (changes, column)
             self._columns.move_to_end((workspace, key))
@@ -99,6 +120,13 @@ class StaleRollups:
         """Drop these rows from memory (call on the event loop, after they changed or will change)."""
         self._generation += 1
         self._changes[workspace] += 1
+        changed = self._changed[workspace]
+        for experiment_id in experiment_ids:
+            changed.pop(experiment_id, None)  # listed again as the newest
+            changed[experiment_id] = self._changes[workspace]
+        while len(changed) > PATCHED:
+            oldest = next(iter(changed))
+            self._unlisted[workspace] = changed.pop(oldest)
         for experiment_id in experiment_ids:
             self._cached.pop((workspace, experiment_id), None)
 

@@ -92,10 +92,10 @@ class TelemetryStore:
 
     async def metric_values(self, workspace: str, path: RollupPath) -> rollup_sql.MetricColumn:
         """The metric's value for every experiment of the workspace that has one, in ascending order."""
-        sql, params = rollup_sql.metric_query(path)
 
-        async def fetch() -> rollup_sql.MetricColumn:
+        async def fetch(experiment_ids: list[str] | None) -> rollup_sql.MetricColumn:
             # Columnar: a workspace of 100,000 experiments reads 100,000 pairs here.
+            sql, params = rollup_sql.metric_query(path, experiment_ids)
             columns = await self._ch.query_columns(sql, {"workspace": workspace, **params})
             return rollup_sql.MetricColumn.from_columns(columns["experiment_id"], columns["value"])
 
