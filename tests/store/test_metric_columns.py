@@ -24,7 +24,8 @@ def test_a_patched_column_equals_the_column_read_again() -> None:
         column = column.patched(changed, column_of({e: truth[e] for e in changed}))
         expected = column_of(truth)
         assert column.values == expected.values
-        assert column.by_id == expected.by_id
+        assert column.by_id == expected.by_id == dict(zip(column.ids, column.values, strict=True))
+        assert len(column.ids) == len(expected.ids)
 
 
 def test_the_first_rows_take_every_tie_of_the_last() -> None:
