@@ -3,7 +3,7 @@
 N runs (S sessions each, 3 evaluators), then opens the page in headless Chromium (Debian's, through
 Playwright) R times and times until the table shows its first page, until the pareto chart has a point
 per run, and a click that re-sorts the table by cost; then the table's own API request alone. Writes
-bench/results/pages.json.
+bench/results/pages.json and pages.md (`--api-only`: the API request alone, no browser).
 
     .venv/bin/python bench/bench_pages.py --runs 1000 --sessions 20
 """
@@ -11,6 +11,7 @@ bench/results/pages.json.
 import argparse
 import asyncio
 import json
+import os
 import random
 import statistics
 import subprocess
@@ -95,6 +96,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1000)
     parser.add_argument("--sessions", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--api-only", action="store_true", help="time the table's API request alone, no browser")
+    parser.add_argument("--name", default="pages", help="the results' file name [pages]")
     args = parser.parse_args()
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -105,21 +108,27 @@ def main() -> None:
         try:
             wait_ready(url)
             seed(f"{url}/apis/intake/v2/workspaces/bench", args.runs, args.sessions)
-            times = asyncio.run(measure(url, args.runs, args.rounds))
+            times = {} if args.api_only else asyncio.run(measure(url, args.runs, args.rounds))
+            load_average = " ".join(f"{load:.2f}" for load in os.getloadavg())
             times["api_page_ms"] = api_page(f"{url}/apis/intake/v2/workspaces/bench", args.rounds)
         finally:
             server.terminate()
             server.wait(60)
     result = {
+        "command": "python bench/bench_pages.py " + " ".join(sys.argv[1:]),
+        "load_average": load_average,
         "runs": args.runs,
         "sessions_per_run": args.sessions,
         **{name: {"median": round(statistics.median(v), 1), "max": round(max(v), 1)} for name, v in times.items()},
         "when": datetime.now(UTC).isoformat(timespec="seconds"),
     }
-    out = Path(__file__).parent / "results" / "pages.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps(result, indent=2) + "\n")
-    print(json.dumps(result, indent=2))
+    out = Path(__file__).parent / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"{args.name}.json").write_text(json.dumps(result, indent=2) + "\n")
+    lines = [f"`{result['command']}` (load average {load_average})", "", "| measure | median | max |", "|---|---|---|"]
+    lines += [f"| {name} | {v['median']} ms | {v['max']} ms |" for name, v in result.items() if isinstance(v, dict)]
+    (out / f"{args.name}.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

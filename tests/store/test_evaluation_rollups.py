@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from intake_service.domain.rollup_metrics import STATS
 
-from support import ingest_ok, iso, ok, post_result_ok
+from support import app_telemetry, ingest_ok, iso, ok, post_result_ok
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 EVALUATORS = ("acc", "a.b")
@@ -152,3 +152,31 @@ async def test_rollups_match_the_0_3_0_definition(client, base, data) -> None:
     assert set(body["aggregate_scores"]) == set(wanted["aggregate_scores"])
     for evaluator, stats in wanted["aggregate_scores"].items():
         assert_statistics(body["aggregate_scores"][evaluator], stats, evaluator)
+
+
+async def test_rollups_are_kept_in_memory_until_a_session_or_result_changes_them(client, base, app, workspace) -> None:
+    group = ok(await client.post(f"{base}/experiment-groups", json={"name": f"grp-{uuid.uuid4().hex[:8]}"}), 201)["id"]
+    name = f"ev-{uuid.uuid4().hex[:8]}"
+    body = {"name": name, "dataset_name": "d", "experiment_ids": [group]}
+    evaluation_id = ok(await client.post(f"{base}/evaluations", json=body), 201)["id"]
+    session = {"session_id": "s1", "test_case_id": "t1", "started_at": iso(T0), "cost_usd": 1.0, "scores": {"acc": 1}}
+    await ingest_ok(client, base, name, [session])
+
+    async def read() -> dict[str, Any]:
+        return ok(await client.get(f"{base}/evaluations/{name}"))
+
+    assert (await read())["cost_usd"]["sum"] == 1.0
+    # The sessions gone from ClickHouse (only this process writes them): the read does not ask again.
+    executor = (await app_telemetry(app)).executor
+    params = {"workspace": workspace, "experiment_id": evaluation_id}
+    executor.command(
+        "DELETE FROM sessions WHERE workspace = {workspace:String} AND experiment_id = {experiment_id:String}", params
+    )
+    assert (await read())["cost_usd"]["sum"] == 1.0
+
+    await ingest_ok(client, base, name, [{**session, "session_id": "s2", "cost_usd": 2.0, "scores": {}}])
+    assert (await read())["cost_usd"]["sum"] == 2.0  # read again: s1 is gone, s2 is in
+    assert (await read())["aggregate_scores"] == {}
+    result = {"session_id": "s2", "span_id": "sp", "name": "acc", "data_type": "NUMERIC", "value": 0.25}
+    await post_result_ok(client, base, experiment_name=name, **result)
+    assert (await read())["aggregate_scores"]["acc"]["mean"] == 0.25

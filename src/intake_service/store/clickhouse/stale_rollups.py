@@ -38,6 +38,8 @@ Column = TypeVar("Column", bound=Patchable)
 CACHED = 20_000
 # Metric columns kept in memory (about 10 MB for 100,000 experiments): beyond this, the least used go.
 COLUMNS_CACHED = 8
+# The kinds of rollups `read` keeps: the seeds' (experiment_rollups rows) and SDK 0.3.0's evaluation rollups.
+KINDS = ("", "evaluation")
 # Changed experiments a cached column is patched for; after more changes, it is read whole again.
 PATCHED = 1_000
 
@@ -52,8 +54,8 @@ class StaleRollups:
         self._refreshing: dict[str, set[str]] = defaultdict(set)
         # One refresh at a time: the next reader of the same rows waits and then finds them fresh.
         self._lock = asyncio.Lock()
-        # (workspace, experiment id) → its rollups as last read, None for no row; deferred mode only
-        self._cached: dict[tuple[str, str], Rollups | None] = {}
+        # (workspace, experiment id, kind) → its rollups as last read, None for none; deferred mode only
+        self._cached: dict[tuple[str, str, str], Rollups | None] = {}
         # Bumped whenever rows change: a read that started before keeps its answer out of the cache.
         self._generation = 0
         # workspace → bumped whenever one of its rows changes, as _generation, for the metric columns
@@ -66,17 +68,22 @@ class StaleRollups:
         self._columns: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
 
     async def read(
-        self, workspace: str, experiment_ids: list[str], fetch: Callable[[list[str]], Awaitable[dict[str, Rollups]]]
+        self,
+        workspace: str,
+        experiment_ids: list[str],
+        fetch: Callable[[list[str]], Awaitable[dict[str, Rollups]]],
+        kind: str = "",
     ) -> dict[str, Rollups]:
         """experiment id → rollups, fresh: stale rows are rewritten first, the rest come from memory or
-        from `fetch` (the store's read of those ids)."""
+        from `fetch` (the store's read of those ids). `kind` names rollups of another definition
+        computed from the same rows (the SDK 0.3.0 evaluation rollups), kept beside them."""
         await self.refresh(workspace, experiment_ids)
         if not self.deferred:
             return await fetch(experiment_ids)
         found: dict[str, Rollups] = {}
         missing = []
         for experiment_id in experiment_ids:
-            key = (workspace, experiment_id)
+            key = (workspace, experiment_id, kind)
             if key not in self._cached:
                 missing.append(experiment_id)
             elif (rollups := self._cached[key]) is not None:
@@ -86,7 +93,7 @@ class StaleRollups:
             fetched = await fetch(missing)
             if generation == self._generation:
                 for experiment_id in missing:
-                    self._remember((workspace, experiment_id), fetched.get(experiment_id))
+                    self._remember((workspace, experiment_id, kind), fetched.get(experiment_id))
             found.update(fetched)
         return found
 
@@ -128,9 +135,10 @@ class StaleRollups:
             oldest = next(iter(changed))
             self._unlisted[workspace] = changed.pop(oldest)
         for experiment_id in experiment_ids:
-            self._cached.pop((workspace, experiment_id), None)
+            for kind in KINDS:
+                self._cached.pop((workspace, experiment_id, kind), None)
 
-    def _remember(self, key: tuple[str, str], rollups: Rollups | None) -> None:
+    def _remember(self, key: tuple[str, str, str], rollups: Rollups | None) -> None:
         self._cached[key] = rollups
         if len(self._cached) > CACHED:
             del self._cached[next(iter(self._cached))]

@@ -145,20 +145,25 @@ class TelemetryStore:
     async def evaluation_rollups(self, workspace: str, experiment_ids: list[str]) -> dict[str, dict[str, Any]]:
         """SDK 0.3.0 rollups by experiment id: test_case_count, cost_usd, latency_ms, tokens (statistics
         or None) and aggregate_scores (statistics by evaluator); see store/clickhouse/evaluation_rollups.py."""
-        params = {"workspace": workspace, "experiment_ids": experiment_ids}
-        # Three queries at once: chDB runs them on their own connections, in parallel.
-        counts, metrics, scores = await asyncio.gather(*(self._ch.query(sql, params) for sql in (
-            evaluation_sql.COUNTS, evaluation_sql.METRICS, evaluation_sql.EVALUATORS
-        )))  # fmt: skip
-        rollups: dict[str, dict[str, Any]] = {}
-        for row in counts:
-            rollups[row["experiment_id"]] = {"test_case_count": int(row["test_case_count"]), "aggregate_scores": {}}
-        for row in metrics:
-            for metric in ("cost_usd", "latency_ms", "tokens"):
-                rollups[row["experiment_id"]][metric] = _statistics(row, metric)
-        for row in scores:
-            rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
-        return rollups
+
+        async def fetch(ids: list[str]) -> dict[str, dict[str, Any]]:
+            params = {"workspace": workspace, "experiment_ids": ids}
+            # Three queries at once: chDB runs them on their own connections, in parallel.
+            counts, metrics, scores = await asyncio.gather(*(self._ch.query(sql, params) for sql in (
+                evaluation_sql.COUNTS, evaluation_sql.METRICS, evaluation_sql.EVALUATORS
+            )))  # fmt: skip
+            rollups: dict[str, dict[str, Any]] = {}
+            for row in counts:
+                rollups[row["experiment_id"]] = {"test_case_count": int(row["test_case_count"]), "aggregate_scores": {}}
+            for row in metrics:
+                for metric in ("cost_usd", "latency_ms", "tokens"):
+                    rollups[row["experiment_id"]][metric] = _statistics(row, metric)
+            for row in scores:
+                rollups[row["experiment_id"]]["aggregate_scores"][row["name"]] = _statistics(row, "score")
+            return rollups
+
+        # Kept in memory as the rollup rows are: every write to their sessions or results marks them.
+        return await self.stale.read(workspace, experiment_ids, fetch, kind="evaluation")
 
     async def evaluations_observing(self, workspace: str, column: str, values: list[str]) -> list[str]:
         """Ids of the evaluations whose sessions show one of `values` in `column` (agent_name,
