@@ -4,7 +4,9 @@ answers; a read of rollups first refreshes the stale ones it reads, so a burst o
 one experiment costs one recompute and every read still sees every acknowledged session.
 
 The same process keeps the rollup rows it has read (up to CACHED), until it marks them stale: a read
-of one experiment or a page of them then needs no ClickHouse statement at all.
+of one experiment or a page of them then needs no ClickHouse statement at all. It keeps, the same
+way, what it has read from all of a workspace's rows (one metric's values, which a sort by that
+metric reads), until any row of that workspace changes.
 
 Marks and cached rows live in this process, which is right only while this process is the only
 writer: the embedded chDB is (one process per data directory). With a ClickHouse server, several processes may
@@ -15,15 +17,19 @@ pending leaves stale rows behind, which the unclean-shutdown repair recomputes o
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable, Sized
+from typing import Any, TypeVar, cast
 
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import Executor
 
 Rollups = dict[str, Any]
+T = TypeVar("T", bound=Sized)
 # Rollup rows kept in memory (a few KB each): beyond this, the oldest go.
 CACHED = 20_000
+# Values kept from reads of whole workspaces (an experiment id and a float each), all together: beyond
+# this, the workspace kept longest goes; a workspace with more experiments is read every time.
+KEPT_VALUES = 200_000
 
 
 class StaleRollups:
@@ -40,6 +46,8 @@ class StaleRollups:
         self._cached: dict[tuple[str, str], Rollups | None] = {}
         # Bumped whenever rows change: a read that started before keeps its answer out of the cache.
         self._generation = 0
+        # workspace → key → a value read from all of the workspace's rows; deferred mode only
+        self._of_workspace: dict[str, dict[Hashable, Sized]] = {}
 
     async def read(
         self, workspace: str, experiment_ids: list[str], fetch: Callable[[list[str]], Awaitable[dict[str, Rollups]]]
@@ -66,9 +74,27 @@ class StaleRollups:
             found.update(fetched)
         return found
 
+    async def read_workspace(self, workspace: str, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
+        """What `fetch` reads from all of the workspace's rows (`key` names it), fresh: every stale row
+        of the workspace is rewritten first, and it is read again only after a row changed."""
+        await self.refresh(workspace)
+        if not self.deferred:
+            return await fetch()
+        kept = self._of_workspace.get(workspace, {})
+        if key in kept:
+            return cast(T, kept[key])
+        generation = self._generation
+        value = await fetch()
+        if generation == self._generation:
+            self._of_workspace.setdefault(workspace, {})[key] = value
+            while sum(len(v) for kept in self._of_workspace.values() for v in kept.values()) > KEPT_VALUES:
+                del self._of_workspace[next(iter(self._of_workspace))]
+        return value
+
     def forget(self, workspace: str, experiment_ids: list[str]) -> None:
         """Drop these rows from memory (call on the event loop, after they changed or will change)."""
         self._generation += 1
+        self._of_workspace.pop(workspace, None)
         for experiment_id in experiment_ids:
             self._cached.pop((workspace, experiment_id), None)
 
