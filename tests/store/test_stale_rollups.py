@@ -78,3 +78,27 @@ async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, ap
     assert [
         row["run_count"] for row in executor.query(ROWS, {"workspace": workspace, "experiment_id": experiment["id"]})
     ] == [6]
+
+
+async def test_a_metric_column_is_served_from_memory_until_a_row_of_its_workspace_changes(
+    client, base, app, workspace
+) -> None:
+    low, high = "a-low", "b-high"  # by name a-low first, by value b-high first
+    for name, accuracy in ((low, 0.1), (high, 0.9)):
+        await create_experiment(client, base, name)
+        await ingest_ok(client, base, name, sessions(name, 2, accuracy=accuracy))
+
+    async def sorted_names() -> list[str]:
+        listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
+        return [row["name"] for row in listed["data"]]
+
+    assert await sorted_names() == [high, low]
+    # The rows gone from ClickHouse (only this process writes them): the sort does not ask again.
+    executor = (await app_telemetry(app)).executor
+    executor.command("DELETE FROM experiment_rollups WHERE workspace = {workspace:String}", {"workspace": workspace})
+    assert await sorted_names() == [high, low]
+
+    await ingest_ok(client, base, high, sessions("more", 2, accuracy=0.9))  # the workspace changed: read again
+    assert await sorted_names() == [high, low]
+    await ingest_ok(client, base, low, sessions("more", 18, accuracy=1.0))  # mean 0.91
+    assert await sorted_names() == [low, high]
