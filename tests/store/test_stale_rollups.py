@@ -4,9 +4,6 @@
 import asyncio
 from typing import Any
 
-from intake_service.store.clickhouse import stale_rollups
-from intake_service.store.clickhouse.stale_rollups import StaleRollups
-
 from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok
 
 ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
@@ -83,44 +80,25 @@ async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, ap
     ] == [6]
 
 
-async def test_a_metric_sort_reads_the_workspace_once_until_an_ingest(client, base, app, workspace) -> None:
-    low, high = (await create_experiment(client, base))["name"], (await create_experiment(client, base))["name"]
-    await ingest_ok(client, base, low, sessions("low", 2, accuracy=0.1))
-    await ingest_ok(client, base, high, sessions("high", 2, accuracy=0.9))
-    sort = {"sort": "-evaluators.accuracy.mean"}
-    assert [row["name"] for row in ok(await client.get(f"{base}/experiments", params=sort))["data"]] == [high, low]
+async def test_a_metric_column_is_served_from_memory_until_a_row_of_its_workspace_changes(
+    client, base, app, workspace
+) -> None:
+    low, high = "a-low", "b-high"  # by name a-low first, by value b-high first
+    for name, accuracy in ((low, 0.1), (high, 0.9)):
+        await create_experiment(client, base, name)
+        await ingest_ok(client, base, name, sessions(name, 2, accuracy=accuracy))
 
-    # The rows gone from ClickHouse (only this process writes them): the sort does not read them again.
+    async def sorted_names() -> list[str]:
+        listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
+        return [row["name"] for row in listed["data"]]
+
+    assert await sorted_names() == [high, low]
+    # The rows gone from ClickHouse (only this process writes them): the sort does not ask again.
     executor = (await app_telemetry(app)).executor
     executor.command("DELETE FROM experiment_rollups WHERE workspace = {workspace:String}", {"workspace": workspace})
-    assert [row["name"] for row in ok(await client.get(f"{base}/experiments", params=sort))["data"]] == [high, low]
+    assert await sorted_names() == [high, low]
 
-    # An ingest into either rewrites its row (the other one stays gone: no value, sorted last).
-    await ingest_ok(client, base, low, sessions("low-more", 18, accuracy=1.0))
-    assert [row["name"] for row in ok(await client.get(f"{base}/experiments", params=sort))["data"]] == [low, high]
-
-
-async def test_values_kept_from_whole_workspaces_are_bounded(monkeypatch) -> None:
-    monkeypatch.setattr(stale_rollups, "KEPT_VALUES", 5)
-    kept = StaleRollups(executor=None, deferred=True)  # type: ignore[arg-type]  # nothing is stale: no SQL
-    reads: list[str] = []
-
-    def reader(workspace: str, size: int):
-        async def fetch() -> dict[str, float]:
-            reads.append(workspace)
-            return {str(i): float(i) for i in range(size)}
-
-        return kept.read_workspace(workspace, "metric", fetch)
-
-    await reader("a", 3)
-    await reader("b", 2)
-    await reader("a", 3)
-    await reader("b", 2)
-    assert reads == ["a", "b"]  # 5 values: both kept
-    await reader("c", 1)  # 6: the workspace kept longest goes
-    await reader("b", 2)
-    await reader("a", 3)
-    assert reads == ["a", "b", "c", "a"]
-    await reader("big", 6)  # more than the bound on its own: never kept
-    await reader("big", 6)
-    assert reads == ["a", "b", "c", "a", "big", "big"]
+    await ingest_ok(client, base, high, sessions("more", 2, accuracy=0.9))  # the workspace changed: read again
+    assert await sorted_names() == [high, low]
+    await ingest_ok(client, base, low, sessions("more", 18, accuracy=1.0))  # mean 0.91
+    assert await sorted_names() == [low, high]

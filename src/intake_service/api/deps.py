@@ -63,11 +63,8 @@ def get_state(request: Request) -> State:
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The session is the transaction: commit on success, roll back on error. A GET or HEAD only
-    reads (the one write, an API key's last use, is a single statement), so it runs without one."""
-    state = get_state(request)
-    reading = request.method in ("GET", "HEAD") and state.read_sessionmaker is not None
-    async with (state.read_sessionmaker if reading else state.sessionmaker)() as session:  # type: ignore[misc]
+    """The session is the transaction: commit on success, roll back on error."""
+    async with get_state(request).sessionmaker() as session:
         try:
             yield session
             await session.commit()

@@ -66,12 +66,6 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def create_read_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    """Sessions without BEGIN and COMMIT, two round trips fewer, for requests that only read: under
-    READ COMMITTED every statement reads its own snapshot inside a transaction too, so they see the same."""
-    return create_sessionmaker(engine.execution_options(isolation_level="AUTOCOMMIT"))
-
-
 async def run_in_transaction(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
     """One committed transaction outside the app (the CLI's key commands)."""
     engine = create_engine(database_url)
