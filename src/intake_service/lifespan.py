@@ -15,7 +15,7 @@ from intake_service.embedded.watchdog import PostgresWatchdog
 from intake_service.settings import Settings
 from intake_service.store.artifacts import ArtifactStore, open_artifact_store
 from intake_service.store.clickhouse.telemetry import TelemetryStore, open_telemetry
-from intake_service.store.postgres.engine import create_engine, create_sessionmaker
+from intake_service.store.postgres.engine import create_engine, create_read_sessionmaker, create_sessionmaker
 
 
 @dataclass
@@ -29,6 +29,8 @@ class State:
     metrics: Metrics
     # Restarts the embedded PostgreSQL this process started, if it serves from one.
     postgres_watchdog: PostgresWatchdog | None = None
+    # For GET and HEAD requests: the same pool, without BEGIN and COMMIT (store/postgres/engine.py).
+    read_sessionmaker: async_sessionmaker[AsyncSession] | None = None
 
 
 def lifespan_for(
@@ -45,7 +47,13 @@ def lifespan_for(
         watching = asyncio.create_task(watchdog.run()) if watchdog is not None else None
         try:
             state = State(
-                settings, create_sessionmaker(engine), telemetry, open_artifact_store(settings), metrics, watchdog
+                settings,
+                create_sessionmaker(engine),
+                telemetry,
+                open_artifact_store(settings),
+                metrics,
+                watchdog,
+                create_read_sessionmaker(engine),
             )
             yield {"state": state}
         finally:
