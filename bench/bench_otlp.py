@@ -24,6 +24,7 @@ from pathlib import Path
 
 import httpx
 from common import load_average, serve
+from load import profile_summary
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
@@ -90,12 +91,15 @@ def main() -> int:
     parser.add_argument("--spans", type=int, default=8, help="spans per agent run (1 root + LLM calls)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--py-spy", type=Path, help="a py-spy binary: profile the server (otlp_profile.md)")
     args = parser.parse_args()
+    args.results.mkdir(parents=True, exist_ok=True)
 
     rng = random.Random(7)
     bodies = [encode_request(n, args.traces, args.spans, rng) for n in range(args.requests)]
     load = load_average()
-    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir) as url:
+    profile = args.results / "otlp_profile.txt"
+    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir, args.py_spy, profile) as url:
         base = f"{url}/apis/intake/v2/workspaces/bench"
         with httpx.Client(timeout=120) as client:
             assert client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
@@ -134,7 +138,8 @@ def main() -> int:
         "sessions_listed": listed["pagination"]["total_results"],
         "run_count": rollups["run_count"],
     }
-    args.results.mkdir(parents=True, exist_ok=True)
+    if args.py_spy is not None:
+        (args.results / "otlp_profile.md").write_text(profile_summary(profile))
     (args.results / "otlp.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.results / "otlp.md").write_text(
         f"`{result['command']}` (load average before: {load})\n\n| measure | value |\n|---|---|\n"

@@ -14,10 +14,12 @@ from fastapi.exceptions import RequestValidationError
 from intake_service.domain import ingest
 from intake_service.domain.formats import bulk_sessions
 from intake_service.models.generated import SessionInput
-from intake_service.store.clickhouse.sessions import session_rows
+from intake_service.store.clickhouse.sessions import session_rows as rows_of
 
 sys.path.insert(0, str(Path(__file__).parents[2] / "bench"))
 from bench_rollups import session_batch  # noqa: E402
+
+from support import create_experiment, session_rows  # noqa: E402
 
 BASE = {"session_id": "s-1", "started_at": "2026-01-05T09:00:00Z"}
 ODD_SESSIONS: list[dict[str, Any]] = [
@@ -67,7 +69,7 @@ def outcome(body: bytes, content_type: str, fast: bool) -> Any:
             records = ingest.validate_sessions(ingest.parse_session_items(body, content_type))
     except RequestValidationError as exc:
         return exc.errors()
-    return session_rows("w", "e", records, version=1)
+    return rows_of("w", "e", records, version=1)
 
 
 def json_body(session: dict[str, Any]) -> bytes:
@@ -119,3 +121,14 @@ def test_the_fast_struct_has_the_models_fields_and_defaults() -> None:
     defaults = dict(zip(optional, struct.__struct_defaults__, strict=True))
     assert set(struct.__struct_fields__) == set(fields)
     assert {name: defaults.get(name, fields[name]) for name in fields} == fields
+
+
+async def test_text_that_looks_like_sql_or_a_parameter_is_stored_as_sent(client, base) -> None:
+    """The rows follow the INSERT in its text on chDB: whatever a value holds, the format's parser reads it."""
+    experiment = await create_experiment(client, base)
+    tricky = "{workspace:String}'); DROP TABLE sessions; --\n\tINSERT INTO sessions FORMAT JSONEachRow\n{}\\N"
+    sessions = [{"session_id": tricky, "started_at": "2026-01-05T09:00:00Z", "input": tricky, "model_name": "\\"}]
+    response = await client.post(f"{base}/experiments/{experiment['name']}/sessions", json={"sessions": sessions})
+    assert response.status_code == 201, response.text
+    [row] = await session_rows(client, base, experiment["name"])
+    assert (row["session_id"], row["input"], row["model_name"]) == (tricky, tricky, "\\")
