@@ -414,3 +414,31 @@ async def test_an_evaluation_names_a_group_as_the_document_says(
         assert "must be created before" in response.json()["detail"]
     else:
         assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    ("inner", "valid"),
+    [({"trajectory_id": "b", "agent": {"name": "helper", "version": "1"}}, True), ({"trajectory_id": "b"}, False),
+     ({"trajectory_id": "b", "agent": {"name": "helper", "version": "1"}, "unknown": 1}, False)],
+)  # fmt: skip
+@pytest.mark.parametrize("document", ["/openapi.json", "/nemo-0.4/openapi.json"])
+async def test_a_subagent_of_a_subagent_is_what_the_document_says(
+    client: httpx.AsyncClient, base: str, document: str, inner: dict[str, Any], valid: bool
+) -> None:
+    """Every level of embedded subagent trajectories is described (it was a bare object below the first)."""
+    import jsonschema
+
+    doc = (await client.get(document)).json()
+    path = next(p for p in doc["paths"] if p.endswith("/ingest/atif"))
+    schema = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    name = await new_experiment(client, base)
+    outer = {"trajectory_id": "a", "agent": {"name": "planner", "version": "1"}, "subagent_trajectories": [inner]}
+    trajectory = {
+        "schema_version": "ATIF-v1.7",
+        "agent": {"name": "a", "version": "1"},
+        "subagent_trajectories": [outer],
+        "experiment_context": {"experiment_id": name},
+    }
+    assert jsonschema.Draft202012Validator({**schema, "components": doc["components"]}).is_valid(trajectory) is valid
+    response = await client.post(f"{base}/ingest/atif", json=trajectory)
+    assert response.status_code == (201 if valid else 422), response.text

@@ -12,6 +12,7 @@ from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
 from intake_service.api.evaluations import LIST_SORT
+from intake_service.api.ingest import SELF_HOLDING_SCHEMAS
 from intake_service.api.router import NEMO_04
 from intake_service.domain.annotations import KIND_FIELDS, MAX_NOTE_CHARS
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
@@ -115,6 +116,8 @@ def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
         for name, nested in model_schema.pop("$defs", {}).items():
             components.setdefault(name, nested)
         components.setdefault(model.__name__, model_schema)
+    for name, body_schema in SELF_HOLDING_SCHEMAS.items():
+        components.setdefault(name, body_schema)
     _declare_415(schema)
     _no_null_query_values(schema)
     _state_domain_rules(components)
