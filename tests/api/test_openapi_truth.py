@@ -352,11 +352,13 @@ async def test_workbench_run_id_and_step_rules_are_in_the_document(client: httpx
     assert bounds["maximum"] == 2**53 - 1 and bounds["minimum"] == -(2**53 - 1)
 
 
-@pytest.mark.parametrize(
-    ("default_sort", "valid"),
-    [("-evaluators.acc.mean, name", True), ("tokens.p90", True), ("run_count,,", True),
-     ("accuracy", False), ("cost_usd.mode", False), ("evaluators.mean", False), (" , ", False)],
-)  # fmt: skip
+DEFAULT_SORTS = [
+    ("-evaluators.acc.mean, name", True), ("tokens.p90", True), ("run_count,,", True),
+    ("accuracy", False), ("cost_usd.mode", False), ("evaluators.mean", False), (" , ", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("default_sort", "valid"), DEFAULT_SORTS)
 async def test_a_group_default_sort_is_what_the_document_says(
     client: httpx.AsyncClient, base: str, default_sort: str, valid: bool
 ) -> None:
@@ -369,6 +371,25 @@ async def test_a_group_default_sort_is_what_the_document_says(
     body = {"name": f"g-{uuid.uuid4().hex[:6]}", "default_sort": default_sort}
     response = await client.post(f"{base}/experiment-groups", json=body)
     assert response.status_code == (201 if valid else 400), response.text
+
+
+@pytest.mark.parametrize(("default_sort", "valid"), DEFAULT_SORTS)
+async def test_a_container_default_sort_is_what_the_mount_document_says(
+    client: httpx.AsyncClient, base: str, default_sort: str, valid: bool
+) -> None:
+    """The /nemo-0.4 containers are the groups: the same rule, on create and on PUT."""
+    import re
+
+    schemas = (await client.get("/nemo-0.4/openapi.json")).json()["components"]["schemas"]
+    for model in ("ContainerRequest", "ContainerUpdateRequest"):
+        assert bool(re.search(schemas[model]["properties"]["default_sort"]["pattern"], default_sort)) is valid
+    containers = f"/nemo-0.4{base}/experiments"
+    body = {"name": f"c-{uuid.uuid4().hex[:6]}", "default_sort": default_sort}
+    assert (await client.post(containers, json=body)).status_code == (201 if valid else 400)
+    kept = {"name": f"c-{uuid.uuid4().hex[:6]}"}
+    assert (await client.post(containers, json=kept)).status_code == 201
+    response = await client.put(f"{containers}/{kept['name']}", json={**kept, "default_sort": default_sort})
+    assert response.status_code == (200 if valid else 400), response.text
 
 
 @pytest.mark.parametrize(
@@ -442,3 +463,28 @@ async def test_a_subagent_of_a_subagent_is_what_the_document_says(
     assert jsonschema.Draft202012Validator({**schema, "components": doc["components"]}).is_valid(trajectory) is valid
     response = await client.post(f"{base}/ingest/atif", json=trajectory)
     assert response.status_code == (201 if valid else 422), response.text
+
+
+PIVOT_CASES = [
+    ("rows", "agent_version", True), ("rows", "metadata.team", True), ("rows", "", False),
+    ("rows", "metadata.", False), ("rows", "team", False), ("columns", "dataset_name", True),
+    ("columns", "", False), ("metric", "run_count", True), ("metric", "evaluators.acc.v2.p90", True),
+    ("metric", "tokens.mean", True), ("metric", "", False), ("metric", "tokens.mode", False),
+    ("metric", "evaluators..mean", False), ("filter", '{"name": "x"}', True), ("filter", "", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "value", "valid"), PIVOT_CASES)
+async def test_pivot_query_rules_in_the_document_are_the_rules_the_server_applies(
+    client: httpx.AsyncClient, workspace: str, name: str, value: str, valid: bool
+) -> None:
+    import re
+
+    path = f"{EVALUATIONS}/pivot"
+    doc = (await client.get("/openapi.json")).json()
+    schema = schema_of(doc, path, "get", name)
+    documented = len(value) >= schema.get("minLength", 0) and bool(re.search(schema.get("pattern", ""), value))
+    assert documented is valid
+    params = {"rows": "agent_name", "metric": "run_count", name: value}
+    response = await client.get(path.replace("{workspace}", workspace), params=params)
+    assert (response.status_code == 200) is valid, response.text

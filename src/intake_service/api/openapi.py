@@ -13,6 +13,7 @@ from pydantic import BaseModel
 
 from intake_service.api.evaluations import LIST_SORT
 from intake_service.api.ingest import SELF_HOLDING_SCHEMAS
+from intake_service.api.openapi_links import declare_links
 from intake_service.api.router import NEMO_04
 from intake_service.domain.annotations import KIND_FIELDS, MAX_NOTE_CHARS
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
@@ -121,6 +122,7 @@ def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
     _declare_415(schema)
     _no_null_query_values(schema)
     _state_domain_rules(components)
+    declare_links(schema)
     # FastAPI's own 422 schema, with the example of the document's (the generated model's).
     if "HTTPValidationError" in components:
         example = HTTPValidationError.model_json_schema()["examples"]
@@ -190,6 +192,9 @@ def _kind(kind: str, then: dict[str, Any]) -> dict[str, Any]:
 DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
     # A group's default_sort is a sort the evaluations list takes (domain.experiment_groups).
     ("ExperimentGroupRequest", "default_sort"): LIST_SORT,
+    # The same groups as the /nemo-0.4 mount's containers.
+    ("ContainerRequest", "default_sort"): LIST_SORT,
+    ("ContainerUpdateRequest", "default_sort"): LIST_SORT,
     # An evaluation belongs to a group at least (domain.evaluations.membership). Conditions, not
     # anyOf branches, so the document's properties and required list stay those of the body.
     ("EvaluationRequest", None): {
