@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -133,7 +133,8 @@ def schemathesis_run(
         "--exclude-checks", "positive_data_acceptance",
         "--phases", phases,
         "--seed", str(seed),
-        "--max-examples", str(args.max_examples),
+        # A stateful scenario is one sequence of linked calls: it takes more of them to go anywhere.
+        "--max-examples", str(args.stateful_max_examples if phases == "stateful" else args.max_examples),
         "--workers", str(args.workers),
         "--generation-database", "none",
         "--request-timeout", "60",
@@ -235,6 +236,20 @@ def markdown(runs: list[dict[str, Any]], totals: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write_results(runs: list[dict[str, Any]], args: argparse.Namespace) -> dict[str, Any]:
+    totals = {
+        key: sum(r[key] for r in runs)
+        for key in ("test_cases", "cases_with_failures", "errors", "requests_served", "seconds")
+    }
+    totals["5xx"] = sum(r["served_by_status"].get("5xx", 0) for r in runs)
+    totals["max_examples"] = args.max_examples
+    totals["stateful_max_examples"] = args.stateful_max_examples
+    args.results.mkdir(parents=True, exist_ok=True)
+    (args.results / "schemathesis.json").write_text(json.dumps({"totals": totals, "runs": runs}, indent=2) + "\n")
+    (args.results / "schemathesis.md").write_text(markdown(runs, totals))
+    return totals
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seeds", default="11,22,33")
@@ -243,6 +258,8 @@ def main() -> None:
     parser.add_argument("--documents", default=",".join(DOCUMENTS), help="root, nemo-0.4 or both")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--jobs", type=int, default=1, help="servers driven at once (one schemathesis each)")
+    parser.add_argument("--runs", default="stateless,stateful", help="stateless, stateful or both")
+    parser.add_argument("--stateful-max-examples", type=int, default=30, help="scenarios of the stateful phase")
     parser.add_argument("--timeout", type=int, default=3600, help="seconds per schemathesis run")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     parser.add_argument("--keep", type=Path, help="keep each run's data, server log and schemathesis output here")
@@ -253,21 +270,18 @@ def main() -> None:
         for seed in args.seeds.split(",")
         for auth in args.auth.split(",")
         for phases, label in RUNS
+        if label in args.runs.split(",")
     ]
+    finished: dict[int, list[dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="schemathesis-campaign-") as tmp:
         work = args.keep or Path(tmp)
         with ThreadPoolExecutor(args.jobs) as pool:
-            done = pool.map(lambda step: run_one(*step, args, work), plan)
-            runs = [row for rows in done for row in rows]
-    totals = {
-        key: sum(r[key] for r in runs)
-        for key in ("test_cases", "cases_with_failures", "errors", "requests_served", "seconds")
-    }
-    totals["5xx"] = sum(r["served_by_status"].get("5xx", 0) for r in runs)
-    totals["max_examples"] = args.max_examples
-    args.results.mkdir(parents=True, exist_ok=True)
-    (args.results / "schemathesis.json").write_text(json.dumps({"totals": totals, "runs": runs}, indent=2) + "\n")
-    (args.results / "schemathesis.md").write_text(markdown(runs, totals))
+            steps = {pool.submit(run_one, *step, args, work): index for index, step in enumerate(plan)}
+            # The figures are written after each server's runs, so a campaign cut short keeps what it did.
+            for future in as_completed(steps):
+                finished[steps[future]] = future.result()
+                runs = [row for index in sorted(finished) for row in finished[index]]
+                totals = write_results(runs, args)
     print(json.dumps(totals, indent=2))
     bad = totals["cases_with_failures"] or totals["errors"] or totals["5xx"]
     bad = bad or any(r["key_still_works"] is False or r["exit_code"] != 0 for r in runs)

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 import schemathesis
+from schemathesis.specs.openapi import stateful
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 RUNNER_KEY = os.environ.get("CAMPAIGN_RUNNER_KEY", "")
@@ -30,6 +31,20 @@ def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
 
 
 ast.parse = _parse_one_at_a_time  # type: ignore[assignment]
+
+
+# A workspace exists as soon as a request names it; nothing creates one. schemathesis's dependency
+# analysis takes the {workspace} path parameter for a reference to a resource no operation produces,
+# and so starts its stateful scenarios from the one POST outside workspaces (/admin/keys) alone,
+# never from the creates the document's links lead on from.
+_likely_root = stateful.is_likely_root_transition
+
+
+def _workspace_is_no_reference(operation: Any, node: Any, produced_anywhere: set[str]) -> bool:
+    return _likely_root(operation, node, produced_anywhere | {"Workspace"})
+
+
+stateful.is_likely_root_transition = _workspace_is_no_reference
 
 
 @schemathesis.hook
@@ -77,7 +92,9 @@ INEXPRESSIBLE = re.compile(
     r"|(parent_evaluation_id|baseline_evaluation_name) '.*' does not reference an existing [eE]valuation"
     r"|filter\[test_case_name\] and filter\[test_case_id\] name different test cases"
     r"|Give exactly one of s3_key or content_base64"
-    r"|(Value error, )?parent_span_id must differ from span_id)\.?$",
+    r"|(Value error, )?parent_span_id must differ from span_id"
+    r"|(Value error, )?ended_at must be greater than or equal to started_at|ended_at is before started_at"
+    r"|(Value error, )?spans must not contain duplicate \(trace_id, span_id\) identities)\.?$",
     re.DOTALL,
 )
 
