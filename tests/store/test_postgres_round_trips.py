@@ -10,7 +10,7 @@ from sqlalchemy import event
 
 from intake_service.store.postgres import engine as engine_module
 
-from support import app_state, create_experiment, exp_url, ok
+from support import app_state, create_experiment, exp_url, ingest_ok, ok
 
 
 async def logged() -> None:
@@ -55,6 +55,18 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(app, client, base) -
         ok(await client.get(exp_url(base, "e")))
     await logged()
     assert sent == ["BEGIN;", "COMMIT;"], sent
+
+
+async def test_a_read_by_a_rollup_metric_runs_in_a_transaction(app, client, base) -> None:
+    # Its statements carry rollup values under SET LOCAL plan_cache_mode (store/postgres/experiments.py),
+    # which outside a transaction block PostgreSQL ignores with a warning.
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0}])
+    with control_statements(engine) as sent:
+        ok(await client.get(f"{base}/experiments", params={"sort": "-cost_usd.mean"}))
+    await logged()
+    assert sent[0] == "BEGIN;" and sent[-1] == "COMMIT;", sent
 
 
 async def test_a_connection_idle_for_a_while_is_pinged_before_use(app, client, base, monkeypatch) -> None:
