@@ -358,3 +358,39 @@ async def test_rollup_filters_under_or_and_not_match_a_naive_evaluation(client, 
             expected = sorted(n for n in data if predicate(n))
             assert sorted(row["name"] for row in body["data"]) == expected, (flt, sort)
             assert body["pagination"]["total_results"] == len(expected)
+
+
+async def test_rollup_sort_pages_one_by_one_with_ties_pins_and_filters(client, base) -> None:
+    """A rollup sort pages the first experiments of the metric's column, more when the filters leave
+    too few, the whole column once the page reaches rows without a value (or run_count's 0s): walked
+    a row or four at a time, with deleted runs, pins, ties (counts) and filters, every order is naive."""
+    exps = await build_workspace(client, base, seed=5, n=15)
+    for exp in exps[:3]:  # their rollup rows stay in ClickHouse; the list leaves them out
+        assert (await client.delete(f"{base}/experiments/{quote(exp.name, safe='')}")).status_code == 204
+    live = exps[3:]
+    acc_mid = threshold_for(live, "evaluators.acc.mean", random.Random(2))
+    cases: list[tuple[str, dict[str, str], list[Exp]]] = [
+        ("evaluators.acc.count", {}, live),
+        ("-cost_usd.mean", {"filter[dataset_name]": "d1"}, [e for e in live if e.dataset == "d1"]),
+        ("latency_ms.p90", {}, live),
+        ("run_count", {}, live),
+        ("-run_count", {}, live),
+        (
+            "-evaluators.x.y.z.mean",
+            {"filter[evaluators.acc.mean][$lt]": repr(acc_mid)},
+            [e for e in live if matches(e.metric("evaluators.acc.mean"), "$lt", acc_mid)],
+        ),
+    ]
+    for sort, filters, subset in cases:
+        for pinned_first in (True, False):
+            expected = naive_order(subset, sort, pinned_first)
+            for page_size in (1, 4):
+                seen: list[str] = []
+                for page in range(1, len(expected) // page_size + 2):
+                    body = await listing(
+                        client, base, sort=sort, pinned_first=str(pinned_first).lower(), page=page,
+                        page_size=page_size, **filters,
+                    )  # fmt: skip
+                    assert body["pagination"]["total_results"] == len(subset)
+                    seen += [row["id"] for row in body["data"]]
+                assert seen == expected, (sort, filters, pinned_first, page_size)

@@ -403,13 +403,14 @@ async def test_rollup_sql_through_chdb(app, client, base, workspace) -> None:
     expected = expected_stats(list(acc))
     assert expected is not None
     for stat in STATS:
-        values = await telemetry.metric_values(workspace, RollupPath("evaluators", stat, "x.acc"))
+        values = (await telemetry.metric_values(workspace, RollupPath("evaluators", stat, "x.acc"))).by_id
         assert values[experiment["id"]] == pytest.approx(expected[stat], rel=1e-9, abs=1e-12), stat
     cost_expected = expected_stats(list(cost))
     assert cost_expected is not None
     for stat in STATS:
-        values = await telemetry.metric_values(workspace, RollupPath("cost_usd", stat))
+        values = (await telemetry.metric_values(workspace, RollupPath("cost_usd", stat))).by_id
         assert values[experiment["id"]] == pytest.approx(cost_expected[stat], rel=1e-9, abs=1e-12), stat
-    assert (await telemetry.metric_values(workspace, RollupPath("run_count")))[experiment["id"]] == n
+    assert (await telemetry.metric_values(workspace, RollupPath("run_count"))).by_id[experiment["id"]] == n
     # No value for an evaluator nobody reported: absent, not zero.
-    assert experiment["id"] not in await telemetry.metric_values(workspace, RollupPath("evaluators", "mean", "nope"))
+    nope = await telemetry.metric_values(workspace, RollupPath("evaluators", "mean", "nope"))
+    assert experiment["id"] not in nope.ids

@@ -4,6 +4,9 @@
 import asyncio
 from typing import Any
 
+from intake_service.store.clickhouse import stale_rollups
+from intake_service.store.clickhouse.stale_rollups import StaleRollups
+
 from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok
 
 ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
@@ -78,3 +81,49 @@ async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, ap
     assert [
         row["run_count"] for row in executor.query(ROWS, {"workspace": workspace, "experiment_id": experiment["id"]})
     ] == [6]
+
+
+async def test_a_metric_column_is_served_from_memory_until_a_row_of_its_workspace_changes(
+    client, base, app, workspace
+) -> None:
+    low, high = "a-low", "b-high"  # by name a-low first, by value b-high first
+    for name, accuracy in ((low, 0.1), (high, 0.9)):
+        await create_experiment(client, base, name)
+        await ingest_ok(client, base, name, sessions(name, 2, accuracy=accuracy))
+
+    async def sorted_names() -> list[str]:
+        listed = ok(await client.get(f"{base}/experiments", params={"sort": "-evaluators.accuracy.mean"}))
+        return [row["name"] for row in listed["data"]]
+
+    assert await sorted_names() == [high, low]
+    # The rows gone from ClickHouse (only this process writes them): the sort does not ask again.
+    executor = (await app_telemetry(app)).executor
+    executor.command("DELETE FROM experiment_rollups WHERE workspace = {workspace:String}", {"workspace": workspace})
+    assert await sorted_names() == [high, low]
+
+    await ingest_ok(client, base, high, sessions("more", 2, accuracy=0.9))  # the workspace changed: read again
+    assert await sorted_names() == [high, low]
+    await ingest_ok(client, base, low, sessions("more", 18, accuracy=1.0))  # mean 0.91
+    assert await sorted_names() == [low, high]
+
+
+async def test_metric_columns_kept_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(stale_rollups, "COLUMNS_CACHED", 2)
+    kept = StaleRollups(executor=None, deferred=True)  # type: ignore[arg-type]  # nothing is stale: no SQL
+    reads: list[str] = []
+
+    def reader(workspace: str):
+        async def fetch() -> list[str]:
+            reads.append(workspace)
+            return [workspace]
+
+        return kept.read_column(workspace, "metric", fetch)
+
+    for workspace in ("a", "b", "a", "b"):
+        assert await reader(workspace) == [workspace]
+    assert reads == ["a", "b"]  # two columns: both kept
+    await reader("a")  # a used last, so b is the least used
+    await reader("c")  # a third: b goes
+    await reader("a")
+    await reader("b")
+    assert reads == ["a", "b", "c", "b"]

@@ -63,8 +63,11 @@ def get_state(request: Request) -> State:
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The session is the transaction: commit on success, roll back on error."""
-    async with get_state(request).sessionmaker() as session:
+    """The session is the transaction: commit on success, roll back on error. A GET or HEAD only
+    reads (the one write, an API key's last use, is a single statement), so it runs without one."""
+    state = get_state(request)
+    reading = request.method in ("GET", "HEAD") and state.read_sessionmaker is not None
+    async with (state.read_sessionmaker if reading else state.sessionmaker)() as session:  # type: ignore[misc]
         try:
             yield session
             await session.commit()
@@ -135,7 +138,8 @@ def reject_undeclared_params(request: Request) -> None:
     reject_unknown_params(request.query_params.multi_items(), declared)
 
 
-def _telemetry(request: Request) -> TelemetryStore:
+async def _telemetry(request: Request) -> TelemetryStore:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a thread hop on every request.
     return get_state(request).telemetry
 
 

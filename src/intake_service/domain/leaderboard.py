@@ -4,14 +4,21 @@ ClickHouse's precomputed per-experiment rollups decide each rollup condition as 
 ids, which PostgreSQL then applies like any other leaf (`id = ANY(...)`), so rollup conditions
 combine freely with `$and`/`$or`/`$not` and the column filters, and `total_results` is exact. A
 rollup sort sends the metric's values along as two arrays that PostgreSQL joins, orders and pages.
+
+A page near the top of a large workspace does not need every value: the metric's column arrives in
+order of value, so the first rows of the sort are among its first experiments (with every one tied
+with the last, and the pinned ones, which come first). PostgreSQL pages that short list; when the
+filters leave too few rows in it, the list grows fourfold, and past the experiments with a value
+(or where an experiment without a rollup row would count as one, run_count's 0) the whole column goes.
 """
 
 from intake_service.domain.filters import Condition
 from intake_service.domain.listing import ListQuery
 from intake_service.domain.rollup_metrics import METRIC_BY_NAME, RollupPath
 from intake_service.domain.rollups import Hydrated, hydrate
+from intake_service.store.clickhouse.rollups import MetricColumn
 from intake_service.store.clickhouse.telemetry import TelemetryStore
-from intake_service.store.postgres.experiments import ExperimentRepository
+from intake_service.store.postgres.experiments import ExperimentRepository, MetricValues
 from intake_service.store.postgres.filters import RollupLeaves
 from intake_service.store.postgres.tables import Experiment
 
@@ -39,22 +46,61 @@ def missing_value(path: RollupPath) -> float | None:
 
 async def _metric_values(
     telemetry: TelemetryStore, workspace: str, paths: set[RollupPath]
-) -> dict[RollupPath, dict[str, float]]:
+) -> dict[RollupPath, MetricColumn]:
     return {path: await telemetry.metric_values(workspace, path) for path in paths}
 
 
-def rollup_leaves(conditions: list[Condition], values: dict[RollupPath, dict[str, float]]) -> RollupLeaves:
+def rollup_leaves(conditions: list[Condition], columns: dict[RollupPath, MetricColumn]) -> RollupLeaves:
     """Each rollup condition as (ids, negated): the experiments it admits are `id IN ids`, or, when
     an experiment without a value is admitted, `id NOT IN` the ids it rejects."""
     leaves: RollupLeaves = {}
     for condition in conditions:
         assert condition.rollup is not None
-        present = values[condition.rollup]
+        present = columns[condition.rollup]
+        pairs = zip(present.ids, present.values, strict=True)
         if matches(condition, missing_value(condition.rollup)):
-            leaves[id(condition)] = ([i for i, v in present.items() if not matches(condition, v)], True)
+            leaves[id(condition)] = ([i for i, v in pairs if not matches(condition, v)], True)
         else:
-            leaves[id(condition)] = ([i for i, v in present.items() if matches(condition, v)], False)
+            leaves[id(condition)] = ([i for i, v in pairs if matches(condition, v)], False)
     return leaves
+
+
+def _reaches_missing(values: list[float], missing: float | None, descending: bool) -> bool:
+    """Whether an experiment without a rollup row (worth `missing`) could sort among these values."""
+    if missing is None:
+        return False
+    return values[-1] >= missing if not descending else values[0] <= missing
+
+
+async def _sorted_page(
+    repo: ExperimentRepository, workspace: str, query: ListQuery, leaves: RollupLeaves, column: MetricColumn
+) -> tuple[list[Experiment], int]:
+    assert query.sort.rollup is not None
+    missing = missing_value(query.sort.rollup)
+    total, pinned = await repo.count(workspace, query, leaves, pinned=query.pinned_first)
+    if query.offset >= total:
+        return [], total
+    needed = min(query.offset + query.page_size, total)
+    # As many experiments as the page needs, more by the share the filters leave out, and a quarter.
+    wanted = needed * max(len(column.ids), total) // total + needed // 4
+    while True:
+        ids, values, whole = column.first(wanted, query.sort.descending)
+        if not ids or _reaches_missing(values, missing, query.sort.descending):
+            break
+        metric: MetricValues = (ids, values, missing)
+        if pinned:  # pinned rows come first whatever their value (or none): they are always in
+            listed = set(ids)
+            extra = [i for i in pinned if i not in listed]
+            metric = ([*ids, *extra], [*values, *(column.by_id.get(i) for i in extra)], missing)
+        rows, listed_rows = await repo.page(workspace, query, leaves, metric, only_valued=True)
+        if listed_rows >= needed:
+            return list(rows), total
+        if whole:
+            break
+        wanted *= 4
+    # The page reaches the experiments without a value (or the column is empty): send it whole.
+    rows, _ = await repo.page(workspace, query, leaves, (column.ids, column.values, missing))
+    return list(rows), total
 
 
 async def rollup_page(
@@ -64,10 +110,10 @@ async def rollup_page(
     paths = {c.rollup for c in conditions if c.rollup}
     if query.sort.rollup:
         paths.add(query.sort.rollup)
-    values = await _metric_values(telemetry, workspace, paths)
-    metric = None
-    if query.sort.rollup is not None:
-        by_id = values[query.sort.rollup]
-        metric = (list(by_id), list(by_id.values()), missing_value(query.sort.rollup))
-    rows, total = await repo.list_page(workspace, query, rollup_leaves(conditions, values), metric)
+    columns = await _metric_values(telemetry, workspace, paths)
+    leaves = rollup_leaves(conditions, columns)
+    if query.sort.rollup is None:
+        rows, total = await repo.list_page(workspace, query, leaves)
+    else:
+        rows, total = await _sorted_page(repo, workspace, query, leaves, columns[query.sort.rollup])
     return list(rows), total, await hydrate(telemetry, list(rows))

@@ -8,7 +8,11 @@ every read correct before background merges have collapsed replaced rows. The te
 at import, from the registry; values always travel as parameters.
 """
 
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from dataclasses import dataclass
+from functools import cached_property
+from operator import itemgetter
 from typing import Any
 
 from intake_service.domain.rollup_metrics import LABELS, METRICS, RollupMetric, RollupPath
@@ -185,7 +189,8 @@ def _metric_values_sql(metric: RollupMetric) -> str:
         having = f"AND {column}.count > 0"
     return f"""
         SELECT experiment_id, {value} AS value
-        FROM experiment_rollups FINAL WHERE workspace = {{workspace:String}} {having}"""
+        FROM experiment_rollups FINAL WHERE workspace = {{workspace:String}} {having}
+        ORDER BY value"""
 
 
 METRIC_VALUES = {metric.name: _metric_values_sql(metric) for metric in METRICS}
@@ -194,6 +199,37 @@ METRIC_VALUES = {metric.name: _metric_values_sql(metric) for metric in METRICS}
 def metric_query(path: RollupPath) -> tuple[str, dict[str, Any]]:
     params = {"stat": path.stat, "key": path.key}
     return METRIC_VALUES[path.metric], {name: value for name, value in params.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class MetricColumn:
+    """A rollup metric's value for every experiment of a workspace that has one, in ascending order
+    of value (ties in no particular order): a sort's first rows are a slice, not a sort."""
+
+    ids: list[str]
+    values: list[float]
+
+    @classmethod
+    def from_columns(cls, ids: list[str], values: list[float | None]) -> "MetricColumn":
+        kept = [(i, v) for i, v in zip(ids, values, strict=True) if v is not None and v == v]  # NaN: no value
+        # ClickHouse sent them in order (ORDER BY value); Python's own order decides, in linear time then.
+        kept.sort(key=itemgetter(1))
+        return cls([i for i, _ in kept], [v for _, v in kept])
+
+    @cached_property
+    def by_id(self) -> dict[str, float]:
+        return dict(zip(self.ids, self.values, strict=True))
+
+    def first(self, count: int, descending: bool) -> tuple[list[str], list[float], bool]:
+        """The ids and values of the first `count` experiments in sort order, and every one tied with
+        the last of them, so any experiment left out sorts after all those in; and whether that is all."""
+        if count >= len(self.ids):
+            return self.ids, self.values, True
+        if descending:
+            start = bisect_left(self.values, self.values[-count])
+            return self.ids[start:], self.values[start:], start == 0
+        end = bisect_right(self.values, self.values[count - 1])
+        return self.ids[:end], self.values[:end], end == len(self.ids)
 
 
 def _statistics(metric: RollupMetric, stats: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -88,14 +88,16 @@ class TelemetryStore:
 
         return await self.stale.read(workspace, experiment_ids, fetch)
 
-    async def metric_values(self, workspace: str, path: RollupPath) -> dict[str, float]:
-        """experiment id → the metric's value, for every experiment of the workspace that has one."""
-        await self.stale.refresh(workspace)
+    async def metric_values(self, workspace: str, path: RollupPath) -> rollup_sql.MetricColumn:
+        """The metric's value for every experiment of the workspace that has one, in ascending order."""
         sql, params = rollup_sql.metric_query(path)
-        # Columnar: a workspace of 100,000 experiments reads 100,000 pairs here.
-        columns = await self._ch.query_columns(sql, {"workspace": workspace, **params})
-        pairs = zip(columns["experiment_id"], columns["value"], strict=True)
-        return {experiment_id: value for experiment_id, value in pairs if value is not None and value == value}
+
+        async def fetch() -> rollup_sql.MetricColumn:
+            # Columnar: a workspace of 100,000 experiments reads 100,000 pairs here.
+            columns = await self._ch.query_columns(sql, {"workspace": workspace, **params})
+            return rollup_sql.MetricColumn.from_columns(columns["experiment_id"], columns["value"])
+
+        return await self.stale.read_column(workspace, path, fetch)
 
     async def list_sessions(
         self,

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, String, func, literal, nulls_last, select, update
+from sqlalchemy import ColumnElement, Float, String, any_, func, literal, nulls_last, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -13,9 +13,9 @@ from intake_service.domain.listing import ListQuery
 from intake_service.store.postgres.filters import COLUMNS, RollupLeaves, filter_sql
 from intake_service.store.postgres.tables import Experiment, ExperimentGroup
 
-# A rollup metric to sort by, decided by ClickHouse: experiment ids, their values, and the value of
-# an experiment that has no rollup row (0 for run_count, else none).
-MetricValues = tuple[list[str], list[float], float | None]
+# A rollup metric to sort by, decided by ClickHouse: experiment ids, their values (None: no value),
+# and the value of an experiment that has no rollup row (0 for run_count, else none).
+MetricValues = tuple[Sequence[str], Sequence[float | None], float | None]
 
 
 class RowFields(Protocol):
@@ -165,29 +165,70 @@ class ExperimentRepository:
     ) -> tuple[Sequence[Experiment], int]:
         """One page and the total. A rollup sort arrives as `metric`: its values join the rows as
         two array parameters (`unnest`), so PostgreSQL orders and pages them like a column."""
-        where = self._where(workspace, query, rollups)
-        total = int(await self.session.scalar(select(func.count()).select_from(Experiment).where(*where)) or 0)
+        total, _ = await self.count(workspace, query, rollups)
         if query.offset >= total:
             # A page past the end is empty; skipping the query also keeps a huge offset out of bigint.
             return [], total
-        statement = select(Experiment).where(*where)
+        rows, _ = await self.page(workspace, query, rollups, metric)
+        return rows, total
+
+    async def count(
+        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None, *, pinned: bool = False
+    ) -> tuple[int, list[str]]:
+        """How many rows the list has, and (with `pinned`) the ids of those pinned."""
+        await self._plan_with_values(rollups)
+        columns: list[Any] = [func.count()]
+        if pinned:
+            columns.append(func.array_agg(Experiment.id).filter(Experiment.pinned_at.is_not(None)))
+        where = self._where(workspace, query, rollups)
+        row = (await self.session.execute(select(*columns).select_from(Experiment).where(*where))).one()
+        return int(row[0]), (row[1] or []) if pinned else []
+
+    async def page(
+        self,
+        workspace: str,
+        query: ListQuery,
+        rollups: RollupLeaves | None = None,
+        metric: MetricValues | None = None,
+        *,
+        only_valued: bool = False,
+    ) -> tuple[Sequence[Experiment], int]:
+        """One page of the list; `only_valued` cuts the list down to the experiments `metric` lists
+        and also answers how many rows that shorter list has (else 0): the first rows of a rollup
+        sort, without sending every value along."""
+        where = self._where(workspace, query, rollups)
+        columns: list[Any] = [Experiment]
         if metric is None:
             column = COLUMNS[query.sort.field]
         else:
+            await self._plan_with_values(metric)
             ids, values, missing = metric
+            if only_valued:
+                where.append(Experiment.id == any_(literal(ids, ARRAY(String))))
+                columns.append(func.count().over())
             joined = (
                 func.unnest(literal(ids, ARRAY(String)), literal(values, ARRAY(Float)))
                 .table_valued("id", "value")
                 .render_derived(name="metric")
             )
-            statement = statement.outerjoin(joined, joined.c.id == Experiment.id)
             column = joined.c.value if missing is None else func.coalesce(joined.c.value, missing)
-        rows = await self.session.scalars(
+        statement = select(*columns).where(*where)
+        if metric is not None:
+            statement = statement.outerjoin(joined, joined.c.id == Experiment.id)
+        result = await self.session.execute(
             statement.order_by(*_order_by(column, query.sort.descending, query.pinned_first))
             .offset(query.offset)
             .limit(query.page_size)
         )
-        return rows.all(), total
+        rows = result.all()
+        return [row[0] for row in rows], rows[0][1] if rows and only_valued else 0
+
+    async def _plan_with_values(self, values: object) -> None:
+        """Plan the statements that carry rollup values for the values they carry: a generic plan (what
+        PostgreSQL picks for a prepared statement after five runs) cannot hash an array parameter, and
+        `id = ANY(:ids)` over 50,000 ids then costs a comparison per id for every row."""
+        if values:
+            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Experiment]:
         rows = await self.session.scalars(select(Experiment).where(Experiment.id.in_(ids)))
