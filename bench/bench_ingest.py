@@ -12,6 +12,8 @@ PostgreSQL + chDB) and measures, each on its own server:
             another over the same experiments: sessions/s and ms per request
 
 Every request is answered only after its sessions are stored, so the figures include all of that.
+Beside each rate: the server's CPU time per 1,000 sessions (bench/common.cpu_seconds), which compares
+two builds on a shared machine where the rates swing with the load.
 At the end each experiment's sessions are counted through the API (the session list's total and
 the experiment's run_count): every acknowledged session must be there (zero lost), else the script
 exits non-zero. Writes bench/results/ingest.json and ingest.md (and ingest_profile_*.md with --py-spy).
@@ -31,7 +33,7 @@ from typing import Any
 
 import httpx
 from bench_rollups import session_batch
-from common import load_average, percentile, serve
+from common import cpu_seconds, load_average, percentile, serve
 from load import profile_summary
 
 JSON = {"content-type": "application/json"}
@@ -60,7 +62,7 @@ def lost_sessions(base: str, expected: dict[str, int]) -> dict[str, Any]:
             "lost": acknowledged - listed, "mismatched": mismatched[:10]}  # fmt: skip
 
 
-def bulk(base: str, args: argparse.Namespace) -> dict[str, Any]:
+def bulk(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     create(base, args.experiments)
     rng = random.Random(7)
     bodies = [(e, session_batch(e, args.sessions, rng)) for e in range(args.experiments)]
@@ -74,10 +76,10 @@ def bulk(base: str, args: argparse.Namespace) -> dict[str, Any]:
         e, body = item
         local.http.post(f"{base}/experiments/e{e}/sessions", content=body, headers=JSON).raise_for_status()
 
-    began = time.perf_counter()
+    began, cpu = time.perf_counter(), cpu_seconds(pid)
     with ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(send, bodies))
-    seconds = time.perf_counter() - began
+    seconds, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
     for http in clients:
         http.close()
     total = args.experiments * args.sessions
@@ -85,21 +87,24 @@ def bulk(base: str, args: argparse.Namespace) -> dict[str, Any]:
         "sessions": total,
         "seconds": round(seconds, 2),
         "sessions_per_second": round(total / seconds),
+        "server_cpu_ms_per_1000_sessions": round(cpu * 1000 / total * 1000, 1),
         "stored": lost_sessions(base, {f"e{e}": args.sessions for e in range(args.experiments)}),
     }
 
 
-def small(base: str, args: argparse.Namespace) -> dict[str, Any]:
+def small(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     count = args.small_experiments
     create(base, count)
     rng = random.Random(7)
     bodies = [session_batch(k, 100, rng) for k in range(count + args.rounds)]  # ids s-<k>-<i>: all distinct
     samples: list[float] = []
+    cpu = cpu_seconds(pid)
     with httpx.Client(timeout=120) as http:
         for k, body in enumerate(bodies):
             began = time.perf_counter()
             http.post(f"{base}/experiments/e{k % count}/sessions", content=body, headers=JSON).raise_for_status()
             samples.append((time.perf_counter() - began) * 1000)
+    cpu = cpu_seconds(pid) - cpu
     first, rest = samples[:count], samples[count:]
     per_experiment = {f"e{e}": 100 * len(range(e, len(bodies), count)) for e in range(count)}
     return {
@@ -110,6 +115,7 @@ def small(base: str, args: argparse.Namespace) -> dict[str, Any]:
             "p50_ms": round(statistics.median(rest), 2),
             "p99_ms": round(percentile(rest, 99), 2),
         },
+        "server_cpu_ms_per_1000_sessions": round(cpu * 1000 / (100 * len(bodies)) * 1000, 1),
         "stored": lost_sessions(base, per_experiment),
     }
 
@@ -119,13 +125,15 @@ def markdown(result: dict[str, Any]) -> str:
     if "bulk" in result:
         b = result["bulk"]
         stored = f"{b['stored']['listed']:,} / {b['stored']['acknowledged']:,}"
-        rows.append((f"bulk ingest, {result['shape']['bulk']}", f"{b['sessions_per_second']:,} sessions/s", stored))
+        value = f"{b['sessions_per_second']:,} sessions/s ({b['server_cpu_ms_per_1000_sessions']} ms CPU / 1,000)"
+        rows.append((f"bulk ingest, {result['shape']['bulk']}", value, stored))
     if "small" in result:
         s, row = result["small"], result["small"]["in_a_row"]
         stored = f"{s['stored']['listed']:,} / {s['stored']['acknowledged']:,}"
         each = f"{s['one_request_each']['sessions_per_second']:,} sessions/s"
         rows.append((f"{result['shape']['small']}, one request each", each, ""))
         value = f"{row['sessions_per_second']:,} sessions/s (p50 {row['p50_ms']} ms, p99 {row['p99_ms']} ms)"
+        value += f"; server CPU {s['server_cpu_ms_per_1000_sessions']} ms / 1,000 sessions (both rows)"
         rows.append((f"{row['requests']} requests of 100 sessions, one after another", value, stored))
     lines = [f"`{result['command']}` (load average before: {result['load_average']})", "",
              "| measure | value | stored / acknowledged |", "|---|---|---|"]  # fmt: skip
@@ -157,8 +165,8 @@ def main() -> int:
             continue
         profile = args.results / f"ingest_profile_{name}.txt"
         with tempfile.TemporaryDirectory(prefix="intake-ingest-") as data_dir:
-            with serve(data_dir, args.py_spy, profile) as url:
-                result[name] = run(f"{url}/apis/intake/v2/workspaces/bench", args)
+            with serve(data_dir, args.py_spy, profile) as server:
+                result[name] = run(f"{server.url}/apis/intake/v2/workspaces/bench", server.pid, args)
         if args.py_spy is not None:
             (args.results / f"ingest_profile_{name}.md").write_text(profile_summary(profile))
     (args.results / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from common import load_average, serve
+from common import cpu_seconds, load_average, serve
 from load import profile_summary
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -99,8 +99,8 @@ def main() -> int:
     bodies = [encode_request(n, args.traces, args.spans, rng) for n in range(args.requests)]
     load = load_average()
     profile = args.results / "otlp_profile.txt"
-    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir, args.py_spy, profile) as url:
-        base = f"{url}/apis/intake/v2/workspaces/bench"
+    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir, args.py_spy, profile) as server:
+        base = f"{server.url}/apis/intake/v2/workspaces/bench"
         with httpx.Client(timeout=120) as client:
             assert client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
         local = threading.local()
@@ -113,10 +113,10 @@ def main() -> int:
             )
             assert response.status_code == 200 and response.json() == {"errors": []}, response.text
 
-        began = time.perf_counter()
+        began, cpu = time.perf_counter(), cpu_seconds(server.pid)
         with ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(send, bodies))
-        elapsed = time.perf_counter() - began
+        elapsed, cpu = time.perf_counter() - began, cpu_seconds(server.pid) - cpu
         with httpx.Client(timeout=120) as client:
             rollups = client.get(f"{base}/experiments/bench").json()
             listed = client.get(f"{base}/experiments/bench/sessions", params={"page_size": 1}).json()
@@ -134,6 +134,7 @@ def main() -> int:
         "seconds": round(elapsed, 2),
         "spans_per_second": round(spans / elapsed),
         "requests_per_second": round(args.requests / elapsed, 1),
+        "server_cpu_ms_per_1000_spans": round(cpu * 1000 / spans * 1000, 1),
         "sessions_expected": expected,
         "sessions_listed": listed["pagination"]["total_results"],
         "run_count": rollups["run_count"],
@@ -144,6 +145,7 @@ def main() -> int:
     (args.results / "otlp.md").write_text(
         f"`{result['command']}` (load average before: {load})\n\n| measure | value |\n|---|---|\n"
         f"| OTLP protobuf ingest | {result['spans_per_second']:,} spans/s |\n"
+        f"| server CPU per 1,000 spans | {result['server_cpu_ms_per_1000_spans']} ms |\n"
         f"| requests | {args.requests} × {args.traces * args.spans} spans, {args.threads} client threads |\n"
         f"| sessions built: listed / run_count / expected | {result['sessions_listed']:,} / "
         f"{result['run_count']:,} / {expected:,} |\n"

@@ -9,9 +9,11 @@ import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import psutil
 
 
 def free_port() -> int:
@@ -50,9 +52,30 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its descendants alive now (the service and its parse
+    worker; not the embedded PostgreSQL, which runs detached). Unlike wall time, it barely moves with
+    what else the machine runs, so it compares two builds on a shared machine."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+@dataclass
+class Served:
+    url: str
+    pid: int
+
+
 @contextmanager
-def serve(data_dir: str, py_spy: Path | None = None, profile: Path | None = None) -> Iterator[str]:
-    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), ready; its URL.
+def serve(data_dir: str, py_spy: Path | None = None, profile: Path | None = None) -> Iterator[Served]:
+    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), ready.
     With `py_spy`, the server is profiled (every thread, raw stacks to `profile`) until it stops."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
@@ -71,7 +94,7 @@ def serve(data_dir: str, py_spy: Path | None = None, profile: Path | None = None
                  "--nonblocking", "-o", str(profile)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
-        yield url
+        yield Served(url, server.pid)
     finally:
         if sampling is not None:
             sampling.send_signal(signal.SIGINT)  # py-spy writes its stacks on SIGINT
