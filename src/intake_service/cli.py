@@ -1,6 +1,7 @@
 """Command line: serve, migrate, keys and ingest. Options parse here; the work happens in bootstrap,
 app and file_ingest. A start-up mistake (StartupError) is printed as its one sentence, exit status 2."""
 
+import gc
 import importlib
 import logging
 import signal
@@ -110,6 +111,10 @@ def serve(
     from intake_service.startup import listening_socket
 
     started = time.monotonic()
+    # Start-up creates a few hundred thousand objects that live as long as the process (modules,
+    # routes, their pydantic schemas): the collector would walk them again and again, about a tenth
+    # of the start-up's CPU. server.serve collects once and freezes them before serving.
+    gc.disable()
     with one_sentence_on_startup_error():
         settings = _settings(
             host=host,
@@ -143,7 +148,9 @@ def serve(
         def say_ready() -> None:
             _say(f"Ready in {time.monotonic() - started:.1f} s on {url} (Swagger UI: {url}/docs).")
 
-        if not server.serve(create_app(ready), ready, sock, say_ready):
+        service = create_app(ready)
+        gc.enable()
+        if not server.serve(service, ready, sock, say_ready):
             raise typer.Exit(3)
 
 
