@@ -14,17 +14,17 @@ and otlp.md.
 
 import argparse
 import json
-import os
 import random
-import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from common import free_port, wait_ready
+from common import cpu_seconds, load_average, serve
+from load import profile_summary
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
 from opentelemetry.proto.resource.v1.resource_pb2 import Resource
@@ -84,66 +84,48 @@ def encode_request(number: int, traces: int, spans: int, rng: random.Random) -> 
     return request.SerializeToString()
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--requests", type=int, default=200)
     parser.add_argument("--traces", type=int, default=64, help="agent runs (sessions) per request")
     parser.add_argument("--spans", type=int, default=8, help="spans per agent run (1 root + LLM calls)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--py-spy", type=Path, help="a py-spy binary: profile the server (otlp_profile.md)")
     args = parser.parse_args()
+    args.results.mkdir(parents=True, exist_ok=True)
 
     rng = random.Random(7)
     bodies = [encode_request(n, args.traces, args.spans, rng) for n in range(args.requests)]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory() as data_dir:
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "intake_service",
-                "serve",
-                "--port",
-                str(port),
-                "--data-dir",
-                data_dir,
-                "--log-level",
-                "warning",
-            ],
-            env=env,
-        )
-        try:
-            wait_ready(url)
-            base = f"{url}/apis/intake/v2/workspaces/bench"
-            with httpx.Client(timeout=120) as client:
-                assert (
-                    client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
-                )
+    load = load_average()
+    profile = args.results / "otlp_profile.txt"
+    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir, args.py_spy, profile) as server:
+        base = f"{server.url}/apis/intake/v2/workspaces/bench"
+        with httpx.Client(timeout=120) as client:
+            assert client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
+        local = threading.local()
 
-            def send(body: bytes) -> None:
-                with httpx.Client(timeout=120) as http:
-                    response = http.post(
-                        f"{base}/ingest/otlp/v1/traces",
-                        content=body,
-                        headers={"content-type": "application/x-protobuf"},
-                    )
-                    assert response.status_code == 200 and response.json() == {"errors": []}, response.text
+        def send(body: bytes) -> None:
+            if not hasattr(local, "http"):
+                local.http = httpx.Client(timeout=120)  # one keep-alive connection per thread
+            response = local.http.post(
+                f"{base}/ingest/otlp/v1/traces", content=body, headers={"content-type": "application/x-protobuf"}
+            )
+            assert response.status_code == 200 and response.json() == {"errors": []}, response.text
 
-            began = time.perf_counter()
-            with ThreadPoolExecutor(args.threads) as pool:
-                list(pool.map(send, bodies))
-            elapsed = time.perf_counter() - began
-            with httpx.Client(timeout=120) as client:
-                rollups = client.get(f"{base}/experiments/bench").json()
-        finally:
-            server.terminate()
-            server.wait(timeout=60)
+        began, cpu = time.perf_counter(), cpu_seconds(server.pid)
+        with ThreadPoolExecutor(args.threads) as pool:
+            list(pool.map(send, bodies))
+        elapsed, cpu = time.perf_counter() - began, cpu_seconds(server.pid) - cpu
+        with httpx.Client(timeout=120) as client:
+            rollups = client.get(f"{base}/experiments/bench").json()
+            listed = client.get(f"{base}/experiments/bench/sessions", params={"page_size": 1}).json()
 
     spans = args.requests * args.traces * args.spans
-    assert rollups["run_count"] == args.requests * args.traces, rollups["run_count"]
+    expected = args.requests * args.traces
     result = {
+        "command": "python bench/bench_otlp.py " + " ".join(sys.argv[1:]),
+        "load_average": load,
         "requests": args.requests,
         "traces_per_request": args.traces,
         "spans_per_trace": args.spans,
@@ -152,18 +134,26 @@ def main() -> None:
         "seconds": round(elapsed, 2),
         "spans_per_second": round(spans / elapsed),
         "requests_per_second": round(args.requests / elapsed, 1),
-        "sessions": rollups["run_count"],
+        "server_cpu_ms_per_1000_spans": round(cpu * 1000 / spans * 1000, 1),
+        "sessions_expected": expected,
+        "sessions_listed": listed["pagination"]["total_results"],
+        "run_count": rollups["run_count"],
     }
-    args.results.mkdir(parents=True, exist_ok=True)
+    if args.py_spy is not None:
+        (args.results / "otlp_profile.md").write_text(profile_summary(profile))
     (args.results / "otlp.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.results / "otlp.md").write_text(
-        "| measure | value |\n|---|---|\n"
+        f"`{result['command']}` (load average before: {load})\n\n| measure | value |\n|---|---|\n"
         f"| OTLP protobuf ingest | {result['spans_per_second']:,} spans/s |\n"
+        f"| server CPU per 1,000 spans | {result['server_cpu_ms_per_1000_spans']} ms |\n"
         f"| requests | {args.requests} × {args.traces * args.spans} spans, {args.threads} client threads |\n"
-        f"| sessions built | {rollups['run_count']:,} |\n"
+        f"| sessions built: listed / run_count / expected | {result['sessions_listed']:,} / "
+        f"{result['run_count']:,} / {expected:,} |\n"
     )
     print(json.dumps(result, indent=2))
+    # Zero lost: every span-built session is stored and counted.
+    return 0 if result["sessions_listed"] == result["run_count"] == expected else 1
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

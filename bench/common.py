@@ -1,10 +1,19 @@
 """Helpers the benchmark scripts share (they run as `python bench/<script>.py`, so this imports
 as `common`)."""
 
+import os
+import signal
 import socket
+import subprocess
+import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
+import psutil
 
 
 def free_port() -> int:
@@ -13,17 +22,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def wait_ready(url: str, timeout: float = 120.0) -> None:
-    """Until the server at `url` answers /health/live."""
+def wait_ready(url: str, timeout: float = 120.0, path: str = "/health/live") -> None:
+    """Until the server at `url` answers `path`."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
-            if httpx.get(f"{url}/health/live", timeout=2).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=2).status_code == 200:
                 return
         except httpx.HTTPError:
             pass
         time.sleep(0.5)
     raise RuntimeError("the server did not start")
+
+
+def load_average() -> str:
+    """The machine's 1, 5 and 15 minute load averages: figures from a shared machine go beside them."""
+    with open("/proc/loadavg") as loadavg:
+        return " ".join(loadavg.read().split()[:3])
 
 
 def percentile(samples: list[float], q: float) -> float:
@@ -35,3 +50,54 @@ def percentile(samples: list[float], q: float) -> float:
     low = int(index)
     high = min(low + 1, len(ordered) - 1)
     return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process and its descendants alive now (the service and its parse
+    worker; not the embedded PostgreSQL, which runs detached). Unlike wall time, it barely moves with
+    what else the machine runs, so it compares two builds on a shared machine."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for process in (root, *root.children(recursive=True)):
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
+
+
+@dataclass
+class Served:
+    url: str
+    pid: int
+
+
+@contextmanager
+def serve(data_dir: str, py_spy: Path | None = None, profile: Path | None = None) -> Iterator[Served]:
+    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), ready.
+    With `py_spy`, the server is profiled (every thread, raw stacks to `profile`) until it stops."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
+    server = subprocess.Popen(
+        [sys.executable, "-m", "intake_service", "serve", "--port", str(port), "--data-dir", data_dir,
+         "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    sampling = None
+    try:
+        wait_ready(url, path="/health/ready")
+        if py_spy is not None:
+            sampling = subprocess.Popen(
+                [str(py_spy), "record", "--pid", str(server.pid), "--rate", "50", "--format", "raw",
+                 "--nonblocking", "-o", str(profile)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        yield Served(url, server.pid)
+    finally:
+        if sampling is not None:
+            sampling.send_signal(signal.SIGINT)  # py-spy writes its stacks on SIGINT
+            sampling.wait(timeout=60)
+        server.terminate()
+        server.wait(timeout=60)

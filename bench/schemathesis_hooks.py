@@ -5,14 +5,46 @@ itself authenticates with: revoking it would turn the rest of the run into 401s.
 that one key (its name is in CAMPAIGN_RUNNER_KEY) is never generated; every other key stays fair game.
 """
 
+import ast
 import os
 import re
+import threading
 from typing import Any
 
 import schemathesis
+from schemathesis.specs.openapi import stateful
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 RUNNER_KEY = os.environ.get("CAMPAIGN_RUNNER_KEY", "")
+
+
+# CPython before 3.11.8 builds ast.parse's tree with a recursion counter shared by all threads
+# (gh-106905): hypothesis parses lambdas' source from schemathesis's worker threads and sometimes gets
+# "SystemError: AST constructor recursion depth mismatch", a runtime error of the run, not a finding.
+_parse = ast.parse
+_parse_lock = threading.Lock()
+
+
+def _parse_one_at_a_time(*args: Any, **kwargs: Any) -> Any:
+    with _parse_lock:
+        return _parse(*args, **kwargs)
+
+
+ast.parse = _parse_one_at_a_time  # type: ignore[assignment]
+
+
+# A workspace exists as soon as a request names it; nothing creates one. schemathesis's dependency
+# analysis takes the {workspace} path parameter for a reference to a resource no operation produces,
+# and so starts its stateful scenarios from the one POST outside workspaces (/admin/keys) alone,
+# never from the creates the document's links lead on from.
+_likely_root = stateful.is_likely_root_transition
+
+
+def _workspace_is_no_reference(operation: Any, node: Any, produced_anywhere: set[str]) -> bool:
+    return _likely_root(operation, node, produced_anywhere | {"Workspace"})
+
+
+stateful.is_likely_root_transition = _workspace_is_no_reference
 
 
 @schemathesis.hook
@@ -46,8 +78,9 @@ def raw_body(context: Any, value: Any) -> bytes:
 # Refusals of schema-valid requests that JSON Schema cannot state, each by the one sentence the
 # server answers with: a name that must already exist in the workspace (the contract's 400 for an
 # ingest naming an unknown experiment), bytes that must decode as protobuf, a string that must parse
-# as JSON, a body that must agree with a header, two fields that must agree, or exactly one of two
-# fields. Anything else a schema-valid request is refused with still fails the check (ST202).
+# as JSON, a body that must agree with a header, two fields that must agree (or differ: a span is not
+# its own parent), or exactly one of two fields. Anything else a schema-valid request is refused with
+# still fails the check (ST202).
 INEXPRESSIBLE = re.compile(
     r"^(Experiment '.*' (must be created before it can be logged|has been deleted and cannot accept new sessions)"
     r"|Experiment group '.*' must be created before an evaluation can reference it"
@@ -56,8 +89,12 @@ INEXPRESSIBLE = re.compile(
     r"|session_id and the X-Session-Id header name different sessions"
     r"|(Value error, )?(test_case_name and test_case_id|evaluation_name and evaluation_id) are two spellings of"
     r" one field; they must match when both are sent"
-    r"|parent_evaluation_id '.*' does not reference an existing evaluation"
-    r"|Give exactly one of s3_key or content_base64)\.$",
+    r"|(parent_evaluation_id|baseline_evaluation_name) '.*' does not reference an existing [eE]valuation"
+    r"|filter\[test_case_name\] and filter\[test_case_id\] name different test cases"
+    r"|Give exactly one of s3_key or content_base64"
+    r"|(Value error, )?parent_span_id must differ from span_id"
+    r"|(Value error, )?ended_at must be greater than or equal to started_at|ended_at is before started_at"
+    r"|(Value error, )?spans must not contain duplicate \(trace_id, span_id\) identities)\.?$",
     re.DOTALL,
 )
 

@@ -234,7 +234,7 @@ rows = sql.session_rows(workspace, experiment_id, validate_sessions([
     {"session_id": f"late-{i}", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0, "scores": {"acc": 1}}
     for i in range(3)
 ]))
-executor.insert_rows("sessions", sql.SESSION_COLUMNS, rows)
+executor.insert_rows("sessions", rows)
 executor.close()
 """
 
@@ -353,7 +353,7 @@ spans = [
     # A second request's span for the session "known", already built and bound to "e".
     Span("known", "late", "otlp", start, start + 10**8, parent_span_id="root", cost_usd=4.0),
 ]
-executor.insert_rows("spans", sql.SPAN_COLUMNS, [s.row(workspace, time.time_ns()) for s in spans])
+executor.insert_rows("spans", [s.row(workspace, time.time_ns()) for s in spans])
 executor.close()
 """
 

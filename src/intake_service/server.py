@@ -51,6 +51,12 @@ class GuardedH11Protocol(H11Protocol):
         self.opened_at = 0.0
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        # asyncio turns Nagle off only for sockets made with proto=IPPROTO_TCP, which
+        # socket.create_server's are not: uvicorn writes headers and body apart, and the body then
+        # waits for the client's delayed ACK (~40 ms on every response).
+        sock = transport.get_extra_info("socket")
+        if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         super().connection_made(transport)
         self.opened_at = self.loop.time()
         self._await_headers()

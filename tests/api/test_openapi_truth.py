@@ -9,6 +9,8 @@
 
 import re
 import uuid
+from json import dumps as json_dumps
+from json import loads as json_loads
 from typing import Any
 
 import httpx
@@ -352,11 +354,13 @@ async def test_workbench_run_id_and_step_rules_are_in_the_document(client: httpx
     assert bounds["maximum"] == 2**53 - 1 and bounds["minimum"] == -(2**53 - 1)
 
 
-@pytest.mark.parametrize(
-    ("default_sort", "valid"),
-    [("-evaluators.acc.mean, name", True), ("tokens.p90", True), ("run_count,,", True),
-     ("accuracy", False), ("cost_usd.mode", False), ("evaluators.mean", False), (" , ", False)],
-)  # fmt: skip
+DEFAULT_SORTS = [
+    ("-evaluators.acc.mean, name", True), ("tokens.p90", True), ("run_count,,", True),
+    ("accuracy", False), ("cost_usd.mode", False), ("evaluators.mean", False), (" , ", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("default_sort", "valid"), DEFAULT_SORTS)
 async def test_a_group_default_sort_is_what_the_document_says(
     client: httpx.AsyncClient, base: str, default_sort: str, valid: bool
 ) -> None:
@@ -371,11 +375,31 @@ async def test_a_group_default_sort_is_what_the_document_says(
     assert response.status_code == (201 if valid else 400), response.text
 
 
+@pytest.mark.parametrize(("default_sort", "valid"), DEFAULT_SORTS)
+async def test_a_container_default_sort_is_what_the_mount_document_says(
+    client: httpx.AsyncClient, base: str, default_sort: str, valid: bool
+) -> None:
+    """The /nemo-0.4 containers are the groups: the same rule, on create and on PUT."""
+    import re
+
+    schemas = (await client.get("/nemo-0.4/openapi.json")).json()["components"]["schemas"]
+    for model in ("ContainerRequest", "ContainerUpdateRequest"):
+        assert bool(re.search(schemas[model]["properties"]["default_sort"]["pattern"], default_sort)) is valid
+    containers = f"/nemo-0.4{base}/experiments"
+    body = {"name": f"c-{uuid.uuid4().hex[:6]}", "default_sort": default_sort}
+    assert (await client.post(containers, json=body)).status_code == (201 if valid else 400)
+    kept = {"name": f"c-{uuid.uuid4().hex[:6]}"}
+    assert (await client.post(containers, json=kept)).status_code == 201
+    response = await client.put(f"{containers}/{kept['name']}", json={**kept, "default_sort": default_sort})
+    assert response.status_code == (200 if valid else 400), response.text
+
+
 @pytest.mark.parametrize(
     ("result", "valid"),
     [({"data_type": "NUMERIC", "value": 0.5}, True), ({"data_type": "BOOLEAN", "value": 1}, True),
      ({"data_type": "TEXT", "string_value": "ok"}, True), ({"data_type": "NUMERIC", "value": None}, False),
-     ({"data_type": "BOOLEAN", "value": 0.5}, False), ({"data_type": "CATEGORICAL", "value": 1}, False)],
+     ({"data_type": "BOOLEAN", "value": 0.5}, False), ({"data_type": "CATEGORICAL", "value": 1}, False),
+     ({"data_type": "CATEGORICAL", "string_value": None}, False)],
 )  # fmt: skip
 async def test_what_an_evaluator_result_carries_is_what_the_document_says(
     client: httpx.AsyncClient, base: str, result: dict[str, Any], valid: bool
@@ -414,3 +438,168 @@ async def test_an_evaluation_names_a_group_as_the_document_says(
         assert "must be created before" in response.json()["detail"]
     else:
         assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize(
+    ("inner", "valid"),
+    [({"trajectory_id": "b", "agent": {"name": "helper", "version": "1"}}, True), ({"trajectory_id": "b"}, False),
+     ({"trajectory_id": "b", "agent": {"name": "helper", "version": "1"}, "unknown": 1}, False)],
+)  # fmt: skip
+@pytest.mark.parametrize("document", ["/openapi.json", "/nemo-0.4/openapi.json"])
+async def test_a_subagent_of_a_subagent_is_what_the_document_says(
+    client: httpx.AsyncClient, base: str, document: str, inner: dict[str, Any], valid: bool
+) -> None:
+    """Every level of embedded subagent trajectories is described (it was a bare object below the first)."""
+    import jsonschema
+
+    doc = (await client.get(document)).json()
+    path = next(p for p in doc["paths"] if p.endswith("/ingest/atif"))
+    schema = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    name = await new_experiment(client, base)
+    outer = {"trajectory_id": "a", "agent": {"name": "planner", "version": "1"}, "subagent_trajectories": [inner]}
+    trajectory = {
+        "schema_version": "ATIF-v1.7",
+        "agent": {"name": "a", "version": "1"},
+        "subagent_trajectories": [outer],
+        "experiment_context": {"experiment_id": name},
+    }
+    assert jsonschema.Draft202012Validator({**schema, "components": doc["components"]}).is_valid(trajectory) is valid
+    response = await client.post(f"{base}/ingest/atif", json=trajectory)
+    assert response.status_code == (201 if valid else 422), response.text
+
+
+PIVOT_CASES = [
+    ("rows", "agent_version", True), ("rows", "metadata.team", True), ("rows", "", False),
+    ("rows", "metadata.", False), ("rows", "team", False), ("columns", "dataset_name", True),
+    ("columns", "", False), ("metric", "run_count", True), ("metric", "evaluators.acc.v2.p90", True),
+    ("metric", "tokens.mean", True), ("metric", "", False), ("metric", "tokens.mode", False),
+    ("metric", "evaluators..mean", False), ("filter", '{"name": "x"}', True), ("filter", "", False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("name", "value", "valid"), PIVOT_CASES)
+async def test_pivot_query_rules_in_the_document_are_the_rules_the_server_applies(
+    client: httpx.AsyncClient, workspace: str, name: str, value: str, valid: bool
+) -> None:
+    import re
+
+    path = f"{EVALUATIONS}/pivot"
+    doc = (await client.get("/openapi.json")).json()
+    schema = schema_of(doc, path, "get", name)
+    documented = len(value) >= schema.get("minLength", 0) and bool(re.search(schema.get("pattern", ""), value))
+    assert documented is valid
+    params = {"rows": "agent_name", "metric": "run_count", name: value}
+    response = await client.get(path.replace("{workspace}", workspace), params=params)
+    assert (response.status_code == 200) is valid, response.text
+
+
+SPAN_TIMES = [("2261-06-01T00:00:00Z", True), ("1900-06-01T00:00:00Z", True), ("2262-06-01T00:00:00Z", False),
+              ("1899-06-01T00:00:00Z", False)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("moment", "valid"), SPAN_TIMES)
+@pytest.mark.parametrize("route", ["chat-completions", "spans"])
+async def test_span_times_are_the_range_the_document_states(
+    client: httpx.AsyncClient, base: str, route: str, moment: str, valid: bool
+) -> None:
+    """Chat captures and direct spans hold nanoseconds: 1900-2261, stated as the sessions' range is."""
+    import jsonschema
+
+    doc = (await client.get("/openapi.json")).json()
+    path = next(p for p in doc["paths"] if p.endswith(f"/ingest/{route}"))
+    schema = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    name = await new_experiment(client, base)
+    if route == "spans":
+        span = {"span_id": "s", "trace_id": "t", "started_at": moment, "attributes": {"nemo.experiment.id": name}}
+        body: dict[str, Any] = {"source": "langsmith", "spans": [span]}
+    else:
+        body = {
+            "request": {"model": "m", "messages": [{"role": "user", "content": "hi"}]},
+            "response": {"choices": []},
+            "started_at": moment,
+            "experiment_context": {"experiment_id": name},
+        }
+    validator = jsonschema.Draft202012Validator({**schema, "components": doc["components"]})
+    assert validator.is_valid(body) is valid
+    response = await client.post(f"{base}/ingest/{route}", json=body)
+    assert response.status_code == (201 if valid else 422), response.text
+
+
+NUL_CASES = [
+    ("/openapi.json", "post", "/evaluations", {"name": "e", "dataset_name": "d", "experiment_group_id": "g",
+                                              "status": "a\x00"}),
+    ("/openapi.json", "post", "/evaluations", {"name": "e", "dataset_name": "d", "experiment_ids": ["g\x00"]}),
+    ("/openapi.json", "post", "/experiments", {"name": "x", "dataset_name": "d", "description": "a\x00"}),
+    ("/openapi.json", "post", "/experiment-groups", {"name": "g", "summary": "a\x00"}),
+    ("/nemo-0.4/openapi.json", "post", "/experiments", {"name": "c", "column_layout": {"hidden": ["a\x00"]}}),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("document", "method", "route", "body"), NUL_CASES)
+async def test_text_the_server_cannot_store_with_a_nul_is_refused_by_the_document(
+    client: httpx.AsyncClient, base: str, document: str, method: str, route: str, body: dict[str, Any]
+) -> None:
+    import jsonschema
+
+    doc = (await client.get(document)).json()
+    path = next(p for p in doc["paths"] if p.endswith("{workspace}" + route))
+    schema = doc["paths"][path][method]["requestBody"]["content"]["application/json"]["schema"]
+    validator = jsonschema.Draft202012Validator({**schema, "components": doc["components"]})
+    assert not validator.is_valid(body)
+    assert validator.is_valid(json_loads(json_dumps(body).replace("\\u0000", "")))
+    prefix = "/nemo-0.4" if document.startswith("/nemo-0.4") else ""
+    response = await client.request(method, f"{prefix}{base}{route}", json=body)
+    assert response.status_code == 422, response.text
+
+
+async def test_a_query_value_with_a_nul_is_refused_by_both_documents(client: httpx.AsyncClient) -> None:
+    import re
+
+    for document in ("/openapi.json", "/nemo-0.4/openapi.json"):
+        doc = (await client.get(document)).json()
+        for item in doc["paths"].values():
+            for method in METHODS:
+                for parameter in item.get(method, {}).get("parameters", []):
+                    value = parameter["schema"]
+                    if parameter["in"] == "query" and value.get("type") == "string" and "enum" not in value:
+                        assert not re.search(value["pattern"], "a\x00"), (document, parameter["name"])
+
+
+def pydantic_keywords(node: Any, where: str = "") -> list[str]:
+    """Where a schema holds pydantic's constraint names (ge, lt, …) instead of JSON Schema's."""
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key in ("ge", "gt", "le", "lt") and not isinstance(value, dict):
+                found.append(f"{where}/{key}")
+            found += pydantic_keywords(value, f"{where}/{key}")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            found += pydantic_keywords(value, f"{where}/{index}")
+    return found
+
+
+@pytest.mark.parametrize("document", ["/openapi.json", "/nemo-0.4/openapi.json"])
+async def test_bounds_are_stated_in_json_schema_words(client: httpx.AsyncClient, document: str) -> None:
+    """A chat response's created (and its token counts) said `ge: 0`, which no validator reads."""
+    doc = (await client.get(document)).json()
+    assert not pydantic_keywords(doc)
+    path = next(p for p in doc["paths"] if p.endswith("/ingest/chat-completions"))
+    schema = doc["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    created = schema["properties"]["response"]["properties"]["created"]["anyOf"]
+    assert {"type": "integer", "minimum": 0, "exclusiveMaximum": 2**33}.items() <= created[0].items()
+
+
+async def test_atif_counts_take_whole_numbers_written_with_a_point(client: httpx.AsyncClient, base: str) -> None:
+    """JSON has one number type: 106.0 is the integer the document's `integer` admits."""
+    name = await new_experiment(client, base)
+    trajectory = {
+        "schema_version": "ATIF-v1.6",
+        "agent": {"name": "a", "version": "1"},
+        "steps": [{"step_id": 1, "source": "agent", "message": "hi", "timestamp": T,
+                   "metrics": {"prompt_tokens": 10.0, "completion_tokens": 2}}],
+        "final_metrics": {"total_completion_tokens": 106.0, "total_steps": 1.0},
+        "experiment_context": {"experiment_id": name},
+    }  # fmt: skip
+    response = await client.post(f"{base}/ingest/atif", json=trajectory)
+    assert response.status_code == 201, response.text

@@ -101,7 +101,8 @@ def test_start_up_progress_a_second_server_and_a_quiet_stop(scratch: Path):
     finally:
         assert first.stop() == 0
     log = first.output()
-    steps = ["Starting PostgreSQL", "Migrating PostgreSQL", "Starting ClickHouse", "Ready in", "Stopping PostgreSQL"]
+    # ClickHouse is opened and migrated while PostgreSQL starts, and PostgreSQL migrated once it answers.
+    steps = ["Starting PostgreSQL", "Starting ClickHouse", "Migrating PostgreSQL", "Ready in", "Stopping PostgreSQL"]
     positions = [log.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), log
     assert re.search(r"Ready in \d+\.\d s on http://127\.0\.0\.1:\d+", log), log

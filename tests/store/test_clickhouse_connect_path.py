@@ -26,7 +26,7 @@ sessions = [
     for i in range(5)
 ]
 rows = S.session_rows("w", "e1", validate_sessions(sessions))
-executor.insert_rows("sessions", S.SESSION_COLUMNS, rows)
+executor.insert_rows("sessions", rows)
 executor.command(R.RECOMPUTE_ROLLUPS, {"workspace": "w", "experiment_ids": ["e1"]})
 rollups = R.to_rollups(executor.query(R.READ_ROLLUPS, {"workspace": "w", "experiment_ids": ["e1"]})[0])
 echo = executor.query(

@@ -1,7 +1,6 @@
-"""Every batch insert's column list is its table as the DDL makes it: the same columns, in the same
-order, of the same types. chDB inserts `SELECT * FROM format(JSONEachRow, <structure>, ...)`, so
-the structure string maps onto the table by position; a column added to the DDL but not here (or in
-another place) would shift every value after it.
+"""Every batch insert's rows name the columns of their table as the DDL makes it: JSONEachRow rows
+go in keyed by column name (on chDB as on a server), so a key the table lacks would be dropped and
+a column no row names would take its default.
 
 The tables come from the DDL files themselves, applied to a fresh chDB and read back with DESCRIBE
 TABLE (in a subprocess: chDB allows one engine per process, and this one's serves the app)."""
@@ -10,17 +9,20 @@ import json
 import re
 import subprocess
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
-from intake_service.store.clickhouse import evaluator_results, metrics, sessions, spans
+from intake_service.models.generated import EvaluatorResult, SessionInput
+from intake_service.store.clickhouse import evaluator_results, sessions, spans
 
-STRUCTURES = {
-    "sessions": sessions.SESSION_COLUMNS,
-    "evaluator_results": evaluator_results.EVALUATOR_RESULT_COLUMNS,
-    "spans": spans.SPAN_COLUMNS,
-    "span_sessions": spans.BINDING_COLUMNS,
-    "workbench_metrics": metrics.METRIC_COLUMNS,
+SESSION = SessionInput(session_id="s", started_at=datetime(2026, 1, 1, tzinfo=UTC))
+EXAMPLE_RESULT = EvaluatorResult.model_validate(EvaluatorResult.model_config["json_schema_extra"]["examples"][0])
+ROWS = {
+    "sessions": sessions.session_rows("w", "e", [sessions.SessionRecord(SESSION, None, {}, "{}")])[0],
+    "evaluator_results": evaluator_results.result_row(EXAMPLE_RESULT, "e"),
+    "spans": spans.Span(session_id="s", span_id="a", source="otlp", start_ns=1).row("w", 1),
+    "span_sessions": spans.binding_rows("w", {"s": "e"}, 1)[0],
 }
 
 DESCRIBE = r"""
@@ -40,32 +42,20 @@ print(json.dumps(tables))
 """
 
 
-def columns(structure: str) -> list[list[str]]:
-    """[name, type] pairs of a structure string; commas inside a type's parentheses are the type's."""
-    pairs, depth, start = [], 0, 0
-    for index, char in enumerate(structure + ","):
-        depth += {"(": 1, ")": -1}.get(char, 0)
-        if char == "," and depth == 0:
-            name, type_ = structure[start:index].strip().split(" ", 1)
-            pairs.append([name, type_])
-            start = index + 1
-    return pairs
-
-
 @pytest.fixture(scope="module")
 def tables(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[list[str]]]:
     path = tmp_path_factory.mktemp("ddl") / "clickhouse"
     done = subprocess.run(
-        [sys.executable, "-c", DESCRIBE, str(path), *STRUCTURES],
+        [sys.executable, "-c", DESCRIBE, str(path), *ROWS],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-@pytest.mark.parametrize("table", sorted(STRUCTURES))
-def test_insert_structure_is_the_table(tables, table) -> None:
-    assert columns(STRUCTURES[table]) == tables[table]
+@pytest.mark.parametrize("table", sorted(ROWS))
+def test_a_row_names_every_column_of_its_table(tables, table) -> None:
+    assert sorted(ROWS[table]) == sorted(name for name, _ in tables[table])
 
 
 def test_rebuilt_sessions_name_every_column_of_the_table(tables) -> None:
@@ -73,9 +63,3 @@ def test_rebuilt_sessions_name_every_column_of_the_table(tables) -> None:
     listed = re.search(r"INSERT INTO sessions\s*\(([^)]*)\)", spans.REBUILD_SESSIONS)
     assert listed is not None
     assert [name.strip() for name in listed.group(1).split(",")] == [name for name, _ in tables["sessions"]]
-
-
-def test_the_column_parser_keeps_parenthesised_commas() -> None:
-    assert columns("a DateTime64(6, 'UTC'), b Map(String, Float64), c UInt64") == [
-        ["a", "DateTime64(6, 'UTC')"], ["b", "Map(String, Float64)"], ["c", "UInt64"],
-    ]  # fmt: skip

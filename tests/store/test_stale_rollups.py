@@ -4,6 +4,9 @@
 import asyncio
 from typing import Any
 
+from intake_service.store.clickhouse import stale_rollups
+from intake_service.store.clickhouse.stale_rollups import StaleRollups
+
 from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok
 
 ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
@@ -103,3 +106,25 @@ async def test_a_metric_column_is_kept_in_memory_and_patched_for_the_experiments
     assert await sorted_names() == ["a-low", "b-high", "c-mid"]
     await ingest_ok(client, base, "a-low", sessions("less", 80, accuracy=0.0))  # mean 0.182
     assert await sorted_names() == ["b-high", "c-mid", "a-low"]
+
+
+async def test_metric_columns_kept_are_bounded(monkeypatch) -> None:
+    monkeypatch.setattr(stale_rollups, "COLUMNS_CACHED", 2)
+    kept = StaleRollups(executor=None, deferred=True)  # type: ignore[arg-type]  # nothing is stale: no SQL
+    reads: list[str] = []
+
+    def reader(workspace: str):
+        async def fetch(experiment_ids: list[str] | None) -> list[str]:
+            reads.append(workspace)
+            return [workspace]
+
+        return kept.read_column(workspace, "metric", fetch)
+
+    for workspace in ("a", "b", "a", "b"):
+        assert await reader(workspace) == [workspace]
+    assert reads == ["a", "b"]  # two columns: both kept
+    await reader("a")  # a used last, so b is the least used
+    await reader("c")  # a third: b goes
+    await reader("a")
+    await reader("b")
+    assert reads == ["a", "b", "c", "b"]

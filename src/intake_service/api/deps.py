@@ -135,7 +135,8 @@ def reject_undeclared_params(request: Request) -> None:
     reject_unknown_params(request.query_params.multi_items(), declared)
 
 
-def _telemetry(request: Request) -> TelemetryStore:
+async def _telemetry(request: Request) -> TelemetryStore:
+    # async: FastAPI runs a plain `def` dependency in a worker thread, a thread hop on every request.
     return get_state(request).telemetry
 
 

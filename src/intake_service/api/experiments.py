@@ -7,7 +7,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from intake_service.api.deps import Caller, ExperimentName, Experiments, PageNumber, PageSize, Telemetry, Workspace
 from intake_service.api.export import FormatParam, all_pages, export_format, export_responses, stream
-from intake_service.api.responses import CONFLICT, NOT_FOUND, UNAVAILABLE, OffLoopJsonRoute, rollup_header
+from intake_service.api.responses import (
+    CONFLICT,
+    NOT_FOUND,
+    UNAVAILABLE,
+    OffLoopJsonRoute,
+    json_response,
+    rollup_header,
+)
 from intake_service.domain import experiments as domain
 from intake_service.domain.filters import (
     BOOL_FIELDS,
@@ -110,13 +117,13 @@ async def list_experiments(
             return (await domain.list_page(ExperimentRepository(session), telemetry, workspace, query))[0]
 
         return stream(await all_pages(request, repo.session, fetch), wanted)
-    query = parse_list_query(
-        request.query_params, page=page, page_size=page_size, sort=sort, pinned_first=pinned_first
+    query = parse_list_query(request.query_params, page=page, page_size=page_size, sort=sort, pinned_first=pinned_first)
+    hydrated, total = await domain.list_hydrated(repo, telemetry, workspace, query)
+    return json_response(
+        domain.page_fields(query, hydrated, total),
+        lambda: domain.page_envelope(query, hydrated, total),
+        rollups_available=hydrated.available,
     )
-    page_body, available = await domain.list_page(repo, telemetry, workspace, query)
-    if not available:
-        response.headers["X-Intake-Rollups"] = "unavailable"
-    return page_body
 
 
 @router.get(
@@ -127,10 +134,11 @@ async def list_experiments(
     summary="Get Experiment",
 )
 async def get_experiment(
-    workspace: Workspace, name: ExperimentName, repo: Experiments, telemetry: Telemetry, response: Response
-) -> ExperimentResponse:
+    workspace: Workspace, name: ExperimentName, repo: Experiments, telemetry: Telemetry
+) -> Response:
     """One experiment with its rollups; X-Intake-Rollups: unavailable when the telemetry store is down."""
-    return rollup_header(response, await domain.get(repo, telemetry, workspace, name))
+    hydrated = await domain.get(repo, telemetry, workspace, name)
+    return json_response(hydrated.fields[0], lambda: hydrated.experiments[0], rollups_available=hydrated.available)
 
 
 @router.put(

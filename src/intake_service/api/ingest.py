@@ -49,8 +49,14 @@ def _utf8(value: Any) -> Any:
 Utf8Header = BeforeValidator(_utf8)
 
 
+# Models that hold themselves (an ATIF subagent trajectory holds subagent trajectories), by the
+# name of the component that describes them; api.openapi puts them in the document's components.
+SELF_HOLDING_SCHEMAS: dict[str, dict[str, Any]] = {}
+
+
 def _inline(model: type[BaseModel]) -> dict[str, Any]:
-    """The model's JSON schema with its $defs put in place, for a body the route reads itself."""
+    """The model's JSON schema with its $defs put in place, for a body the route reads itself; a
+    model met again inside itself is a $ref to its component, so every level is described."""
     schema = model.model_json_schema()
     defs = schema.pop("$defs", {})
 
@@ -58,8 +64,13 @@ def _inline(model: type[BaseModel]) -> dict[str, Any]:
         if isinstance(node, dict):
             if "$ref" in node:
                 name = node["$ref"].rsplit("/", 1)[-1]
-                # A model that holds itself (an ATIF subagent trajectory) is spelt out once.
-                return {"type": "object"} if name in inside else resolve(defs[name], inside | {name})
+                if name not in inside:
+                    return resolve(defs[name], inside | {name})
+                component = f"{model.__name__}{name}"
+                if component not in SELF_HOLDING_SCHEMAS:
+                    SELF_HOLDING_SCHEMAS[component] = {}  # its own $ref inside it ends the recursion
+                    SELF_HOLDING_SCHEMAS[component] = resolve(defs[name], frozenset({name}))
+                return {"$ref": f"#/components/schemas/{component}"}
             return {k: resolve(v, inside) for k, v in node.items()}
         if isinstance(node, list):
             return [resolve(v, inside) for v in node]

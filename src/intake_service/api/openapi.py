@@ -12,8 +12,12 @@ from fastapi.routing import RouteContext, iter_route_contexts
 from pydantic import BaseModel
 
 from intake_service.api.evaluations import LIST_SORT
+from intake_service.api.ingest import SELF_HOLDING_SCHEMAS
+from intake_service.api.openapi_links import declare_links
 from intake_service.api.router import NEMO_04
+from intake_service.domain import experiment_groups, experiments
 from intake_service.domain.annotations import KIND_FIELDS, MAX_NOTE_CHARS
+from intake_service.domain.values import NO_NUL
 from intake_service.models.generated import HTTPValidationError, SessionsIngestRequest
 
 TAGS: list[dict[str, Any]] = [
@@ -115,9 +119,12 @@ def _complete(schema: dict[str, Any], *, auth: bool) -> dict[str, Any]:
         for name, nested in model_schema.pop("$defs", {}).items():
             components.setdefault(name, nested)
         components.setdefault(model.__name__, model_schema)
+    for name, body_schema in SELF_HOLDING_SCHEMAS.items():
+        components.setdefault(name, body_schema)
     _declare_415(schema)
     _no_null_query_values(schema)
     _state_domain_rules(components)
+    declare_links(schema)
     # FastAPI's own 422 schema, with the example of the document's (the generated model's).
     if "HTTPValidationError" in components:
         example = HTTPValidationError.model_json_schema()["examples"]
@@ -187,6 +194,9 @@ def _kind(kind: str, then: dict[str, Any]) -> dict[str, Any]:
 DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
     # A group's default_sort is a sort the evaluations list takes (domain.experiment_groups).
     ("ExperimentGroupRequest", "default_sort"): LIST_SORT,
+    # The same groups as the /nemo-0.4 mount's containers.
+    ("ContainerRequest", "default_sort"): LIST_SORT,
+    ("ContainerUpdateRequest", "default_sort"): LIST_SORT,
     # An evaluation belongs to a group at least (domain.evaluations.membership). Conditions, not
     # anyOf branches, so the document's properties and required list stay those of the body.
     ("EvaluationRequest", None): {
@@ -199,7 +209,7 @@ DOMAIN_RULES: dict[tuple[str, str | None], dict[str, Any]] = {
             {
                 "if": {"properties": {"data_type": {"enum": ["NUMERIC", "BOOLEAN"]}}},
                 "then": {"required": ["value"], "properties": {"value": {"type": "number"}}},
-                "else": {"required": ["string_value"]},
+                "else": {"required": ["string_value"], "properties": {"string_value": STRING}},
             },
             {
                 "if": {"properties": {"data_type": {"const": "BOOLEAN"}}},
@@ -217,24 +227,61 @@ def _state_domain_rules(components: dict[str, Any]) -> None:
         if name in components:
             target = components[name] if field is None else components[name]["properties"][field]
             target.update(keywords)
+    for name, fields in NUL_FREE.items():
+        if name in components:
+            properties = components[name]["properties"]
+            for field in set(fields or properties) & set(properties) - {"metadata"}:
+                _refuse_nul(properties[field], components)
+
+
+# Text the domain refuses with a NUL in it (PostgreSQL cannot hold one; its check_storable 422s), by
+# model: the fields, or None for every one but the metadata object (json_problem checks that).
+_GROUP_TEXT = (*experiment_groups.TEXT_FIELDS, "column_layout")
+NUL_FREE: dict[str, tuple[str, ...] | None] = {
+    "ExperimentRequest": experiments.TEXT_FIELDS,
+    "ExperimentGroupRequest": _GROUP_TEXT,
+    "ContainerRequest": _GROUP_TEXT,
+    "ContainerUpdateRequest": _GROUP_TEXT,
+    "EvaluationRequest": None,
+    "EvaluationPatchRequest": None,
+}
+
+
+def _refuse_nul(schema: dict[str, Any], components: dict[str, Any]) -> None:
+    """NO_NUL on every string the schema holds (through anyOf, array items and $refs) that states
+    no pattern or enum of its own."""
+    if "$ref" in schema:
+        schema = components[schema["$ref"].rsplit("/", 1)[-1]]
+    for branch in schema.get("anyOf", []):
+        _refuse_nul(branch, components)
+    if schema.get("type") == "string" and not {"pattern", "enum", "const"} & set(schema):
+        schema["pattern"] = NO_NUL
+    if isinstance(schema.get("items"), dict):
+        _refuse_nul(schema["items"], components)
+    for value in schema.get("properties", {}).values():
+        _refuse_nul(value, components)
 
 
 def _no_null_query_values(schema: dict[str, Any]) -> None:
     """A query parameter is present with a text value or absent: it cannot be null, so FastAPI's
     `anyOf: [..., {type: null}]` for an optional one would let a client send an empty value the
-    route refuses. The null branch goes; a lone remaining branch is merged into the schema."""
+    route refuses. The null branch goes; a lone remaining branch is merged into the schema. Nor can
+    a query value hold a NUL (api.guards.refuse_nul): a text value without a pattern gets NO_NUL."""
     for item in schema["paths"].values():
         for method in METHODS:
             for parameter in item.get(method, {}).get("parameters", []):
                 value = parameter.get("schema", {})
-                if parameter.get("in") != "query" or "anyOf" not in value:
+                if parameter.get("in") != "query":
                     continue
-                branches = [branch for branch in value["anyOf"] if branch.get("type") != "null"]
-                if len(branches) == 1:
-                    del value["anyOf"]
-                    value.update({**branches[0], **value})
-                else:
-                    value["anyOf"] = branches
+                if "anyOf" in value:
+                    branches = [branch for branch in value["anyOf"] if branch.get("type") != "null"]
+                    if len(branches) == 1:
+                        del value["anyOf"]
+                        value.update({**branches[0], **value})
+                    else:
+                        value["anyOf"] = branches
+                if value.get("type") == "string" and not {"pattern", "enum", "const"} & set(value):
+                    value["pattern"] = NO_NUL
 
 
 def complete_openapi(app: FastAPI, *, auth: bool) -> Callable[[], dict[str, Any]]:

@@ -10,13 +10,19 @@ from intake_service.api.deps import Session, Telemetry, Workspace
 from intake_service.api.export import FormatParam, export_format, export_responses, stream
 from intake_service.api.responses import BAD_REQUEST, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute
 from intake_service.domain import pivot as domain
+from intake_service.domain.evaluation_rollups import COUNTS, STATISTICS
 from intake_service.domain.paging import reject_unknown_params
+from intake_service.domain.rollup_metrics import STATS
 from intake_service.models.generated import PivotResponse
 from intake_service.store.postgres.evaluations import EvaluationRepository
 
 router = APIRouter(prefix="/evaluations", tags=["evaluations"], route_class=OffLoopJsonRoute)
 PARAMS = {"rows", "columns", "metric", "filter", "format"}
 DIMENSION_HELP = f"one of {', '.join(domain.DIMENSIONS)} (the evaluation's metadata)"
+# The rules domain.pivot checks, as the document states them (a NUL is refused in every query value).
+_STAT = "|".join(STATS)
+DIMENSION = {"pattern": rf"^({'|'.join(domain.DIMENSIONS[:-1])}|metadata\.[^\x00]+)$"}
+METRIC = {"pattern": rf"^({'|'.join(COUNTS)}|({'|'.join(STATISTICS)})\.({_STAT})|evaluators\.[^\x00]+\.({_STAT}))$"}
 
 
 async def _wide(body: dict[str, Any]) -> AsyncIterator[list[dict[str, Any]]]:
@@ -57,18 +63,28 @@ async def pivot_evaluations(
     request: Request,
     session: Session,
     telemetry: Telemetry,
-    rows: Annotated[str, Query(description=f"The row dimension: {DIMENSION_HELP}.")],
+    rows: Annotated[str, Query(description=f"The row dimension: {DIMENSION_HELP}.", json_schema_extra=DIMENSION)],
     metric: Annotated[
         str,
         Query(
             description="A rollup path of the evaluation list: run_count, test_case_count, cost_usd.<stat>, "
             "latency_ms.<stat>, tokens.<stat>, evaluators.<name>.<stat> (stat: sum, mean, median, p90, p95, "
-            "p99, count)."
+            "p99, count).",
+            json_schema_extra=METRIC,
         ),
     ],
-    columns: Annotated[str | None, Query(description=f"The column dimension, optional: {DIMENSION_HELP}.")] = None,
+    columns: Annotated[
+        str | None,
+        Query(description=f"The column dimension, optional: {DIMENSION_HELP}.", json_schema_extra=DIMENSION),
+    ] = None,
     filter: Annotated[
-        str | None, Query(description="The evaluations to take, as the list's filter (JSON or bracket form).")
+        str | None,
+        Query(
+            min_length=1,
+            description="The evaluations to take, as the list's filter (JSON; filter[field][$op]=value is "
+            "accepted too).",
+            json_schema_extra={"pattern": r"^\s*\{"},
+        ),
     ] = None,
     format: FormatParam = None,
 ) -> PivotResponse | Response:

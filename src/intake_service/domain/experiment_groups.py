@@ -35,6 +35,10 @@ from intake_service.store.postgres.experiment_groups import (
 )
 from intake_service.store.postgres.tables import ExperimentGroup
 
+# The text a group stores, each checked for what PostgreSQL cannot hold (check_storable); the
+# document states the NUL rule on each (api.openapi).
+TEXT_FIELDS = ("name", "description", "insight_id", "summary", "default_sort", "baseline_evaluation_name")
+
 DEFAULT_SORT = "-created_at"
 DEFAULT_X_METRIC, DEFAULT_Y_METRIC = "cost_usd", "latency_ms"
 LIST_PARAMS = {"page", "page_size", "sort", "filter"}
@@ -79,7 +83,7 @@ def _check_not_null(body: GroupBody) -> None:
 def check_storable(body: GroupBody) -> None:
     """422 for values the schema admits but PostgreSQL cannot store (NUL, lone surrogates)."""
     _check_not_null(body)
-    for name in ("name", "description", "insight_id", "summary", "default_sort", "baseline_evaluation_name"):
+    for name in TEXT_FIELDS:
         value = getattr(body, name, None)
         problem = text_problem(value) if value is not None else None
         if problem:

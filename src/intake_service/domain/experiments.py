@@ -4,6 +4,7 @@ A run may be an SDK 0.4+ container's baseline (domain.containers). The seeds' co
 for that: a run deleted or moved out of the container here takes the baseline with it."""
 
 from datetime import UTC, datetime
+from typing import Any
 
 from uuid6 import uuid7
 
@@ -158,22 +159,33 @@ async def set_pin(
     return await hydrate_one(telemetry, row)
 
 
+def page_fields(query: ListQuery, hydrated: Hydrated, total: int) -> dict[str, Any]:
+    """An ExperimentResponsesPage's fields."""
+    return {
+        "data": hydrated.fields,
+        "pagination": pagination(query.page, query.page_size, len(hydrated.fields), total).model_dump(),
+        "sort": query.sort.text,
+        "filter": query.filter_echo,
+    }
+
+
 def page_envelope(query: ListQuery, hydrated: Hydrated, total: int) -> ExperimentResponsesPage:
-    return ExperimentResponsesPage(
-        data=hydrated.experiments,
-        pagination=pagination(query.page, query.page_size, len(hydrated.experiments), total),
-        sort=query.sort.text,
-        filter=query.filter_echo,
-    )
+    return ExperimentResponsesPage(**page_fields(query, hydrated, total))
+
+
+async def list_hydrated(
+    repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
+) -> tuple[Hydrated, int]:
+    """One page of experiments with their rollups, and how many match in all."""
+    if query.uses_rollups:
+        _, total, hydrated = await rollup_page(repo, telemetry, workspace, query)
+        return hydrated, total
+    page, total = await repo.list_page(workspace, query)
+    return await hydrate(telemetry, list(page)), total
 
 
 async def list_page(
     repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
 ) -> tuple[ExperimentResponsesPage, bool]:
-    if query.uses_rollups:
-        rows, total, hydrated = await rollup_page(repo, telemetry, workspace, query)
-    else:
-        page, total = await repo.list_page(workspace, query)
-        rows = list(page)
-        hydrated = await hydrate(telemetry, rows)
+    hydrated, total = await list_hydrated(repo, telemetry, workspace, query)
     return page_envelope(query, hydrated, total), hydrated.available

@@ -1,6 +1,7 @@
 """Rollups on experiment responses: one place joins PostgreSQL rows with ClickHouse rollups."""
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from intake_service.domain.rollup_metrics import LABELS, METRICS
@@ -22,38 +23,44 @@ def empty_rollups() -> dict[str, Any]:
 
 @dataclass
 class Hydrated:
-    experiments: list[ExperimentResponse]
+    # Each experiment's response fields (response_fields), as the hot reads encode them straight to JSON.
+    fields: list[dict[str, Any]]
     # False when the telemetry store could not be read: rollups are empty, not zero.
     available: bool = True
 
+    @cached_property
+    def experiments(self) -> list[ExperimentResponse]:
+        return [ExperimentResponse(**fields) for fields in self.fields]
 
-def to_response(row: Experiment, rollups: dict[str, Any]) -> ExperimentResponse:
-    return ExperimentResponse(
-        id=row.id,
-        name=row.name,
-        workspace=row.workspace,
-        experiment_group_id=row.experiment_group_id,
-        agent_name=row.agent_name,
-        agent_version=row.agent_version,
-        dataset_name=row.dataset_name,
-        dataset_version=row.dataset_version,
-        source_link=row.source_link,
-        metadata=row.metadata_,
-        description=row.description,
-        summary=row.summary,
-        created_by=row.created_by,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        pinned_at=row.pinned_at,
+
+def response_fields(row: Experiment, rollups: dict[str, Any]) -> dict[str, Any]:
+    """An experiment's ExperimentResponse fields: its row and its rollups."""
+    return {
+        "id": row.id,
+        "name": row.name,
+        "workspace": row.workspace,
+        "experiment_group_id": row.experiment_group_id,
+        "agent_name": row.agent_name,
+        "agent_version": row.agent_version,
+        "dataset_name": row.dataset_name,
+        "dataset_version": row.dataset_version,
+        "source_link": row.source_link,
+        "metadata": row.metadata_,
+        "description": row.description,
+        "summary": row.summary,
+        "created_by": row.created_by,
+        "created_at": row.created_at,
+        "updated_at": row.updated_at,
+        "pinned_at": row.pinned_at,
         **rollups,
-    )
+    }
 
 
 async def hydrate(telemetry: TelemetryStore, rows: list[Experiment]) -> Hydrated:
     if not rows:
-        return Hydrated([to_response(row, empty_rollups()) for row in rows])
+        return Hydrated([])
     try:
         by_id = await telemetry.rollups(rows[0].workspace, [row.id for row in rows])
     except TelemetryUnavailable:
-        return Hydrated([to_response(row, empty_rollups()) for row in rows], available=False)
-    return Hydrated([to_response(row, by_id.get(row.id) or empty_rollups()) for row in rows])
+        return Hydrated([response_fields(row, empty_rollups()) for row in rows], available=False)
+    return Hydrated([response_fields(row, by_id.get(row.id) or empty_rollups()) for row in rows])

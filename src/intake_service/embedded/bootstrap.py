@@ -4,20 +4,21 @@ import asyncio
 import logging
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 import psutil
 
-from intake_service.domain.spans import rebuild_stale_sessions
 from intake_service.embedded.postgres import EmbeddedPostgres
 from intake_service.settings import Settings
 from intake_service.startup import exclusive_data_dir
-from intake_service.store.clickhouse.executor import create_executor
-from intake_service.store.clickhouse.repair import recompute_all_rollups
-from intake_service.store.clickhouse.telemetry import TelemetryStore, migrate_telemetry
-from intake_service.store.postgres.engine import run_in_transaction
-from intake_service.store.postgres.experiments import ExperimentRepository
-from intake_service.store.postgres.migrate import upgrade_postgres
+
+# Only what starts the embedded PostgreSQL is imported up front: the modules that migrate and
+# repair the stores (SQLAlchemy, FastAPI through the errors, the app's domain for a repair) are
+# imported once it is starting, in parallel with them.
+if TYPE_CHECKING:
+    from intake_service.store.clickhouse.executor import Executor
 
 logger = logging.getLogger(__name__)
 
@@ -34,20 +35,21 @@ def _quiet(_: str) -> None:
 RUNNING_MARKS = ".intake-processes"
 
 
-def _repair(settings: Settings) -> None:
+def _repair(database_url: str, executor: "Executor") -> None:
     """Sessions and rollups an interrupted ingest may have left stale are rebuilt before serving:
     the sessions first, since the rollups are computed from them."""
-    assert settings.database_url is not None
-    database_url = settings.database_url
-    executor = create_executor(settings.clickhouse_url, settings.data_dir)
-    try:
-        telemetry = TelemetryStore(executor)
-        sessions = asyncio.run(
-            run_in_transaction(database_url, lambda s: rebuild_stale_sessions(ExperimentRepository(s), telemetry))
-        )
-        count = recompute_all_rollups(executor)
-    finally:
-        executor.close()
+    from intake_service.domain.spans import rebuild_stale_sessions
+    from intake_service.store.clickhouse.repair import recompute_all_rollups
+    from intake_service.store.clickhouse.telemetry import TelemetryStore
+    from intake_service.store.postgres.engine import run_in_transaction
+    from intake_service.store.postgres.experiments import ExperimentRepository
+
+    # Not TelemetryStore.close: the executor stays open for the app.
+    telemetry = TelemetryStore(executor)
+    sessions = asyncio.run(
+        run_in_transaction(database_url, lambda s: rebuild_stale_sessions(ExperimentRepository(s), telemetry))
+    )
+    count = recompute_all_rollups(executor)
     logger.warning("The last run did not shut down cleanly: rebuilt %d session(s) from their spans.", sessions)
     logger.warning("The last run did not shut down cleanly: recomputed the rollups of %d experiment(s).", count)
 
@@ -66,14 +68,15 @@ def _gone(mark: str) -> bool:
 
 
 @contextmanager
-def _running(settings: Settings) -> Iterator[None]:
+def _running(settings: Settings, executor: "Executor") -> Iterator[None]:
     """Marks the data directory while this process uses it. A mark left by a killed process means
     an ingest may have stopped between its insert and its session rebuild or rollup rewrite: repair
     first, then drop those marks (if the repair fails they stay, for the next start)."""
+    assert settings.database_url is not None
     marks = settings.data_dir / RUNNING_MARKS
     marks.mkdir(parents=True, exist_ok=True)
     if dead := [mark for mark in marks.iterdir() if _gone(mark.name)]:
-        _repair(settings)
+        _repair(settings.database_url, executor)
         for mark in dead:
             mark.unlink(missing_ok=True)
     mine = marks / _identity(os.getpid())
@@ -85,34 +88,68 @@ def _running(settings: Settings) -> Iterator[None]:
 
 
 @contextmanager
-def prepared_postgres(settings: Settings, progress: Progress = _quiet) -> Iterator[Settings]:
-    """PostgreSQL alone (the keys commands): started if embedded, migrated; ClickHouse untouched."""
-    embedded = None
-    if settings.database_url is None:
-        progress(f"Starting PostgreSQL (embedded, in {settings.data_dir / 'postgres'})…")
-        embedded = EmbeddedPostgres(settings.data_dir)
-        settings = settings.model_copy(update={"database_url": embedded.url})
-    try:
-        assert settings.database_url is not None
-        progress("Migrating PostgreSQL…")
-        upgrade_postgres(settings.database_url)
-        yield settings
-    finally:
-        if embedded is not None:
-            progress("Stopping PostgreSQL…")
-            embedded.stop()
+def _started_postgres(settings: Settings, progress: Progress) -> Iterator[Callable[[], Settings]]:
+    """Starts the embedded PostgreSQL (where no URL is set) in a thread: initdb and pg_ctl are other
+    processes, so this process does its own start-up work meanwhile. Yields a call that waits for it
+    and returns the settings with its URL; the server stops on exit."""
+    if settings.database_url is not None:
+        yield lambda: settings
+        return
+    progress(f"Starting PostgreSQL (embedded, in {settings.data_dir / 'postgres'})…")
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="postgres-start") as pool:
+        starting = pool.submit(EmbeddedPostgres, settings.data_dir)
+        try:
+            yield lambda: settings.model_copy(update={"database_url": starting.result().url})
+        finally:
+            # Also when this process failed first: the start is awaited, then the server stopped.
+            if starting.exception() is None:
+                progress("Stopping PostgreSQL…")
+                starting.result().stop()
 
 
 @contextmanager
-def prepared_stores(settings: Settings, progress: Progress = _quiet) -> Iterator[Settings]:
-    """Settings with a DATABASE_URL that answers, migrated; the embedded server stops on exit.
-    Embedded stores belong to one server at a time: a second one on the same data directory fails
-    with a StartupError before starting anything."""
-    with exclusive_data_dir(settings.data_dir), prepared_postgres(settings, progress) as ready:
-        if ready.embedded_clickhouse:
-            progress(f"Starting ClickHouse (chDB in-process, in {ready.data_dir / 'clickhouse'}) and migrating it…")
+def prepared_postgres(settings: Settings, progress: Progress = _quiet) -> Iterator[Settings]:
+    """PostgreSQL alone (the keys commands): started if embedded, migrated; ClickHouse untouched."""
+    with _started_postgres(settings, progress) as started:
+        from intake_service.store.postgres.migrate import upgrade_postgres
+
+        ready = started()
+        assert ready.database_url is not None
+        progress("Migrating PostgreSQL…")
+        upgrade_postgres(ready.database_url)
+        yield ready
+
+
+@contextmanager
+def prepared_stores(
+    settings: Settings, progress: Progress = _quiet, meanwhile: Callable[[], object] | None = None
+) -> Iterator[Settings]:
+    """Settings with a DATABASE_URL that answers, both stores migrated and repaired; the embedded
+    server stops on exit. Embedded stores belong to one server at a time: a second one on the same
+    data directory fails with a StartupError before starting anything.
+
+    While PostgreSQL starts, ClickHouse is opened and migrated and then `meanwhile` runs (the server
+    imports its app there). The ClickHouse connection stays open until exit, so the app's own
+    connections find chDB's engine loaded rather than loading it again."""
+    with exclusive_data_dir(settings.data_dir), _started_postgres(settings, progress) as started:
+        from intake_service.store.clickhouse.executor import create_executor
+        from intake_service.store.clickhouse.migrate import apply_migrations
+        from intake_service.store.postgres.migrate import upgrade_postgres
+
+        if settings.embedded_clickhouse:
+            progress(f"Starting ClickHouse (chDB in-process, in {settings.data_dir / 'clickhouse'}) and migrating it…")
         else:
             progress("Migrating ClickHouse…")
-        migrate_telemetry(ready)
-        with _running(ready):
-            yield ready
+        executor = create_executor(settings.clickhouse_url, settings.data_dir)
+        try:
+            apply_migrations(executor, settings.clickhouse_cluster)
+            if meanwhile is not None:
+                meanwhile()
+            ready = started()
+            assert ready.database_url is not None
+            progress("Migrating PostgreSQL…")
+            upgrade_postgres(ready.database_url)
+            with _running(ready, executor):
+                yield ready
+        finally:
+            executor.close()

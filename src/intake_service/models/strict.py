@@ -8,7 +8,7 @@ maps the generated ones onto it), and their times are JsonDatetime: a string, as
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Strict, WithJsonSchema
+from pydantic import AwareDatetime, BaseModel, BeforeValidator, ConfigDict, Field, Strict, WithJsonSchema
 
 
 def _text_only(value: Any) -> Any:
@@ -25,6 +25,28 @@ JsonNaiveOrAwareDatetime = Annotated[datetime, Strict(False), BeforeValidator(_t
 SessionTime = Annotated[
     JsonDatetime, WithJsonSchema({"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[0-2][0-9]{2})-"})
 ]
+
+# A span's times: nanoseconds since 1970 in 64 bits hold the years 1900-2261, which the document
+# states (the ingest refuses a time outside them, with its own sentence).
+SpanTime = Annotated[
+    JsonDatetime,
+    WithJsonSchema(
+        {"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|22[0-5][0-9]|226[01])-"}
+    ),
+]
+
+
+
+def whole_number(value: Any) -> Any:
+    """JSON has one number type: 86.0 is the integer 86 (the document's `integer` takes it)."""
+    return int(value) if isinstance(value, float) and value.is_integer() else value
+
+
+WholeNumber = BeforeValidator(whole_number)
+# A count in a body read strictly. The constraints come before the validator, so that the document
+# states them (after it, pydantic writes `ge` into the schema, which JSON Schema does not know); and
+# they bind the int, not the `| None`.
+Count = Annotated[int, Field(ge=0), WholeNumber] | None
 
 
 class StrictBody(BaseModel):

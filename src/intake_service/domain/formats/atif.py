@@ -42,7 +42,7 @@ from intake_service.domain.spans import Span, store_spans
 from intake_service.domain.values import NO_NUL
 from intake_service.errors import PayloadTooLarge, validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
-from intake_service.models.strict import JsonNaiveOrAwareDatetime
+from intake_service.models.strict import Count, JsonNaiveOrAwareDatetime
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
@@ -55,7 +55,6 @@ MAX_SUBAGENT_DEPTH = 64
 ROOT_SPAN_ID = "trajectory"
 VERIFIER_PREFIX = "verifier."
 
-Count = Annotated[int | None, Field(ge=0)]
 Total = TypeVar("Total", int, float)
 Money = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
 Text = Annotated[str | None, Field(max_length=255)]

@@ -21,26 +21,19 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import anyio
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from intake_service.domain.formats import first_error, json_object
 from intake_service.domain.formats.tags import Tagged
 from intake_service.domain.spans import Span, store_spans
 from intake_service.errors import validation_error
 from intake_service.models.generated import ChatCompletionIngestResponse
-from intake_service.models.strict import JsonDatetime
+from intake_service.models.strict import Count, SpanTime, WholeNumber
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 ROOT_SPAN_ID = "session"
-def _whole(value: Any) -> Any:
-    """JSON has one number type: 86.0 is the integer 86 (the document's `integer` takes it)."""
-    return int(value) if isinstance(value, float) and value.is_integer() else value
-
-
-# The constraints on the int itself: on `int | None` they would be applied to None too.
-Count = Annotated[int, BeforeValidator(_whole), Field(ge=0)] | None
 Money = Annotated[float, Field(ge=0, allow_inf_nan=False)]
 Id = Annotated[str | None, Field(min_length=1, max_length=255, pattern=r"^[^\x00]*$")]
 
@@ -65,7 +58,7 @@ class ChatRequest(_Open):
 class ChatResponse(_Open):
     id: str | None = None
     model: Annotated[str | None, Field(max_length=255)] = None
-    created: Annotated[int, BeforeValidator(_whole), Field(ge=0, lt=2**33)] | None = None
+    created: Annotated[int, Field(ge=0, lt=2**33), WholeNumber] | None = None
     choices: list[dict[str, Any]] | None = None
     usage: Usage | None = None
 
@@ -74,8 +67,8 @@ class ChatCapture(Tagged):
     model_config = ConfigDict(extra="forbid", strict=True)
     request: ChatRequest
     response: ChatResponse
-    started_at: JsonDatetime | None = None
-    ended_at: JsonDatetime | None = None
+    started_at: SpanTime | None = None
+    ended_at: SpanTime | None = None
     session_id: Id = None
     trace_id: Id = None
     provider: Annotated[str | None, Field(max_length=255)] = None

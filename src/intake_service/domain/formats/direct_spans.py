@@ -28,7 +28,7 @@ from intake_service.domain.span_filters import STATUSES
 from intake_service.domain.spans import Span, store_spans
 from intake_service.domain.values import NO_NUL
 from intake_service.errors import validation_error
-from intake_service.models.strict import JsonDatetime
+from intake_service.models.strict import SpanTime
 from intake_service.store.clickhouse.spans import SPAN_KINDS
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
@@ -47,8 +47,8 @@ class DirectSpan(BaseModel):
     name: Annotated[str, Field(max_length=1024, pattern=NO_NUL)] = ""
     kind: Literal[SPAN_KINDS] = "UNKNOWN"  # type: ignore[valid-type]
     status: Literal[STATUSES] = "unknown"  # type: ignore[valid-type]
-    started_at: JsonDatetime
-    ended_at: JsonDatetime | None = None
+    started_at: SpanTime
+    ended_at: SpanTime | None = None
     input: JsonValue = None
     output: JsonValue = None
     attributes: dict[str, JsonValue] = {}

@@ -6,13 +6,6 @@ from typing import Any
 from intake_service.store.clickhouse.executor import AsyncExecutor, Row
 from intake_service.store.clickhouse.paged import read_page
 
-ANNOTATION_COLUMNS = (
-    "workspace LowCardinality(String), annotation_id String, session_id String, span_id Nullable(String), "
-    "kind LowCardinality(String), name Nullable(String), value_text Nullable(String), "
-    "value_numeric Nullable(Float64), text Nullable(String), metadata Nullable(String), "
-    "created_by Nullable(String), created_at DateTime64(6, 'UTC'), ingested_at DateTime64(6, 'UTC'), "
-    "is_deleted UInt8, version UInt64"
-)
 _COLUMNS = """annotation_id, workspace, session_id, span_id, kind, name, value_text, value_numeric, text, metadata,
        created_by, created_at, ingested_at"""
 
@@ -65,7 +58,7 @@ class AnnotationStore:
         self._ch = ch
 
     async def insert(self, row: Row) -> None:
-        await self._ch.insert_rows("annotations", ANNOTATION_COLUMNS, [row])
+        await self._ch.insert_rows("annotations", [row])
 
     async def get(self, workspace: str, annotation_id: str) -> Row | None:
         rows = await self._ch.query(GET_ANNOTATION, {"workspace": workspace, "annotation_id": annotation_id})

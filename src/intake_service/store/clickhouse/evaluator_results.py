@@ -1,4 +1,4 @@
-"""Evaluator results in ClickHouse: the columns of an insert and the row a result becomes; one page
+"""Evaluator results in ClickHouse: the row a result becomes; one page
 with whitelisted sorts and parameter-bound filters, and one by id."""
 
 import time
@@ -9,17 +9,9 @@ from typing import Any
 from intake_service.models.generated import EvaluatorResult
 from intake_service.store.clickhouse.values import datetime_text
 
-EVALUATOR_RESULT_COLUMNS = (
-    "workspace LowCardinality(String), session_id String, span_id String, name String, "
-    "evaluator_result_id String, experiment_id String, experiment_name Nullable(String), "
-    "data_type LowCardinality(String), value Nullable(Float64), string_value Nullable(String), "
-    "comment Nullable(String), created_by Nullable(String), created_at DateTime64(6, 'UTC'), version UInt64, "
-    "scope String"
-)
-
 
 def result_row(result: EvaluatorResult, experiment_id: str) -> dict[str, Any]:
-    """The JSONEachRow row of EVALUATOR_RESULT_COLUMNS; `experiment_id` is '' for a result naming no
+    """The JSONEachRow row of the evaluator_results table; `experiment_id` is '' for a result naming no
     experiment. The replacement key is (session, span, name) within that experiment, if any."""
     return {
         **result.model_dump(mode="json", exclude={"ingested_at"}),  # read back as created_at

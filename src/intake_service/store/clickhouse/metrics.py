@@ -11,11 +11,6 @@ from typing import Any
 from intake_service.store.clickhouse.executor import AsyncExecutor, Executor
 from intake_service.store.clickhouse.values import datetime_text
 
-METRIC_COLUMNS = (
-    "workspace LowCardinality(String), experiment_id String, run_id String, key String, step Int64, "
-    "timestamp DateTime64(6, 'UTC'), value Float64, logged_at DateTime64(6, 'UTC'), seq UInt32"
-)
-
 # Run ids are unique per owner, not per workspace: the experiment tells two owners' runs apart.
 _RUN_WHERE = "workspace = {workspace:String} AND experiment_id = {experiment_id:String} AND run_id = {run_id:String}"
 _HISTORY_WHERE = _RUN_WHERE + """
@@ -75,7 +70,7 @@ class RunMetricStore:
             }
             for seq, point in enumerate(points)
         ]
-        await self._ch.insert_rows("workbench_metrics", METRIC_COLUMNS, rows)
+        await self._ch.insert_rows("workbench_metrics", rows)
 
     async def history(
         self, workspace: str, experiment_id: str, run_id: str, key: str | None, limit: int, offset: int

@@ -2,38 +2,69 @@
 
 import time
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime
+from typing import Any, Protocol
 
-from intake_service.models.generated import SessionInput
 from intake_service.store.clickhouse.values import datetime_text
 
-# Batches go in through Executor.insert_rows as JSONEachRow: values never become SQL text. The
-# structure strings type the JSON on chDB; a server types it from the table itself.
-SESSION_COLUMNS = (
-    "workspace LowCardinality(String), experiment_id String, session_id String, "
-    "test_case_id Nullable(String), started_at DateTime64(6, 'UTC'), "
-    "ended_at Nullable(DateTime64(6, 'UTC')), latency_ms Nullable(Float64), "
-    "status LowCardinality(String), model_name Nullable(String), agent_name Nullable(String), "
-    "agent_version Nullable(String), input_tokens Nullable(Int64), output_tokens Nullable(Int64), "
-    "cached_tokens Nullable(Int64), cost_usd Nullable(Float64), input Nullable(String), "
-    "output Nullable(String), metadata String, scores Map(String, Float64), version UInt64"
-)
+# Batches go in through Executor.insert_json as JSONEachRow, keyed by the table's column names.
+
+
+class SessionFields(Protocol):
+    """What a row is made of: SessionInput, or the fast path's struct of the same fields."""
+
+    @property
+    def session_id(self) -> str: ...
+    @property
+    def test_case_id(self) -> str | None: ...
+    @property
+    def started_at(self) -> datetime: ...
+    @property
+    def ended_at(self) -> datetime | None: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def model_name(self) -> str | None: ...
+    @property
+    def agent_name(self) -> str | None: ...
+    @property
+    def agent_version(self) -> str | None: ...
+    @property
+    def input_tokens(self) -> int | None: ...
+    @property
+    def output_tokens(self) -> int | None: ...
+    @property
+    def cached_tokens(self) -> int | None: ...
+    @property
+    def cost_usd(self) -> float | None: ...
+    @property
+    def input(self) -> str | None: ...
+    @property
+    def output(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
 class SessionRecord:
     """A checked session and what ingest derived from it: latency, numeric scores, metadata as JSON."""
 
-    session: SessionInput
+    session: SessionFields
     latency_ms: float | None
     scores: dict[str, float]
     metadata: str
 
 
+@dataclass(frozen=True)
+class SessionBatch:
+    """A request's sessions as the JSONEachRow rows of one INSERT."""
+
+    count: int
+    rows: bytes
+
+
 def session_rows(
     workspace: str, experiment_id: str, records: list[SessionRecord], version: int | None = None
 ) -> list[dict[str, Any]]:
-    """The JSONEachRow rows of SESSION_COLUMNS; a later copy of a session in the batch wins over an
+    """The JSONEachRow rows of the sessions table; a later copy of a session in the batch wins over an
     earlier one (a higher version)."""
     first = time.time_ns() if version is None else version
     return [_session_row(workspace, experiment_id, record, first + index) for index, record in enumerate(records)]

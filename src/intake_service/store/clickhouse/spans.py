@@ -53,7 +53,7 @@ class Span:
         return not self.parent_span_id
 
     def row(self, workspace: str, version: int) -> dict[str, Any]:
-        """The JSONEachRow row of SPAN_COLUMNS; attributes beyond MAX_ATTRIBUTES_BYTES are dropped."""
+        """The JSONEachRow row of the spans table; attributes beyond MAX_ATTRIBUTES_BYTES are dropped."""
         attributes = orjson.dumps(self.attributes, default=str).decode()
         if len(attributes) > MAX_ATTRIBUTES_BYTES:
             attributes = orjson.dumps({"truncated": True}).decode()
@@ -85,16 +85,6 @@ class Span:
         }
 
 
-SPAN_COLUMNS = (
-    "workspace LowCardinality(String), session_id String, span_id String, trace_id String, "
-    "parent_span_id String, source LowCardinality(String), name String, kind LowCardinality(String), "
-    "start_time DateTime64(9, 'UTC'), end_time Nullable(DateTime64(9, 'UTC')), status LowCardinality(String), "
-    "experiment_name Nullable(String), test_case_id Nullable(String), model_name Nullable(String), "
-    "agent_name Nullable(String), agent_version Nullable(String), input_tokens Nullable(Int64), "
-    "output_tokens Nullable(Int64), cached_tokens Nullable(Int64), cost_usd Nullable(Float64), "
-    "input Nullable(String), output Nullable(String), attributes String, version UInt64"
-)
-
 # A re-sent trajectory replaces its session: once the new spans are in, the earlier ones go
 # (a lightweight delete of older versions), so a failure in between loses nothing.
 DELETE_OLDER_SESSION_SPANS = """
@@ -111,7 +101,14 @@ WHERE workspace = {workspace:String} AND session_id = {session_id:String} AND pa
 ORDER BY start_time, span_id
 """
 
-BINDING_COLUMNS = "workspace LowCardinality(String), session_id String, experiment_id String, version UInt64"
+
+def binding_rows(workspace: str, bindings: Mapping[str, str], version: int) -> list[Row]:
+    """The span_sessions rows binding each session id to its experiment id ('' = none)."""
+    return [
+        {"workspace": workspace, "session_id": s, "experiment_id": e, "version": version} for s, e in bindings.items()
+    ]
+
+
 READ_BINDINGS = """
 SELECT session_id, experiment_id FROM span_sessions FINAL
 WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}

@@ -25,7 +25,6 @@ from intake_service.store.clickhouse.evaluator_results import ResultFilters
 from intake_service.store.clickhouse.executor import AsyncExecutor, ChdbExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
 from intake_service.store.clickhouse.repair import STALE_SPAN_SESSIONS
-from intake_service.store.clickhouse.sessions import SessionRecord
 from intake_service.store.clickhouse.spans import Span
 from intake_service.store.clickhouse.stale_rollups import StaleRollups
 
@@ -56,11 +55,10 @@ class TelemetryStore:
     async def ping(self) -> None:
         await self._ch.query("SELECT 1 AS ok")
 
-    async def insert_sessions(self, workspace: str, experiment_id: str, sessions: list[SessionRecord]) -> None:
-        """Store a batch in one INSERT (one block: all or nothing); the experiment's rollups go stale."""
-        # Up to 10,000 rows of text: built off the event loop.
-        rows = await anyio.to_thread.run_sync(lambda: session_sql.session_rows(workspace, experiment_id, sessions))
-        await self._ch.insert_rows("sessions", session_sql.SESSION_COLUMNS, rows)
+    async def insert_sessions(self, workspace: str, experiment_id: str, rows: bytes) -> None:
+        """Store the JSONEachRow rows of session_sql.session_rows in one INSERT (one block: all or
+        nothing); the experiment's rollups go stale."""
+        await self._ch.insert_json("sessions", rows)
         await self.stale.mark(workspace, [experiment_id])
 
     async def insert_evaluator_result(
@@ -69,7 +67,7 @@ class TelemetryStore:
         """Store the result (scoped to `experiment_id`, '' for none); the rollups of the experiments it
         counts in go stale."""
         row = result_sql.result_row(result, experiment_id)
-        await self._ch.insert_rows("evaluator_results", result_sql.EVALUATOR_RESULT_COLUMNS, [row])
+        await self._ch.insert_rows("evaluator_results", [row])
         await self.stale.mark(result.workspace, experiment_ids)
 
     async def experiments_with_session(self, workspace: str, session_id: str) -> list[str]:
@@ -232,7 +230,7 @@ class TelemetryStore:
         version = time.time_ns()
         # Up to 10,000 spans' rows (their attributes as JSON): built off the event loop.
         rows = await anyio.to_thread.run_sync(lambda: [span.row(workspace, version) for span in spans])
-        await self._ch.insert_rows("spans", span_sql.SPAN_COLUMNS, rows)
+        await self._ch.insert_rows("spans", rows)
         if replace and spans:
             session_ids = sorted({span.session_id for span in spans})
             params = {"workspace": workspace, "session_ids": session_ids, "version": version}
@@ -266,12 +264,7 @@ class TelemetryStore:
         # over a binding a concurrent tagged root is writing.
         changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
         if changed:
-            version = time.time_ns()
-            rows = [
-                {"workspace": workspace, "session_id": s, "experiment_id": e, "version": version}
-                for s, e in changed.items()
-            ]
-            await self._ch.insert_rows("span_sessions", span_sql.BINDING_COLUMNS, rows)
+            await self._ch.insert_rows("span_sessions", span_sql.binding_rows(workspace, changed, time.time_ns()))
         left: dict[str, list[str]] = defaultdict(list)
         for session_id in changed:
             if session_id in previous:

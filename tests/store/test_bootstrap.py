@@ -1,0 +1,75 @@
+"""Issue 12, start-up: PostgreSQL starts while ClickHouse is migrated and the app imported, a database
+already at head is recognised without Alembic, and a start-up that fails leaves nothing running."""
+
+import asyncio
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import psutil
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+from test_evaluations_migration import _alembic, _execute
+
+from intake_service.embedded.postgres import _initdb_with_syncfs
+from intake_service.store.postgres.migrate import head_revision, migrations_dir, upgrade_postgres
+
+
+def test_the_head_read_from_the_files_is_alembics() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir()))
+    assert [head_revision()] == ScriptDirectory.from_config(config).get_heads()
+
+
+def test_a_database_at_head_is_upgraded_without_alembic_and_one_behind_with_it(settings) -> None:
+    check = (
+        "import sys; from intake_service.store.postgres.migrate import upgrade_postgres; "
+        f"upgrade_postgres({settings.database_url!r}); print('alembic.command' in sys.modules)"
+    )
+    at_head = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True, check=True)
+    assert at_head.stdout.strip() == "False", at_head.stderr
+    database = f"behind_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_execute(settings.database_url, f"CREATE DATABASE {database}", autocommit=True))
+    url = settings.database_url.replace("/postgres?", f"/{database}?")
+    _alembic(url, "upgrade", "0006")
+    upgrade_postgres(url)
+    assert asyncio.run(_execute(url, "SELECT version_num FROM alembic_version")) == [(head_revision(),)]
+
+
+def test_initdb_flushes_with_syncfs() -> None:
+    calls = []
+    _initdb_with_syncfs(lambda args, **options: calls.append((args, options)) or "")(["-U", "postgres"], pgdata="p")
+    assert calls == [(["-U", "postgres", "--sync-method=syncfs"], {"pgdata": "p"})]
+
+
+def postmaster_running(data_dir: Path) -> bool:
+    pid_file = data_dir.resolve() / "postgres" / "postmaster.pid"
+    return pid_file.exists() and psutil.pid_exists(int(pid_file.read_text().split()[0]))
+
+
+# In a process of its own: chDB serves one data directory per process, and this one's is the suite's.
+FAILING_START = """
+import sys
+from pathlib import Path
+from intake_service.embedded.bootstrap import prepared_stores
+from intake_service.settings import Settings
+
+data_dir = Path(sys.argv[1])
+
+def meanwhile():
+    # ClickHouse is migrated already; PostgreSQL is not migrated yet (it may still be starting).
+    print("clickhouse migrated:", (data_dir / "clickhouse" / "store").is_dir())
+    raise SystemExit("the app failed to import")
+
+with prepared_stores(Settings(data_dir=data_dir, database_url=None, clickhouse_url=None), meanwhile=meanwhile):
+    print("served")
+"""
+
+
+def test_the_app_is_imported_while_postgres_starts_and_a_failure_there_stops_it(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    run = subprocess.run([sys.executable, "-c", FAILING_START, str(data_dir)], capture_output=True, text=True)
+    assert run.returncode == 1 and "the app failed to import" in run.stderr, run.stderr
+    assert run.stdout == "clickhouse migrated: True\n"
+    assert (data_dir / "postgres" / "PG_VERSION").exists() and not postmaster_running(data_dir)

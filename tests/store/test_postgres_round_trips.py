@@ -1,0 +1,82 @@
+"""What a request sends to PostgreSQL besides its statements (store/postgres/engine.py): its
+transaction, and no ping in front (a ping is BEGIN, ";", ROLLBACK) unless its connection sat idle."""
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import event
+
+from intake_service.store.postgres import engine as engine_module
+
+from support import app_state, create_experiment, exp_url, ingest_ok, ok
+
+
+async def logged() -> None:
+    await asyncio.sleep(0.01)
+
+
+@contextmanager
+def control_statements(engine: Any) -> Iterator[list[str]]:
+    """What the pool's connections send outside prepared statements (BEGIN, COMMIT, ROLLBACK and the
+    ping; asyncpg's query loggers see only those, and run on the event loop soon after: await
+    `logged()` before reading), once a connection has been checked out or in while inside."""
+    sent: list[str] = []
+    watched: list[Any] = []
+    pool = engine.sync_engine.pool
+
+    def log(record: Any) -> None:
+        sent.append(" ".join(record.query.split()).upper())
+
+    def watch(dbapi_connection: Any, *_: Any) -> None:
+        if dbapi_connection is not None:
+            dbapi_connection._connection.add_query_logger(log)
+            watched.append(dbapi_connection._connection)
+
+    event.listen(pool, "checkout", watch)
+    event.listen(pool, "checkin", watch)  # so the next checkout's ping is seen too
+    try:
+        yield sent
+    finally:
+        event.remove(pool, "checkout", watch)
+        event.remove(pool, "checkin", watch)
+        for connection in watched:
+            connection.remove_query_logger(log)
+
+
+async def test_a_connection_used_a_moment_ago_is_not_pinged(app, client, base) -> None:
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    with control_statements(engine) as sent:
+        ok(await client.get(exp_url(base, "e")))  # its connection, checked in, is watched
+        await logged()
+        sent.clear()
+        ok(await client.get(exp_url(base, "e")))
+    await logged()
+    assert sent == ["BEGIN;", "COMMIT;"], sent
+
+
+async def test_a_read_by_a_rollup_metric_runs_in_a_transaction(app, client, base) -> None:
+    # Its statements carry rollup values under SET LOCAL plan_cache_mode (store/postgres/experiments.py),
+    # which outside a transaction block PostgreSQL ignores with a warning.
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0}])
+    with control_statements(engine) as sent:
+        ok(await client.get(f"{base}/experiments", params={"sort": "-cost_usd.mean"}))
+    await logged()
+    assert sent[0] == "BEGIN;" and sent[-1] == "COMMIT;", sent
+
+
+async def test_a_connection_idle_for_a_while_is_pinged_before_use(app, client, base, monkeypatch) -> None:
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 0.05)
+    with control_statements(engine) as sent:
+        ok(await client.get(exp_url(base, "e")))
+        await asyncio.sleep(0.1)
+        sent.clear()
+        ok(await client.get(exp_url(base, "e")))
+    await logged()
+    assert sent == ["BEGIN;", ";", "ROLLBACK;", "BEGIN;", "COMMIT;"]  # SQLAlchemy's ping, then the request
