@@ -19,10 +19,8 @@ bench/results/alone.json and alone.md.
 
 import argparse
 import json
-import os
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -34,29 +32,7 @@ import httpx
 import orjson
 import psutil
 from bench_rollups import session_batch
-from common import free_port, percentile
-
-
-def start(data_dir: str) -> tuple[subprocess.Popen[bytes], str, float]:
-    """The server, its URL and its seconds from launch to /health/ready."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-    began = time.perf_counter()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "intake_service", "serve", "--port", str(port), "--data-dir", data_dir,
-         "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError("the server exited")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                return server, url, time.perf_counter() - began
-        except httpx.TransportError:
-            pass
-        time.sleep(0.05)
+from common import launch, percentile
 
 
 def timed(rounds: int, call: Callable[[int], httpx.Response]) -> list[float]:
@@ -140,7 +116,7 @@ def main() -> int:
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="intake-alone-") as data_dir:
-        server, url, ready_empty = start(data_dir)
+        server, url, ready_empty = launch(data_dir)
         try:
             result = {"ready_empty_s": round(ready_empty, 2), **measure(url, args)}
             time.sleep(2)
@@ -148,7 +124,7 @@ def main() -> int:
         finally:
             server.terminate()
             server.wait(timeout=60)
-        server, url, ready_full = start(data_dir)
+        server, url, ready_full = launch(data_dir)
         server.terminate()
         server.wait(timeout=60)
         result["ready_full_s"] = round(ready_full, 2)

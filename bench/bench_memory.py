@@ -18,7 +18,6 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -30,7 +29,7 @@ from typing import Any
 import httpx
 import psutil
 from bench_rollups import session_batch
-from common import free_port
+from common import launch
 
 HERE = Path(__file__).resolve().parent
 MB = 2**20
@@ -68,29 +67,9 @@ class Sampler:
         return self.peak
 
 
-def start(src: Path, data_dir: str) -> tuple[subprocess.Popen[bytes], str]:
-    url = f"http://127.0.0.1:{free_port()}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-    env["PYTHONPATH"] = str(src)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "intake_service", "serve", "--port", url.rsplit(":", 1)[1], "--data-dir", data_dir,
-         "--log-level", "warning"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
-    while True:
-        if server.poll() is not None:
-            raise RuntimeError("the server exited")
-        try:
-            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
-                return server, url
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-
-
 def one_run(src: Path, args: argparse.Namespace) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="intake-memory-")
-    server, url = start(src, data_dir)
+    server, url, _ = launch(data_dir, src)
     base = f"{url}/apis/intake/v2/workspaces/memory"
     result: dict[str, Any] = {}
     try:

@@ -67,6 +67,33 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
+def launch(
+    data_dir: str, src: Path | None = None, stdout: int | None = subprocess.DEVNULL
+) -> tuple[subprocess.Popen[bytes], str, float]:
+    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), started from
+    `src` when given (another source tree, first on PYTHONPATH): the process, its URL and its seconds
+    from launch to /health/ready."""
+    url = f"http://127.0.0.1:{free_port()}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
+    if src is not None:
+        env["PYTHONPATH"] = str(src)
+    began = time.perf_counter()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "intake_service", "serve", "--port", url.rsplit(":", 1)[1], "--data-dir", data_dir,
+         "--log-level", "warning"],
+        stdout=stdout, stderr=stdout, env=env,
+    )  # fmt: skip
+    while True:
+        if server.poll() is not None:
+            raise RuntimeError("the server exited")
+        try:
+            if httpx.get(f"{url}/health/ready", timeout=2).status_code == 200:
+                return server, url, time.perf_counter() - began
+        except httpx.TransportError:
+            pass
+        time.sleep(0.05)
+
+
 @dataclass
 class Served:
     url: str
@@ -77,17 +104,9 @@ class Served:
 def serve(data_dir: str, py_spy: Path | None = None, profile: Path | None = None) -> Iterator[Served]:
     """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), ready.
     With `py_spy`, the server is profiled (every thread, raw stacks to `profile`) until it stops."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
-    server = subprocess.Popen(
-        [sys.executable, "-m", "intake_service", "serve", "--port", str(port), "--data-dir", data_dir,
-         "--log-level", "warning"],
-        env=env,
-    )  # fmt: skip
+    server, url, _ = launch(data_dir, stdout=None)
     sampling = None
     try:
-        wait_ready(url, path="/health/ready")
         if py_spy is not None:
             sampling = subprocess.Popen(
                 [str(py_spy), "record", "--pid", str(server.pid), "--rate", "50", "--format", "raw",
