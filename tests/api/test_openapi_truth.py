@@ -532,6 +532,12 @@ NUL_CASES = [
     ("/openapi.json", "post", "/experiments", {"name": "x", "dataset_name": "d", "description": "a\x00"}),
     ("/openapi.json", "post", "/experiment-groups", {"name": "g", "summary": "a\x00"}),
     ("/nemo-0.4/openapi.json", "post", "/experiments", {"name": "c", "column_layout": {"hidden": ["a\x00"]}}),
+    ("/openapi.json", "post", "/experiments", {"name": "x", "dataset_name": "d", "metadata": {"a": [{"b": "\x00"}]}}),
+    ("/openapi.json", "post", "/experiments", {"name": "x", "dataset_name": "d", "metadata": {"a\x00": 1}}),
+    ("/nemo-0.4/openapi.json", "post", "/annotations", {"kind": "metadata", "session_id": "s",
+                                                        "metadata": {"k": {"\x00": {}}}}),
+    ("/openapi.json", "post", "/evaluations", {"name": "e", "dataset_name": "d", "experiment_group_id": "g",
+                                              "metadata": {"team": "a\x00"}}),
 ]  # fmt: skip
 
 
@@ -603,3 +609,18 @@ async def test_atif_counts_take_whole_numbers_written_with_a_point(client: httpx
     }  # fmt: skip
     response = await client.post(f"{base}/ingest/atif", json=trajectory)
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize("params", [{"lr": {"a": ["\x00"]}}, [{"key": "lr", "value": "a\x00"}]])
+async def test_workbench_params_with_a_nul_are_refused_by_the_document(client: httpx.AsyncClient, params: Any) -> None:
+    import jsonschema
+
+    doc = (await client.get("/openapi.json")).json()
+    schema = doc["paths"]["/api/v1/experiments/{id}/params"]["post"]["requestBody"]["content"]["application/json"]
+    validator = jsonschema.Draft202012Validator({**schema["schema"], "components": doc["components"]})
+    assert not validator.is_valid({"params": params})
+    assert validator.is_valid({"params": json_loads(json_dumps(params).replace("\\u0000", ""))})
+    created = await client.post("/api/v1/experiments", json={"experiment_name": f"wb-{uuid.uuid4().hex[:8]}"})
+    assert created.status_code == 201, created.text
+    response = await client.post(f"/api/v1/experiments/{created.json()['id']}/params", json={"params": params})
+    assert response.status_code == 422, response.text
