@@ -44,7 +44,9 @@ def _workspace_is_no_reference(operation: Any, node: Any, produced_anywhere: set
     return _likely_root(operation, node, produced_anywhere | {"Workspace"})
 
 
-stateful.is_likely_root_transition = _workspace_is_no_reference
+# Only for the campaign: the in-suite smoke (tests/api/test_schemathesis.py) keeps its short stateful phase.
+if os.environ.get("CAMPAIGN_STATEFUL_FROM_CREATES"):
+    stateful.is_likely_root_transition = _workspace_is_no_reference
 
 
 @schemathesis.hook
