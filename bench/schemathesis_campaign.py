@@ -160,7 +160,12 @@ def run_one(
     directory.mkdir(parents=True)
     data_dir = directory / "data"
     headers: dict[str, str] = {}
-    hooks_env = {**server_env(), "SCHEMATHESIS_HOOKS": "schemathesis_hooks", "PYTHONPATH": str(Path(__file__).parent)}
+    hooks_env = {
+        **server_env(),
+        "SCHEMATHESIS_HOOKS": "schemathesis_hooks",
+        "PYTHONPATH": str(Path(__file__).parent),
+        "CAMPAIGN_STATEFUL_FROM_CREATES": "1",
+    }
     if auth == "api-key":
         key_name = f"campaign-{seed}-{label}"
         headers = {"X-API-Key": create_key(data_dir, key_name)}

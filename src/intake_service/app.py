@@ -7,7 +7,7 @@ from intake_service import __version__
 from intake_service.api import health
 from intake_service.api.browser import CrossOriginGuard, is_loopback, require_documented_media_type
 from intake_service.api.guards import refuse_nul
-from intake_service.api.methods import method_not_allowed
+from intake_service.api.methods import method_not_allowed, refuse_template_methods_on_fixed_paths
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.nemo_docs import add_nemo_04_docs
 from intake_service.api.openapi import TAGS, complete_openapi, nemo_04_openapi
@@ -28,7 +28,11 @@ def create_app(settings: Settings):
         description="NeMo intake v2 experiments API with exact rollups, and the ML-workbench API.",
         openapi_tags=TAGS,
         lifespan=lifespan_for(settings, metrics),
-        dependencies=[Depends(refuse_nul), Depends(require_documented_media_type)],
+        dependencies=[
+            Depends(refuse_nul),
+            Depends(require_documented_media_type),
+            Depends(refuse_template_methods_on_fixed_paths),
+        ],
     )
     install_error_handlers(app)
     if settings.auth == "none":

@@ -227,29 +227,45 @@ def _state_domain_rules(components: dict[str, Any]) -> None:
         if name in components:
             target = components[name] if field is None else components[name]["properties"][field]
             target.update(keywords)
+    if any(name in components for name in NUL_FREE):
+        components.setdefault("StorableJson", STORABLE_JSON)
     for name, fields in NUL_FREE.items():
         if name in components:
             properties = components[name]["properties"]
-            for field in set(fields or properties) & set(properties) - {"metadata"}:
+            for field in set(fields or properties) & set(properties):
                 _refuse_nul(properties[field], components)
 
 
-# Text the domain refuses with a NUL in it (PostgreSQL cannot hold one; its check_storable 422s), by
-# model: the fields, or None for every one but the metadata object (json_problem checks that).
-_GROUP_TEXT = (*experiment_groups.TEXT_FIELDS, "column_layout")
+# Text and JSON the domain refuses with a NUL in it (PostgreSQL cannot hold one; the check_storable
+# functions and values.json_problem 422), by model: the fields, or None for every one.
+_GROUP_TEXT = (*experiment_groups.TEXT_FIELDS, "column_layout", "metadata")
 NUL_FREE: dict[str, tuple[str, ...] | None] = {
-    "ExperimentRequest": experiments.TEXT_FIELDS,
+    "ExperimentRequest": (*experiments.TEXT_FIELDS, "metadata"),
     "ExperimentGroupRequest": _GROUP_TEXT,
     "ContainerRequest": _GROUP_TEXT,
     "ContainerUpdateRequest": _GROUP_TEXT,
     "EvaluationRequest": None,
     "EvaluationPatchRequest": None,
+    "AnnotationInput": None,
+    "CreateRequest": ("parameters",),
+    "ParamsRequest": ("params",),
 }
+_STORABLE = {"$ref": "#/components/schemas/StorableJson"}
+# A free-form JSON value as jsonb stores it: no NUL in a key or a string, at any depth.
+STORABLE_JSON = {
+    "description": "Any JSON value without a NUL (U+0000) in its keys and strings, at any depth.",
+    "anyOf": [
+        {"type": "string", "pattern": NO_NUL}, {"type": ["number", "boolean", "null"]},
+        {"type": "array", "items": _STORABLE},
+        {"type": "object", "propertyNames": {"pattern": NO_NUL}, "additionalProperties": _STORABLE},
+    ],
+}  # fmt: skip
 
 
 def _refuse_nul(schema: dict[str, Any], components: dict[str, Any]) -> None:
-    """NO_NUL on every string the schema holds (through anyOf, array items and $refs) that states
-    no pattern or enum of its own."""
+    """NO_NUL on every string the schema holds (through anyOf, array items, properties and $refs)
+    that states no pattern or enum of its own, and on an object's keys; free-form values become
+    StorableJson."""
     if "$ref" in schema:
         schema = components[schema["$ref"].rsplit("/", 1)[-1]]
     for branch in schema.get("anyOf", []):
@@ -260,6 +276,15 @@ def _refuse_nul(schema: dict[str, Any], components: dict[str, Any]) -> None:
         _refuse_nul(schema["items"], components)
     for value in schema.get("properties", {}).values():
         _refuse_nul(value, components)
+    if not {"type", "anyOf", "allOf", "oneOf", "$ref", "enum", "const"} & set(schema):  # any JSON value
+        schema.update(_STORABLE)
+    if schema.get("type") == "object" and "additionalProperties" in schema:
+        schema.setdefault("propertyNames", {"pattern": NO_NUL})
+        extra = schema["additionalProperties"]
+        if extra is True or extra == {}:  # free-form values
+            schema["additionalProperties"] = _STORABLE
+        elif isinstance(extra, dict):
+            _refuse_nul(extra, components)
 
 
 def _no_null_query_values(schema: dict[str, Any]) -> None:

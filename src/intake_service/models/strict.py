@@ -36,7 +36,6 @@ SpanTime = Annotated[
 ]
 
 
-
 def whole_number(value: Any) -> Any:
     """JSON has one number type: 86.0 is the integer 86 (the document's `integer` takes it)."""
     return int(value) if isinstance(value, float) and value.is_integer() else value
