@@ -79,15 +79,18 @@ def raw_body(context: Any, value: Any) -> bytes:
 
 # Refusals of schema-valid requests that JSON Schema cannot state, each by the one sentence the
 # server answers with: a name that must already exist in the workspace (the contract's 400 for an
-# ingest naming an unknown experiment), bytes that must decode as protobuf, a string that must parse
-# as JSON, a body that must agree with a header, two fields that must agree (or differ: a span is not
+# ingest naming an unknown experiment), bytes that must decode as protobuf, a string (or an NDJSON
+# line) that must parse as JSON, an integer written without a point or exponent that must fit 64 bits
+# where ClickHouse stores it (JSON Schema sees 1e20 and 100000000000000000000 as one value, and the
+# first is taken as a float), a body that must agree with a header, two fields that must agree (or differ: a span is not
 # its own parent; a step's id and its place), or exactly one of two fields. Anything else a
 # schema-valid request is refused with still fails the check (ST202).
 INEXPRESSIBLE = re.compile(
     r"^(Experiment '.*' (must be created before it can be logged|has been deleted and cannot accept new sessions)"
     r"|Experiment group '.*' must be created before an evaluation can reference it"
     r"|The body is not a protobuf ExportTraceServiceRequest"
-    r"|(The )?filter is not valid JSON"
+    r"|(The )?filter is not valid JSON|Line \d+ is not valid JSON"
+    r"|metadata must not hold integers beyond 64 bits"
     r"|session_id and the X-Session-Id header name different sessions"
     r"|(Value error, )?(test_case_name and test_case_id|evaluation_name and evaluation_id) are two spellings of"
     r" one field; they must match when both are sent"

@@ -630,3 +630,19 @@ async def test_workbench_params_with_a_nul_are_refused_by_the_document(client: h
     assert created.status_code == 201, created.text
     response = await client.post(f"/api/v1/experiments/{created.json()['id']}/params", json={"params": params})
     assert response.status_code == 422, response.text
+
+
+@pytest.mark.parametrize("name", ["a\x14b", "   ", "x" * 256])
+async def test_an_artifact_name_the_document_refuses_is_refused(client: httpx.AsyncClient, name: str) -> None:
+    import jsonschema
+
+    doc = (await client.get("/openapi.json")).json()
+    schema = doc["paths"]["/api/v1/experiments/{id}/artifacts"]["post"]["requestBody"]["content"]["application/json"]
+    validator = jsonschema.Draft202012Validator({**schema["schema"], "components": doc["components"]})
+    body = {"name": name, "s3_key": "s3://bucket/a.csv"}
+    assert not validator.is_valid(body)
+    assert validator.is_valid({**body, "name": " confusion.csv "})
+    created = await client.post("/api/v1/experiments", json={"experiment_name": f"wb-{uuid.uuid4().hex[:8]}"})
+    assert created.status_code == 201, created.text
+    response = await client.post(f"/api/v1/experiments/{created.json()['id']}/artifacts", json=body)
+    assert response.status_code == 422, response.text

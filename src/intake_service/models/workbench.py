@@ -165,7 +165,7 @@ class ArtifactRequest(_Request):
         {"name": "confusion.csv", "path": "reports/confusion.csv", "content_base64": "YSxiCjEsMgo=",
          "content_type": "text/csv"}
     )
-    name: str
+    name: Annotated[str, WithJsonSchema(NAME)]
     path: str | None = None
     type: ArtifactType = "file"
     s3_key: str | None = _either("s3_key", "s3Key")
