@@ -646,3 +646,28 @@ async def test_an_artifact_name_the_document_refuses_is_refused(client: httpx.As
     assert created.status_code == 201, created.text
     response = await client.post(f"/api/v1/experiments/{created.json()['id']}/artifacts", json=body)
     assert response.status_code == 422, response.text
+
+
+# Unix seconds up to 2e10 in magnitude, milliseconds beyond (pydantic's reading), and RFC 3339 text.
+METRIC_TIMES = [
+    ("2026-01-05T09:00:00Z", True), ("4390-01-21T17:40:01Z", False), ("1899-12-31T00:00:00Z", False),
+    (1.7e9, True), (-2_208_988_800, True), (-2_208_988_801, False), (9_300_000_000, False), (2e10, False),
+    (1.7e12, True), (9.3e12, False), (-2.1e11, True), (-2.3e12, False),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("timestamp", "valid"), METRIC_TIMES)
+async def test_a_metric_timestamp_is_taken_as_the_document_says(
+    client: httpx.AsyncClient, timestamp: Any, valid: bool
+) -> None:
+    import jsonschema
+
+    doc = (await client.get("/openapi.json")).json()
+    schema = doc["paths"]["/api/v1/experiments/{id}/metrics"]["post"]["requestBody"]["content"]["application/json"]
+    validator = jsonschema.Draft202012Validator({**schema["schema"], "components": doc["components"]})
+    body = {"metrics": [{"key": "loss", "value": 0.5, "step": 1, "timestamp": timestamp}]}
+    assert validator.is_valid(body) is valid
+    created = await client.post("/api/v1/experiments", json={"experiment_name": f"wb-{uuid.uuid4().hex[:8]}"})
+    assert created.status_code == 201, created.text
+    response = await client.post(f"/api/v1/experiments/{created.json()['id']}/metrics", json=body)
+    assert (response.status_code < 300) is valid, response.text

@@ -28,11 +28,9 @@ SessionTime = Annotated[
 
 # A span's times: nanoseconds since 1970 in 64 bits hold the years 1900-2261, which the document
 # states (the ingest refuses a time outside them, with its own sentence).
+YEARS_1900_TO_2261 = "^(19[0-9]{2}|2[01][0-9]{2}|22[0-5][0-9]|226[01])-"
 SpanTime = Annotated[
-    JsonDatetime,
-    WithJsonSchema(
-        {"type": "string", "format": "date-time", "pattern": "^(19[0-9]{2}|2[01][0-9]{2}|22[0-5][0-9]|226[01])-"}
-    ),
+    JsonDatetime, WithJsonSchema({"type": "string", "format": "date-time", "pattern": YEARS_1900_TO_2261})
 ]
 
 

@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field, Strict, WithJsonSchema
 
+from intake_service.models.strict import YEARS_1900_TO_2261
+
 Status = Literal["draft", "pending", "running", "completed", "failed"]
 ArtifactType = Literal["file", "model", "dataset", "image"]
 Seconds = Annotated[float, Field(ge=0, allow_inf_nan=False)]
@@ -44,11 +46,23 @@ NAME = {"type": "string", "maxLength": 255, "pattern": _TEXT}
 # An update may leave the name out, but not blank it.
 NewName = Annotated[str | None, WithJsonSchema(NAME)]
 Principals = Annotated[list[str], WithJsonSchema({"type": "array", "items": NAME})]
-# RFC 3339 text or Unix seconds, both as the SDK sends them.
+# RFC 3339 text or Unix time, both as the SDK sends them, from 1900 to before 2**63 ns after 1970
+# (domain.workbench.tracking keeps that range). pydantic reads a number up to 2e10 in magnitude as
+# seconds and a larger one as milliseconds, so the document gives each its range.
+_SECONDS_1900, _SECONDS_END = -2_208_988_800, 9_223_372_036.854775
 MetricTime = Annotated[
     datetime,
     Strict(False),
-    WithJsonSchema({"anyOf": [{"type": "string", "format": "date-time"}, {"type": "number"}]}),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "string", "format": "date-time", "pattern": YEARS_1900_TO_2261},
+                {"type": "number", "minimum": _SECONDS_1900, "exclusiveMaximum": _SECONDS_END},
+                {"type": "number", "exclusiveMinimum": 2e10, "exclusiveMaximum": _SECONDS_END * 1000},
+                {"type": "number", "minimum": _SECONDS_1900 * 1000, "exclusiveMaximum": -2e10},
+            ]
+        }
+    ),
 ]
 
 
