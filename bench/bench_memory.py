@@ -15,7 +15,6 @@ its own, so both are measured back to back. Writes bench/results/memory.json and
 
 import argparse
 import json
-import os
 import random
 import shutil
 import sys
@@ -29,7 +28,7 @@ from typing import Any
 import httpx
 import psutil
 from bench_rollups import session_batch
-from common import launch
+from common import launch, load_average
 
 HERE = Path(__file__).resolve().parent
 MB = 2**20
@@ -149,7 +148,7 @@ def main() -> int:
     trees = {"this": HERE.parent / "src"}
     if args.against:
         trees["against"] = args.against.resolve()
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load_average()
     runs = {}
     for name, src in trees.items():
         runs[name] = one_run(src, args)
@@ -157,7 +156,7 @@ def main() -> int:
     result = {
         "command": "python bench/bench_memory.py " + " ".join(sys.argv[1:]),
         "load_before": load_before,
-        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load_after": load_average(),
         "trees": {name: str(src) for name, src in trees.items()},
         "runs": runs,
     }

@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import psutil
 from bench_rollups import session_batch
-from common import free_port
+from common import free_port, load_average
 
 HERE = Path(__file__).resolve().parent
 STEPS = ("Starting PostgreSQL", "Starting ClickHouse", "Migrating PostgreSQL", "Ready in")
@@ -141,7 +141,7 @@ def main() -> int:
     trees = {"this": HERE.parent / "src"}
     if args.against:
         trees["against"] = args.against.resolve()
-    load_before = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    load_before = load_average()
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     for i in range(args.rounds):
         for name, src in trees.items():
@@ -150,7 +150,7 @@ def main() -> int:
     result = {
         "command": "python bench/bench_start.py " + " ".join(sys.argv[1:]),
         "load_before": load_before,
-        "load_after": " ".join(f"{x:.2f}" for x in os.getloadavg()),
+        "load_after": load_average(),
         "trees": {name: {"src": str(trees[name]), "summary": summary(r), "rounds": r} for name, r in rounds.items()},
     }
     args.results.mkdir(parents=True, exist_ok=True)
