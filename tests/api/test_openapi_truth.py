@@ -652,7 +652,8 @@ async def test_an_artifact_name_the_document_refuses_is_refused(client: httpx.As
 METRIC_TIMES = [
     ("2026-01-05T09:00:00Z", True), ("4390-01-21T17:40:01Z", False), ("1899-12-31T00:00:00Z", False),
     (1.7e9, True), (-2_208_988_800, True), (-2_208_988_801, False), (9_300_000_000, False), (2e10, False),
-    (1.7e12, True), (9.3e12, False), (-2.1e11, True), (-2.3e12, False),
+    (9_214_646_399.5, True), (9_214_646_400, False), (9_223_372_036_854.771, False), (1.7e12, True),
+    (9.2e12, True), (-2.1e11, True), (-2.3e12, False),
 ]  # fmt: skip
 
 

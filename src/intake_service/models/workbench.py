@@ -46,10 +46,10 @@ NAME = {"type": "string", "maxLength": 255, "pattern": _TEXT}
 # An update may leave the name out, but not blank it.
 NewName = Annotated[str | None, WithJsonSchema(NAME)]
 Principals = Annotated[list[str], WithJsonSchema({"type": "array", "items": NAME})]
-# RFC 3339 text or Unix time, both as the SDK sends them, from 1900 to before 2**63 ns after 1970
-# (domain.workbench.tracking keeps that range). pydantic reads a number up to 2e10 in magnitude as
-# seconds and a larger one as milliseconds, so the document gives each its range.
-_SECONDS_1900, _SECONDS_END = -2_208_988_800, 9_223_372_036.854775
+# RFC 3339 text or Unix time, both as the SDK sends them, from 1900 to before 2262 (the range
+# domain.workbench.tracking keeps). pydantic reads a number up to 2e10 in magnitude as seconds and a
+# larger one as milliseconds, so the document gives each its range.
+_SECONDS_1900, _SECONDS_END = -2_208_988_800, 9_214_646_400
 MetricTime = Annotated[
     datetime,
     Strict(False),
