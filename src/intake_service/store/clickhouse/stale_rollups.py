@@ -56,9 +56,8 @@ class StaleRollups:
         self._lock = asyncio.Lock()
         # (workspace, experiment id, kind) → its rollups as last read, None for none; deferred mode only
         self._cached: dict[tuple[str, str, str], Rollups | None] = {}
-        # Bumped whenever rows change: a read that started before keeps its answer out of the cache.
-        self._generation = 0
-        # workspace → bumped whenever one of its rows changes, as _generation, for the metric columns
+        # workspace → bumped whenever one of its rows changes: a read of rows or of a column that started
+        # before keeps its answer out of memory
         self._changes: dict[str, int] = defaultdict(int)
         # workspace → experiment id → the workspace's _changes when it last changed, oldest first (up to
         # PATCHED), and the last _changes of those no longer listed
@@ -89,9 +88,9 @@ class StaleRollups:
             elif (rollups := self._cached[key]) is not None:
                 found[experiment_id] = rollups
         if missing:
-            generation = self._generation
+            changes = self._changes[workspace]
             fetched = await fetch(missing)
-            if generation == self._generation:
+            if changes == self._changes[workspace]:
                 for experiment_id in missing:
                     self._remember((workspace, experiment_id, kind), fetched.get(experiment_id))
             found.update(fetched)
@@ -125,7 +124,6 @@ class StaleRollups:
 
     def forget(self, workspace: str, experiment_ids: list[str]) -> None:
         """Drop these rows from memory (call on the event loop, after they changed or will change)."""
-        self._generation += 1
         self._changes[workspace] += 1
         changed = self._changed[workspace]
         for experiment_id in experiment_ids:
