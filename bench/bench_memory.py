@@ -28,7 +28,7 @@ from typing import Any
 import httpx
 import psutil
 from bench_rollups import session_batch
-from common import launch, load_average
+from common import launch, load_average, source_trees
 
 HERE = Path(__file__).resolve().parent
 MB = 2**20
@@ -145,9 +145,7 @@ def main() -> int:
     parser.add_argument("--against", type=Path, help="another source tree (its src/) measured right after")
     parser.add_argument("--results", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    trees = {"this": HERE.parent / "src"}
-    if args.against:
-        trees["against"] = args.against.resolve()
+    trees = source_trees(args.against)
     load_before = load_average()
     runs = {}
     for name, src in trees.items():

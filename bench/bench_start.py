@@ -29,7 +29,7 @@ from typing import Any
 import httpx
 import psutil
 from bench_rollups import session_batch
-from common import free_port, load_average
+from common import free_port, load_average, source_trees
 
 HERE = Path(__file__).resolve().parent
 STEPS = ("Starting PostgreSQL", "Starting ClickHouse", "Migrating PostgreSQL", "Ready in")
@@ -138,9 +138,7 @@ def main() -> int:
     parser.add_argument("--against", type=Path, help="another source tree (its src/) measured in alternation")
     parser.add_argument("--results", type=Path, default=HERE / "results")
     args = parser.parse_args()
-    trees = {"this": HERE.parent / "src"}
-    if args.against:
-        trees["against"] = args.against.resolve()
+    trees = source_trees(args.against)
     load_before = load_average()
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     for i in range(args.rounds):

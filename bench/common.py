@@ -94,6 +94,14 @@ def launch(
         time.sleep(0.05)
 
 
+def source_trees(against: Path | None) -> dict[str, Path]:
+    """The source trees a benchmark measures: this checkout's, and `against` (another tree's src/)."""
+    trees = {"this": Path(__file__).resolve().parent.parent / "src"}
+    if against:
+        trees["against"] = against.resolve()
+    return trees
+
+
 @dataclass
 class Served:
     url: str
