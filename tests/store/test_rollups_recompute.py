@@ -13,7 +13,7 @@ from intake_service.cli import app as cli
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
 
-from support import client_for, create_experiment, get_experiment, ingest_ok, post_result_ok
+from support import app_telemetry, client_for, create_experiment, get_experiment, ingest_ok, post_result_ok
 
 OVERWRITE = """
 INSERT INTO experiment_rollups (workspace, experiment_id, run_count, model_names, computed_at)
@@ -38,7 +38,7 @@ def run_recompute(settings, *args: str) -> str:
     return outcome.output
 
 
-async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, workspace, settings) -> None:
+async def test_recompute_rebuilds_deleted_and_overwritten_rows(app, client, base, workspace, settings) -> None:
     other_workspace = f"ws-{uuid.uuid4().hex[:12]}"
     other_base = base.replace(workspace, other_workspace)
     scored, plain, emptied = [await create_experiment(client, base) for _ in range(3)]
@@ -59,6 +59,8 @@ async def test_recompute_rebuilds_deleted_and_overwritten_rows(client, base, wor
     assert_rollups(before[scored["name"]], expected_rollups(scored_sessions, results))
     assert_rollups(before[plain["name"]], expected_rollups(plain_sessions, []))
     other_before = await get_experiment(client, other_base, other["name"])
+    for ws in (workspace, other_workspace):  # the rows the reads computed are stored off their path
+        await (await app_telemetry(app)).stale.refresh(ws)
 
     executor = create_executor(None, settings.data_dir)
     try:

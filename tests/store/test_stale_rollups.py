@@ -2,12 +2,13 @@
 (store/clickhouse/stale_rollups.py); every read still sees every acknowledged session."""
 
 import asyncio
+import random
 from typing import Any
 
 from intake_service.store.clickhouse import stale_rollups
 from intake_service.store.clickhouse.stale_rollups import StaleRollups
 
-from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok
+from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok, post_result_ok
 
 ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
 ROWS = "SELECT run_count, computed_at FROM experiment_rollups WHERE " + ONE_EXPERIMENT + " ORDER BY computed_at"
@@ -31,9 +32,39 @@ async def test_a_burst_of_ingests_costs_one_rewrite(client, base, app, workspace
     assert executor.query(ROWS, params) == []  # no ingest rewrote the row
 
     assert (await get_experiment(client, base, name))["run_count"] == 100
+    telemetry = await app_telemetry(app)
+    await telemetry.stale.refresh(workspace)  # the row the read computed is stored off its path
     assert [row["run_count"] for row in executor.query(ROWS, params)] == [100]  # one rewrite for the burst
     await get_experiment(client, base, name)
+    await telemetry.stale.refresh(workspace)
     assert len(executor.query(ROWS, params)) == 1  # a fresh row is not rewritten again
+
+
+async def test_a_computed_row_is_stored_as_it_was_answered(client, base, app, workspace, caplog) -> None:
+    """A read answers from the row it computed; the row stored afterwards (JSONEachRow) reads back the
+    same, bit for bit: nulls, labels, evaluator results, floats of every magnitude."""
+    telemetry = await app_telemetry(app)
+    rng = random.Random(5)
+    experiment = await create_experiment(client, base)
+    rows = [
+        {"session_id": f"r{i}", "started_at": "2026-01-01T00:00:00Z", "model_name": f"m{i % 3}",
+         "agent_name": "agent" if i % 2 else None, "latency_ms": rng.uniform(0, 10) * 10 ** rng.randint(-9, 9),
+         "cost_usd": None if i % 4 == 0 else rng.random() / 3, "scores": {"acc": rng.random(), "ok": i % 3 == 0}}
+        for i in range(40)
+    ]  # fmt: skip
+    await ingest_ok(client, base, experiment["name"], rows)
+    await post_result_ok(client, base, experiment_name=experiment["name"], session_id="r1", span_id="s",
+                         name="judge", data_type="NUMERIC", value=0.1 + 0.2)  # fmt: skip
+    unscored = await create_experiment(client, base)  # no evaluators: an empty Map
+    await ingest_ok(client, base, unscored["name"], [{"session_id": "u", "started_at": "2026-01-01T00:00:00Z"}])
+    answered = [await get_experiment(client, base, e["name"]) for e in (experiment, unscored)]
+    await telemetry.stale.refresh(workspace)
+    telemetry.stale.forget(workspace, [experiment["id"], unscored["id"]])  # the next reads read the stored rows
+    assert [await get_experiment(client, base, e["name"]) for e in (experiment, unscored)] == answered
+    assert not [r for r in caplog.records if "ClickHouse call failed" in r.getMessage()]  # no INSERT refused
+    for e, count in ((experiment, 40), (unscored, 1)):
+        stored = telemetry.executor.query(ROWS, {"workspace": workspace, "experiment_id": e["id"]})
+        assert [row["run_count"] for row in stored] == [count]
 
 
 async def test_every_read_sees_every_acknowledged_session(client, base) -> None:

@@ -38,16 +38,16 @@ class Executor(Protocol):
     def close(self) -> None: ...
 
 
-def _clean(value: Any) -> Any:
+def clean_value(value: Any) -> Any:
     """Maps arrive from Arrow as pairs; NaN (an aggregate over no values) means no value."""
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, list):
         if value and isinstance(value[0], tuple) and len(value[0]) == 2:
-            return {k: _clean(v) for k, v in value}
-        return [_clean(v) for v in value]
+            return {k: clean_value(v) for k, v in value}
+        return [clean_value(v) for v in value]
     if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
+        return {k: clean_value(v) for k, v in value.items()}
     return value
 
 
@@ -105,7 +105,7 @@ class _Rows:
         columns = self.query_columns(sql, params)
         names = list(columns)
         rows = zip(*columns.values(), strict=True)
-        return [{n: _clean(v) for n, v in zip(names, values, strict=True)} for values in rows]
+        return [{n: clean_value(v) for n, v in zip(names, values, strict=True)} for values in rows]
 
 
 class ChdbExecutor(_Rows):

@@ -10,6 +10,7 @@ at import, from the registry; values always travel as parameters.
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -89,22 +90,36 @@ _SESSIONS_WITH_RESULTS = f"""
         GROUP BY experiment_id, session_id"""
 
 
-def _recompute(source: str) -> str:
-    """One scan over the experiments' sessions; -Map combinators give per-evaluator statistics."""
+def _rollups_select(source: str, types: Mapping[str, str] | None = None) -> str:
+    """One scan over the experiments' sessions; -Map combinators give per-evaluator statistics.
+    Without `types`, the rows an INSERT stores; with the table's column types, the same rows as a
+    read of them would return (each value cast to its column's type, computed_at as text)."""
     parts = [_aggregates(metric) for metric in METRICS]
     aggregates = [aggregate for metric_aggregates, _ in parts for aggregate in metric_aggregates]
-    values = [f"{value} AS {metric.column}" for metric, (_, value) in zip(METRICS, parts, strict=True)]
+    values = [
+        f"{value if types is None else f'CAST({value}, {_quoted(types[metric.column])})'} AS {metric.column}"
+        for metric, (_, value) in zip(METRICS, parts, strict=True)
+    ]
     labels = [f"arraySort(groupUniqArrayIf({label}, {label} != '')) AS {label}s" for label in LABELS]
+    computed_at = "now64(9)" if types is None else "toString(now64(9, 'UTC'))"
     return f"""
-INSERT INTO experiment_rollups (workspace, experiment_id, {", ".join(ROLLUP_COLUMNS)}, computed_at)
 WITH scoped AS ({_SCOPED})
-SELECT workspace, experiment_id, {", ".join(values)}, {", ".join(LABEL_COLUMNS)}, now64(9) AS computed_at
+SELECT workspace, experiment_id, {", ".join(values)}, {", ".join(LABEL_COLUMNS)}, {computed_at} AS computed_at
 FROM (
     SELECT {{workspace:String}} AS workspace, experiment_id, {", ".join([*aggregates, *labels])}
     FROM ({source})
     GROUP BY experiment_id
 )
 """
+
+
+def _quoted(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _recompute(source: str) -> str:
+    columns = f"workspace, experiment_id, {', '.join(ROLLUP_COLUMNS)}, computed_at"
+    return f"\nINSERT INTO experiment_rollups ({columns}){_rollups_select(source)}"
 
 
 # Two texts, chosen by whether the workspace has any evaluator results: most ingests carry their
@@ -114,6 +129,16 @@ RECOMPUTE_ROLLUPS_WITH_RESULTS = _recompute(_SESSIONS_WITH_RESULTS)
 HAS_EVALUATOR_RESULTS = """
 SELECT count() AS n FROM (SELECT 1 FROM evaluator_results WHERE workspace = {workspace:String} LIMIT 1)
 """
+COLUMN_TYPES = """
+SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'experiment_rollups'
+"""
+
+
+def computing_sql(types: Mapping[str, str], with_results: bool) -> str:
+    """The rollup rows of {experiment_ids} that have sessions, read instead of stored: each row as a
+    read of the stored row would return it, and as `stored_row` writes it (see stale_rollups.py)."""
+    return _rollups_select(_SESSIONS_WITH_RESULTS if with_results else _SESSIONS, types)
+
 
 # An experiment that lost its last session gets the row of "no sessions": every column's default
 # (a recompute writes rows only for experiments that have sessions).
@@ -247,6 +272,11 @@ class MetricColumn:
             return self.ids[start:], self.values[start:], start == 0
         end = bisect_right(self.values, self.values[count - 1])
         return self.ids[:end], self.values[:end], end == len(self.ids)
+
+
+def stored_row(row: dict[str, Any]) -> dict[str, Any]:
+    """A row read (its values cleaned) as JSONEachRow writes it: an empty Map arrives as an empty list."""
+    return {**row, **{metric.column: row[metric.column] or {} for metric in METRICS if metric.per_key}}
 
 
 def _statistics(metric: RollupMetric, stats: dict[str, Any] | None) -> dict[str, Any] | None:

@@ -1,7 +1,12 @@
 """When the embedded store rewrites an experiment's rollup row: once before the next read that needs
 it, not on every ingest. An ingest marks its experiments stale after its insert and before it
-answers; a read of rollups first refreshes the stale ones it reads, so a burst of 1,000 ingests into
+answers; a read of rollups first computes the stale ones it reads, so a burst of 1,000 ingests into
 one experiment costs one recompute and every read still sees every acknowledged session.
+
+A read of rows computes them with a SELECT (typed as the table stores them) and answers from that;
+the rows are stored afterwards, several at a time, in one JSONEachRow INSERT, off the read's path. A
+read from the table (a metric column, a page past the rows kept in memory) waits for those to be
+stored first. Concurrent readers of a row being computed wait for that computation, not for another.
 
 The same process keeps the rollup rows it has read (up to CACHED), until it marks them stale: a read
 of one experiment or a page of them then needs no ClickHouse statement at all. It keeps a few metric
@@ -9,21 +14,28 @@ columns too (a metric's value for every experiment of a workspace, what a rollup
 100,000 pairs in a large workspace); when rows of the workspace change, the next read of a column
 reads the values of those experiments only and patches it.
 
-Marks and cached rows live in this process, which is right only while this process is the only
-writer: the embedded chDB is (one process per data directory). With a ClickHouse server, several processes may
-serve the same store, so each ingest refreshes at once, as before. A process killed with marks
-pending leaves stale rows behind, which the unclean-shutdown repair recomputes on the next start
-(embedded/bootstrap.py); a clean shutdown refreshes them first (`flush`).
+Marks, cached and unstored rows live in this process, which is right only while this process is the
+only writer: the embedded chDB is (one process per data directory). With a ClickHouse server, several
+processes may serve the same store, so each ingest refreshes at once, as before. A process killed
+with marks or rows pending leaves stale rows behind, which the unclean-shutdown repair recomputes on
+the next start (embedded/bootstrap.py); a clean shutdown stores them first (`flush`).
 """
 
 import asyncio
+import contextlib
+import logging
+import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, Protocol, Self, TypeVar
 
-from intake_service.store.clickhouse import rollups as rollup_sql
-from intake_service.store.clickhouse.executor import Executor
+import orjson
 
+from intake_service.errors import TelemetryUnavailable
+from intake_service.store.clickhouse import rollups as rollup_sql
+from intake_service.store.clickhouse.executor import Executor, clean_value
+
+logger = logging.getLogger(__name__)
 Rollups = dict[str, Any]
 
 
@@ -42,6 +54,8 @@ COLUMNS_CACHED = 8
 KINDS = ("", "evaluation")
 # Changed experiments a cached column is patched for; after more changes, it is read whole again.
 PATCHED = 1_000
+# How long computed rows wait to be stored together, unless a read from the table needs them sooner.
+WRITE_DELAY = 0.5
 
 
 class StaleRollups:
@@ -65,6 +79,15 @@ class StaleRollups:
         self._unlisted: dict[str, int] = defaultdict(int)
         # (workspace, key) → (its workspace's _changes when read, the column); deferred mode only
         self._columns: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
+        # Deferred mode: (workspace, experiment id) → the computation of its row under way; workspace →
+        # experiment id → its computed row (JSONEachRow) not stored yet, and the task storing them.
+        self._computing: dict[tuple[str, str], asyncio.Task[dict[str, Rollups]]] = {}
+        self._unwritten: dict[str, dict[str, bytes]] = defaultdict(dict)
+        self._writer: asyncio.Task[None] | None = None
+        self._hurry = asyncio.Event()
+        # workspace → whether it has evaluator results (known once read; a stored result makes it True)
+        self._with_results: dict[str, bool] = {}
+        self._types: dict[str, str] | None = None  # experiment_rollups' column types, read once
 
     async def read(
         self,
@@ -73,21 +96,26 @@ class StaleRollups:
         fetch: Callable[[list[str]], Awaitable[dict[str, Rollups]]],
         kind: str = "",
     ) -> dict[str, Rollups]:
-        """experiment id → rollups, fresh: stale rows are rewritten first, the rest come from memory or
+        """experiment id → rollups, fresh: stale rows are computed first, the rest come from memory or
         from `fetch` (the store's read of those ids). `kind` names rollups of another definition
-        computed from the same rows (the SDK 0.3.0 evaluation rollups), kept beside them."""
-        await self.refresh(workspace, experiment_ids)
+        computed from the same rows (the SDK 0.3.0 evaluation rollups, which `fetch` reads from the
+        sessions themselves), kept beside them."""
         if not self.deferred:
+            await self.refresh(workspace, experiment_ids)
             return await fetch(experiment_ids)
-        found: dict[str, Rollups] = {}
+        found = {} if kind else await self._computed(workspace, experiment_ids)
         missing = []
         for experiment_id in experiment_ids:
             key = (workspace, experiment_id, kind)
+            if experiment_id in found:
+                continue
             if key not in self._cached:
                 missing.append(experiment_id)
             elif (rollups := self._cached[key]) is not None:
                 found[experiment_id] = rollups
         if missing:
+            if not kind:
+                await self._stored(workspace, missing)
             changes = self._changes[workspace]
             fetched = await fetch(missing)
             if changes == self._changes[workspace]:
@@ -150,8 +178,18 @@ class StaleRollups:
         if not self.deferred:
             await self.refresh(workspace, experiment_ids)
 
+    def results_stored(self, workspace: str) -> None:
+        """Call before storing an evaluator result: the workspace's rollups now take results in."""
+        self._with_results[workspace] = True
+
     async def refresh(self, workspace: str, experiment_ids: list[str] | None = None) -> None:
-        """Rewrite the stale rows among `experiment_ids` (None: all of the workspace's) before a read."""
+        """Bring the stored rows among `experiment_ids` (None: all of the workspace's) up to date
+        before a read of them from ClickHouse."""
+        if self.deferred:
+            stale = list(self._stale.get(workspace, {})) if experiment_ids is None else experiment_ids
+            await self._computed(workspace, stale)
+            await self._stored(workspace, experiment_ids)
+            return
         if not self._pending(workspace, experiment_ids):
             return
         async with self._lock:
@@ -164,18 +202,159 @@ class StaleRollups:
             try:
                 await asyncio.to_thread(self._rewrite, workspace, taken)
             except BaseException:
-                for experiment_id, may_be_empty in taken.items():  # still stale
-                    marked[experiment_id] = marked.get(experiment_id, False) or may_be_empty
+                self._mark_again(workspace, taken)
                 raise
             finally:
                 self._refreshing[workspace].difference_update(taken)
                 self.forget(workspace, list(taken))
 
     def flush(self) -> None:
-        """Rewrite every stale row now (at shutdown, when no request runs)."""
+        """Store every computed row and rewrite every stale one now (at shutdown, when no request runs)."""
+        unwritten = {workspace: dict(rows) for workspace, rows in self._unwritten.items() if rows}
+        if unwritten:
+            self._insert(unwritten)
+            self._unwritten.clear()
         for workspace, marked in self._stale.items():
             self._rewrite(workspace, marked)
             marked.clear()
+
+    def _mark_again(self, workspace: str, taken: dict[str, bool]) -> None:
+        marked = self._stale[workspace]
+        for experiment_id, may_be_empty in taken.items():
+            marked[experiment_id] = marked.get(experiment_id, False) or may_be_empty
+
+    async def _computed(self, workspace: str, experiment_ids: list[str]) -> dict[str, Rollups]:
+        """The rollups of the stale experiments among these that have sessions, computed now, or by a
+        computation under way that took them after their last mark (an experiment marked again since
+        is stale again: its reader takes it anew)."""
+        marked = self._stale.get(workspace, {})
+        taken: dict[str, bool] = {}
+        tasks = set()
+        for experiment_id in experiment_ids:
+            if experiment_id in marked:
+                taken[experiment_id] = marked.pop(experiment_id)
+            elif (task := self._computing.get((workspace, experiment_id))) is not None:
+                tasks.add(task)
+        if taken:
+            task = asyncio.ensure_future(self._compute(workspace, taken, self._changes[workspace]))
+            for experiment_id in taken:
+                self._computing[(workspace, experiment_id)] = task
+            tasks.add(task)
+        found: dict[str, Rollups] = {}
+        for task in tasks:
+            found.update(await asyncio.shield(task))
+        return {experiment_id: found[experiment_id] for experiment_id in experiment_ids if experiment_id in found}
+
+    async def _compute(self, workspace: str, taken: dict[str, bool], seen: int) -> dict[str, Rollups]:
+        """Compute the rows taken when the workspace's _changes was `seen`; keep and store those not
+        marked again since (a later computation has those), and answer every waiting reader with all."""
+        this = asyncio.current_task()
+        try:
+            if workspace not in self._with_results:
+                has = await asyncio.to_thread(
+                    self._executor.query, rollup_sql.HAS_EVALUATOR_RESULTS, {"workspace": workspace}
+                )
+                self._with_results.setdefault(workspace, bool(has[0]["n"]))  # a result stored meanwhile wins
+            computed = await asyncio.to_thread(self._compute_rows, workspace, taken, self._with_results[workspace])
+        except BaseException:
+            self._mark_again(workspace, taken)
+            raise
+        finally:
+            for experiment_id in taken:
+                if self._computing.get((workspace, experiment_id)) is this:
+                    del self._computing[(workspace, experiment_id)]
+        changed = self._changed[workspace]
+        superseded = {e for e in taken if changed.get(e, self._unlisted[workspace]) > seen}
+        self.forget(workspace, list(taken))
+        found: dict[str, Rollups] = {}
+        for experiment_id, (rollups, row) in computed.items():
+            found[experiment_id] = rollups
+            if experiment_id in superseded:
+                if (workspace, experiment_id) not in self._computing:
+                    self._stale[workspace].setdefault(experiment_id, False)
+                continue
+            self._remember((workspace, experiment_id, ""), rollups)
+            if row is not None:
+                self._unwritten[workspace][experiment_id] = row
+        if self._unwritten[workspace]:
+            self._write_soon()
+        return found
+
+    def _compute_rows(
+        self, workspace: str, taken: dict[str, bool], with_results: bool
+    ) -> dict[str, tuple[Rollups, bytes | None]]:
+        """experiment id → its rollups and its row as JSONEachRow, None when already stored. Rows that
+        may reset (an experiment that lost its last session, rare) and values JSON cannot carry
+        exactly (NaN, infinity) are stored by the recompute statement at once."""
+        emptied = {experiment_id: True for experiment_id, may_be_empty in taken.items() if may_be_empty}
+        if emptied:
+            self._rewrite(workspace, emptied)
+        if self._types is None:
+            self._types = {row["name"]: row["type"] for row in self._executor.query(rollup_sql.COLUMN_TYPES)}
+        sql = rollup_sql.computing_sql(self._types, with_results)
+        experiment_ids = sorted(e for e in taken if e not in emptied)
+        computed: dict[str, tuple[Rollups, bytes | None]] = {}
+        for start in range(0, len(experiment_ids), rollup_sql.BATCH):
+            params = {"workspace": workspace, "experiment_ids": experiment_ids[start : start + rollup_sql.BATCH]}
+            columns = self._executor.query_columns(sql, params)
+            inexact: dict[str, bool] = {}
+            for values in zip(*columns.values(), strict=True):
+                raw = dict(zip(columns, values, strict=True))
+                row = {name: clean_value(value) for name, value in raw.items()}
+                stored = orjson.dumps(rollup_sql.stored_row(row)) if _finite(raw) else None
+                computed[row["experiment_id"]] = (rollup_sql.to_rollups(row), stored)
+                if stored is None:
+                    inexact[row["experiment_id"]] = False
+            if inexact:
+                self._rewrite(workspace, inexact)
+        return computed
+
+    async def _stored(self, workspace: str, experiment_ids: list[str] | None = None) -> None:
+        """Wait until the rows computed for these experiments (None: the workspace's) are stored."""
+        wanted = None if experiment_ids is None else set(experiment_ids)
+        while True:
+            tasks = {t for (w, e), t in self._computing.items() if w == workspace and (wanted is None or e in wanted)}
+            if tasks:
+                await asyncio.gather(*(asyncio.shield(task) for task in tasks))  # a failed one fails the read
+                continue
+            unwritten = self._unwritten.get(workspace, {})
+            if not (unwritten.keys() if wanted is None else unwritten.keys() & wanted):
+                return
+            self._hurry.set()
+            self._write_soon()
+            assert self._writer is not None
+            await asyncio.shield(self._writer)
+
+    def _write_soon(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write())
+            self._writer.add_done_callback(_log_failure)
+
+    async def _write(self) -> None:
+        """Store the computed rows, all pending at once, until none is left (a failed INSERT keeps them
+        for the next attempt: a read from the table waits for it, and fails as the INSERT did)."""
+        while any(self._unwritten.values()):
+            if not self._hurry.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._hurry.wait(), WRITE_DELAY)
+            self._hurry.clear()
+            batch = {workspace: dict(rows) for workspace, rows in self._unwritten.items() if rows}
+            await asyncio.to_thread(self._insert, batch)
+            for workspace, rows in batch.items():
+                unwritten = self._unwritten[workspace]
+                for experiment_id, row in rows.items():
+                    if unwritten.get(experiment_id) is row:
+                        del unwritten[experiment_id]
+
+    def _insert(self, batch: dict[str, dict[str, bytes]]) -> None:
+        rows = b"\n".join(row for rows in batch.values() for row in rows.values())
+        try:
+            self._executor.insert_json("experiment_rollups", rows)
+        except TelemetryUnavailable:
+            # Refused (logged): the statement rewrites the rows from their sessions; if ClickHouse is
+            # down, that fails too and the rows wait for the next attempt.
+            for workspace, unwritten in batch.items():
+                self._rewrite(workspace, dict.fromkeys(unwritten, False))
 
     def _pending(self, workspace: str, experiment_ids: list[str] | None) -> bool:
         busy = self._stale.get(workspace, {}).keys() | self._refreshing.get(workspace, set())
@@ -187,3 +366,19 @@ class StaleRollups:
             batch = experiment_ids[start : start + rollup_sql.BATCH]
             rollup_sql.recompute(self._executor, workspace, batch)
             rollup_sql.reset_empty(self._executor, workspace, [e for e in batch if taken[e]])
+
+
+def _finite(value: Any) -> bool:
+    """Whether every float in a row (nested in tuples, maps and arrays) is finite: JSON has no NaN."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(_finite(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(_finite(v) for v in value)
+    return True
+
+
+def _log_failure(task: "asyncio.Task[None]") -> None:
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.warning("Computed rollup rows not stored yet: %s", exc)

@@ -67,6 +67,7 @@ class TelemetryStore:
         """Store the result (scoped to `experiment_id`, '' for none); the rollups of the experiments it
         counts in go stale."""
         row = result_sql.result_row(result, experiment_id)
+        self.stale.results_stored(result.workspace)
         await self._ch.insert_rows("evaluator_results", [row])
         await self.stale.mark(result.workspace, experiment_ids)
 
