@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import psutil
 from common import free_port, percentile
 
 WORKSPACE = "load"
@@ -152,6 +153,19 @@ def profiler(args: argparse.Namespace, pid: int) -> subprocess.Popen[bytes] | No
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def cpu_seconds(pid: int) -> dict[int, float]:
+    """User + system CPU of the server and its processes (the embedded PostgreSQL's), by pid."""
+    seconds = {}
+    server = psutil.Process(pid)
+    for process in [server, *server.children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        seconds[process.pid] = times.user + times.system
+    return seconds
+
+
 def profile_summary(path: Path, top: int = 25) -> str:
     """The functions holding the most samples, by their own time and with their callees."""
     own: Counter[str] = Counter()
@@ -179,12 +193,14 @@ async def run(url: str, args: argparse.Namespace, server_pid: int) -> dict[str, 
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         state = await seed(http, args.experiments, args.seed_sessions, random.Random(0))
         sampling = profiler(args, server_pid)
+        cpu_before = cpu_seconds(server_pid)
         started = time.monotonic()
         deadline = started + args.duration
         await asyncio.gather(
             *(worker(http, state, deadline, args.max_requests, seed, args.batch) for seed in range(args.concurrency))
         )
         elapsed = time.monotonic() - started
+        cpu_after = cpu_seconds(server_pid)
         if sampling is not None:
             sampling.wait(timeout=60)
 
@@ -214,8 +230,12 @@ async def run(url: str, args: argparse.Namespace, server_pid: int) -> dict[str, 
     statuses: Counter[str] = Counter()
     for counter in state.statuses.values():
         statuses.update(counter)
+    # CPU per request: on a machine shared with other work, steadier than the throughput.
+    server_cpu = sum(seconds - cpu_before.get(pid, 0.0) for pid, seconds in cpu_after.items())
     return {
         "duration_s": round(elapsed, 1),
+        "server_cpu_s": round(server_cpu, 1),
+        "server_cpu_ms_per_request": round(1000 * server_cpu / max(total, 1), 2),
         "concurrency": args.concurrency,
         "requests": total,
         "throughput_rps": round(total / elapsed, 1),
@@ -243,7 +263,8 @@ def markdown(result: dict[str, Any], command: str) -> str:
         f"`{command}`",
         "",
         f"{result['requests']:,} requests in {result['duration_s']} s with {result['concurrency']} clients: "
-        f"**{result['throughput_rps']:,} requests/s**; responses {result['statuses']}; "
+        f"**{result['throughput_rps']:,} requests/s**, {result['server_cpu_ms_per_request']} ms of server CPU "
+        f"each (PostgreSQL's included); responses {result['statuses']}; "
         f"sessions acknowledged {result['sessions_acknowledged']:,}, listed afterwards {result['sessions_listed']:,}, "
         f"lost {result['sessions_lost']}.",
         "",

@@ -17,6 +17,7 @@ from typing import Any
 
 from intake_service.domain.rollup_metrics import LABELS, METRICS, RollupMetric, RollupPath
 from intake_service.store.clickhouse.executor import Executor
+from intake_service.store.clickhouse.presence import ANY_ROW
 
 BATCH = 500
 QUANTILES = {"median": 0.5, "p90": 0.9, "p95": 0.95, "p99": 0.99}
@@ -126,9 +127,7 @@ def _recompute(source: str) -> str:
 # scores inline, and skipping the join with evaluator_results halves the cost of a recompute.
 RECOMPUTE_ROLLUPS = _recompute(_SESSIONS)
 RECOMPUTE_ROLLUPS_WITH_RESULTS = _recompute(_SESSIONS_WITH_RESULTS)
-HAS_EVALUATOR_RESULTS = """
-SELECT count() AS n FROM (SELECT 1 FROM evaluator_results WHERE workspace = {workspace:String} LIMIT 1)
-"""
+HAS_EVALUATOR_RESULTS = ANY_ROW.format(table="evaluator_results")
 COLUMN_TYPES = """
 SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'experiment_rollups'
 """

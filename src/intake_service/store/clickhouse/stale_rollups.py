@@ -34,6 +34,7 @@ import orjson
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import Executor, clean_value
+from intake_service.store.clickhouse.presence import Presence
 
 logger = logging.getLogger(__name__)
 Rollups = dict[str, Any]
@@ -59,8 +60,9 @@ WRITE_DELAY = 0.5
 
 
 class StaleRollups:
-    def __init__(self, executor: Executor, *, deferred: bool) -> None:
+    def __init__(self, executor: Executor, *, deferred: bool, presence: Presence | None = None) -> None:
         self._executor = executor
+        self._presence = presence or Presence(executor, only_writer=False)
         self.deferred = deferred
         # workspace → experiment id → whether it may have lost its last session (its row then resets)
         self._stale: dict[str, dict[str, bool]] = defaultdict(dict)
@@ -85,8 +87,6 @@ class StaleRollups:
         self._unwritten: dict[str, dict[str, bytes]] = defaultdict(dict)
         self._writer: asyncio.Task[None] | None = None
         self._hurry = asyncio.Event()
-        # workspace → whether it has evaluator results (known once read; a stored result makes it True)
-        self._with_results: dict[str, bool] = {}
         self._types: dict[str, str] | None = None  # experiment_rollups' column types, read once
 
     async def read(
@@ -178,10 +178,6 @@ class StaleRollups:
         if not self.deferred:
             await self.refresh(workspace, experiment_ids)
 
-    def results_stored(self, workspace: str) -> None:
-        """Call before storing an evaluator result: the workspace's rollups now take results in."""
-        self._with_results[workspace] = True
-
     async def refresh(self, workspace: str, experiment_ids: list[str] | None = None) -> None:
         """Bring the stored rows among `experiment_ids` (None: all of the workspace's) up to date
         before a read of them from ClickHouse."""
@@ -250,12 +246,8 @@ class StaleRollups:
         marked again since (a later computation has those), and answer every waiting reader with all."""
         this = asyncio.current_task()
         try:
-            if workspace not in self._with_results:
-                has = await asyncio.to_thread(
-                    self._executor.query, rollup_sql.HAS_EVALUATOR_RESULTS, {"workspace": workspace}
-                )
-                self._with_results.setdefault(workspace, bool(has[0]["n"]))  # a result stored meanwhile wins
-            computed = await asyncio.to_thread(self._compute_rows, workspace, taken, self._with_results[workspace])
+            with_results = await self._presence.has("evaluator_results", workspace)
+            computed = await asyncio.to_thread(self._compute_rows, workspace, taken, with_results)
         except BaseException:
             self._mark_again(workspace, taken)
             raise

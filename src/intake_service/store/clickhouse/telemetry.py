@@ -24,6 +24,7 @@ from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.evaluator_results import ResultFilters
 from intake_service.store.clickhouse.executor import AsyncExecutor, ChdbExecutor, Executor, create_executor
 from intake_service.store.clickhouse.migrate import apply_migrations
+from intake_service.store.clickhouse.presence import Presence
 from intake_service.store.clickhouse.repair import STALE_SPAN_SESSIONS
 from intake_service.store.clickhouse.spans import Span
 from intake_service.store.clickhouse.stale_rollups import StaleRollups
@@ -38,7 +39,8 @@ class TelemetryStore:
     def __init__(self, executor: Executor) -> None:
         self.executor = executor
         self._ch = AsyncExecutor(executor)
-        self.stale = StaleRollups(executor, deferred=isinstance(executor, ChdbExecutor))
+        self.presence = Presence(executor, only_writer=isinstance(executor, ChdbExecutor))
+        self.stale = StaleRollups(executor, deferred=isinstance(executor, ChdbExecutor), presence=self.presence)
 
     def close(self) -> None:
         try:
@@ -67,7 +69,7 @@ class TelemetryStore:
         """Store the result (scoped to `experiment_id`, '' for none); the rollups of the experiments it
         counts in go stale."""
         row = result_sql.result_row(result, experiment_id)
-        self.stale.results_stored(result.workspace)
+        self.presence.stored("evaluator_results", result.workspace)
         await self._ch.insert_rows("evaluator_results", [row])
         await self.stale.mark(result.workspace, experiment_ids)
 
@@ -127,7 +129,7 @@ class TelemetryStore:
         external = await self._ch.query(
             session_sql.SESSION_EXTERNAL_SCORES,
             {"workspace": workspace, "experiment_id": experiment_id, "session_ids": [r["session_id"] for r in rows]},
-        ) if rows else []
+        ) if rows and await self.presence.has("evaluator_results", workspace) else []
         values: dict[str, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
         for row in rows:
             for name, value in (row.pop("scores") or {}).items():
@@ -207,11 +209,15 @@ class TelemetryStore:
         params |= {f"{side}_values": values for side, values in by_evaluation.items()}
         return await self._ch.query(pivot_sql.pivot_sql(rows, columns, value), params)
 
+    async def _has_spans(self, workspace: str) -> bool:
+        return await self.presence.has("spans", workspace)
+
     async def _session_traces(self, workspace: str, session_ids: list[str]) -> dict[str, dict[str, str]]:
         """Each session's trace_id and root_span_id (NeMo answers both for every session, whose spans it
         is made of): the root span's; without a stored root (a session ingested in bulk has no spans)
         the session is its own root, and its own trace unless a span names one."""
-        rows = await self._ch.query(session_sql.SESSION_TRACES, {"workspace": workspace, "session_ids": session_ids})
+        params = {"workspace": workspace, "session_ids": session_ids}
+        rows = await self._ch.query(session_sql.SESSION_TRACES, params) if await self._has_spans(workspace) else []
         found = {row["session_id"]: row for row in rows}
         traces = {}
         for session_id in session_ids:
@@ -231,6 +237,7 @@ class TelemetryStore:
         version = time.time_ns()
         # Up to 10,000 spans' rows (their attributes as JSON): built off the event loop.
         rows = await anyio.to_thread.run_sync(lambda: [span.row(workspace, version) for span in spans])
+        self.presence.stored("spans", workspace)
         await self._ch.insert_rows("spans", rows)
         if replace and spans:
             session_ids = sorted({span.session_id for span in spans})
