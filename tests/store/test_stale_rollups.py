@@ -5,6 +5,8 @@ import asyncio
 import random
 from typing import Any
 
+from intake_service.domain.rollup_metrics import RollupPath
+from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import stale_rollups
 from intake_service.store.clickhouse.stale_rollups import StaleRollups
 
@@ -159,3 +161,40 @@ async def test_metric_columns_kept_are_bounded(monkeypatch) -> None:
     await reader("a")
     await reader("b")
     assert reads == ["a", "b", "c", "b"]
+
+
+async def test_a_column_patched_from_rows_in_memory_is_the_column_read_from_the_table(
+    client, base, app, workspace
+) -> None:
+    telemetry = await app_telemetry(app)
+    rng = random.Random(9)
+
+    def batch(prefix: str, count: int) -> list[dict[str, Any]]:
+        return [
+            {"session_id": f"{prefix}-{i}", "started_at": "2026-01-01T00:00:00Z", "latency_ms": rng.random() * 1e3,
+             "cost_usd": None if i % 3 == 0 else rng.random(), "scores": {"acc": rng.random()} if i % 2 else {}}
+            for i in range(count)
+        ]  # fmt: skip
+
+    names = [(await create_experiment(client, base))["name"] for _ in range(4)]
+    for name in names[:3]:
+        await ingest_ok(client, base, name, batch(name, 5))
+    paths = [  # as many as are kept
+        RollupPath("run_count"),
+        *(RollupPath("cost_usd", stat) for stat in ("sum", "count")),
+        *(RollupPath("evaluators", stat, "acc") for stat in ("mean", "median", "p99", "count")),
+        RollupPath("evaluators", "mean", "nope"),
+    ]
+    assert len(paths) == stale_rollups.COLUMNS_CACHED
+    for path in paths:  # kept in memory
+        await telemetry.metric_values(workspace, path)
+    for name in names[1:]:
+        await ingest_ok(client, base, name, batch(f"{name}-more", 4))
+    patched = {path: (await telemetry.metric_values(workspace, path)).by_id for path in paths}
+
+    await telemetry.stale.refresh(workspace)
+    for path in paths:
+        sql, params = rollup_sql.metric_query(path)
+        columns = telemetry.executor.query_columns(sql, {"workspace": workspace, **params})
+        whole = rollup_sql.MetricColumn.from_columns(columns["experiment_id"], columns["value"])
+        assert patched[path] == whole.by_id, path

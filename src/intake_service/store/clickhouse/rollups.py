@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
-from intake_service.domain.rollup_metrics import LABELS, METRICS, RollupMetric, RollupPath
+from intake_service.domain.rollup_metrics import LABELS, METRIC_BY_NAME, METRICS, RollupMetric, RollupPath
 from intake_service.store.clickhouse.executor import Executor
 from intake_service.store.clickhouse.presence import ANY_ROW
 
@@ -228,6 +228,17 @@ def metric_query(path: RollupPath, experiment_ids: list[str] | None = None) -> t
     params = {"stat": path.stat, "key": path.key, "experiment_ids": experiment_ids}
     sql = METRIC_VALUES if experiment_ids is None else METRIC_VALUES_OF
     return sql[path.metric], {name: value for name, value in params.items() if value is not None}
+
+
+def metric_value(path: RollupPath, rollups: dict[str, Any]) -> float | None:
+    """The value METRIC_VALUES reads for the path from the row that `to_rollups` made these rollups of
+    (None where it reads none): a column is patched from rows in memory as from the table."""
+    metric = METRIC_BY_NAME[path.metric]
+    value = rollups[metric.response_field]
+    if not metric.stats:
+        return float(value)
+    stats = value.get(path.key) if metric.per_key else value
+    return None if stats is None or stats[path.stat] is None else float(stats[path.stat])
 
 
 @dataclass(frozen=True)

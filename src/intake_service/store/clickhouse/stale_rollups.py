@@ -125,13 +125,19 @@ class StaleRollups:
         return found
 
     async def read_column(
-        self, workspace: str, key: Hashable, fetch: Callable[[list[str] | None], Awaitable[Column]]
+        self,
+        workspace: str,
+        key: Hashable,
+        fetch: Callable[[list[str] | None], Awaitable[Column]],
+        from_rows: Callable[[dict[str, Rollups]], Column] | None = None,
     ) -> Column:
         """A column over all the workspace's rollup rows, fresh: every stale row of the workspace is
-        rewritten first. `fetch(None)` reads it whole, `fetch(ids)` for those experiments only."""
-        await self.refresh(workspace)
+        computed first. `fetch(None)` reads it whole, `fetch(ids)` for those experiments only;
+        `from_rows` makes the part of those experiments from their rows when all are in memory."""
         if not self.deferred:
+            await self.refresh(workspace)
             return await fetch(None)
+        await self._computed(workspace, list(self._stale.get(workspace, {})))
         changes = self._changes[workspace]
         cached = self._columns.get((workspace, key))
         if cached is not None and cached[0] == changes:
@@ -140,8 +146,10 @@ class StaleRollups:
             return hit
         if cached is not None and cached[0] >= self._unlisted[workspace]:
             since = [e for e, change in self._changed[workspace].items() if change > cached[0]]
-            column = cached[1].patched(since, await fetch(since)) if since else cached[1]
+            part = await self._part(workspace, since, fetch, from_rows) if since else None
+            column = cached[1] if part is None else cached[1].patched(since, part)
         else:
+            await self.refresh(workspace)
             column = await fetch(None)
         if changes == self._changes[workspace]:
             self._columns[(workspace, key)] = (changes, column)
@@ -149,6 +157,21 @@ class StaleRollups:
             if len(self._columns) > COLUMNS_CACHED:
                 self._columns.popitem(last=False)
         return column
+
+    async def _part(
+        self,
+        workspace: str,
+        experiment_ids: list[str],
+        fetch: Callable[[list[str] | None], Awaitable[Column]],
+        from_rows: Callable[[dict[str, Rollups]], Column] | None,
+    ) -> Column:
+        """A column's part for these experiments: from their rows in memory (none stale: all were just
+        computed), else read from the table once the rows are stored."""
+        keys = [(workspace, experiment_id, "") for experiment_id in experiment_ids]
+        if from_rows is not None and all(key in self._cached for key in keys):
+            return from_rows({key[1]: rollups for key in keys if (rollups := self._cached[key]) is not None})
+        await self.refresh(workspace)
+        return await fetch(experiment_ids)
 
     def forget(self, workspace: str, experiment_ids: list[str]) -> None:
         """Drop these rows from memory (call on the event loop, after they changed or will change)."""

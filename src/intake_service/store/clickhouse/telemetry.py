@@ -100,7 +100,11 @@ class TelemetryStore:
             columns = await self._ch.query_columns(sql, {"workspace": workspace, **params})
             return rollup_sql.MetricColumn.from_columns(columns["experiment_id"], columns["value"])
 
-        return await self.stale.read_column(workspace, path, fetch)
+        def from_rows(rows: dict[str, dict[str, Any]]) -> rollup_sql.MetricColumn:
+            values = {experiment_id: rollup_sql.metric_value(path, rollups) for experiment_id, rollups in rows.items()}
+            return rollup_sql.MetricColumn.from_columns(list(values), list(values.values()))
+
+        return await self.stale.read_column(workspace, path, fetch, from_rows)
 
     async def list_sessions(
         self,
