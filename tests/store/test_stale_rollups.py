@@ -198,3 +198,23 @@ async def test_a_column_patched_from_rows_in_memory_is_the_column_read_from_the_
         columns = telemetry.executor.query_columns(sql, {"workspace": workspace, **params})
         whole = rollup_sql.MetricColumn.from_columns(columns["experiment_id"], columns["value"])
         assert patched[path] == whole.by_id, path
+
+
+async def test_a_row_read_while_another_row_changes_is_kept_in_memory() -> None:
+    kept = StaleRollups(executor=None, deferred=True)  # type: ignore[arg-type]  # nothing is stale: no SQL
+    reads: list[list[str]] = []
+
+    def fetching(changes: list[str]) -> Any:
+        async def fetch(ids: list[str]) -> dict[str, Any]:
+            reads.append(ids)
+            kept.forget("w", changes)  # a write lands while the row is read
+            return {experiment_id: {"run_count": 1} for experiment_id in ids}
+
+        return fetch
+
+    await kept.read("w", ["e"], fetching(["other"]))
+    await kept.read("w", ["e"], fetching([]))
+    assert reads == [["e"]]  # kept: another experiment changed, not this one
+    await kept.read("w", ["f"], fetching(["f"]))
+    await kept.read("w", ["f"], fetching([]))
+    assert reads == [["e"], ["f"], ["f"]]  # read again: it changed while it was read

@@ -118,8 +118,8 @@ class StaleRollups:
                 await self._stored(workspace, missing)
             changes = self._changes[workspace]
             fetched = await fetch(missing)
-            if changes == self._changes[workspace]:
-                for experiment_id in missing:
+            for experiment_id in missing:  # unless it changed meanwhile
+                if not self._changed_since(workspace, experiment_id, changes):
                     self._remember((workspace, experiment_id, kind), fetched.get(experiment_id))
             found.update(fetched)
         return found
@@ -186,6 +186,10 @@ class StaleRollups:
         for experiment_id in experiment_ids:
             for kind in KINDS:
                 self._cached.pop((workspace, experiment_id, kind), None)
+
+    def _changed_since(self, workspace: str, experiment_id: str, changes: int) -> bool:
+        """Whether the row changed after the workspace's _changes was `changes` (maybe, if no longer listed)."""
+        return self._changed[workspace].get(experiment_id, self._unlisted[workspace]) > changes
 
     def _remember(self, key: tuple[str, str, str], rollups: Rollups | None) -> None:
         self._cached[key] = rollups
@@ -278,8 +282,7 @@ class StaleRollups:
             for experiment_id in taken:
                 if self._computing.get((workspace, experiment_id)) is this:
                     del self._computing[(workspace, experiment_id)]
-        changed = self._changed[workspace]
-        superseded = {e for e in taken if changed.get(e, self._unlisted[workspace]) > seen}
+        superseded = {e for e in taken if self._changed_since(workspace, e, seen)}
         self.forget(workspace, list(taken))
         found: dict[str, Rollups] = {}
         for experiment_id, (rollups, row) in computed.items():
