@@ -14,7 +14,7 @@ from intake_service.domain.rollups import empty_rollups
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
 
-from support import create_experiment, get_experiment, ingest_ok
+from support import app_telemetry, create_experiment, get_experiment, ingest_ok
 
 
 def registry_paths(key: str) -> list[str]:
@@ -97,7 +97,8 @@ async def test_every_registry_metric_has_an_empty_value(bodies) -> None:
             assert empty[metric.keys_field] == []
 
 
-async def test_the_read_gives_every_rollup_field(settings, workspace, bodies) -> None:
+async def test_the_read_gives_every_rollup_field(app, settings, workspace, bodies) -> None:
+    await (await app_telemetry(app)).stale.refresh(workspace)  # the rows the reads computed, stored
     executor = create_executor(None, settings.data_dir)
     try:
         rows = executor.query(rollup_sql.READ_ROLLUPS, {"workspace": workspace, "experiment_ids": [bodies[0]["id"]]})
