@@ -15,6 +15,28 @@ async def _hello(scope: Any, receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b"hello"})
 
 
+async def _slow(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", b"5")]})
+    await asyncio.sleep(60)  # cancelled when the test closes the server
+
+
+async def test_a_write_no_other_joins_is_sent_when_its_step_ends() -> None:
+    sock = listening_socket("127.0.0.1", 0)
+    config = uvicorn.Config(_slow, log_level="warning")
+    config.load()
+    server = await asyncio.get_running_loop().create_server(
+        lambda: GuardedH11Protocol(config, ServerState(), {}), sock=sock
+    )
+    try:
+        reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
+        writer.write(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n")
+        head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)  # while the body is not written
+        assert head.startswith(b"HTTP/1.1 200 ")
+        writer.close()
+    finally:
+        server.close()
+
+
 async def test_a_response_is_sent_in_one_write() -> None:
     sock = listening_socket("127.0.0.1", 0)
     config = uvicorn.Config(_hello, log_level="warning")

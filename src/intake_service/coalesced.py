@@ -1,9 +1,10 @@
-"""A transport that sends what one step of the event loop writes in one segment.
+"""A transport that sends a response's headers and body in one segment.
 
 uvicorn's h11 protocol writes a response's status line and headers, then its body, each with its own
 `transport.write`: with Nagle off (server.py) each became a segment of its own, two send system calls,
-and on a busy machine two wake-ups of the client, which finds the headers alone and waits again. The
-writes of one step are joined and sent at the end of it (`call_soon`), in the order they were made.
+and on a busy machine two wake-ups of the client, which finds the headers alone and waits again. A
+write is held until the next one, made in the same step of the event loop, joins it (then both go at
+once), or until that step ends (`call_soon`), so nothing waits longer than the code already running.
 """
 
 import asyncio
@@ -20,9 +21,11 @@ class CoalescedTransport:
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
             return
-        if not self._pending:
-            asyncio.get_running_loop().call_soon(self._flush)
         self._pending.append(bytes(data))
+        if len(self._pending) == 1:
+            asyncio.get_running_loop().call_soon(self._flush)
+        else:
+            self._flush()
 
     def _flush(self) -> None:
         if self._pending:
