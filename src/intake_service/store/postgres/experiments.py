@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, String, any_, func, literal, nulls_last, select, update
+from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,14 @@ def _order_by(column: Any, descending: bool, pinned_first: bool) -> list[Any]:
     return order
 
 
+# Built once: a statement built per call costs its construction and its cache key on every request.
+_LIVE = select(Experiment).where(
+    Experiment.workspace == bindparam("workspace"), Experiment.name == bindparam("name"), ~Experiment.is_deleted
+)
+_LIVE_FOR_UPDATE = _LIVE.with_for_update()
+_LIVE_FOR_SHARE = _LIVE.with_for_update(read=True)
+
+
 class ExperimentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -100,12 +108,8 @@ class ExperimentRepository:
     ) -> Experiment | None:
         """`for_update` locks the row against every other writer; `for_share` only against changes
         (a delete waits, and a read that was already waiting sees the row deleted) until commit."""
-        statement = select(Experiment).where(
-            Experiment.workspace == workspace, Experiment.name == name, ~Experiment.is_deleted
-        )
-        if for_update or for_share:
-            statement = statement.with_for_update(read=not for_update)
-        return (await self.session.scalars(statement)).one_or_none()
+        statement = _LIVE_FOR_UPDATE if for_update else _LIVE_FOR_SHARE if for_share else _LIVE
+        return (await self.session.scalars(statement, {"workspace": workspace, "name": name})).one_or_none()
 
     async def replace_fields(
         self, workspace: str, name: str, fields: RowFields, *, updated_at: datetime
