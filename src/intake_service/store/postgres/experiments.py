@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, update
+from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -110,6 +110,12 @@ class ExperimentRepository:
         (a delete waits, and a read that was already waiting sees the row deleted) until commit."""
         statement = _LIVE_FOR_UPDATE if for_update else _LIVE_FOR_SHARE if for_share else _LIVE
         return (await self.session.scalars(statement, {"workspace": workspace, "name": name})).one_or_none()
+
+    async def lock_without_flush(self) -> None:
+        """Commit this transaction without waiting for its WAL to reach the disk: for a transaction
+        whose only write is a row lock (FOR SHARE takes a transaction id and logs the lock, so its
+        commit would wait for a flush, 2-11 ms), which means nothing after a crash."""
+        await self.session.execute(text("SET LOCAL synchronous_commit = off"))
 
     async def replace_fields(
         self, workspace: str, name: str, fields: RowFields, *, updated_at: datetime
