@@ -19,6 +19,7 @@ from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import pivot as pivot_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
+from intake_service.store.clickhouse import session_rebuild
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.evaluator_results import ResultFilters
@@ -255,11 +256,12 @@ class TelemetryStore:
     async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
         """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop
         the copy a session left behind in its `previous` experiment; the rollups of both go stale."""
-        session_ids = sorted(bindings)
-        await self._ch.command(
-            span_sql.REBUILD_SESSIONS,
-            {"workspace": workspace, "session_ids": session_ids, "experiment_ids": [bindings[s] for s in session_ids]},
+        columns = await self._ch.query_columns(
+            session_rebuild.SESSION_SPANS, {"workspace": workspace, "session_ids": sorted(bindings)}
         )
+        rows = await anyio.to_thread.run_sync(session_rebuild.session_rows, workspace, bindings, columns)
+        if rows:
+            await self._ch.insert_rows("sessions", rows)
         # A session with no binding row is unbound (''): an untagged child span must not write ''
         # over a binding a concurrent tagged root is writing.
         changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
