@@ -7,7 +7,7 @@ with nanoseconds, Int64 sums that wrap, float sums, names that JSON escapes, spa
 import random
 import uuid
 
-from intake_service.store.clickhouse.session_rebuild import SESSION_SPANS, session_rows
+from intake_service.store.clickhouse.session_rebuild import SESSION_SPANS, rebuild_rows, session_rows
 from intake_service.store.clickhouse.spans import Span
 
 from support import app_telemetry
@@ -123,3 +123,38 @@ async def test_the_fold_writes_the_rows_of_the_statement(app) -> None:
     # The corners were there to be met.
     assert any(row["started_us"] < 0 for row in fold) and any(row["input_tokens"] == -(2**63) + 6 for row in fold)
     assert any("\\/" in row["metadata"] for row in fold) and any(row["ended_at"] is None for row in fold)
+
+
+class Recording:
+    """The app's async executor, recording the sessions whose spans were read back."""
+
+    def __init__(self, ch) -> None:
+        self.ch, self.read = ch, []
+
+    async def query(self, sql, params):
+        return await self.ch.query(sql, params)
+
+    async def query_columns(self, sql, params):
+        if sql == SESSION_SPANS:
+            self.read += params["session_ids"]
+        return await self.ch.query_columns(sql, params)
+
+
+async def test_a_session_whose_only_spans_the_request_stored_is_folded_without_a_read(app) -> None:
+    telemetry = await app_telemetry(app)
+    workspace = f"fresh-{uuid.uuid4().hex[:8]}"
+    rng = random.Random(13)
+    earlier = [span for span in random_spans(rng, 10) if span.session_id in ("s1", "s2")]
+    now = random_spans(rng, 10)
+    now.append(now[-1])  # a span twice in one request: its session is read back
+    await telemetry.insert_spans(workspace, earlier)
+    await telemetry.insert_spans(workspace, now)
+    bindings = {f"s{s}": "e" for s in range(10)}
+
+    recording = Recording(telemetry.reader)
+    folded = await rebuild_rows(recording, workspace, bindings, now)
+    assert sorted(recording.read) == ["s1", "s2", now[-1].session_id]
+    read_back = await rebuild_rows(telemetry.reader, workspace, bindings, ())
+    for row in folded + read_back:
+        row.pop("version")
+    assert sorted(folded, key=lambda row: row["session_id"]) == read_back

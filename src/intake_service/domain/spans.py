@@ -101,7 +101,7 @@ async def store_spans(
         # The earliest root of a session that names an experiment decides.
         if span.is_root and span.experiment_name:
             bindings[span.session_id] = ids[span.experiment_name]
-    await telemetry.rebuild_sessions(workspace, bindings, previous)
+    await telemetry.rebuild_sessions(workspace, bindings, previous, kept)
     return rejected
 
 

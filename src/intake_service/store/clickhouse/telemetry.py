@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -253,13 +254,13 @@ class TelemetryStore:
             stale[row["workspace"]][row["session_id"]] = row["tag"]
         return dict(stale)
 
-    async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
+    async def rebuild_sessions(
+        self, workspace: str, bindings: dict[str, str], previous: dict[str, str], stored: Sequence[Span] = ()
+    ) -> None:
         """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop
-        the copy a session left behind in its `previous` experiment; the rollups of both go stale."""
-        columns = await self._ch.query_columns(
-            session_rebuild.SESSION_SPANS, {"workspace": workspace, "session_ids": sorted(bindings)}
-        )
-        rows = await anyio.to_thread.run_sync(session_rebuild.session_rows, workspace, bindings, columns)
+        the copy a session left behind in its `previous` experiment; the rollups of both go stale.
+        `stored`: the spans just stored, which spare a new session the read of its spans."""
+        rows = await session_rebuild.rebuild_rows(self._ch, workspace, bindings, stored)
         if rows:
             await self._ch.insert_rows("sessions", rows)
         # A session with no binding row is unbound (''): an untagged child span must not write ''
