@@ -261,13 +261,16 @@ class TelemetryStore:
         the copy a session left behind in its `previous` experiment; the rollups of both go stale.
         `stored`: the spans just stored, which spare a new session the read of its spans."""
         rows = await session_rebuild.rebuild_rows(self._ch, workspace, bindings, stored)
-        if rows:
-            await self._ch.insert_rows("sessions", rows)
         # A session with no binding row is unbound (''): an untagged child span must not write ''
         # over a binding a concurrent tagged root is writing.
         changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
-        if changed:
-            await self._ch.insert_rows("span_sessions", span_sql.binding_rows(workspace, changed, time.time_ns()))
+        # Both inserts at once, on two of chDB's connections: a binding stored without its session
+        # row (a crash in between) is rebuilt at start like any missing row (repair.py).
+        await asyncio.gather(
+            *([self._ch.insert_rows("sessions", rows)] if rows else []),
+            *([self._ch.insert_rows("span_sessions", span_sql.binding_rows(workspace, changed, time.time_ns()))]
+              if changed else []),
+        )  # fmt: skip
         left: dict[str, list[str]] = defaultdict(list)
         for session_id in changed:
             if session_id in previous:
