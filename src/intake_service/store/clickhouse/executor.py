@@ -156,7 +156,7 @@ class ChdbExecutor(_Rows):
         # resident, 0.2 s of start-up). A statement without output has no Arrow stream at all.
         if len(result) == 0:
             return {}
-        return pyarrow.ipc.open_file(result.get_memview().view()).read_all().to_pydict()  # type: ignore[no-any-return]
+        return pyarrow.ipc.open_file(result.get_memview().view()).read_all().to_pydict()
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
         with self._connection() as connection:
