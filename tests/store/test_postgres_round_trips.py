@@ -80,3 +80,22 @@ async def test_a_connection_idle_for_a_while_is_pinged_before_use(app, client, b
         ok(await client.get(exp_url(base, "e")))
     await logged()
     assert sent == ["BEGIN;", ";", "ROLLBACK;", "BEGIN;", "COMMIT;"]  # SQLAlchemy's ping, then the request
+
+
+async def test_an_ingest_commits_its_row_lock_without_waiting_for_the_disk(app, client, base) -> None:
+    # FOR SHARE gives the transaction an id and logs the lock: with synchronous_commit on, its COMMIT
+    # waits for the WAL to reach the disk (2-11 ms), for a lock that means nothing after a crash.
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z"}])
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    lock = next(i for i, s in enumerate(statements) if s.endswith("FOR SHARE"))
+    assert statements.index("SET LOCAL synchronous_commit = off") < lock, statements

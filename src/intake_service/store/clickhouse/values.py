@@ -41,8 +41,11 @@ def holds_nanoseconds(ns: int) -> bool:
 
 def datetime_text(moment: datetime) -> str:
     """The text ClickHouse reads as a DateTime64(6) in UTC. isoformat pads the year to four digits
-    (strftime's %Y does not: year 1 became "1", read as 2001)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    (strftime's %Y does not: year 1 became "1", read as 2001). A time in UTC, as most are, is written
+    as it is, its "+00:00" cut (half the cost of converting it: this runs twice per ingested session)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:-6]
 
 
 def nanosecond_text(ns: int) -> str:
