@@ -11,7 +11,7 @@ from intake_service.api.methods import method_not_allowed, refuse_template_metho
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.nemo_docs import add_nemo_04_docs
 from intake_service.api.openapi import TAGS, complete_openapi, nemo_04_openapi
-from intake_service.api.router import api_router
+from intake_service.api.router import include_api
 from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
 from intake_service.lifespan import lifespan_for
@@ -47,7 +47,7 @@ def create_app(settings: Settings):
         path_limits=[(ARTIFACT_UPLOAD_PATH, max(settings.max_body_bytes, ARTIFACT_UPLOAD_MAX_BODY))],
     )
     app.add_middleware(ObservabilityMiddleware, metrics=metrics)
-    app.include_router(api_router)
+    include_api(app)
     app.include_router(health.router)
 
     # The pages (/ and /ui/...): a person who opens the bare address lands on the workspaces.

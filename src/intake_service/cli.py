@@ -15,6 +15,7 @@ import typer
 
 from intake_service import __version__
 from intake_service.cli_rollups import rollups_app
+from intake_service.glibc import limit_arenas
 from intake_service.settings import Settings
 from intake_service.startup import StartupError, load_settings, make_data_dir
 
@@ -111,6 +112,7 @@ def serve(
     from intake_service.startup import listening_socket
 
     started = time.monotonic()
+    limit_arenas()
     # Start-up creates a few hundred thousand objects that live as long as the process (modules,
     # routes, their pydantic schemas): the collector would walk them again and again, about a tenth
     # of the start-up's CPU. server.serve collects once and freezes them before serving.

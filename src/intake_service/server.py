@@ -19,6 +19,7 @@ import h11
 import uvicorn
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
+from intake_service.coalesced import CoalescedTransport
 from intake_service.settings import Settings
 
 # File descriptors kept for everything but client connections: PostgreSQL connections, chDB's
@@ -57,7 +58,7 @@ class GuardedH11Protocol(H11Protocol):
         sock = transport.get_extra_info("socket")
         if sock is not None and sock.family in (socket.AF_INET, socket.AF_INET6):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        super().connection_made(transport)
+        super().connection_made(CoalescedTransport(transport))  # type: ignore[arg-type]
         self.opened_at = self.loop.time()
         self._await_headers()
         # Connections being closed stay in the set until the loop reports them lost.
@@ -111,7 +112,7 @@ def serve(app: Any, settings: Settings, sock: socket.socket, on_ready: Callable[
     """Serves on the already bound `sock` until a signal stops it; False when it never started."""
     # Everything built so far lives as long as the process: kept out of the collector's full passes,
     # which otherwise walk it again and again while a large body is parsed, with every thread paused.
-    gc.collect()
+    # No collection first: it took 0.1-0.2 s of the start-up to free ~1,800 objects (no resident MB).
     gc.freeze()
     protocol = type(
         "Guarded",

@@ -1,5 +1,6 @@
-"""What a request sends to PostgreSQL besides its statements (store/postgres/engine.py): its
-transaction, and no ping in front (a ping is BEGIN, ";", ROLLBACK) unless its connection sat idle."""
+"""What a request sends to PostgreSQL besides its statements (store/postgres/engine.py, api/deps.py):
+a write's transaction, a read none, and no ping in front (a ping is BEGIN, ";", ROLLBACK) unless its
+connection sat idle."""
 
 import asyncio
 from collections.abc import Iterator
@@ -54,19 +55,34 @@ async def test_a_connection_used_a_moment_ago_is_not_pinged(app, client, base) -
         sent.clear()
         ok(await client.get(exp_url(base, "e")))
     await logged()
-    assert sent == ["BEGIN;", "COMMIT;"], sent
+    assert sent == [], sent
 
 
-async def test_a_read_by_a_rollup_metric_runs_in_a_transaction(app, client, base) -> None:
-    # Its statements carry rollup values under SET LOCAL plan_cache_mode (store/postgres/experiments.py),
-    # which outside a transaction block PostgreSQL ignores with a warning.
+async def test_a_read_by_a_rollup_metric_needs_no_transaction(app, client, base) -> None:
+    # Its statements carry rollup values, planned for them by the connection's plan_cache_mode.
     engine = (await app_state(app)).sessionmaker.kw["bind"]
     await create_experiment(client, base, "e")
     await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z", "cost_usd": 1.0}])
     with control_statements(engine) as sent:
         ok(await client.get(f"{base}/experiments", params={"sort": "-cost_usd.mean"}))
+        await logged()
+        sent.clear()  # asyncpg's introspection of the array types, once per connection
+        ok(await client.get(f"{base}/experiments", params={"sort": "-cost_usd.mean"}))
     await logged()
-    assert sent[0] == "BEGIN;" and sent[-1] == "COMMIT;", sent
+    assert sent == [], sent
+
+
+async def test_a_write_runs_in_a_transaction(app, client, base) -> None:
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    with control_statements(engine) as sent:
+        ok(await client.get(exp_url(base, "e")))
+        await logged()
+        sent.clear()
+        ok(await client.post(exp_url(base, "e", "/pin")))
+    await logged()
+    # After a read, SQLAlchemy names the isolation level it set back: READ COMMITTED, the default.
+    assert sent in (["BEGIN;", "COMMIT;"], ["BEGIN ISOLATION LEVEL READ COMMITTED;", "COMMIT;"]), sent
 
 
 async def test_a_connection_idle_for_a_while_is_pinged_before_use(app, client, base, monkeypatch) -> None:
@@ -79,4 +95,23 @@ async def test_a_connection_idle_for_a_while_is_pinged_before_use(app, client, b
         sent.clear()
         ok(await client.get(exp_url(base, "e")))
     await logged()
-    assert sent == ["BEGIN;", ";", "ROLLBACK;", "BEGIN;", "COMMIT;"]  # SQLAlchemy's ping, then the request
+    assert sent == ["BEGIN;", ";", "ROLLBACK;"]  # SQLAlchemy's ping, then the read, outside any transaction
+
+
+async def test_an_ingest_commits_its_row_lock_without_waiting_for_the_disk(app, client, base) -> None:
+    # FOR SHARE gives the transaction an id and logs the lock: with synchronous_commit on, its COMMIT
+    # waits for the WAL to reach the disk (2-11 ms), for a lock that means nothing after a crash.
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    await create_experiment(client, base, "e")
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(" ".join(statement.split()))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", record)
+    try:
+        await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z"}])
+    finally:
+        event.remove(engine.sync_engine, "before_cursor_execute", record)
+    lock = next(i for i, s in enumerate(statements) if s.endswith("FOR SHARE"))
+    assert statements.index("SET LOCAL synchronous_commit = off") < lock, statements

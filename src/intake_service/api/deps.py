@@ -14,7 +14,7 @@ from intake_service.errors import MetadataStoreUnavailable
 from intake_service.lifespan import State
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.api_keys import ApiKeyRepository
-from intake_service.store.postgres.engine import is_unavailable
+from intake_service.store.postgres.engine import is_unavailable, reader_of
 from intake_service.store.postgres.experiments import ExperimentRepository
 
 WORKSPACE_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
@@ -62,9 +62,15 @@ def get_state(request: Request) -> State:
     return request.state.state
 
 
+# A read runs its statements without a transaction (store.postgres.engine.reader_of); the one write
+# a read may make (an API key's last use) is one statement, atomic by itself.
+READ_METHODS = ("GET", "HEAD")
+
+
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The session is the transaction: commit on success, roll back on error."""
-    async with get_state(request).sessionmaker() as session:
+    """A write's session is its transaction: commit on success, roll back on error."""
+    sessionmaker = get_state(request).sessionmaker
+    async with (reader_of(sessionmaker) if request.method in READ_METHODS else sessionmaker)() as session:
         try:
             yield session
             await session.commit()
@@ -113,14 +119,14 @@ async def single_valued_query(request: Request) -> None:
 
 async def authorize_workspace(request: Request, workspace: Workspace, caller: Caller) -> None:
     """Router-level guard for intake v2: reads need intake:read, every other method intake:write."""
-    scope = auth.READ if request.method in ("GET", "HEAD") else auth.WRITE
+    scope = auth.READ if request.method in READ_METHODS else auth.WRITE
     auth.authorize(caller, scope, workspace)
 
 
 async def authorize_workbench(request: Request, caller: Caller) -> None:
     """Router-level guard for the ML-workbench API (/api/v1): reads need ml-workbench:read, every
     other method ml-workbench:write (intake:admin grants both). Its workspace is checked per request."""
-    scope = auth.WORKBENCH_READ if request.method in ("GET", "HEAD") else auth.WORKBENCH_WRITE
+    scope = auth.WORKBENCH_READ if request.method in READ_METHODS else auth.WORKBENCH_WRITE
     auth.authorize(caller, scope, None)
 
 

@@ -1,4 +1,4 @@
-"""Evaluation routes (SDK 0.3.0 `/evaluations`): HTTP in, HTTP out. Rules live in domain.evaluations."""
+"""Evaluation routes (SDK 0.3.0 `/evaluations`): HTTP in, HTTP out; rules in domain.evaluations(_list)."""
 
 from typing import Annotated
 
@@ -19,7 +19,7 @@ from intake_service.api.deps import (
 )
 from intake_service.api.export import FormatParam, all_pages, export_format, export_responses, stream
 from intake_service.api.responses import BAD_REQUEST, CONFLICT, NOT_FOUND, TOO_LARGE, UNAVAILABLE, OffLoopJsonRoute
-from intake_service.domain import evaluation_sessions
+from intake_service.domain import evaluation_list, evaluation_sessions
 from intake_service.domain import evaluations as domain
 from intake_service.domain.evaluation_rollups import COUNTS, STATISTICS
 from intake_service.domain.evaluation_sessions import SESSION_SORTS
@@ -39,7 +39,7 @@ from intake_service.store.postgres.evaluations import EvaluationRepository
 router = APIRouter(prefix="/evaluations", tags=["evaluations"], route_class=OffLoopJsonRoute)
 LIST_PARAMS = {"page", "page_size", "sort", "filter", "format"}
 _STAT = "|".join(STATS)
-# The list's sort keys as the document states them: columns and rollup paths (domain.parse_sort_keys).
+# The list's sort keys as the document states them: columns and rollup paths (evaluation_list.parse_sort_keys).
 LIST_SORT = multi_sort_pattern(
     "|".join((*COLUMN_SORTS, *COUNTS)) + rf"|({'|'.join(STATISTICS)})\.({_STAT})|evaluators\.[^,\x00]+\.({_STAT})"
 )
@@ -127,14 +127,14 @@ async def list_evaluations(
     if (wanted := export_format(request, format)) != "json":
 
         async def fetch(session: AsyncSession, number: int, size: int) -> EvaluationResponsesPage:
-            batch, _ = await domain.list_page(
+            batch, _ = await evaluation_list.list_page(
                 EvaluationRepository(session), telemetry, workspace, request.query_params,
                 page=number, page_size=size, sort=sort,
             )  # fmt: skip
             return batch
 
         return stream(await all_pages(request, repo.session, fetch), wanted)
-    page_body, available = await domain.list_page(
+    page_body, available = await evaluation_list.list_page(
         repo, telemetry, workspace, request.query_params, page=page, page_size=page_size, sort=sort
     )
     if not available:

@@ -8,8 +8,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-import jwt
-
 from intake_service.errors import DomainError, Forbidden, KeyNameTaken, KeyNotFound, Unauthenticated
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.tables import ApiKey
@@ -104,6 +102,10 @@ def verify_jwt(token: str, *, secret: str | None, public_key: str | None, audien
     keys = {"HS256": secret, "RS256": public_key}
     if not secret and not public_key:
         raise Unauthenticated("JWT bearer tokens are not accepted: no JWT verification key is configured.")
+    # Imported at the first token: PyJWT loads OpenSSL through cryptography (18 MB, 70 ms of
+    # start-up), which a service without JWT never needs.
+    import jwt
+
     try:
         algorithm = jwt.get_unverified_header(token).get("alg")
     except jwt.PyJWTError:

@@ -3,7 +3,8 @@ and the 0.3.0 row (evaluation_name, trace_id, root_span_id, cost_total_usd, outp
 the test case `test_case_name`: rows carry both spellings, and the filter and the sort take either
 (as NeMo's 0.6.0 server: two filters that disagree are a 400)."""
 
-from intake_service.domain.evaluations import parse_sort_keys, require_live
+from intake_service.domain.evaluation_list import parse_sort_keys
+from intake_service.domain.evaluations import require_live
 from intake_service.domain.paging import pagination
 from intake_service.domain.span_filters import STATUSES, Mode, for_mode
 from intake_service.errors import DomainError

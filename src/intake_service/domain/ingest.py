@@ -105,7 +105,7 @@ def check_session(session: SessionInput | FastSession, index: int) -> SessionRec
             continue
         _finite(float(value), [*loc, "scores", name])
         scores[name] = float(value)
-    metadata_json = orjson.dumps(session.metadata or {})
+    metadata_json = orjson.dumps(session.metadata) if session.metadata else b"{}"
     if len(metadata_json) > MAX_METADATA_BYTES:  # bytes, as for experiments, not characters
         raise validation_error([*loc, "metadata"], None, "metadata must be at most 64 KiB as JSON.")
     _in_range(session.started_at, [*loc, "started_at"])
@@ -162,7 +162,9 @@ async def ingest_sessions(
     content_type: str,
 ) -> int:
     # Held until the request commits, after the ClickHouse write: a racing DELETE waits for this
-    # ingest (which then goes with the experiment), or wins and this one answers 404.
+    # ingest (which then goes with the experiment), or wins and this one answers 404. The lock is
+    # the transaction's only PostgreSQL write: its commit need not wait for the disk.
+    await repo.lock_without_flush()
     experiment = await require_live(repo, workspace, name, for_share=True)
     # Parsing and validating up to 10,000 sessions is CPU work: off the event loop (a large body in
     # the worker process).

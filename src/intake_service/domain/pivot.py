@@ -10,7 +10,7 @@ from typing import Any
 
 from starlette.datastructures import QueryParams
 
-from intake_service.domain import evaluation_rollups, evaluations
+from intake_service.domain import evaluation_list, evaluation_rollups, evaluations
 from intake_service.domain.rollup_metrics import STATS
 from intake_service.errors import PayloadTooLarge, query_error
 from intake_service.store.clickhouse.pivot import SESSION_DIMENSIONS
@@ -58,7 +58,7 @@ async def _selected(
     repo: EvaluationRepository, telemetry: TelemetryStore, workspace: str, params: QueryParams
 ) -> tuple[list[Experiment], dict[str, Any]]:
     """The evaluations the filter selects, and the filter's echo."""
-    node, predicates, echo, include_deleted = await evaluations.parse_list_filter(telemetry, workspace, params)
+    node, predicates, echo, include_deleted = await evaluation_list.parse_list_filter(telemetry, workspace, params)
     rows, total = await repo.list_evaluations(
         workspace, node, include_deleted=include_deleted, keys=[("name", False)], pinned_first=False,
         offset=0, limit=MAX_EVALUATIONS,
@@ -71,9 +71,9 @@ async def _selected(
     if not predicates:
         return list(rows), echo
     # The rows just read are every one the filter selects: their rollups decide, without a second read.
-    evaluations.check_sortable(total)
+    evaluation_list.check_sortable(total)
     runs = any(predicate.field == "run_count" for predicate in predicates)
-    views = await evaluations.rollup_views(telemetry, workspace, rows, run_counts=runs)
+    views = await evaluation_list.rollup_views(telemetry, workspace, rows, run_counts=runs)
     return [view.row for view in views if evaluation_rollups.matches(view, predicates)], echo
 
 

@@ -13,6 +13,7 @@ re-sent trajectory) binds to its root's tag or to nothing.
 The reads at the end serve the stored spans back (GET /spans, /spans/groups, /spans/{span_id}).
 """
 
+import asyncio
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal, cast
@@ -92,16 +93,18 @@ async def store_spans(
     kept = [s for s in spans if s.experiment_name not in problems]
     if not kept:
         return rejected
-    await telemetry.insert_spans(workspace, kept, replace=replace)
-
     session_ids = sorted({s.session_id for s in kept})
-    previous = await telemetry.span_session_bindings(workspace, session_ids)
+    # The bindings are read while the spans go in (chDB runs the two on their own connections).
+    _, previous = await asyncio.gather(
+        telemetry.insert_spans(workspace, kept, replace=replace),
+        telemetry.span_session_bindings(workspace, session_ids),
+    )
     bindings = {sid: "" if replace else previous.get(sid, "") for sid in session_ids}
     for span in sorted(kept, key=lambda s: s.start_ns, reverse=True):
         # The earliest root of a session that names an experiment decides.
         if span.is_root and span.experiment_name:
             bindings[span.session_id] = ids[span.experiment_name]
-    await telemetry.rebuild_sessions(workspace, bindings, previous)
+    await telemetry.rebuild_sessions(workspace, bindings, previous, kept)
     return rejected
 
 

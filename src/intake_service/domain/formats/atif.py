@@ -30,24 +30,28 @@ import math
 import time
 import uuid
 from collections.abc import Iterator
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 import orjson
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import ValidationError
 
 from intake_service.domain.evaluator_results import record_evaluator_result
 from intake_service.domain.formats import first_error, json_object, worker
-from intake_service.domain.formats.tags import EvaluationContext, Tagged
+from intake_service.domain.formats.atif_document import (
+    ContentPart,
+    FinalMetrics,
+    Metrics,
+    Step,
+    Trajectory,
+    TrajectoryBody,
+)
 from intake_service.domain.spans import Span, store_spans
-from intake_service.domain.values import NO_NUL
 from intake_service.errors import PayloadTooLarge, validation_error
 from intake_service.models.generated import AtifIngestResponse, EvaluatorResultInput
-from intake_service.models.strict import Count, JsonNaiveOrAwareDatetime
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.clickhouse.values import holds_nanoseconds, to_ns
 from intake_service.store.postgres.experiments import ExperimentRepository
 
-SCHEMA_VERSIONS = tuple(f"ATIF-v1.{minor}" for minor in range(8))
 # Steps per trajectory, checked before any step is built (real agent runs stay in the hundreds).
 MAX_STEPS = 10_000
 # Levels of embedded subagent trajectories, the top one counted (NeMo's default cap).
@@ -56,110 +60,6 @@ ROOT_SPAN_ID = "trajectory"
 VERIFIER_PREFIX = "verifier."
 
 Total = TypeVar("Total", int, float)
-Money = Annotated[float | None, Field(ge=0, allow_inf_nan=False)]
-Text = Annotated[str | None, Field(max_length=255)]
-
-
-class _Open(BaseModel):
-    """Nested ATIF objects: known fields typed (as JSON types, never coerced), later additions tolerated."""
-
-    model_config = ConfigDict(extra="allow", strict=True)
-
-
-class Agent(_Open):
-    name: Annotated[str, Field(min_length=1, max_length=255)]
-    version: Annotated[str, Field(max_length=255)]
-    model_name: Text = None
-    tool_definitions: list[dict[str, Any]] | None = None
-    extra: dict[str, Any] | None = None
-
-
-class Metrics(_Open):
-    prompt_tokens: Count = None
-    completion_tokens: Count = None
-    cached_tokens: Count = None
-    cost_usd: Money = None
-    prompt_token_ids: list[int] | None = None
-    completion_token_ids: list[int] | None = None
-    logprobs: list[Any] | None = None
-    extra: dict[str, Any] | None = None
-
-
-class ToolCall(_Open):
-    tool_call_id: str
-    function_name: str
-    arguments: Any = None
-
-
-class ContentPart(_Open):
-    type: str
-    text: str | None = None
-
-
-class Step(_Open):
-    step_id: int
-    source: Literal["system", "user", "agent"]
-    message: str | list[ContentPart] | None = None
-    timestamp: JsonNaiveOrAwareDatetime | None = None
-    extra: dict[str, Any] | None = None
-    is_copied_context: bool | None = None
-    llm_call_count: Count = None
-    model_name: Text = None
-    reasoning_content: str | None = None
-    reasoning_effort: str | float | None = None
-    tool_calls: list[ToolCall] | None = None
-    observation: dict[str, Any] | None = None
-    metrics: Metrics | None = None
-
-
-class FinalMetrics(_Open):
-    total_prompt_tokens: Count = None
-    total_completion_tokens: Count = None
-    total_cached_tokens: Count = None
-    total_cost_usd: Money = None
-    total_steps: Count = None
-    extra: dict[str, Any] | None = None
-
-
-class _Body(BaseModel):
-    """What a trajectory and an embedded subagent trajectory share; unknown keys are rejected."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-    schema_version: Literal[SCHEMA_VERSIONS] = "ATIF-v1.7"  # type: ignore[valid-type]
-    agent: Agent
-    session_id: Annotated[str | None, Field(min_length=1, max_length=255, pattern=NO_NUL)] = None
-    steps: list[Step] = []
-    final_metrics: FinalMetrics | None = None
-    notes: str | None = None
-    extra: dict[str, Any] | None = None
-    continued_trajectory_ref: str | None = None
-    subagent_trajectories: list["Subagent"] | None = None
-
-    @model_validator(mode="after")
-    def _sequential_steps_and_distinct_subagents(self) -> "_Body":
-        for index, step in enumerate(self.steps):
-            if step.step_id != index + 1:
-                raise ValueError(f"steps[{index}].step_id is {step.step_id}; step ids run 1, 2, 3, … in order.")
-        seen: set[str] = set()
-        for index, subagent in enumerate(self.subagent_trajectories or []):
-            if subagent.trajectory_id in seen:
-                raise ValueError(f"subagent_trajectories[{index}].trajectory_id repeats '{subagent.trajectory_id}'.")
-            seen.add(subagent.trajectory_id)
-        return self
-
-
-class Subagent(_Body):
-    """An embedded ATIF-v1.7 subagent trajectory: its spans go into the parent's session."""
-
-    trajectory_id: Annotated[str, Field(min_length=1, max_length=255)]
-    evaluation_context: EvaluationContext | None = None  # NeMo accepts it here and ignores it
-
-
-class Trajectory(Tagged, _Body):
-    """The top level."""
-
-    schema_version: Literal[SCHEMA_VERSIONS]  # type: ignore[valid-type]
-    trajectory_id: Annotated[str | None, Field(min_length=1, max_length=255)] = None
 
 
 def _text(message: str | list[ContentPart] | None) -> str | None:
@@ -175,7 +75,7 @@ def _metric(steps: list[Step], name: str, total: Total | None) -> tuple[bool, To
     return carried, None if carried else total
 
 
-def _tree(node: _Body, path: tuple[str, ...] = ()) -> Iterator[tuple[_Body, tuple[str, ...]]]:
+def _tree(node: TrajectoryBody, path: tuple[str, ...] = ()) -> Iterator[tuple[TrajectoryBody, tuple[str, ...]]]:
     """The trajectory and its embedded subagents, depth first; a subagent's path is the
     trajectory_ids leading to it."""
     yield node, path
@@ -265,14 +165,19 @@ def verifier_results(trajectory: Trajectory, session_id: str, experiment: str | 
     return results
 
 
-def _window(node: _Body, now_ns: int) -> tuple[int, int | None]:
+def _window(node: TrajectoryBody, now_ns: int) -> tuple[int, int | None]:
     """First and last step timestamp over the trajectory and its subagents (NeMo's window)."""
     stamps = [to_ns(step.timestamp) for each, _ in _tree(node) for step in each.steps if step.timestamp is not None]
     return (min(stamps), max(stamps)) if stamps else (now_ns, None)
 
 
 def _node_spans(
-    node: _Body, path: tuple[str, ...], session_id: str, parent: str, tag: tuple[str | None, str | None], now_ns: int
+    node: TrajectoryBody,
+    path: tuple[str, ...],
+    session_id: str,
+    parent: str,
+    tag: tuple[str | None, str | None],
+    now_ns: int,
 ) -> list[Span]:
     """One trajectory's root span (under `parent`; at `now_ns` when it has no timestamps) and its
     steps; then its subagents, each under the step that delegates to it (subagent_trajectory_ref),

@@ -16,6 +16,7 @@ non-negative integer, …) is reported in `errors` and skipped; the others are s
 import base64
 import math
 import re
+import sys
 from typing import Any
 
 import orjson
@@ -23,7 +24,7 @@ from google.protobuf import json_format
 from google.protobuf.descriptor import Descriptor
 from google.protobuf.message import DecodeError
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
-from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
+from opentelemetry.proto.common.v1.common_pb2 import AnyValue
 from opentelemetry.proto.trace.v1.trace_pb2 import Span as OtlpSpan
 from opentelemetry.proto.trace.v1.trace_pb2 import Status
 
@@ -47,6 +48,7 @@ COST_KEYS = ("gen_ai.usage.cost", "llm.cost.total")
 EXPERIMENT_KEYS = ("nemo.evaluation.name", "nemo.evaluation.id", "nemo.experiment.id")
 TEST_CASE_KEYS = ("nemo.test_case.name", "nemo.test_case.id")
 STATUSES = {Status.STATUS_CODE_ERROR: "error", Status.STATUS_CODE_OK: "success"}
+_KINDS = {number: name.removeprefix("SPAN_KIND_").lower() for name, number in OtlpSpan.SpanKind.items()}
 _ID_FIELDS = ("traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id")
 _HEX = re.compile(r"^(?:[0-9a-fA-F]{2})*$")
 # Counted before anything is built: collectors batch a few thousand spans per export.
@@ -145,10 +147,39 @@ def _count_json_spans(document: dict[str, Any]) -> None:
         raise PayloadTooLarge(f"An OTLP request may carry at most {MAX_SPANS:,} spans.")
 
 
+def _span_count(request: ExportTraceServiceRequest) -> int:
+    return sum(len(scope.spans) for resource in request.resource_spans for scope in resource.scope_spans)
+
+
+def _parse_exact(body: bytes) -> ExportTraceServiceRequest | None:
+    """The request when the body is exactly its protobuf serialization, known fields only (as SDK
+    exporters send it), holding at most MAX_SPANS spans; None when the message walk must decide.
+
+    Such a body holds no more messages than the walk would count in it, each at least 2 bytes (its
+    tag and length), so one of up to 2 * MAX_MESSAGES bytes is within MAX_MESSAGES, and the parse is
+    bounded; the only limit left to check is MAX_DEPTH, which to_spans enforces as it reads the
+    attribute values, where OTLP messages nest without bound."""
+    if len(body) > 2 * MAX_MESSAGES:
+        return None
+    request = ExportTraceServiceRequest()
+    try:
+        request.ParseFromString(body)
+    except (DecodeError, ValueError):
+        return None
+    request.DiscardUnknownFields()  # unknown fields (groups among them) are the walk's to judge
+    if request.SerializeToString() != body or _span_count(request) > MAX_SPANS:
+        return None
+    return request
+
+
 def decode(body: bytes, content_type: str | None) -> ExportTraceServiceRequest:
+    """The request, its limits checked (MAX_DEPTH excepted for protobuf: see _parse_exact)."""
     request = ExportTraceServiceRequest()
     kind = media_type(content_type)
     if kind in PROTOBUF_TYPES:
+        exact = _parse_exact(body)
+        if exact is not None:
+            return exact
         _count_messages(memoryview(body), ExportTraceServiceRequest.DESCRIPTOR, _Budget())
         try:
             request.ParseFromString(body)
@@ -178,21 +209,35 @@ def decode(body: bytes, content_type: str | None) -> ExportTraceServiceRequest:
 # --- spans ------------------------------------------------------------------------------------
 
 
-def _value(value: AnyValue) -> Any:
+def _too_deep() -> MalformedBody:
+    return MalformedBody(f"The body nests messages more than {MAX_DEPTH} levels deep.")
+
+
+def _value(value: AnyValue, depth: int, limit: int) -> Any:
+    """An AnyValue as a plain value. `depth` is its depth as the message walk counts it (the request
+    is 0); MalformedBody when a message inside it lies deeper than `limit`."""
     kind = value.WhichOneof("value")
     if kind is None:
         return None
     if kind == "array_value":
-        return [_value(item) for item in value.array_value.values]
+        items = value.array_value.values
+        if depth + 1 > limit or (items and depth + 2 > limit):
+            raise _too_deep()
+        return [_value(item, depth + 2, limit) for item in items]
     if kind == "kvlist_value":
-        return _attributes(value.kvlist_value.values)
+        if depth + 1 > limit:
+            raise _too_deep()
+        return _attributes(value.kvlist_value.values, depth + 2, limit)
     if kind == "bytes_value":
         return base64.b64encode(value.bytes_value).decode()
     return getattr(value, kind)
 
 
-def _attributes(pairs: Any) -> dict[str, Any]:
-    return {pair.key: _value(pair.value) for pair in pairs if isinstance(pair, KeyValue)}
+def _attributes(pairs: Any, depth: int, limit: int) -> dict[str, Any]:
+    """KeyValues at `depth` as a dict (see _value)."""
+    if pairs and (depth > limit or (depth + 1 > limit and any(pair.HasField("value") for pair in pairs))):
+        raise _too_deep()
+    return {pair.key: _value(pair.value, depth + 1, limit) for pair in pairs}
 
 
 def _first(attributes: dict[str, Any], keys: tuple[str, ...]) -> tuple[str, Any] | None:
@@ -267,30 +312,31 @@ def canonical_fields(attributes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def to_span(span: OtlpSpan, resource: dict[str, Any]) -> Span:
+def to_span(span: OtlpSpan, attributes: dict[str, Any]) -> Span:
+    """The span, with `attributes` (its resource's and its own, its own winning)."""
     trace_id = _id(span.trace_id, 16, "trace_id")
     span_id = _id(span.span_id, 8, "span_id")
     parent = span.parent_span_id
     if len(parent) not in (0, 8):
         raise SpanProblem("The span's parent_span_id is not 8 bytes.")
-    if span.start_time_unix_nano == 0:
+    start = span.start_time_unix_nano
+    if start == 0:
         raise SpanProblem("The span has no start_time_unix_nano.")
     end = span.end_time_unix_nano or None
-    if not holds_nanoseconds(span.start_time_unix_nano) or (end is not None and not holds_nanoseconds(end)):
+    if not holds_nanoseconds(start) or (end is not None and not holds_nanoseconds(end)):
         raise SpanProblem("The span's times must fall between 1900 and 2261.")
-    if end is not None and end < span.start_time_unix_nano:
+    if end is not None and end < start:
         raise SpanProblem("The span ends before it starts.")
-    attributes = {**resource, **_attributes(span.attributes)}
     return Span(
         session_id=_text(attributes, SESSION_KEYS) or trace_id,
         span_id=span_id,
         trace_id=trace_id,
         parent_span_id=parent.hex() if any(parent) else "",
         source="otlp",
-        start_ns=span.start_time_unix_nano,
+        start_ns=start,
         end_ns=end,
         name=span.name,
-        kind=OtlpSpan.SpanKind.Name(span.kind).removeprefix("SPAN_KIND_").lower(),
+        kind=_KINDS.get(span.kind) or OtlpSpan.SpanKind.Name(span.kind),  # Name raises for an unknown kind
         status=STATUSES.get(span.status.code, "unknown"),
         **canonical_fields(attributes),
         input=_optional_str(attributes.get("input.value")),
@@ -303,15 +349,25 @@ def _optional_str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def to_spans(request: ExportTraceServiceRequest) -> tuple[list[Span], list[OtlpSpanError]]:
+def to_spans(
+    request: ExportTraceServiceRequest, limit: int = sys.maxsize
+) -> tuple[list[Span], list[OtlpSpanError]]:
+    """The usable spans and the errors of the others; MalformedBody when an attribute value nests
+    messages deeper than `limit` (as the message walk counts depth), in any span."""
     spans: list[Span] = []
     errors: list[OtlpSpanError] = []
     for resource_spans in request.resource_spans:
-        resource = _attributes(resource_spans.resource.attributes)
+        resource = _attributes(resource_spans.resource.attributes, 3, limit)
         for scope_spans in resource_spans.scope_spans:
+            _attributes(scope_spans.scope.attributes, 4, limit)
             for span in scope_spans.spans:
+                attributes = {**resource, **_attributes(span.attributes, 4, limit)}
+                for event in span.events:
+                    _attributes(event.attributes, 5, limit)
+                for link in span.links:
+                    _attributes(link.attributes, 5, limit)
                 try:
-                    spans.append(to_span(span, resource))
+                    spans.append(to_span(span, attributes))
                 except SpanProblem as problem:
                     errors.append(
                         OtlpSpanError(trace_id=span.trace_id.hex(), span_id=span.span_id.hex(), detail=str(problem))
@@ -320,7 +376,9 @@ def to_spans(request: ExportTraceServiceRequest) -> tuple[list[Span], list[OtlpS
 
 
 def decode_spans(body: bytes, content_type: str | None) -> tuple[list[OtlpSpanError], list[Span]]:
-    spans, errors = to_spans(decode(body, content_type))
+    # A protobuf body's depth is checked here when _parse_exact took it (the walk's limit is met then).
+    limit = MAX_DEPTH if media_type(content_type) in PROTOBUF_TYPES else sys.maxsize
+    spans, errors = to_spans(decode(body, content_type), limit)
     return errors, spans
 
 

@@ -1,5 +1,5 @@
 """Spans in ClickHouse: the span every ingest format normalises to and the row it becomes; the SQL
-that stores spans and rebuilds sessions from all the stored spans of the touched sessions.
+that stores spans and binds their sessions (session_rebuild.py rebuilds the sessions from them).
 
 Constant texts with typed parameters only; span batches go in through Executor.insert_rows. The
 reads (SpanReads) serve GET /spans, /spans/groups, /spans/{span_id} and its evaluator results, and
@@ -112,51 +112,6 @@ def binding_rows(workspace: str, bindings: Mapping[str, str], version: int) -> l
 READ_BINDINGS = """
 SELECT session_id, experiment_id FROM span_sessions FINAL
 WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}
-"""
-
-# One session row per touched session from all its stored spans. The root spans (no parent) give
-# status, window, test case, input/output and, first, model and agent; tokens and cost are summed
-# over every span; the window is the roots' (earliest start, latest end), else all the spans'.
-# experiment_ids[i] is the binding of session_ids[i] ('' = no experiment).
-REBUILD_SESSIONS = """
-INSERT INTO sessions
-    (workspace, experiment_id, session_id, test_case_id, started_at, ended_at, latency_ms, status,
-     model_name, agent_name, agent_version, input_tokens, output_tokens, cached_tokens, cost_usd,
-     input, output, metadata, scores, version)
-SELECT
-    {workspace:String},
-    {experiment_ids:Array(String)}[indexOf({session_ids:Array(String)}, session_id)],
-    session_id,
-    argMinIf(test_case_id, start_time, is_root AND test_case_id IS NOT NULL),
-    if(countIf(is_root) > 0, minIf(start_time, is_root), min(start_time)) AS started,
-    if(countIf(is_root) > 0, maxIf(end_time, is_root), max(end_time)) AS ended,
-    if(ended IS NULL, NULL, (toUnixTimestamp64Nano(ended) - toUnixTimestamp64Nano(started)) / 1e6),
-    multiIf(countIf(is_root AND status = 'error') > 0, 'error',
-            countIf(is_root AND status = 'success') > 0, 'success',
-            countIf(is_root AND status = 'cancelled') > 0, 'cancelled', 'unknown'),
-    coalesce(argMinIf(model_name, start_time, is_root AND model_name IS NOT NULL),
-             argMinIf(model_name, start_time, model_name IS NOT NULL)),
-    coalesce(argMinIf(agent_name, start_time, is_root AND agent_name IS NOT NULL),
-             argMinIf(agent_name, start_time, agent_name IS NOT NULL)),
-    coalesce(argMinIf(agent_version, start_time, is_root AND agent_version IS NOT NULL),
-             argMinIf(agent_version, start_time, agent_version IS NOT NULL)),
-    sum(input_tokens),
-    sum(output_tokens),
-    sum(cached_tokens),
-    sum(cost_usd),
-    argMinIf(input, start_time, is_root AND input IS NOT NULL),
-    argMinIf(output, start_time, is_root AND output IS NOT NULL),
-    toJSONString(CAST(tuple(arraySort(groupUniqArray(source)), count(),
-                            arraySort(groupUniqArrayIf(model_name, model_name IS NOT NULL))),
-                      'Tuple(sources Array(String), span_count UInt64, model_names Array(String))')),
-    CAST(map(), 'Map(String, Float64)'),
-    toUInt64(toUnixTimestamp64Nano(now64(9)))
-FROM (
-    SELECT *, parent_span_id = '' AS is_root
-    FROM spans FINAL
-    WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String)}
-)
-GROUP BY session_id
 """
 
 # A session that was bound elsewhere before leaves that experiment.

@@ -7,6 +7,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -19,6 +20,7 @@ from intake_service.store.clickhouse import evaluation_rollups as evaluation_sql
 from intake_service.store.clickhouse import evaluator_results as result_sql
 from intake_service.store.clickhouse import pivot as pivot_sql
 from intake_service.store.clickhouse import rollups as rollup_sql
+from intake_service.store.clickhouse import session_rebuild
 from intake_service.store.clickhouse import sessions as session_sql
 from intake_service.store.clickhouse import spans as span_sql
 from intake_service.store.clickhouse.evaluator_results import ResultFilters
@@ -264,19 +266,23 @@ class TelemetryStore:
             stale[row["workspace"]][row["session_id"]] = row["tag"]
         return dict(stale)
 
-    async def rebuild_sessions(self, workspace: str, bindings: dict[str, str], previous: dict[str, str]) -> None:
+    async def rebuild_sessions(
+        self, workspace: str, bindings: dict[str, str], previous: dict[str, str], stored: Sequence[Span] = ()
+    ) -> None:
         """Rebuild each session of `bindings` from all its spans into its experiment ('' = none), drop
-        the copy a session left behind in its `previous` experiment; the rollups of both go stale."""
-        session_ids = sorted(bindings)
-        await self._ch.command(
-            span_sql.REBUILD_SESSIONS,
-            {"workspace": workspace, "session_ids": session_ids, "experiment_ids": [bindings[s] for s in session_ids]},
-        )
+        the copy a session left behind in its `previous` experiment; the rollups of both go stale.
+        `stored`: the spans just stored, which spare a new session the read of its spans."""
+        rows = await session_rebuild.rebuild_rows(self._ch, workspace, bindings, stored)
         # A session with no binding row is unbound (''): an untagged child span must not write ''
         # over a binding a concurrent tagged root is writing.
         changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
-        if changed:
-            await self._ch.insert_rows("span_sessions", span_sql.binding_rows(workspace, changed, time.time_ns()))
+        # Both inserts at once, on two of chDB's connections: a binding stored without its session
+        # row (a crash in between) is rebuilt at start like any missing row (repair.py).
+        await asyncio.gather(
+            *([self._ch.insert_rows("sessions", rows)] if rows else []),
+            *([self._ch.insert_rows("span_sessions", span_sql.binding_rows(workspace, changed, time.time_ns()))]
+              if changed else []),
+        )  # fmt: skip
         left: dict[str, list[str]] = defaultdict(list)
         for session_id in changed:
             if session_id in previous:

@@ -4,6 +4,7 @@ A server silently clamps a time outside its column's range (and an Int64 wraps),
 such values first.
 """
 
+import functools
 from datetime import UTC, datetime
 
 # Every DateTime64 starts on 1900-01-01. DateTime64(6) ends on 2299-12-31; DateTime64(9), nanoseconds
@@ -41,12 +42,20 @@ def holds_nanoseconds(ns: int) -> bool:
 
 def datetime_text(moment: datetime) -> str:
     """The text ClickHouse reads as a DateTime64(6) in UTC. isoformat pads the year to four digits
-    (strftime's %Y does not: year 1 became "1", read as 2001)."""
-    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    (strftime's %Y does not: year 1 became "1", read as 2001). A time in UTC, as most are, is written
+    as it is, its "+00:00" cut (half the cost of converting it: this runs twice per ingested session)."""
+    if moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    return moment.isoformat(" ", "microseconds")[:-6]
 
 
 def nanosecond_text(ns: int) -> str:
     """The text ClickHouse reads as a DateTime64(9) in UTC, from Unix nanoseconds."""
     seconds, fraction = divmod(ns, 1_000_000_000)
-    whole = datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(" ", "seconds")
-    return f"{whole}.{fraction:09d}"
+    return f"{_second_text(seconds)}.{fraction:09d}"
+
+
+@functools.lru_cache(maxsize=4096)
+def _second_text(seconds: int) -> str:
+    # The spans of one batch mostly share their seconds: formatting them was most of a span's row.
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None).isoformat(" ", "seconds")

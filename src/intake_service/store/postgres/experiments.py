@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, String, any_, func, literal, nulls_last, select, text, update
+from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, text, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -56,6 +56,14 @@ def _order_by(column: Any, descending: bool, pinned_first: bool) -> list[Any]:
     return order
 
 
+# Built once: a statement built per call costs its construction and its cache key on every request.
+_LIVE = select(Experiment).where(
+    Experiment.workspace == bindparam("workspace"), Experiment.name == bindparam("name"), ~Experiment.is_deleted
+)
+_LIVE_FOR_UPDATE = _LIVE.with_for_update()
+_LIVE_FOR_SHARE = _LIVE.with_for_update(read=True)
+
+
 class ExperimentRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -90,9 +98,7 @@ class ExperimentRepository:
                 updated_at=created_at,
                 **fields.columns(),
             )
-            .on_conflict_do_nothing(
-                index_elements=["workspace", "name"], index_where=~Experiment.is_deleted
-            )
+            .on_conflict_do_nothing(index_elements=["workspace", "name"], index_where=~Experiment.is_deleted)
             .returning(Experiment)
         )
         return (await self.session.scalars(statement)).one_or_none()
@@ -102,12 +108,14 @@ class ExperimentRepository:
     ) -> Experiment | None:
         """`for_update` locks the row against every other writer; `for_share` only against changes
         (a delete waits, and a read that was already waiting sees the row deleted) until commit."""
-        statement = select(Experiment).where(
-            Experiment.workspace == workspace, Experiment.name == name, ~Experiment.is_deleted
-        )
-        if for_update or for_share:
-            statement = statement.with_for_update(read=not for_update)
-        return (await self.session.scalars(statement)).one_or_none()
+        statement = _LIVE_FOR_UPDATE if for_update else _LIVE_FOR_SHARE if for_share else _LIVE
+        return (await self.session.scalars(statement, {"workspace": workspace, "name": name})).one_or_none()
+
+    async def lock_without_flush(self) -> None:
+        """Commit this transaction without waiting for its WAL to reach the disk: for a transaction
+        whose only write is a row lock (FOR SHARE takes a transaction id and logs the lock, so its
+        commit would wait for a flush, 2-11 ms), which means nothing after a crash."""
+        await self.session.execute(text("SET LOCAL synchronous_commit = off"))
 
     async def replace_fields(
         self, workspace: str, name: str, fields: RowFields, *, updated_at: datetime
@@ -148,9 +156,7 @@ class ExperimentRepository:
         )
         return (await self.session.scalars(statement)).one_or_none()
 
-    def _where(
-        self, workspace: str, query: ListQuery, rollups: RollupLeaves | None
-    ) -> list[ColumnElement[bool]]:
+    def _where(self, workspace: str, query: ListQuery, rollups: RollupLeaves | None) -> list[ColumnElement[bool]]:
         where = [Experiment.workspace == workspace, filter_sql(query.filter, rollups)]
         if not query.mentions_is_deleted:
             where.append(~Experiment.is_deleted)
@@ -176,7 +182,6 @@ class ExperimentRepository:
         self, workspace: str, query: ListQuery, rollups: RollupLeaves | None, *, pinned: bool = False
     ) -> tuple[int, list[str]]:
         """How many rows the list has, and (with `pinned`) the ids of those pinned."""
-        await self._plan_with_values(rollups)
         columns: list[Any] = [func.count()]
         if pinned:
             columns.append(func.array_agg(Experiment.id).filter(Experiment.pinned_at.is_not(None)))
@@ -201,7 +206,6 @@ class ExperimentRepository:
         if metric is None:
             column = COLUMNS[query.sort.field]
         else:
-            await self._plan_with_values(metric)
             ids, values, missing = metric
             if only_valued:
                 where.append(Experiment.id == any_(literal(ids, ARRAY(String))))
@@ -222,13 +226,6 @@ class ExperimentRepository:
         )
         rows = result.all()
         return [row[0] for row in rows], rows[0][1] if rows and only_valued else 0
-
-    async def _plan_with_values(self, values: object) -> None:
-        """Plan the statements that carry rollup values for the values they carry: a generic plan (what
-        PostgreSQL picks for a prepared statement after five runs) cannot hash an array parameter, and
-        `id = ANY(:ids)` over 50,000 ids then costs a comparison per id for every row."""
-        if values:
-            await self.session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Experiment]:
         rows = await self.session.scalars(select(Experiment).where(Experiment.id.in_(ids)))
