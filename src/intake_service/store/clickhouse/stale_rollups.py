@@ -86,6 +86,7 @@ class StaleRollups:
         self._computing: dict[tuple[str, str], asyncio.Task[dict[str, Rollups]]] = {}
         self._unwritten: dict[str, dict[str, bytes]] = defaultdict(dict)
         self._writer: asyncio.Task[None] | None = None
+        self._round: asyncio.Future[None] | None = None  # done when the writer's next round has stored its rows
         self._hurry = asyncio.Event()
         self._types: dict[str, str] | None = None  # experiment_rollups' column types, read once
 
@@ -137,7 +138,7 @@ class StaleRollups:
         if not self.deferred:
             await self.refresh(workspace)
             return await fetch(None)
-        await self._computed(workspace, list(self._stale.get(workspace, {})))
+        await self._computed(workspace, self._unsettled(workspace))
         changes = self._changes[workspace]
         cached = self._columns.get((workspace, key))
         if cached is not None and cached[0] == changes:
@@ -209,8 +210,7 @@ class StaleRollups:
         """Bring the stored rows among `experiment_ids` (None: all of the workspace's) up to date
         before a read of them from ClickHouse."""
         if self.deferred:
-            stale = list(self._stale.get(workspace, {})) if experiment_ids is None else experiment_ids
-            await self._computed(workspace, stale)
+            await self._computed(workspace, self._unsettled(workspace) if experiment_ids is None else experiment_ids)
             await self._stored(workspace, experiment_ids)
             return
         if not self._pending(workspace, experiment_ids):
@@ -240,6 +240,11 @@ class StaleRollups:
         for workspace, marked in self._stale.items():
             self._rewrite(workspace, marked)
             marked.clear()
+
+    def _unsettled(self, workspace: str) -> list[str]:
+        """The workspace's experiments marked stale or being computed."""
+        computing = [e for (w, e) in self._computing if w == workspace]
+        return [*self._stale.get(workspace, {}), *computing]
 
     def _mark_again(self, workspace: str, taken: dict[str, bool]) -> None:
         marked = self._stale[workspace]
@@ -330,18 +335,18 @@ class StaleRollups:
     async def _stored(self, workspace: str, experiment_ids: list[str] | None = None) -> None:
         """Wait until the rows computed for these experiments (None: the workspace's) are stored."""
         wanted = None if experiment_ids is None else set(experiment_ids)
-        while True:
-            tasks = {t for (w, e), t in self._computing.items() if w == workspace and (wanted is None or e in wanted)}
-            if tasks:
-                await asyncio.gather(*(asyncio.shield(task) for task in tasks))  # a failed one fails the read
-                continue
-            unwritten = self._unwritten.get(workspace, {})
-            if not (unwritten.keys() if wanted is None else unwritten.keys() & wanted):
-                return
+        # Only the computations under way now: later ones took later marks (waiting for them too could
+        # go on for as long as ingests keep coming).
+        tasks = {t for (w, e), t in self._computing.items() if w == workspace and (wanted is None or e in wanted)}
+        await asyncio.gather(*(asyncio.shield(task) for task in tasks))  # a failed one fails the read
+        unwritten = self._unwritten[workspace]
+        pending = set(unwritten) if wanted is None else unwritten.keys() & wanted
+        while not pending.isdisjoint(unwritten):  # each round stores every row pending when it starts
             self._hurry.set()
             self._write_soon()
-            assert self._writer is not None
-            await asyncio.shield(self._writer)
+            if self._round is None:
+                self._round = asyncio.get_running_loop().create_future()
+            await asyncio.shield(self._round)
 
     def _write_soon(self) -> None:
         if self._writer is None or self._writer.done():
@@ -357,12 +362,23 @@ class StaleRollups:
                     await asyncio.wait_for(self._hurry.wait(), WRITE_DELAY)
             self._hurry.clear()
             batch = {workspace: dict(rows) for workspace, rows in self._unwritten.items() if rows}
-            await asyncio.to_thread(self._insert, batch)
+            round_, self._round = self._round, None  # its waiters wait for this round, not the next ones
+            try:
+                await asyncio.to_thread(self._insert, batch)
+            except BaseException as exc:
+                if round_ is not None:
+                    round_.set_exception(exc)
+                raise
             for workspace, rows in batch.items():
                 unwritten = self._unwritten[workspace]
                 for experiment_id, row in rows.items():
                     if unwritten.get(experiment_id) is row:
                         del unwritten[experiment_id]
+            if round_ is not None:
+                round_.set_result(None)
+        if self._round is not None:  # waiting for rows a round that began before it already stored
+            self._round.set_result(None)
+            self._round = None
 
     def _insert(self, batch: dict[str, dict[str, bytes]]) -> None:
         rows = b"\n".join(row for rows in batch.values() for row in rows.values())
