@@ -37,9 +37,18 @@ async def test_a_write_no_other_joins_is_sent_when_its_step_ends() -> None:
         server.close()
 
 
-async def test_a_response_is_sent_in_one_write() -> None:
+BIG = b"x" * (100 * 1024)
+
+
+async def _big(scope: Any, receive: Any, send: Any) -> None:
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-length", str(len(BIG)).encode())]})
+    await send({"type": "http.response.body", "body": BIG})
+
+
+async def _recorded(app: Any, body_size: int) -> list[bytes]:
+    """The transport writes of two responses of `app` on one keep-alive connection."""
     sock = listening_socket("127.0.0.1", 0)
-    config = uvicorn.Config(_hello, log_level="warning")
+    config = uvicorn.Config(app, log_level="warning")
     config.load()
     writes: list[bytes] = []
 
@@ -57,13 +66,25 @@ async def test_a_response_is_sent_in_one_write() -> None:
     server = await asyncio.get_running_loop().create_server(lambda: Recording(config, ServerState(), {}), sock=sock)
     try:
         reader, writer = await asyncio.open_connection(*sock.getsockname()[:2])
-        for _ in range(2):  # two requests on one keep-alive connection
+        for _ in range(2):
             writer.write(b"GET / HTTP/1.1\r\nhost: test\r\n\r\n")
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 5)
             assert head.startswith(b"HTTP/1.1 200 ")
-            assert await asyncio.wait_for(reader.readexactly(5), 5) == b"hello"
+            assert len(await asyncio.wait_for(reader.readexactly(body_size), 5)) == body_size
         writer.close()
     finally:
         server.close()
+    return writes
+
+
+async def test_a_response_is_sent_in_one_write() -> None:
+    writes = await _recorded(_hello, 5)
     assert len(writes) == 2, writes
     assert all(w.startswith(b"HTTP/1.1 200 ") and w.endswith(b"\r\n\r\nhello") for w in writes), writes
+
+
+async def test_a_large_body_is_written_as_it_is_after_the_headers() -> None:
+    # Joined, it would be copied once more: the headers go first, then the body unjoined.
+    writes = await _recorded(_big, len(BIG))
+    assert [len(w) for w in writes[1::2]] == [len(BIG)] * 2
+    assert all(w.startswith(b"HTTP/1.1 200 ") and w.endswith(b"\r\n\r\n") for w in writes[::2]), writes

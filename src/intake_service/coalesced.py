@@ -10,6 +10,10 @@ once), or until that step ends (`call_soon`), so nothing waits longer than the c
 import asyncio
 from typing import Any
 
+# A write this large goes at once (after what is held): joining it would copy it for a saving that
+# no longer matters beside its size.
+JOIN_BELOW = 64 * 1024
+
 
 class CoalescedTransport:
     """Wraps a transport; everything but `write` and `close` is the wrapped transport's own."""
@@ -20,6 +24,11 @@ class CoalescedTransport:
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
         if not data:
+            return
+        if len(data) >= JOIN_BELOW:
+            self._flush()
+            if not self._transport.is_closing():
+                self._transport.write(data)
             return
         self._pending.append(bytes(data))
         if len(self._pending) == 1:

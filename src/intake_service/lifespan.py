@@ -82,6 +82,7 @@ def lifespan_for(
             if watching is not None:
                 watching.cancel()
             worker.shutdown()
+            await telemetry.settle()
             telemetry.close()
             await engine.dispose()
 

@@ -162,8 +162,9 @@ async def ingest_sessions(
     content_type: str,
 ) -> int:
     # Held until the request commits, after the ClickHouse write: a racing DELETE waits for this
-    # ingest (which then goes with the experiment), or wins and this one answers 404. The lock is
-    # the transaction's only PostgreSQL write: its commit need not wait for the disk.
+    # ingest (which then goes with the experiment), or wins and this one answers 404. The lock (with
+    # an API key's last use, when auth touched it) is all this transaction writes, and neither needs
+    # to survive a crash: its commit need not wait for the disk.
     await repo.lock_without_flush()
     experiment = await require_live(repo, workspace, name, for_share=True)
     # Parsing and validating up to 10,000 sessions is CPU work: off the event loop (a large body in

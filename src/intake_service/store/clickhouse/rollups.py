@@ -1,5 +1,6 @@
-"""Rollups in ClickHouse: the one write path of `experiment_rollups` (recompute, reset, recompute
-all) and its reads, their SQL generated from the metric registry (domain/rollup_metrics.py).
+"""Rollups in ClickHouse: the SQL of `experiment_rollups` (recompute, reset, recompute all, the
+computing SELECT whose rows stale_rollups.py stores later) and its reads, generated from the metric
+registry (domain/rollup_metrics.py).
 
 Statistics are exact: quantileExactInclusive interpolates linearly between closest ranks, the
 numbers numpy.percentile gives by default. A session's value for an evaluator is the mean of its

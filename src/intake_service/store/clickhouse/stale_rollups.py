@@ -231,6 +231,14 @@ class StaleRollups:
                 self._refreshing[workspace].difference_update(taken)
                 self.forget(workspace, list(taken))
 
+    async def settle(self) -> None:
+        """Let a write under way finish (at shutdown, before `flush`: closing chDB's connections under
+        a running INSERT is not allowed); a failed one leaves its rows to `flush`."""
+        if self._writer is not None and not self._writer.done():
+            self._hurry.set()
+            with contextlib.suppress(Exception):
+                await self._writer
+
     def flush(self) -> None:
         """Store every computed row and rewrite every stale one now (at shutdown, when no request runs)."""
         unwritten = {workspace: dict(rows) for workspace, rows in self._unwritten.items() if rows}
@@ -366,8 +374,12 @@ class StaleRollups:
             try:
                 await asyncio.to_thread(self._insert, batch)
             except BaseException as exc:
-                if round_ is not None:
-                    round_.set_exception(exc)
+                # Every reader waiting fails as the INSERT did, those who came during it too: no
+                # writer is left to answer them.
+                for waiting in (round_, self._round):
+                    if waiting is not None and not waiting.done():
+                        waiting.set_exception(exc)
+                self._round = None
                 raise
             for workspace, rows in batch.items():
                 unwritten = self._unwritten[workspace]

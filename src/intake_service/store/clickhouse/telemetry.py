@@ -44,6 +44,10 @@ class TelemetryStore:
         self.presence = Presence(executor, only_writer=isinstance(executor, ChdbExecutor))
         self.stale = StaleRollups(executor, deferred=isinstance(executor, ChdbExecutor), presence=self.presence)
 
+    async def settle(self) -> None:
+        """Let background writes finish (at shutdown, before `close`)."""
+        await self.stale.settle()
+
     def close(self) -> None:
         try:
             self.stale.flush()
@@ -276,17 +280,24 @@ class TelemetryStore:
         # A session with no binding row is unbound (''): an untagged child span must not write ''
         # over a binding a concurrent tagged root is writing.
         changed = {s: e for s, e in bindings.items() if previous.get(s, "") != e}
-        # Both inserts at once, on two of chDB's connections: a binding stored without its session
-        # row (a crash in between) is rebuilt at start like any missing row (repair.py).
-        await asyncio.gather(
-            *([self._ch.insert_rows("sessions", rows)] if rows else []),
-            *([self._ch.insert_rows("span_sessions", span_sql.binding_rows(workspace, changed, time.time_ns()))]
-              if changed else []),
-        )  # fmt: skip
         left: dict[str, list[str]] = defaultdict(list)
         for session_id in changed:
             if session_id in previous:
                 left[previous[session_id]].append(session_id)
+        binds = span_sql.binding_rows(workspace, changed, time.time_ns()) if changed else []
+        if left:
+            # A session moving out: its row first, so a failed insert leaves the old binding and the
+            # client's retry finds the move again (and deletes the copy left behind).
+            if rows:
+                await self._ch.insert_rows("sessions", rows)
+            await self._ch.insert_rows("span_sessions", binds)
+        else:
+            # Both at once, on two of chDB's connections: a binding stored without its session row (a
+            # failure or crash in between) is rebuilt at start like any missing row (repair.py).
+            await asyncio.gather(
+                *([self._ch.insert_rows("sessions", rows)] if rows else []),
+                *([self._ch.insert_rows("span_sessions", binds)] if binds else []),
+            )
         for experiment_id, moved in left.items():
             await self._ch.command(
                 span_sql.DELETE_SESSIONS, {"workspace": workspace, "experiment_id": experiment_id, "session_ids": moved}

@@ -113,8 +113,8 @@ class ExperimentRepository:
 
     async def lock_without_flush(self) -> None:
         """Commit this transaction without waiting for its WAL to reach the disk: for a transaction
-        whose only write is a row lock (FOR SHARE takes a transaction id and logs the lock, so its
-        commit would wait for a flush, 2-11 ms), which means nothing after a crash."""
+        whose writes need not survive a crash, such as a row lock (FOR SHARE takes a transaction id
+        and logs the lock, so its commit would wait for a flush, 2-11 ms)."""
         await self.session.execute(text("SET LOCAL synchronous_commit = off"))
 
     async def replace_fields(
