@@ -74,3 +74,28 @@ async def test_a_caller_that_goes_away_leaves_its_group_stored(app) -> None:
     b.cancel()
     await asyncio.wait_for(asyncio.gather(a, c), 30)  # without the shield, c waits forever
     assert [await stored(executor, f"late-{x}") for x in "abc"] == [2, 2, 2]
+
+
+async def test_a_caller_that_goes_away_before_its_turn_stores_nothing(app) -> None:
+    executor = (await app_telemetry(app)).executor
+    loop = asyncio.get_running_loop()
+    running = asyncio.Event()
+    writes: list[bytes] = []
+
+    def insert(table: str, data: bytes) -> None:
+        writes.append(data)
+        if b'"gone-a"' in data:
+            loop.call_soon_threadsafe(running.set)
+            time.sleep(0.2)
+        executor.insert_json(table, data)
+
+    groups = InsertGroups(insert)
+    a = asyncio.ensure_future(groups.insert("sessions", batch("gone-a", 2)))
+    await running.wait()
+    b = asyncio.ensure_future(groups.insert("sessions", batch("gone-b", 2)))
+    await asyncio.sleep(0)  # b waits for a's INSERT
+    b.cancel()
+    await a
+    await groups.insert("sessions", batch("gone-c", 2))
+    assert [await stored(executor, f"gone-{x}") for x in "abc"] == [2, 0, 2]
+    assert len(writes) == 2

@@ -276,16 +276,26 @@ class InsertGroups:
         self._insert = insert
         self._waiting: dict[str, list[tuple[bytes, asyncio.Future[None]]]] = defaultdict(list)
         self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self._writing: dict[str, asyncio.Future[None]] = {}  # the table's group being written
 
     async def insert(self, table: str, data: bytes) -> None:
         """`data`: a JSON array of rows (json_each_row)."""
-        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._waiting[table].append((data, done))
-        async with self._locks[table]:
-            while not done.done():
-                # Shielded: if this caller goes away, the others' rows are still written and answered.
-                await asyncio.shield(asyncio.ensure_future(self._write(table, self._take(table))))
-        done.result()
+        entry: tuple[bytes, asyncio.Future[None]] = (data, asyncio.get_running_loop().create_future())
+        self._waiting[table].append(entry)
+        try:
+            async with self._locks[table]:
+                while not entry[1].done():
+                    # Nothing to take: this caller's rows are in the group a caller that went away
+                    # started, which is awaited instead.
+                    if group := self._take(table):
+                        self._writing[table] = asyncio.ensure_future(self._write(table, group))
+                    # Shielded: if this caller goes away, the others' rows are still written and answered.
+                    await asyncio.shield(self._writing[table])
+        except asyncio.CancelledError:
+            if entry in self._waiting[table]:  # not taken yet: its rows are not written
+                self._waiting[table].remove(entry)
+            raise
+        entry[1].result()
 
     def _take(self, table: str) -> list[tuple[bytes, asyncio.Future[None]]]:
         waiting, size, count = self._waiting[table], 0, 0
