@@ -22,8 +22,6 @@ the next start (embedded/bootstrap.py); a clean shutdown stores them first (`flu
 """
 
 import asyncio
-import contextlib
-import logging
 import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
@@ -35,8 +33,8 @@ from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import Executor, clean_value
 from intake_service.store.clickhouse.presence import Presence
+from intake_service.store.clickhouse.rollup_writer import RollupWriter
 
-logger = logging.getLogger(__name__)
 Rollups = dict[str, Any]
 
 
@@ -55,8 +53,6 @@ COLUMNS_CACHED = 8
 KINDS = ("", "evaluation")
 # Changed experiments a cached column is patched for; after more changes, it is read whole again.
 PATCHED = 1_000
-# How long computed rows wait to be stored together, unless a read from the table needs them sooner.
-WRITE_DELAY = 0.5
 
 
 class StaleRollups:
@@ -81,13 +77,10 @@ class StaleRollups:
         self._unlisted: dict[str, int] = defaultdict(int)
         # (workspace, key) → (its workspace's _changes when read, the column); deferred mode only
         self._columns: OrderedDict[tuple[str, Hashable], tuple[int, Any]] = OrderedDict()
-        # Deferred mode: (workspace, experiment id) → the computation of its row under way; workspace →
-        # experiment id → its computed row (JSONEachRow) not stored yet, and the task storing them.
+        # Deferred mode: (workspace, experiment id) → the computation of its row under way; the writer
+        # of computed rows.
         self._computing: dict[tuple[str, str], asyncio.Task[dict[str, Rollups]]] = {}
-        self._unwritten: dict[str, dict[str, bytes]] = defaultdict(dict)
-        self._writer: asyncio.Task[None] | None = None
-        self._round: asyncio.Future[None] | None = None  # done when the writer's next round has stored its rows
-        self._hurry = asyncio.Event()
+        self._writer = RollupWriter(self._insert)
         self._types: dict[str, str] | None = None  # experiment_rollups' column types, read once
 
     async def read(
@@ -232,19 +225,12 @@ class StaleRollups:
                 self.forget(workspace, list(taken))
 
     async def settle(self) -> None:
-        """Let a write under way finish (at shutdown, before `flush`: closing chDB's connections under
-        a running INSERT is not allowed); a failed one leaves its rows to `flush`."""
-        if self._writer is not None and not self._writer.done():
-            self._hurry.set()
-            with contextlib.suppress(Exception):
-                await self._writer
+        """Let a write under way finish (at shutdown, before `flush`)."""
+        await self._writer.settle()
 
     def flush(self) -> None:
         """Store every computed row and rewrite every stale one now (at shutdown, when no request runs)."""
-        unwritten = {workspace: dict(rows) for workspace, rows in self._unwritten.items() if rows}
-        if unwritten:
-            self._insert(unwritten)
-            self._unwritten.clear()
+        self._writer.flush()
         for workspace, marked in self._stale.items():
             self._rewrite(workspace, marked)
             marked.clear()
@@ -298,6 +284,7 @@ class StaleRollups:
         superseded = {e for e in taken if self._changed_since(workspace, e, seen)}
         self.forget(workspace, list(taken))
         found: dict[str, Rollups] = {}
+        to_store: dict[str, bytes] = {}
         for experiment_id, (rollups, row) in computed.items():
             found[experiment_id] = rollups
             if experiment_id in superseded:
@@ -306,9 +293,8 @@ class StaleRollups:
                 continue
             self._remember((workspace, experiment_id, ""), rollups)
             if row is not None:
-                self._unwritten[workspace][experiment_id] = row
-        if self._unwritten[workspace]:
-            self._write_soon()
+                to_store[experiment_id] = row
+        self._writer.add(workspace, to_store)
         return found
 
     def _compute_rows(
@@ -347,50 +333,7 @@ class StaleRollups:
         # go on for as long as ingests keep coming).
         tasks = {t for (w, e), t in self._computing.items() if w == workspace and (wanted is None or e in wanted)}
         await asyncio.gather(*(asyncio.shield(task) for task in tasks))  # a failed one fails the read
-        unwritten = self._unwritten[workspace]
-        pending = set(unwritten) if wanted is None else unwritten.keys() & wanted
-        while not pending.isdisjoint(unwritten):  # each round stores every row pending when it starts
-            self._hurry.set()
-            self._write_soon()
-            if self._round is None:
-                self._round = asyncio.get_running_loop().create_future()
-            await asyncio.shield(self._round)
-
-    def _write_soon(self) -> None:
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.ensure_future(self._write())
-            self._writer.add_done_callback(_log_failure)
-
-    async def _write(self) -> None:
-        """Store the computed rows, all pending at once, until none is left (a failed INSERT keeps them
-        for the next attempt: a read from the table waits for it, and fails as the INSERT did)."""
-        while any(self._unwritten.values()):
-            if not self._hurry.is_set():
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._hurry.wait(), WRITE_DELAY)
-            self._hurry.clear()
-            batch = {workspace: dict(rows) for workspace, rows in self._unwritten.items() if rows}
-            round_, self._round = self._round, None  # its waiters wait for this round, not the next ones
-            try:
-                await asyncio.to_thread(self._insert, batch)
-            except BaseException as exc:
-                # Every reader waiting fails as the INSERT did, those who came during it too: no
-                # writer is left to answer them.
-                for waiting in (round_, self._round):
-                    if waiting is not None and not waiting.done():
-                        waiting.set_exception(exc)
-                self._round = None
-                raise
-            for workspace, rows in batch.items():
-                unwritten = self._unwritten[workspace]
-                for experiment_id, row in rows.items():
-                    if unwritten.get(experiment_id) is row:
-                        del unwritten[experiment_id]
-            if round_ is not None:
-                round_.set_result(None)
-        if self._round is not None:  # waiting for rows a round that began before it already stored
-            self._round.set_result(None)
-            self._round = None
+        await self._writer.stored(workspace, wanted)
 
     def _insert(self, batch: dict[str, dict[str, bytes]]) -> None:
         rows = b"\n".join(row for rows in batch.values() for row in rows.values())
@@ -424,7 +367,3 @@ def _finite(value: Any) -> bool:
         return all(_finite(v) for v in value)
     return True
 
-
-def _log_failure(task: "asyncio.Task[None]") -> None:
-    if not task.cancelled() and (exc := task.exception()) is not None:
-        logger.warning("Computed rollup rows not stored yet: %s", exc)
