@@ -100,9 +100,13 @@ def _param_text(value: Any) -> Any:
 
 
 class _Rows:
-    """Rows from columns: each driver reads columns (cheap for large reads); rows derive here."""
+    """Rows from columns: each driver reads columns (cheap for large reads); rows derive here. Rows go
+    in as the JSONEachRow each driver inserts."""
 
     def query_columns(self, sql: str, params: Mapping[str, Any] | None = None) -> dict[str, list[Any]]:
+        raise NotImplementedError
+
+    def insert_json(self, table: str, data: bytes) -> None:
         raise NotImplementedError
 
     def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[Row]:
@@ -110,6 +114,9 @@ class _Rows:
         names = list(columns)
         rows = zip(*columns.values(), strict=True)
         return [{n: clean_value(v) for n, v in zip(names, values, strict=True)} for values in rows]
+
+    def insert_rows(self, table: str, rows: list[Row]) -> None:
+        self.insert_json(table, json_each_row(rows))
 
 
 class ChdbExecutor(_Rows):
@@ -167,9 +174,6 @@ class ChdbExecutor(_Rows):
                 connection.query(sql, "CSV", params=self._params(params))
             except Exception as exc:
                 raise _unavailable(exc) from exc
-
-    def insert_rows(self, table: str, rows: list[Row]) -> None:
-        self.insert_json(table, json_each_row(rows))
 
     def insert_json(self, table: str, data: bytes) -> None:
         """One INSERT of JSONEachRow `data`, one block: all rows or none."""
@@ -232,9 +236,6 @@ class HttpExecutor(_Rows):
         except Exception as exc:
             self._forget(exc)
             raise _unavailable(exc) from exc
-
-    def insert_rows(self, table: str, rows: list[Row]) -> None:
-        self.insert_json(table, json_each_row(rows))
 
     def insert_json(self, table: str, data: bytes) -> None:
         """One INSERT with JSONEachRow `data` as the request body: a batch of any size stays out of
