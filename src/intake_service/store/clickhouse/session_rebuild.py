@@ -21,7 +21,6 @@ compares the two):
 import itertools
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -29,7 +28,7 @@ import orjson
 
 from intake_service.store.clickhouse.executor import AsyncExecutor, Row
 from intake_service.store.clickhouse.spans import Span
-from intake_service.store.clickhouse.values import datetime_text
+from intake_service.store.clickhouse.values import microsecond_text
 
 SESSION_SPANS = """
 SELECT session_id, parent_span_id = '' AS is_root, source, toUnixTimestamp64Nano(start_time) AS start_ns,
@@ -53,7 +52,6 @@ WHERE workspace = {workspace:String} AND session_id IN {session_ids:Array(String
 GROUP BY session_id
 """
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _INT64 = 2**64
 # A JSON escape: an escaped backslash (kept, so that what follows it is not taken for an escape) or \u00XX.
 _ESCAPES = re.compile(r"\\(\\|u00[0-9a-f]{2})")
@@ -140,8 +138,8 @@ def _session(workspace: str, experiment_id: str, columns: Mapping[str, list[Any]
         "experiment_id": experiment_id,
         "session_id": columns["session_id"][spans[0]],
         "test_case_id": _first(columns["root_test_case_id"], starts, roots),
-        "started_at": _microsecond_text(started),
-        "ended_at": None if ended is None else _microsecond_text(ended),
+        "started_at": microsecond_text(started),
+        "ended_at": None if ended is None else microsecond_text(ended),
         "latency_ms": None if ended is None else (ended - started) / 1e6,
         "status": next((s for s in ("error", "success", "cancelled") if s in statuses), "unknown"),
         "model_name": _root_first(models, starts, roots, spans),
@@ -191,11 +189,6 @@ def _float_sum(values: Sequence[float | None], spans: Iterable[int]) -> float | 
         if (value := values[i]) is not None:
             total = value if total is None else total + value  # in order, one addition at a time
     return total
-
-
-def _microsecond_text(ns: int) -> str:
-    microseconds = ns // 1000 if ns >= 0 else -(-ns // 1000)
-    return datetime_text(_EPOCH + timedelta(microseconds=microseconds))
 
 
 def _metadata(sources: list[str], span_count: int, model_names: list[str]) -> str:

@@ -5,7 +5,7 @@ such values first.
 """
 
 import functools
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 # Every DateTime64 starts on 1900-01-01. DateTime64(6) ends on 2299-12-31; DateTime64(9), nanoseconds
 # since 1970 in an Int64, ends on 2262-04-11, so the whole years up to 2261 (both ends exclusive here).
@@ -47,6 +47,13 @@ def datetime_text(moment: datetime) -> str:
     if moment.tzinfo is not UTC:
         moment = moment.astimezone(UTC)
     return moment.isoformat(" ", "microseconds")[:-6]
+
+
+def microsecond_text(ns: int) -> str:
+    """The text of a DateTime64(6) from Unix nanoseconds, cut toward zero as ClickHouse converts a
+    DateTime64(9) to it."""
+    microseconds = ns // 1000 if ns >= 0 else -(-ns // 1000)
+    return datetime_text(_EPOCH + timedelta(microseconds=microseconds))
 
 
 def nanosecond_text(ns: int) -> str:
