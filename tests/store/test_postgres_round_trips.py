@@ -21,14 +21,16 @@ async def logged() -> None:
 @contextmanager
 def control_statements(engine: Any) -> Iterator[list[str]]:
     """What the pool's connections send outside prepared statements (BEGIN, COMMIT, ROLLBACK and the
-    ping; asyncpg's query loggers see only those, and run on the event loop soon after: await
-    `logged()` before reading), once a connection has been checked out or in while inside."""
+    ping; asyncpg's query loggers see those and the reads run on the driver, which are left out; they
+    run on the event loop soon after: await `logged()` before reading), once a connection has been
+    checked out or in while inside."""
     sent: list[str] = []
     watched: list[Any] = []
     pool = engine.sync_engine.pool
 
     def log(record: Any) -> None:
-        sent.append(" ".join(record.query.split()).upper())
+        if not record.query.startswith("SELECT "):
+            sent.append(" ".join(record.query.split()).upper())
 
     def watch(dbapi_connection: Any, *_: Any) -> None:
         if dbapi_connection is not None:

@@ -68,24 +68,35 @@ READ_METHODS = ("GET", "HEAD")
 
 
 async def _session(request: Request) -> AsyncIterator[AsyncSession]:
-    """A write's session is its transaction: commit on success, roll back on error."""
+    """A write's session is its transaction: commit on success, roll back on error. A read's has no
+    transaction to end, and many reads never use theirs (their hot statements run on the driver)."""
     sessionmaker = get_state(request).sessionmaker
-    async with (reader_of(sessionmaker) if request.method in READ_METHODS else sessionmaker)() as session:
-        try:
-            yield session
+    reading = request.method in READ_METHODS
+    session = (reader_of(sessionmaker) if reading else sessionmaker)()
+    try:
+        yield session
+        if not reading:
             await session.commit()
-        except BaseException as exc:
-            await session.rollback()
-            if is_unavailable(exc):
-                raise MetadataStoreUnavailable() from exc
-            raise
+    except BaseException as exc:
+        await session.rollback()
+        if is_unavailable(exc):
+            raise MetadataStoreUnavailable() from exc
+        raise
+    finally:
+        # Only a session holding a connection has anything to give back; any other closes without I/O.
+        if session.in_transaction():
+            await session.close()
+        else:
+            session.sync_session.close()
 
 
 Session = Annotated[AsyncSession, Depends(_session, scope="function")]
 
 
-async def _repository(session: Session) -> ExperimentRepository:
-    return ExperimentRepository(session)
+async def _repository(request: Request, session: Session) -> ExperimentRepository:
+    # A read's hot statements run on the driver, outside the session (ExperimentRepository).
+    driver = get_state(request).sessionmaker.kw["bind"] if request.method in READ_METHODS else None
+    return ExperimentRepository(session, driver)
 
 
 def _token(request: Request) -> str | None:

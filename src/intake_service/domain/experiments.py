@@ -11,7 +11,7 @@ from uuid6 import uuid7
 from intake_service.domain.leaderboard import rollup_page
 from intake_service.domain.listing import ListQuery
 from intake_service.domain.paging import pagination
-from intake_service.domain.rollups import Hydrated, hydrate
+from intake_service.domain.rollups import Hydrated, hydrate, hydrate_fields
 from intake_service.domain.values import json_problem, metadata_too_large, text_problem
 from intake_service.errors import (
     ExperimentNotFound,
@@ -115,7 +115,10 @@ async def hydrate_one(telemetry: TelemetryStore, row: Experiment) -> Hydrated:
 
 
 async def get(repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, name: str) -> Hydrated:
-    return await hydrate_one(telemetry, await require_live(repo, workspace, name))
+    fields = None if text_problem(name) else await repo.live_fields(workspace, name)  # see find_live
+    if fields is None:
+        raise ExperimentNotFound(workspace, name)
+    return await hydrate_fields(telemetry, [fields])
 
 
 async def replace(
@@ -178,10 +181,10 @@ async def list_hydrated(
 ) -> tuple[Hydrated, int]:
     """One page of experiments with their rollups, and how many match in all."""
     if query.uses_rollups:
-        _, total, hydrated = await rollup_page(repo, telemetry, workspace, query)
+        total, hydrated = await rollup_page(repo, telemetry, workspace, query)
         return hydrated, total
     page, total = await repo.list_page(workspace, query)
-    return await hydrate(telemetry, list(page)), total
+    return await hydrate_fields(telemetry, page), total
 
 
 async def list_page(

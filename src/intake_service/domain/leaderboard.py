@@ -12,15 +12,16 @@ filters leave too few rows in it, the list grows fourfold, and past the experime
 (or where an experiment without a rollup row would count as one, run_count's 0) the whole column goes.
 """
 
+from typing import Any
+
 from intake_service.domain.filters import Condition
 from intake_service.domain.listing import ListQuery
 from intake_service.domain.rollup_metrics import METRIC_BY_NAME, RollupPath
-from intake_service.domain.rollups import Hydrated, hydrate
+from intake_service.domain.rollups import Hydrated, hydrate_fields
 from intake_service.store.clickhouse.rollups import MetricColumn
 from intake_service.store.clickhouse.telemetry import TelemetryStore
 from intake_service.store.postgres.experiments import ExperimentRepository, MetricValues
 from intake_service.store.postgres.filters import RollupLeaves
-from intake_service.store.postgres.tables import Experiment
 
 COMPARE = {
     "$eq": lambda a, b: a == b,
@@ -74,7 +75,7 @@ def _reaches_missing(values: list[float], missing: float | None, descending: boo
 
 async def _sorted_page(
     repo: ExperimentRepository, workspace: str, query: ListQuery, leaves: RollupLeaves, column: MetricColumn
-) -> tuple[list[Experiment], int]:
+) -> tuple[list[dict[str, Any]], int]:
     assert query.sort.rollup is not None
     missing = missing_value(query.sort.rollup)
     total, pinned = await repo.count(workspace, query, leaves, pinned=query.pinned_first)
@@ -94,18 +95,19 @@ async def _sorted_page(
             metric = ([*ids, *extra], [*values, *(column.by_id.get(i) for i in extra)], missing)
         rows, listed_rows = await repo.page(workspace, query, leaves, metric, only_valued=True)
         if listed_rows >= needed:
-            return list(rows), total
+            return rows, total
         if whole:
             break
         wanted *= 4
     # The page reaches the experiments without a value (or the column is empty): send it whole.
     rows, _ = await repo.page(workspace, query, leaves, (column.ids, column.values, missing))
-    return list(rows), total
+    return rows, total
 
 
 async def rollup_page(
     repo: ExperimentRepository, telemetry: TelemetryStore, workspace: str, query: ListQuery
-) -> tuple[list[Experiment], int, Hydrated]:
+) -> tuple[int, Hydrated]:
+    """A page sorted or filtered by rollup metrics: how many match in all, and the page's experiments."""
     conditions = [c for c in query.conditions() if c.rollup]
     paths = {c.rollup for c in conditions if c.rollup}
     if query.sort.rollup:
@@ -116,4 +118,4 @@ async def rollup_page(
         rows, total = await repo.list_page(workspace, query, leaves)
     else:
         rows, total = await _sorted_page(repo, workspace, query, leaves, columns[query.sort.rollup])
-    return list(rows), total, await hydrate(telemetry, list(rows))
+    return total, await hydrate_fields(telemetry, rows)

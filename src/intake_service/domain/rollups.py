@@ -8,6 +8,7 @@ from intake_service.domain.rollup_metrics import LABELS, METRICS
 from intake_service.errors import TelemetryUnavailable
 from intake_service.models.generated import ExperimentResponse
 from intake_service.store.clickhouse.telemetry import TelemetryStore
+from intake_service.store.postgres.experiments import row_fields
 from intake_service.store.postgres.tables import Experiment
 
 
@@ -23,7 +24,7 @@ def empty_rollups() -> dict[str, Any]:
 
 @dataclass
 class Hydrated:
-    # Each experiment's response fields (response_fields), as the hot reads encode them straight to JSON.
+    # Each experiment's response fields, as the hot reads encode them straight to JSON.
     fields: list[dict[str, Any]]
     # False when the telemetry store could not be read: rollups are empty, not zero.
     available: bool = True
@@ -33,34 +34,16 @@ class Hydrated:
         return [ExperimentResponse(**fields) for fields in self.fields]
 
 
-def response_fields(row: Experiment, rollups: dict[str, Any]) -> dict[str, Any]:
-    """An experiment's ExperimentResponse fields: its row and its rollups."""
-    return {
-        "id": row.id,
-        "name": row.name,
-        "workspace": row.workspace,
-        "experiment_group_id": row.experiment_group_id,
-        "agent_name": row.agent_name,
-        "agent_version": row.agent_version,
-        "dataset_name": row.dataset_name,
-        "dataset_version": row.dataset_version,
-        "source_link": row.source_link,
-        "metadata": row.metadata_,
-        "description": row.description,
-        "summary": row.summary,
-        "created_by": row.created_by,
-        "created_at": row.created_at,
-        "updated_at": row.updated_at,
-        "pinned_at": row.pinned_at,
-        **rollups,
-    }
-
-
 async def hydrate(telemetry: TelemetryStore, rows: list[Experiment]) -> Hydrated:
+    return await hydrate_fields(telemetry, [row_fields(row) for row in rows])
+
+
+async def hydrate_fields(telemetry: TelemetryStore, rows: list[dict[str, Any]]) -> Hydrated:
+    """Rows' response fields (store.postgres.experiments.RESPONSE_COLUMNS) joined with their rollups."""
     if not rows:
         return Hydrated([])
     try:
-        by_id = await telemetry.rollups(rows[0].workspace, [row.id for row in rows])
+        by_id = await telemetry.rollups(rows[0]["workspace"], [row["id"] for row in rows])
     except TelemetryUnavailable:
-        return Hydrated([response_fields(row, empty_rollups()) for row in rows], available=False)
-    return Hydrated([response_fields(row, by_id.get(row.id) or empty_rollups()) for row in rows])
+        return Hydrated([{**row, **empty_rollups()} for row in rows], available=False)
+    return Hydrated([{**row, **(by_id.get(row["id"]) or empty_rollups())} for row in rows])

@@ -1,21 +1,60 @@
 """ExperimentRepository: every PostgreSQL query for experiments and pins. It never commits."""
 
-from collections.abc import Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, text, update
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Integer,
+    Select,
+    String,
+    any_,
+    bindparam,
+    func,
+    nulls_last,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects.postgresql import ARRAY, insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from intake_service.domain.listing import ListQuery
+from intake_service.store.postgres.engine import driver_fetch
 from intake_service.store.postgres.filters import COLUMNS, RollupLeaves, filter_sql
 from intake_service.store.postgres.tables import Experiment, ExperimentGroup
 
 # A rollup metric to sort by, decided by ClickHouse: experiment ids, their values (None: no value),
 # and the value of an experiment that has no rollup row (0 for run_count, else none).
 MetricValues = tuple[Sequence[str], Sequence[float | None], float | None]
+# An experiment response's row fields, in the response's order: the reads select them by these names.
+RESPONSE_COLUMNS = {
+    "id": Experiment.id,
+    "name": Experiment.name,
+    "workspace": Experiment.workspace,
+    "experiment_group_id": Experiment.experiment_group_id,
+    "agent_name": Experiment.agent_name,
+    "agent_version": Experiment.agent_version,
+    "dataset_name": Experiment.dataset_name,
+    "dataset_version": Experiment.dataset_version,
+    "source_link": Experiment.source_link,
+    "metadata": Experiment.metadata_,
+    "description": Experiment.description,
+    "summary": Experiment.summary,
+    "created_by": Experiment.created_by,
+    "created_at": Experiment.created_at,
+    "updated_at": Experiment.updated_at,
+    "pinned_at": Experiment.pinned_at,
+}
+_FIELDS = [column.label(field) for field, column in RESPONSE_COLUMNS.items()]
+
+
+def row_fields(row: Experiment) -> dict[str, Any]:
+    """A row's RESPONSE_COLUMNS, as the reads give them."""
+    return {field: getattr(row, column.key) for field, column in RESPONSE_COLUMNS.items()}
 
 
 class RowFields(Protocol):
@@ -57,16 +96,31 @@ def _order_by(column: Any, descending: bool, pinned_first: bool) -> list[Any]:
 
 
 # Built once: a statement built per call costs its construction and its cache key on every request.
-_LIVE = select(Experiment).where(
+_LIVE_WHERE = (
     Experiment.workspace == bindparam("workspace"), Experiment.name == bindparam("name"), ~Experiment.is_deleted
 )
+_LIVE = select(Experiment).where(*_LIVE_WHERE)
 _LIVE_FOR_UPDATE = _LIVE.with_for_update()
 _LIVE_FOR_SHARE = _LIVE.with_for_update(read=True)
+_LIVE_FIELDS = select(*_FIELDS).where(*_LIVE_WHERE)
 
 
 class ExperimentRepository:
-    def __init__(self, session: AsyncSession) -> None:
+    """`driver`, given only outside a transaction (a GET's reads), runs the hot reads (live_fields,
+    count, page) straight on the driver when they have no filter (see engine.driver_fetch)."""
+
+    def __init__(self, session: AsyncSession, driver: AsyncEngine | None = None) -> None:
         self.session = session
+        self.driver = driver
+
+    async def _read(
+        self, key: Hashable, build: Callable[[], Select[Any]], params: Mapping[str, Any], *, filtered: bool = False
+    ) -> list[dict[str, Any]]:
+        """The rows of `build()` as dicts. A filter's values are in the statement itself, so a filtered
+        statement is not one compilation per shape (`key`) and goes through the session."""
+        if self.driver is not None and not filtered:
+            return await driver_fetch(self.driver, key, build, params)
+        return [dict(row) for row in (await self.session.execute(build(), params)).mappings()]
 
     async def insert(
         self,
@@ -110,6 +164,11 @@ class ExperimentRepository:
         (a delete waits, and a read that was already waiting sees the row deleted) until commit."""
         statement = _LIVE_FOR_UPDATE if for_update else _LIVE_FOR_SHARE if for_share else _LIVE
         return (await self.session.scalars(statement, {"workspace": workspace, "name": name})).one_or_none()
+
+    async def live_fields(self, workspace: str, name: str) -> dict[str, Any] | None:
+        """The RESPONSE_COLUMNS of the live experiment of that name."""
+        rows = await self._read("experiments.live", lambda: _LIVE_FIELDS, {"workspace": workspace, "name": name})
+        return rows[0] if rows else None
 
     async def lock_without_flush(self) -> None:
         """Commit this transaction without waiting for its WAL to reach the disk: for a transaction
@@ -156,8 +215,8 @@ class ExperimentRepository:
         )
         return (await self.session.scalars(statement)).one_or_none()
 
-    def _where(self, workspace: str, query: ListQuery, rollups: RollupLeaves | None) -> list[ColumnElement[bool]]:
-        where = [Experiment.workspace == workspace, filter_sql(query.filter, rollups)]
+    def _where(self, query: ListQuery, rollups: RollupLeaves | None) -> list[ColumnElement[bool]]:
+        where = [Experiment.workspace == bindparam("workspace"), filter_sql(query.filter, rollups)]
         if not query.mentions_is_deleted:
             where.append(~Experiment.is_deleted)
         return where
@@ -168,9 +227,9 @@ class ExperimentRepository:
         query: ListQuery,
         rollups: RollupLeaves | None = None,
         metric: MetricValues | None = None,
-    ) -> tuple[Sequence[Experiment], int]:
-        """One page and the total. A rollup sort arrives as `metric`: its values join the rows as
-        two array parameters (`unnest`), so PostgreSQL orders and pages them like a column."""
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page (RESPONSE_COLUMNS) and the total. A rollup sort arrives as `metric`: its values
+        join the rows as two array parameters (`unnest`), so PostgreSQL orders and pages them like a column."""
         total, _ = await self.count(workspace, query, rollups)
         if query.offset >= total:
             # A page past the end is empty; skipping the query also keeps a huge offset out of bigint.
@@ -182,12 +241,17 @@ class ExperimentRepository:
         self, workspace: str, query: ListQuery, rollups: RollupLeaves | None, *, pinned: bool = False
     ) -> tuple[int, list[str]]:
         """How many rows the list has, and (with `pinned`) the ids of those pinned."""
-        columns: list[Any] = [func.count()]
-        if pinned:
-            columns.append(func.array_agg(Experiment.id).filter(Experiment.pinned_at.is_not(None)))
-        where = self._where(workspace, query, rollups)
-        row = (await self.session.execute(select(*columns).select_from(Experiment).where(*where))).one()
-        return int(row[0]), (row[1] or []) if pinned else []
+
+        def build() -> Select[Any]:
+            columns: list[Any] = [func.count().label("total")]
+            if pinned:
+                pinned_ids = func.array_agg(Experiment.id).filter(Experiment.pinned_at.is_not(None))
+                columns.append(pinned_ids.label("pinned"))
+            return select(*columns).select_from(Experiment).where(*self._where(query, rollups))
+
+        key = ("experiments.count", pinned)
+        row = (await self._read(key, build, {"workspace": workspace}, filtered=query.filter is not None))[0]
+        return int(row["total"]), (row["pinned"] or []) if pinned else []
 
     async def page(
         self,
@@ -197,35 +261,45 @@ class ExperimentRepository:
         metric: MetricValues | None = None,
         *,
         only_valued: bool = False,
-    ) -> tuple[Sequence[Experiment], int]:
-        """One page of the list; `only_valued` cuts the list down to the experiments `metric` lists
-        and also answers how many rows that shorter list has (else 0): the first rows of a rollup
-        sort, without sending every value along."""
-        where = self._where(workspace, query, rollups)
-        columns: list[Any] = [Experiment]
-        if metric is None:
-            column = COLUMNS[query.sort.field]
-        else:
-            ids, values, missing = metric
-            if only_valued:
-                where.append(Experiment.id == any_(literal(ids, ARRAY(String))))
-                columns.append(func.count().over())
-            joined = (
-                func.unnest(literal(ids, ARRAY(String)), literal(values, ARRAY(Float)))
-                .table_valued("id", "value")
-                .render_derived(name="metric")
-            )
-            column = joined.c.value if missing is None else func.coalesce(joined.c.value, missing)
-        statement = select(*columns).where(*where)
+    ) -> tuple[list[dict[str, Any]], int]:
+        """One page of the list (RESPONSE_COLUMNS); `only_valued` cuts the list down to the experiments
+        `metric` lists and also answers how many rows that shorter list has (else 0): the first rows
+        of a rollup sort, without sending every value along."""
+        params: dict[str, Any] = {"workspace": workspace, "offset": query.offset, "limit": query.page_size}
         if metric is not None:
-            statement = statement.outerjoin(joined, joined.c.id == Experiment.id)
-        result = await self.session.execute(
-            statement.order_by(*_order_by(column, query.sort.descending, query.pinned_first))
-            .offset(query.offset)
-            .limit(query.page_size)
-        )
-        rows = result.all()
-        return [row[0] for row in rows], rows[0][1] if rows and only_valued else 0
+            params["ids"], params["values"], params["missing"] = metric
+
+        def build() -> Select[Any]:
+            where = self._where(query, rollups)
+            columns: list[Any] = list(_FIELDS)
+            if metric is None:
+                column = COLUMNS[query.sort.field]
+            else:
+                ids = bindparam("ids", type_=ARRAY(String))
+                if only_valued:
+                    where.append(Experiment.id == any_(ids))
+                    columns.append(func.count().over().label("listed"))
+                joined = (
+                    func.unnest(ids, bindparam("values", type_=ARRAY(Float)))
+                    .table_valued("id", "value")
+                    .render_derived(name="metric")
+                )
+                value = joined.c.value
+                column = value if metric[2] is None else func.coalesce(value, bindparam("missing", type_=Float))
+            statement = select(*columns).where(*where)
+            if metric is not None:
+                statement = statement.outerjoin(joined, joined.c.id == Experiment.id)
+            return (
+                statement.order_by(*_order_by(column, query.sort.descending, query.pinned_first))
+                .offset(bindparam("offset", type_=Integer))
+                .limit(bindparam("limit", type_=Integer))
+            )
+
+        sort = query.sort.field if metric is None else ("metric", metric[2] is None)
+        key = ("experiments.page", sort, query.sort.descending, query.pinned_first, only_valued)
+        rows = await self._read(key, build, params, filtered=query.filter is not None)
+        listed = [row.pop("listed") for row in rows][:1] if only_valued else []
+        return rows, listed[0] if listed else 0
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Experiment]:
         rows = await self.session.scalars(select(Experiment).where(Experiment.id.in_(ids)))

@@ -1,0 +1,108 @@
+"""A read's hot statements run on the pooled connection's driver (store/postgres/engine.py
+driver_fetch, ExperimentRepository with a driver): the same rows as through the session, and a
+lost connection is a 503 that the next read recovers from."""
+
+import asyncio
+
+import asyncpg
+import httpx
+import pytest
+from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
+from starlette.datastructures import QueryParams
+
+from intake_service.domain.listing import ListQuery, Sort, parse_list_query
+from intake_service.store.postgres import engine as engine_module
+from intake_service.store.postgres.engine import is_unavailable
+from intake_service.store.postgres.experiments import ExperimentRepository, row_fields
+
+from support import app_state, create_experiment, exp_url, ok
+
+TERMINATE_OTHERS = (
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
+    "AND datname = current_database() AND backend_type = 'client backend'"
+)
+
+
+async def statuses_of_reads_at_once(client: httpx.AsyncClient, url: str) -> set[int]:
+    """6 reads at once, each on a connection of its own."""
+    return {response.status_code for response in await asyncio.gather(*(client.get(url) for _ in range(6)))}
+
+
+def query(sort: str, *, descending: bool = True, pinned_first: bool = True, page: int = 1, size: int = 2) -> ListQuery:
+    return ListQuery(page, size, Sort(sort, descending), pinned_first, None)
+
+
+async def test_the_driver_reads_the_rows_the_session_reads(app, client, base, workspace) -> None:
+    for name in ("a", "b", "c", "d"):
+        await create_experiment(client, base, name, metadata={"n": name, "deep": [1, {"x": None}]})
+    ok(await client.post(exp_url(base, "c", "/pin")))
+    state = await app_state(app)
+    async with state.sessionmaker() as session:
+        by_session = ExperimentRepository(session)
+        by_driver = ExperimentRepository(session, state.sessionmaker.kw["bind"])
+        live = await by_session.get_live(workspace, "b")
+        assert live is not None
+        assert await by_driver.live_fields(workspace, "b") == row_fields(live)
+        assert await by_driver.live_fields(workspace, "nope") is None
+        ids = [row["id"] for row in (await by_session.list_page(workspace, query("name")))[0]]
+        metric = (ids[::-1], [2.0, None], 0.0)
+        for listed in (query("name"), query("created_at", descending=False, pinned_first=False, page=2)):
+            assert await by_driver.list_page(workspace, listed) == await by_session.list_page(workspace, listed)
+            assert await by_driver.count(workspace, listed, None, pinned=True) == await by_session.count(
+                workspace, listed, None, pinned=True
+            )
+            for only_valued in (True, False):
+                got = await by_driver.page(workspace, listed, None, metric, only_valued=only_valued)
+                assert got == await by_session.page(workspace, listed, None, metric, only_valued=only_valued)
+        total, pinned = await by_driver.count(workspace, query("name"), None, pinned=True)
+        assert total == 4 and len(pinned) == 1
+
+
+async def test_a_filtered_list_reads_through_the_session(app, client, base, workspace) -> None:
+    # A filter's values are in its statement, not one compilation per shape: the session runs it.
+    await create_experiment(client, base, "kept")
+    await create_experiment(client, base, "other")
+    state = await app_state(app)
+    filtered = parse_list_query(QueryParams("filter[name]=kept"), page=1, page_size=10, sort="name", pinned_first=True)
+    async with state.sessionmaker() as session:
+        repo = ExperimentRepository(session, state.sessionmaker.kw["bind"])
+        rows, total = await repo.list_page(workspace, filtered)
+    assert ([row["name"] for row in rows], total) == (["kept"], 1)
+
+
+async def test_a_read_on_connections_postgresql_dropped_is_a_503_and_the_next_is_served(
+    settings, client, base, monkeypatch
+) -> None:
+    await create_experiment(client, base, "e")
+    assert await statuses_of_reads_at_once(client, exp_url(base, "e")) == {200}  # the pool keeps 6 connections
+    monkeypatch.setattr(engine_module, "PING_AFTER_IDLE_SECONDS", 3600.0)  # no ping finds them dead first
+    # From a connection of its own: one of the pool's would be the next read's, and alive.
+    assert settings.database_url is not None
+    outside = await asyncpg.connect(settings.database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        await outside.execute(TERMINATE_OTHERS)
+    finally:
+        await outside.close()
+    response = await client.get(exp_url(base, "e"))
+    assert (response.status_code, response.json()) == (503, {"detail": "Metadata store unavailable."})
+    # Every connection the pool made before is replaced, not met by a read of its own.
+    assert await statuses_of_reads_at_once(client, exp_url(base, "e")) == {200}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        asyncpg.exceptions.ConnectionDoesNotExistError("connection was closed in the middle of operation"),
+        AsyncAdapt_asyncpg_dbapi.Error(
+            "the database system is starting up",
+            asyncpg.exceptions.CannotConnectNowError("the database system is starting up"),
+        ),
+    ],
+)
+def test_the_driver_and_dialect_errors_of_an_unreachable_postgresql_are_unavailability(error) -> None:
+    assert is_unavailable(error)
+
+
+def test_a_bad_statement_is_not_unavailability() -> None:
+    assert not is_unavailable(asyncpg.exceptions.UndefinedColumnError("column x does not exist"))
