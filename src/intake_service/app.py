@@ -1,6 +1,6 @@
 """create_app(settings): the FastAPI application factory."""
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi_offline import FastAPIOffline
 
 from intake_service import __version__
@@ -11,12 +11,20 @@ from intake_service.api.methods import method_not_allowed, refuse_template_metho
 from intake_service.api.middleware import BodyLimitMiddleware, Metrics, ObservabilityMiddleware
 from intake_service.api.nemo_docs import add_nemo_04_docs
 from intake_service.api.openapi import TAGS, complete_openapi, nemo_04_openapi
-from intake_service.api.router import include_api
+from intake_service.api.router import dispatch_by_first_segment, include_api
 from intake_service.api.workbench.routing import ARTIFACT_UPLOAD_MAX_BODY, ARTIFACT_UPLOAD_PATH
 from intake_service.errors import install_error_handlers
 from intake_service.lifespan import lifespan_for
 from intake_service.settings import Settings
 from intake_service.web import install_pages
+
+
+async def guard_request(request: Request) -> None:
+    """What every route refuses before its own dependencies run, in this order. One dependency for
+    the three: FastAPI's resolution costs each dependency some 15 µs of CPU per request."""
+    await refuse_nul(request)
+    await require_documented_media_type(request)
+    await refuse_template_methods_on_fixed_paths(request)
 
 
 def create_app(settings: Settings):
@@ -28,11 +36,7 @@ def create_app(settings: Settings):
         description="NeMo intake v2 experiments API with exact rollups, and the ML-workbench API.",
         openapi_tags=TAGS,
         lifespan=lifespan_for(settings, metrics),
-        dependencies=[
-            Depends(refuse_nul),
-            Depends(require_documented_media_type),
-            Depends(refuse_template_methods_on_fixed_paths),
-        ],
+        dependencies=[Depends(guard_request)],
     )
     install_error_handlers(app)
     if settings.auth == "none":
@@ -54,4 +58,5 @@ def create_app(settings: Settings):
     install_pages(app)
     app.openapi = complete_openapi(app, auth=settings.auth != "none")  # type: ignore[method-assign]
     add_nemo_04_docs(app, nemo_04_openapi(app, auth=settings.auth != "none"))
+    dispatch_by_first_segment(app)
     return app

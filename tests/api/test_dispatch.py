@@ -1,0 +1,67 @@
+"""The app router matches a request only against the routes that may take its path's first segment
+(api/router.py FirstSegmentDispatch): every path meets the route the whole list gives it."""
+
+import re
+from typing import Any
+
+from asgi_lifespan import LifespanManager
+from fastapi.routing import iter_route_contexts
+from starlette.routing import BaseRoute, Match
+
+from intake_service.api.router import FirstSegmentDispatch
+from intake_service.app import create_app
+
+from support import asgi_client
+
+METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def first_match(routes: list[BaseRoute], path: str, method: str) -> tuple[Match, BaseRoute | None]:
+    """The route Starlette's loop picks: the first full match, else the first partial one."""
+    partial = None
+    for route in routes:
+        scope: dict[str, Any] = {"type": "http", "path": path, "method": method, "root_path": "", "headers": []}
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return match, route
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return (Match.PARTIAL, partial) if partial is not None else (Match.NONE, None)
+
+
+def sample_paths(app: Any) -> set[str]:
+    """Each route's path with its parameters filled in, with and without a trailing slash, and a few
+    paths no route serves."""
+    paths = {"/", "/nope", "/apis", "/api", "/nemo-0.4", "/nemo-0.4/nope", "/ui/static/x.css"}
+    for route in iter_route_contexts(app.routes):
+        path = re.sub(r"\{[^}]+\}", "w", route.path or "/")
+        paths |= {path, path.rstrip("/") + "/", path + "/extra"}
+    return paths
+
+
+def test_every_path_meets_the_route_the_whole_route_list_gives_it(settings) -> None:
+    app = create_app(settings)
+    dispatch = app.router.middleware_stack
+    assert isinstance(dispatch, FirstSegmentDispatch)
+    dispatch._sorted()
+    assert len(dispatch.by_segment) >= 6  # apis, nemo-0.4, api, health, metrics, docs, ...
+    checked = 0
+    for path in sample_paths(app):
+        routes = dispatch.by_segment.get(path.split("/", 2)[1], dispatch.elsewhere).routes
+        assert len(routes) < len(app.router.routes) or path == "/"
+        for method in METHODS:
+            assert first_match(routes, path, method) == first_match(app.router.routes, path, method), (path, method)
+            checked += 1
+    assert checked > 1000
+
+
+async def test_a_route_added_after_the_first_request_is_served(settings) -> None:
+    app = create_app(settings)
+    async with LifespanManager(app) as manager, asgi_client(manager.app) as http:
+        assert (await http.get("/health/live")).status_code == 200
+
+        @app.get("/added-later")
+        async def added() -> dict[str, str]:
+            return {"status": "here"}
+
+        assert (await http.get("/added-later")).json() == {"status": "here"}
