@@ -3,10 +3,12 @@ driver_fetch, ExperimentRepository with a driver): the same rows as through the 
 lost connection is a 503 that the next read recovers from."""
 
 import asyncio
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from sqlalchemy import event
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from starlette.datastructures import QueryParams
 
@@ -106,3 +108,31 @@ def test_the_driver_and_dialect_errors_of_an_unreachable_postgresql_are_unavaila
 
 def test_a_bad_statement_is_not_unavailability() -> None:
     assert not is_unavailable(asyncpg.exceptions.UndefinedColumnError("column x does not exist"))
+
+
+async def test_a_first_page_that_is_not_full_needs_no_count(app, client, base) -> None:
+    for name in ("a", "b", "c"):
+        await create_experiment(client, base, name)
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    sent: list[str] = []
+    watched: set[Any] = set()
+
+    def log(record: Any) -> None:
+        sent.append(record.query.split()[1])  # what a SELECT selects first: count(*) or a row's id
+
+    def watch(dbapi_connection: Any, *_: Any) -> None:
+        dbapi_connection._connection.add_query_logger(log)
+        watched.add(dbapi_connection._connection)
+
+    event.listen(engine.sync_engine.pool, "checkout", watch)
+    try:
+        for params, total in (({}, 3), ({"page_size": 3}, 3), ({"page_size": 2}, 3), ({"page": 2, "page_size": 2}, 3)):
+            sent.clear()
+            assert ok(await client.get(f"{base}/experiments", params=params))["pagination"]["total_results"] == total
+            await asyncio.sleep(0.01)  # asyncpg's query loggers run on the event loop soon after
+            counts = sent.count("count(*)")
+            assert counts == (0 if params.get("page_size", 100) > 3 else 1), (params, sent)
+    finally:
+        event.remove(engine.sync_engine.pool, "checkout", watch)
+        for connection in watched:
+            connection.remove_query_logger(log)

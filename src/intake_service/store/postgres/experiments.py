@@ -230,6 +230,11 @@ class ExperimentRepository:
     ) -> tuple[list[dict[str, Any]], int]:
         """One page (RESPONSE_COLUMNS) and the total. A rollup sort arrives as `metric`: its values
         join the rows as two array parameters (`unnest`), so PostgreSQL orders and pages them like a column."""
+        if query.offset == 0:
+            rows, _ = await self.page(workspace, query, rollups, metric)
+            # A first page that is not full is the whole list: no count.
+            total = len(rows) if len(rows) < query.page_size else (await self.count(workspace, query, rollups))[0]
+            return rows, total
         total, _ = await self.count(workspace, query, rollups)
         if query.offset >= total:
             # A page past the end is empty; skipping the query also keeps a huge offset out of bigint.
