@@ -82,6 +82,8 @@ class ObservabilityMiddleware:
     def __init__(self, app: ASGIApp, metrics: Metrics) -> None:
         self.app = app
         self.metrics = metrics
+        # The counter and histogram of each (method, route, status): labels() looks them up under a lock.
+        self.series: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -106,23 +108,28 @@ class ObservabilityMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             route, method = _route_of(scope), method_label(scope["method"])
-            self.metrics.requests.labels(method, route, str(status)).inc()
-            self.metrics.latency.labels(method, route).observe(elapsed)
+            if (series := self.series.get((method, route, status))) is None:
+                requests, latency = self.metrics.requests, self.metrics.latency
+                series = (requests.labels(method, route, str(status)), latency.labels(method, route))
+                self.series[(method, route, status)] = series
+            series[0].inc()
+            series[1].observe(elapsed)
             if status == 503:
                 store = failed_store(scope["state"])
                 self.metrics.store_errors.labels(store.value if store else "unknown").inc()
-            access_log.info(
-                orjson.dumps(
-                    {
-                        "request_id": request_id,
-                        "method": scope["method"],
-                        "path": scope["path"],
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(elapsed * 1000, 2),
-                    }
-                ).decode()
-            )
+            if access_log.isEnabledFor(logging.INFO):
+                access_log.info(
+                    orjson.dumps(
+                        {
+                            "request_id": request_id,
+                            "method": scope["method"],
+                            "path": scope["path"],
+                            "route": route,
+                            "status": status,
+                            "duration_ms": round(elapsed * 1000, 2),
+                        }
+                    ).decode()
+                )
 
 
 class BodyLimitMiddleware:
