@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, text, update
+from sqlalchemy import ColumnElement, Float, String, any_, bindparam, func, literal, nulls_last, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -62,6 +62,9 @@ _LIVE = select(Experiment).where(
 )
 _LIVE_FOR_UPDATE = _LIVE.with_for_update()
 _LIVE_FOR_SHARE = _LIVE.with_for_update(read=True)
+# The row locked FOR SHARE, and in the same statement (one round trip, not two) the transaction's
+# commit told not to wait for the disk: set_config(..., true) is SET LOCAL.
+_LIVE_FOR_SHARE_UNFLUSHED = _LIVE_FOR_SHARE.add_columns(func.set_config("synchronous_commit", "off", True))
 
 
 class ExperimentRepository:
@@ -111,11 +114,12 @@ class ExperimentRepository:
         statement = _LIVE_FOR_UPDATE if for_update else _LIVE_FOR_SHARE if for_share else _LIVE
         return (await self.session.scalars(statement, {"workspace": workspace, "name": name})).one_or_none()
 
-    async def lock_without_flush(self) -> None:
-        """Commit this transaction without waiting for its WAL to reach the disk: for a transaction
-        whose writes need not survive a crash, such as a row lock (FOR SHARE takes a transaction id
-        and logs the lock, so its commit would wait for a flush, 2-11 ms)."""
-        await self.session.execute(text("SET LOCAL synchronous_commit = off"))
+    async def share_live_unflushed(self, workspace: str, name: str) -> Experiment | None:
+        """get_live(for_share=True) in a transaction whose commit does not wait for its WAL to reach
+        the disk: for one whose only write is that row lock, which means nothing after a crash (FOR
+        SHARE takes a transaction id and logs the lock, so its commit would wait for a flush, 2-11 ms)."""
+        statement = _LIVE_FOR_SHARE_UNFLUSHED
+        return (await self.session.scalars(statement, {"workspace": workspace, "name": name})).one_or_none()
 
     async def replace_fields(
         self, workspace: str, name: str, fields: RowFields, *, updated_at: datetime
