@@ -44,5 +44,6 @@ class PostgresWatchdog:
             else:
                 logger.warning("The embedded PostgreSQL is running again.")
                 return
-        self.failed = True
+        # Said before /health/live starts failing, so whoever sees the failure can read why.
         logger.error("The embedded PostgreSQL could not be restarted: /health/live now fails.")
+        self.failed = True
