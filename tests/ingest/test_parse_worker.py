@@ -1,18 +1,23 @@
 """Issue 11, finding 2: a large ingest body is parsed in the worker process (domain/formats/worker.py),
 and what comes back is what a parse in the server gives: the stored spans and sessions, the spans
-reported as unusable, and the 400/413/422 of a body that cannot be used, with their sentences.
+reported as unusable, and the 400/413/422 of a body that cannot be used, with their sentences. A
+small session body is parsed on the event loop itself.
 
 How long /health/live takes meanwhile is measured by bench/bench_live_latency.py, not here.
 """
 
 import signal
+import threading
 import time
+from typing import Any
 
 import httpx
 import orjson
 import psutil
 
+from intake_service.domain import ingest
 from intake_service.domain.formats import worker
+from intake_service.domain.ingest import encoded_sessions
 
 from support import Server, create_experiment
 
@@ -75,6 +80,34 @@ async def test_large_session_and_atif_bodies(client, base) -> None:
     assert response.status_code == 201 and response.json()["session_id"] == "t1", response.text
     spans = await client.get(f"{base}/spans", params={"filter[session_id]": "t1", "page_size": 1})
     assert spans.json()["pagination"]["total_results"] >= 1_500
+
+
+def where_parsed(body: bytes) -> tuple[str, list[None]]:
+    return threading.current_thread().name, []
+
+
+async def test_a_body_up_to_the_callers_inline_size_is_parsed_on_the_event_loop() -> None:
+    """A small session body is parsed where the request runs: a hand-off to a thread and back took
+    about as long as its parse. Larger ones still go to a thread (or to the worker)."""
+    loop_thread = threading.current_thread().name
+    assert (await worker.parse_body(where_parsed, b"x" * 100, inline_bytes=100))[0] == loop_thread
+    assert (await worker.parse_body(where_parsed, b"x" * 101, inline_bytes=100))[0] != loop_thread
+    assert (await worker.parse_body(where_parsed, b"x" * 100))[0] != loop_thread  # none unless the caller says
+
+
+async def test_a_request_of_100_sessions_is_parsed_on_the_event_loop(client, base, monkeypatch) -> None:
+    threads: list[str] = []
+
+    def recorded(*args: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        return encoded_sessions(*args)
+
+    monkeypatch.setattr(ingest, "encoded_sessions", recorded)
+    await create_experiment(client, base, "exp")
+    rows = [{"session_id": f"s{i}", "started_at": T, "scores": {"accuracy": 0.5}} for i in range(100)]
+    response = await client.post(f"{base}/experiments/exp/sessions", json={"sessions": rows})
+    assert response.status_code == 201, response.text
+    assert threads == [threading.current_thread().name]
 
 
 def test_the_worker_ends_when_the_server_is_killed(tmp_path) -> None:

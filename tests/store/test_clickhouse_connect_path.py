@@ -45,6 +45,7 @@ def test_server_executor_runs_the_same_sql(tmp_path) -> None:
     assert done.returncode == 0, done.stderr
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["applied"][0] == "0001_sessions.sql"
+    assert not [name for name in result["applied"] if name.endswith(".embedded.sql")]  # the embedded chDB's tuning
     rollups = result["rollups"]
     assert rollups["run_count"] == 5
     assert rollups["cost_usd"]["sum"] == 5.0

@@ -7,9 +7,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import event
+from sqlalchemy import event, text
 
 from intake_service.store.postgres import engine as engine_module
+from intake_service.store.postgres.experiments import ExperimentRepository
 
 from support import app_state, create_experiment, exp_url, ingest_ok, ok
 
@@ -100,9 +101,11 @@ async def test_a_connection_idle_for_a_while_is_pinged_before_use(app, client, b
     assert sent == ["BEGIN;", ";", "ROLLBACK;"]  # SQLAlchemy's ping, then the read, outside any transaction
 
 
-async def test_an_ingest_commits_its_row_lock_without_waiting_for_the_disk(app, client, base) -> None:
+async def test_an_ingest_locks_its_experiment_in_one_statement_that_skips_the_flush(app, client, base) -> None:
     # FOR SHARE gives the transaction an id and logs the lock: with synchronous_commit on, its COMMIT
-    # waits for the WAL to reach the disk (2-11 ms), for a lock that means nothing after a crash.
+    # waits for the WAL to reach the disk (2-11 ms), for a lock that means nothing after a crash. The
+    # setting goes in the lock's own statement: BEGIN, that statement and COMMIT are the ingest's only
+    # round trips to PostgreSQL.
     engine = (await app_state(app)).sessionmaker.kw["bind"]
     await create_experiment(client, base, "e")
     statements: list[str] = []
@@ -112,8 +115,25 @@ async def test_an_ingest_commits_its_row_lock_without_waiting_for_the_disk(app, 
 
     event.listen(engine.sync_engine, "before_cursor_execute", record)
     try:
-        await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z"}])
+        with control_statements(engine) as sent:
+            ok(await client.get(exp_url(base, "e")))  # its connection, checked in, is watched
+            await logged()
+            sent.clear()
+            statements.clear()
+            await ingest_ok(client, base, "e", [{"session_id": "s", "started_at": "2026-01-01T00:00:00Z"}])
+        await logged()
     finally:
         event.remove(engine.sync_engine, "before_cursor_execute", record)
-    lock = next(i for i, s in enumerate(statements) if s.endswith("FOR SHARE"))
-    assert statements.index("SET LOCAL synchronous_commit = off") < lock, statements
+    [lock] = statements
+    assert lock.endswith("FOR SHARE") and "set_config(" in lock, lock
+    assert sent in (["BEGIN;", "COMMIT;"], ["BEGIN ISOLATION LEVEL READ COMMITTED;", "COMMIT;"]), sent
+
+
+async def test_the_lock_statement_turns_the_flush_off_for_its_transaction_only(app, client, base, workspace) -> None:
+    await create_experiment(client, base, "e")
+    sessionmaker = (await app_state(app)).sessionmaker
+    async with sessionmaker() as session:
+        assert await ExperimentRepository(session).share_live_unflushed(workspace, "e") is not None
+        assert await session.scalar(text("SHOW synchronous_commit")) == "off"
+        await session.commit()
+        assert await session.scalar(text("SHOW synchronous_commit")) == "on"  # the next transaction's

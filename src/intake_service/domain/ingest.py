@@ -1,6 +1,7 @@
 """Session ingest: parse, validate all-or-nothing, normalise, then store; and the 400 for a tag
 naming no live experiment, which every ingest path shares."""
 
+import functools
 import math
 from datetime import datetime
 from typing import Any
@@ -9,12 +10,11 @@ import orjson
 from pydantic import ValidationError
 from starlette.datastructures import QueryParams
 
-from intake_service.domain.experiments import require_live
 from intake_service.domain.formats import bulk_sessions, check_json_values, media_type, worker
 from intake_service.domain.formats.bulk_sessions import FastSession
 from intake_service.domain.listing import parse_list_query
 from intake_service.domain.values import text_problem
-from intake_service.errors import PayloadTooLarge, UnknownExperiment, validation_error
+from intake_service.errors import ExperimentNotFound, PayloadTooLarge, UnknownExperiment, validation_error
 from intake_service.models.generated import SessionInput
 from intake_service.store.clickhouse.executor import json_each_row
 from intake_service.store.clickhouse.sessions import SessionBatch, SessionRecord, session_rows
@@ -25,6 +25,8 @@ from intake_service.store.postgres.experiments import ExperimentRepository
 MAX_SESSIONS_PER_REQUEST = 10_000
 MAX_BODY_BYTES = 32 * 1024 * 1024
 MAX_METADATA_BYTES = 64 * 1024
+# A body up to this size (about 200 sessions) is parsed on the event loop: 1-2 ms.
+INLINE_BODY_BYTES = 64 * 1024
 NDJSON_TYPES = ("application/x-ndjson", "application/ndjson", "application/jsonl")
 
 
@@ -77,44 +79,54 @@ def parse_session_items(body: bytes, content_type: str) -> list[Any]:
     return items
 
 
-def _finite(value: float | None, loc: list[str | int]) -> None:
+def _loc(index: int, *rest: str) -> list[str | int]:
+    return ["body", "sessions", index, *rest]
+
+
+def _finite(value: float | None, index: int, *field: str) -> None:
     if value is not None and not math.isfinite(value):
-        raise validation_error(loc, None, "Numbers must be finite.")
+        raise validation_error(_loc(index, *field), None, "Numbers must be finite.")
 
 
-def _in_range(moment: datetime | None, loc: list[str | int]) -> None:
+def _in_range(moment: datetime | None, index: int, field: str) -> None:
     if moment is not None and not holds_microseconds(moment):
-        raise validation_error(loc, moment.isoformat(), "Times must be from 1900-01-01 to 2299-12-31 (UTC).")
+        raise validation_error(
+            _loc(index, field), moment.isoformat(), "Times must be from 1900-01-01 to 2299-12-31 (UTC)."
+        )
+
+
+# A batch's sessions mostly repeat the same few score names: each is checked once.
+_name_problem = functools.lru_cache(maxsize=1024)(text_problem)
 
 
 def check_session(session: SessionInput | FastSession, index: int) -> SessionRecord:
     """The session checked for what its schema admits but the store cannot keep, with its latency
     (from its window when not given), its numeric scores and its metadata as JSON."""
-    loc: list[str | int] = ["body", "sessions", index]
-    for name in ("latency_ms", "cost_usd"):
-        _finite(getattr(session, name), [*loc, name])
+    _finite(session.latency_ms, index, "latency_ms")
+    _finite(session.cost_usd, index, "cost_usd")
     for name in ("input_tokens", "output_tokens", "cached_tokens"):
         count = getattr(session, name)
         if count is not None and count > MAX_INT64:
-            raise validation_error([*loc, name], count, f"{name} must be at most {MAX_INT64}.")
+            raise validation_error(_loc(index, name), count, f"{name} must be at most {MAX_INT64}.")
     scores: dict[str, float] = {}
     for name, value in (session.scores or {}).items():
-        if problem := text_problem(name):
-            raise validation_error([*loc, "scores", name], name, f"A score name {problem}.")
-        if value is None:
-            continue
-        _finite(float(value), [*loc, "scores", name])
-        scores[name] = float(value)
+        if problem := _name_problem(name):
+            raise validation_error(_loc(index, "scores", name), name, f"A score name {problem}.")
+        if value is not None:
+            scores[name] = number = float(value)
+            _finite(number, index, "scores", name)
     metadata_json = orjson.dumps(session.metadata) if session.metadata else b"{}"
     if len(metadata_json) > MAX_METADATA_BYTES:  # bytes, as for experiments, not characters
-        raise validation_error([*loc, "metadata"], None, "metadata must be at most 64 KiB as JSON.")
-    _in_range(session.started_at, [*loc, "started_at"])
-    _in_range(session.ended_at, [*loc, "ended_at"])
-    if session.ended_at is not None and session.ended_at < session.started_at:
-        raise validation_error([*loc, "ended_at"], None, "ended_at is before started_at.")
+        raise validation_error(_loc(index, "metadata"), None, "metadata must be at most 64 KiB as JSON.")
+    started, ended = session.started_at, session.ended_at
+    _in_range(started, index, "started_at")
+    _in_range(ended, index, "ended_at")
     latency = session.latency_ms
-    if latency is None and session.ended_at is not None:
-        latency = (session.ended_at - session.started_at).total_seconds() * 1000.0
+    if ended is not None:
+        if ended < started:
+            raise validation_error(_loc(index, "ended_at"), None, "ended_at is before started_at.")
+        if latency is None:
+            latency = (ended - started).total_seconds() * 1000.0
     return SessionRecord(session, latency, scores, metadata_json.decode())
 
 
@@ -165,10 +177,13 @@ async def ingest_sessions(
     # ingest (which then goes with the experiment), or wins and this one answers 404. The lock (with
     # an API key's last use, when auth touched it) is all this transaction writes, and neither needs
     # to survive a crash: its commit need not wait for the disk.
-    await repo.lock_without_flush()
-    experiment = await require_live(repo, workspace, name, for_share=True)
+    experiment = None if text_problem(name) else await repo.share_live_unflushed(workspace, name)
+    if experiment is None:
+        raise ExperimentNotFound(workspace, name)
     # Parsing and validating up to 10,000 sessions is CPU work: off the event loop (a large body in
-    # the worker process).
-    batch, _ = await worker.parse_body(encoded_sessions, body, content_type, workspace, experiment.id)
+    # the worker process), but for a small body, whose parse is as short as the hand-off.
+    batch, _ = await worker.parse_body(
+        encoded_sessions, body, content_type, workspace, experiment.id, inline_bytes=INLINE_BODY_BYTES
+    )
     await telemetry.insert_sessions(workspace, experiment.id, batch.rows)
     return batch.count

@@ -1,13 +1,17 @@
 """Applies ddl/NNNN_*.sql in order and records each applied number, once.
 
 On a cluster (`INTAKE_CLICKHOUSE_CLUSTER`), the same files become `ON CLUSTER <name>` statements
-with Replicated engines: configuration, not a second copy of the DDL.
+with Replicated engines: configuration, not a second copy of the DDL. A file named `*.embedded.sql`
+tunes the embedded chDB only, whose engine version the project pins: a ClickHouse server of another
+version may not know its settings (an unknown one fails the ALTER), so a server skips it.
 """
 
 from importlib import resources
 from string import Template
 
-from intake_service.store.clickhouse.executor import Executor
+from intake_service.store.clickhouse.executor import ChdbExecutor, Executor
+
+EMBEDDED_ONLY = ".embedded.sql"
 
 LEDGER_DDL = Template(
     "CREATE TABLE IF NOT EXISTS intake_schema_migrations ${on_cluster} "
@@ -43,8 +47,9 @@ def apply_migrations(executor: Executor, cluster: str | None = None) -> list[str
     executor.command(render(LEDGER_DDL.template, cluster))
     done = {row["version"] for row in executor.query("SELECT version FROM intake_schema_migrations")}
     applied = []
+    embedded = isinstance(executor, ChdbExecutor)
     for version, name, sql in ddl_files():
-        if version in done:
+        if version in done or (name.endswith(EMBEDDED_ONLY) and not embedded):
             continue
         executor.command(render(sql, cluster))
         executor.command(

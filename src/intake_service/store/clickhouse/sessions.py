@@ -3,7 +3,7 @@
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from intake_service.store.clickhouse.values import datetime_text
 
@@ -43,9 +43,9 @@ class SessionFields(Protocol):
     def output(self) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class SessionRecord:
-    """A checked session and what ingest derived from it: latency, numeric scores, metadata as JSON."""
+class SessionRecord(NamedTuple):
+    """A checked session and what ingest derived from it: latency, numeric scores, metadata as JSON.
+    (A tuple: one is made per ingested session, in a third of a frozen dataclass's time.)"""
 
     session: SessionFields
     latency_ms: float | None
