@@ -1,5 +1,5 @@
 """What start-up builds and loads: each route once per mount, and no library the first requests do
-not need (pandas through chDB's ArrowTable, PyJWT's OpenSSL without a JWT)."""
+not need (pandas through chDB's ArrowTable, PyJWT's OpenSSL without a JWT, Jinja2 without a page)."""
 
 import subprocess
 import sys
@@ -23,7 +23,7 @@ from intake_service.store.clickhouse.executor import ChdbExecutor
 executor = ChdbExecutor(pathlib.Path(tempfile.mkdtemp()))
 assert executor.query("SELECT 1 AS one") == [{"one": 1}]
 executor.close()
-print(" ".join(name for name in ("pandas", "jwt", "cryptography") if name in sys.modules))
+print(" ".join(name for name in ("pandas", "jwt", "cryptography", "jinja2") if name in sys.modules))
 """
 
 
@@ -73,7 +73,7 @@ def test_fields_whose_inputs_differ_get_their_own_adapter(first: FieldInfo, seco
     assert create_model_field("g", None, field_info=copy(first))._type_adapter is one._type_adapter
 
 
-def test_neither_pandas_nor_openssl_is_loaded_by_the_app_or_a_chdb_query() -> None:
+def test_neither_pandas_nor_openssl_nor_jinja_is_loaded_by_the_app_or_a_chdb_query() -> None:
     loaded = subprocess.run(
         [sys.executable, "-c", LOADED_AFTER_A_QUERY], capture_output=True, text=True, check=True, timeout=120
     ).stdout.split()
