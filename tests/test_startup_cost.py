@@ -1,6 +1,8 @@
-"""What start-up builds and loads: each route once per mount, and no library the first requests do
-not need (pandas through chDB's ArrowTable, PyJWT's OpenSSL without a JWT, Jinja2 without a page)."""
+"""What start-up builds and loads: each route once per mount (sharing adapters and signatures), and no
+library the first requests do not need (pandas through chDB's ArrowTable, PyJWT's OpenSSL without a
+JWT, Jinja2 without a page)."""
 
+import inspect
 import subprocess
 import sys
 from copy import copy
@@ -71,6 +73,18 @@ def test_fields_whose_inputs_differ_get_their_own_adapter(first: FieldInfo, seco
     one, other = create_model_field("f", None, field_info=first), create_model_field("f", None, field_info=second)
     assert one._type_adapter is not other._type_adapter
     assert create_model_field("g", None, field_info=copy(first))._type_adapter is one._type_adapter
+
+
+def test_route_builds_read_each_signature_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    list(iter_route_contexts(create_app(Settings(database_url="postgresql://intake@localhost/intake")).routes))
+    reads = []
+    signature = inspect.signature
+    monkeypatch.setattr(inspect, "signature", lambda *args, **kwargs: reads.append(args) or signature(*args, **kwargs))
+    app = create_app(Settings(database_url="postgresql://intake@localhost/intake"))
+    assert len(list(iter_route_contexts(app.routes))) > 100
+    # Only the endpoints this app made itself (its docs pages) are new; the routers' are known
+    # (read again, they would be over a thousand).
+    assert 0 < len(reads) < 30
 
 
 def test_neither_pandas_nor_openssl_nor_jinja_is_loaded_by_the_app_or_a_chdb_query() -> None:

@@ -1,4 +1,4 @@
-# Before any router declares a route: FastAPI's fields then share their pydantic adapters.
-from intake_service.api import shared_adapters
+# Before any router declares a route: FastAPI's route builds then share adapters and signatures.
+from intake_service.api import route_builds
 
-shared_adapters.install()
+route_builds.install()
