@@ -6,14 +6,16 @@ the NUMERIC and BOOLEAN evaluator results attached to it (scoped to its run, or 
 session lists and the 0.3.0 rollups read them.
 """
 
-PAIRED_VALUES = """
+from intake_service.store.clickhouse.evaluation_rollups import ordered_mean
+
+PAIRED_VALUES = f"""
 WITH scoped AS (
     SELECT experiment_id, session_id, assumeNotNull(test_case_id) AS test_case, started_at, latency_ms, cost_usd,
            if(input_tokens IS NULL AND output_tokens IS NULL, NULL,
               ifNull(input_tokens, 0) + ifNull(output_tokens, 0)) AS tokens,
            scores
     FROM sessions FINAL
-    WHERE workspace = {workspace:String} AND experiment_id IN {experiment_ids:Array(String)}
+    WHERE workspace = {{workspace:String}} AND experiment_id IN {{experiment_ids:Array(String)}}
       AND ifNull(test_case_id, '') != ''
 ),
 external AS (
@@ -21,7 +23,7 @@ external AS (
     FROM (
         SELECT session_id, name, assumeNotNull(value) AS value, experiment_id
         FROM evaluator_results FINAL
-        WHERE workspace = {workspace:String} AND session_id IN (SELECT session_id FROM scoped)
+        WHERE workspace = {{workspace:String}} AND session_id IN (SELECT session_id FROM scoped)
           AND data_type IN ('NUMERIC', 'BOOLEAN') AND value IS NOT NULL
     ) AS r
     INNER JOIN scoped AS s ON s.session_id = r.session_id
@@ -30,7 +32,7 @@ external AS (
 session_scores AS (
     SELECT experiment_id, session_id, groupArray(name) AS score_names, groupArray(value) AS score_values
     FROM (
-        SELECT experiment_id, session_id, name, avg(value) AS value
+        SELECT experiment_id, session_id, name, {ordered_mean("value")} AS value
         FROM (
             SELECT experiment_id, session_id, score.1 AS name, score.2 AS value
             FROM scoped ARRAY JOIN CAST(scores, 'Array(Tuple(String, Float64))') AS score

@@ -13,13 +13,26 @@ QUANTILES = {"median": "0.5", "p90": "0.9", "p95": "0.95", "p99": "0.99"}
 STAT_NAMES = ("sum", "mean", *QUANTILES, "count")
 
 
+# Float addition is not associative, and ClickHouse adds a group's rows in whatever order its threads
+# and parts deliver them: the same sessions could answer 0.325 once and 0.32499999999999996 the next
+# time. Adding the values in sorted order gives one answer for one set of values.
+def ordered_sum(value: str, condition: str = "1") -> str:
+    """The sum of `value` over the group's non-null rows meeting `condition`, added in sorted order."""
+    return f"arraySum(arraySort(groupArrayIf({value}, {condition})))"
+
+
+def ordered_mean(value: str, condition: str = "1") -> str:
+    """The mean of `value` over the group's non-null rows meeting `condition`, added in sorted order."""
+    return f"arrayAvg(arraySort(groupArrayIf({value}, {condition})))"
+
+
 def _stats(value: str, prefix: str) -> str:
     """sum/mean/quantiles/count of `value` over its non-null rows; null (count 0) when there are none."""
     present = f"isNotNull({value})"
     guard = f"countIf({present}) = 0"
     columns = [
-        f"if({guard}, NULL, sumIf({value}, {present})) AS {prefix}_sum",
-        f"if({guard}, NULL, avgIf({value}, {present})) AS {prefix}_mean",
+        f"if({guard}, NULL, {ordered_sum(value, present)}) AS {prefix}_sum",
+        f"if({guard}, NULL, {ordered_mean(value, present)}) AS {prefix}_mean",
         *(
             f"if({guard}, NULL, quantileExactIf({level})({value}, {present})) AS {prefix}_{name}"
             for name, level in QUANTILES.items()
@@ -31,7 +44,8 @@ def _stats(value: str, prefix: str) -> str:
 
 def _mean_if_any(value: str) -> str:
     """The mean over the sessions that have `value`, null when none has; named `case_<value>`."""
-    return f"if(countIf(isNotNull({value})) = 0, NULL, avgIf({value}, isNotNull({value}))) AS case_{value}"
+    present = f"isNotNull({value})"
+    return f"if(countIf({present}) = 0, NULL, {ordered_mean(value, present)}) AS case_{value}"
 
 
 _SCOPED = """
@@ -87,7 +101,7 @@ scores AS (
     WHERE test_case != ''
 ),
 session_scores AS (
-    SELECT experiment_id, test_case, name, avg(value) AS session_score
+    SELECT experiment_id, test_case, name, {ordered_mean("value")} AS session_score
     FROM scores GROUP BY experiment_id, test_case, session_id, name
 ),
 case_sessions AS (
@@ -97,7 +111,7 @@ case_sessions AS (
 evaluators AS (SELECT DISTINCT experiment_id, name FROM session_scores),
 case_scores AS (
     SELECT c.experiment_id AS experiment_id, e.name AS name,
-           sum(ifNull(ss.session_score, 0)) / any(c.sessions) AS case_score
+           {ordered_sum("ifNull(ss.session_score, 0)")} / any(c.sessions) AS case_score
     FROM case_sessions AS c
     INNER JOIN evaluators AS e ON e.experiment_id = c.experiment_id
     LEFT JOIN session_scores AS ss

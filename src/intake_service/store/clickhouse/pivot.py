@@ -12,7 +12,7 @@ arrive as a parameter array aligned with `experiment_ids`. Expressions come from
 here, never from the request's text.
 """
 
-from intake_service.store.clickhouse.evaluation_rollups import _stats
+from intake_service.store.clickhouse.evaluation_rollups import _stats, ordered_mean, ordered_sum
 
 SESSION_DIMENSIONS = {"agent_name": "agent_name", "agent_version": "agent_version", "model": "model_name"}
 # An evaluation's value of the dimension: the element of {<side>_values} at the evaluation's index.
@@ -26,8 +26,8 @@ VALUES = {
     "tokens": "s.tokens",
     "evaluator": "ev.value",
 }
-_MEAN_OF_PRESENT = "if(countIf(isNotNull(value)) = 0, NULL, avgIf(value, isNotNull(value)))"
-_EVALUATOR_UNIT = "if(any(scored), sum(ifNull(value, 0)) / count(), NULL)"
+_MEAN_OF_PRESENT = f"if(countIf(isNotNull(value)) = 0, NULL, {ordered_mean('value', 'isNotNull(value)')})"
+_EVALUATOR_UNIT = f"if(any(scored), {ordered_sum('ifNull(value, 0)')} / count(), NULL)"
 
 _PIVOT = """
 WITH scoped AS (
@@ -40,7 +40,7 @@ WITH scoped AS (
     WHERE workspace = {{workspace:String}} AND experiment_id IN {{experiment_ids:Array(String)}}
 ),
 evaluator_values AS (
-    SELECT experiment_id, session_id, avg(value) AS value
+    SELECT experiment_id, session_id, {ordered_mean} AS value
     FROM (
         SELECT experiment_id, session_id, scores[{{evaluator:String}}] AS value
         FROM scoped WHERE mapContains(scores, {{evaluator:String}})
@@ -97,4 +97,5 @@ def pivot_sql(rows: str, columns: str | None, value: str) -> str:
         value=VALUES[value],
         unit=unit,
         stats=_stats("case_value", "value"),
+        ordered_mean=ordered_mean("value"),
     )
