@@ -3,9 +3,9 @@
 FastAPI builds every route when it is declared and again for each mount it is served at (at the
 first request), and each build makes a pydantic TypeAdapter (a core schema, then a validator and a
 serializer in Rust) for every parameter, body and response model, and reads the signature of the
-endpoint and of every dependency again: about 2,700 adapters at start-up, most of the builds' CPU,
-though only about 550 differ (the workspace path parameter, the paging queries, one model on both
-mounts), and some 1,500 signatures of about 150 callables.
+endpoint and of every dependency again: about 1,470 adapters at start-up, most of the builds' CPU,
+though only about 130 differ (the workspace path parameter, the paging queries, one model on both
+mounts), and some 1,200 signatures of about 100 callables.
 
 FastAPI (0.165) makes a field's adapter from nothing but the field's annotation, metadata and
 attributes and its config, and only reads it afterwards: fields whose inputs are equal share the
@@ -38,12 +38,13 @@ def _key(value: Any) -> object:
     return (kind, value)
 
 
-def _inputs(field: dict[str, Any], config: object) -> object:
-    """Everything an adapter is made of. The annotation and metadata also by their text: a Ge(1)
-    equals a Ge(1.0) (so do Annotated types holding them), but their error messages differ."""
+def _inputs(field: dict[str, Any], config: object, mode: str) -> object:
+    """Everything an adapter is made of, and the field's mode (FastAPI does not use it for the
+    adapter today). The annotation and metadata also by their text: a Ge(1) equals a Ge(1.0) (so do
+    Annotated types holding them), but their error messages differ."""
     annotation, metadata = field["annotation"], field["metadata"]
     typed = (annotation, repr(annotation), tuple((_key(item), repr(item)) for item in metadata))
-    return (typed, _key(field["attributes"]), _key(config))
+    return (typed, _key(field["attributes"]), _key(config), mode)
 
 
 def _share_adapters(model_field: Any, asdict: Callable[[Any], dict[str, Any]]) -> None:
@@ -51,7 +52,7 @@ def _share_adapters(model_field: Any, asdict: Callable[[Any], dict[str, Any]]) -
 
     def shared(field: Any) -> None:
         try:
-            key = _inputs(asdict(field.field_info), field.config)
+            key = _inputs(asdict(field.field_info), field.config, field.mode)
             adapter = _adapters.get(key)
         except TypeError:
             key, adapter = None, None
