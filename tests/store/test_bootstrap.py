@@ -1,5 +1,6 @@
-"""Issue 12, start-up: PostgreSQL starts while ClickHouse is migrated and the app imported, a database
-already at head is recognised without Alembic, and a start-up that fails leaves nothing running."""
+"""Issue 12, start-up: PostgreSQL starts and ClickHouse is opened and migrated while the app is
+imported, a database already at head is recognised without Alembic, and a start-up that fails leaves
+nothing running."""
 
 import asyncio
 import subprocess
@@ -13,6 +14,7 @@ from alembic.script import ScriptDirectory
 from test_evaluations_migration import _alembic, _execute
 
 from intake_service.embedded.postgres import _initdb_with_syncfs
+from intake_service.store.clickhouse.migrate import ddl_files
 from intake_service.store.postgres.migrate import head_revision, migrations_dir, upgrade_postgres
 
 
@@ -50,7 +52,7 @@ def postmaster_running(data_dir: Path) -> bool:
 
 # In a process of its own: chDB serves one data directory per process, and this one's is the suite's.
 FAILING_START = """
-import sys
+import sys, threading, time
 from pathlib import Path
 from intake_service.embedded.bootstrap import prepared_stores
 from intake_service.settings import Settings
@@ -58,8 +60,12 @@ from intake_service.settings import Settings
 data_dir = Path(sys.argv[1])
 
 def meanwhile():
-    # ClickHouse is migrated already; PostgreSQL is not migrated yet (it may still be starting).
-    print("clickhouse migrated:", (data_dir / "clickhouse" / "store").is_dir())
+    # ClickHouse is opened and migrated by another thread meanwhile (here it is waited for: it
+    # may also be done already); PostgreSQL is not migrated yet (it may still be starting).
+    deadline = time.monotonic() + 60
+    while not (data_dir / "clickhouse" / "store").is_dir() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    print("clickhouse opened:", (data_dir / "clickhouse" / "store").is_dir())
     raise SystemExit("the app failed to import")
 
 with prepared_stores(Settings(data_dir=data_dir, database_url=None, clickhouse_url=None), meanwhile=meanwhile):
@@ -67,9 +73,24 @@ with prepared_stores(Settings(data_dir=data_dir, database_url=None, clickhouse_u
 """
 
 
+MIGRATED = """
+import sys
+from pathlib import Path
+from intake_service.store.clickhouse.executor import ChdbExecutor
+executor = ChdbExecutor(Path(sys.argv[1]) / "clickhouse")
+print(" ".join(row["name"] for row in executor.query("SELECT name FROM intake_schema_migrations ORDER BY version")))
+executor.close()
+"""
+
+
 def test_the_app_is_imported_while_postgres_starts_and_a_failure_there_stops_it(tmp_path: Path) -> None:
     data_dir = tmp_path / "data"
     run = subprocess.run([sys.executable, "-c", FAILING_START, str(data_dir)], capture_output=True, text=True)
     assert run.returncode == 1 and "the app failed to import" in run.stderr, run.stderr
-    assert run.stdout == "clickhouse migrated: True\n"
+    assert run.stdout == "clickhouse opened: True\n"
     assert (data_dir / "postgres" / "PG_VERSION").exists() and not postmaster_running(data_dir)
+    # The ClickHouse thread was waited for and its migrations finished: the next start finds them.
+    migrated = subprocess.run(
+        [sys.executable, "-c", MIGRATED, str(data_dir)], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert migrated == [name for _, name, _ in ddl_files()]

@@ -121,6 +121,39 @@ def prepared_postgres(settings: Settings, progress: Progress = _quiet) -> Iterat
 
 
 @contextmanager
+def _opened_clickhouse(settings: Settings, progress: Progress) -> Iterator[Callable[[], "Executor"]]:
+    """Opens and migrates ClickHouse in a thread: chDB opens its tables and runs statements without
+    holding the GIL (on a full directory about 0.2 s), so this process imports its app meanwhile.
+    Yields a call that waits for it and returns the executor, which stays open until exit."""
+    from intake_service.store.clickhouse.executor import create_executor
+    from intake_service.store.clickhouse.migrate import apply_migrations
+
+    # The drivers are imported here, not in the thread: chDB's import changes the working directory
+    # for a moment, and a module the app imports too is better imported by one thread.
+    if settings.embedded_clickhouse:
+        import chdb  # noqa: F401
+
+        progress(f"Starting ClickHouse (chDB in-process, in {settings.data_dir / 'clickhouse'}) and migrating it…")
+    else:
+        import clickhouse_connect  # noqa: F401
+
+        progress("Migrating ClickHouse…")
+    executor = create_executor(settings.clickhouse_url, settings.data_dir)
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="clickhouse-start") as pool:
+            # Leaving the pool waits for it, also when this process failed first.
+            migrating = pool.submit(apply_migrations, executor, settings.clickhouse_cluster)
+
+            def opened() -> "Executor":
+                migrating.result()
+                return executor
+
+            yield opened
+    finally:
+        executor.close()
+
+
+@contextmanager
 def prepared_stores(
     settings: Settings, progress: Progress = _quiet, meanwhile: Callable[[], object] | None = None
 ) -> Iterator[Settings]:
@@ -128,28 +161,22 @@ def prepared_stores(
     server stops on exit. Embedded stores belong to one server at a time: a second one on the same
     data directory fails with a StartupError before starting anything.
 
-    While PostgreSQL starts, ClickHouse is opened and migrated and then `meanwhile` runs (the server
+    While PostgreSQL starts and ClickHouse is opened and migrated, `meanwhile` runs (the server
     imports its app there). The ClickHouse connection stays open until exit, so the app's own
     connections find chDB's engine loaded rather than loading it again."""
-    with exclusive_data_dir(settings.data_dir), _started_postgres(settings, progress) as started:
-        from intake_service.store.clickhouse.executor import create_executor
-        from intake_service.store.clickhouse.migrate import apply_migrations
+    with (
+        exclusive_data_dir(settings.data_dir),
+        _started_postgres(settings, progress) as started,
+        _opened_clickhouse(settings, progress) as opened,
+    ):
         from intake_service.store.postgres.migrate import upgrade_postgres
 
-        if settings.embedded_clickhouse:
-            progress(f"Starting ClickHouse (chDB in-process, in {settings.data_dir / 'clickhouse'}) and migrating it…")
-        else:
-            progress("Migrating ClickHouse…")
-        executor = create_executor(settings.clickhouse_url, settings.data_dir)
-        try:
-            apply_migrations(executor, settings.clickhouse_cluster)
-            if meanwhile is not None:
-                meanwhile()
-            ready = started()
-            assert ready.database_url is not None
-            progress("Migrating PostgreSQL…")
-            upgrade_postgres(ready.database_url)
-            with _running(ready, executor):
-                yield ready
-        finally:
-            executor.close()
+        if meanwhile is not None:
+            meanwhile()
+        executor = opened()
+        ready = started()
+        assert ready.database_url is not None
+        progress("Migrating PostgreSQL…")
+        upgrade_postgres(ready.database_url)
+        with _running(ready, executor):
+            yield ready

@@ -18,7 +18,6 @@ from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import orjson
-import pyarrow.ipc
 
 from intake_service.errors import TelemetryUnavailable
 
@@ -167,6 +166,10 @@ class ChdbExecutor(_Rows):
         # resident, 0.2 s of start-up). A statement without output has no Arrow stream at all.
         if len(result) == 0:
             return {}
+        # Imported by the first query (pyarrow and numpy: 0.15 s), which at start-up runs in the
+        # thread that opens chDB while the app is imported (embedded/bootstrap.py).
+        import pyarrow.ipc
+
         return pyarrow.ipc.open_file(result.get_memview().view()).read_all().to_pydict()
 
     def command(self, sql: str, params: Mapping[str, Any] | None = None) -> None:
