@@ -65,3 +65,36 @@ async def test_a_route_added_after_the_first_request_is_served(settings) -> None
             return {"status": "here"}
 
         assert (await http.get("/added-later")).json() == {"status": "here"}
+
+
+async def test_a_path_without_a_first_segment_is_a_404(settings) -> None:
+    # "OPTIONS * HTTP/1.1" reaches the app with the path "*"; no route takes it.
+    app = create_app(settings)
+    async with LifespanManager(app) as manager:
+        sent: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict[str, Any]) -> None:
+            sent.append(message)
+
+        # "" is redirected to "/" (307), as the whole route list does.
+        for path, status in (("*", 404), ("", 307)):
+            sent.clear()
+            scope = {
+                "type": "http",
+                "asgi": {"version": "3.0"},
+                "http_version": "1.1",
+                "method": "OPTIONS",
+                "scheme": "http",
+                "path": path,
+                "raw_path": path.encode(),
+                "root_path": "",
+                "query_string": b"",
+                "headers": [(b"host", b"test")],
+                "client": ("127.0.0.1", 1),
+                "server": ("test", 80),
+            }
+            await manager.app(scope, receive, send)
+            assert sent[0]["status"] == status, path

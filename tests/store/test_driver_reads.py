@@ -8,16 +8,19 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from sqlalchemy import event
+from asgi_lifespan import LifespanManager
+from sqlalchemy import Float, bindparam, event, func, literal_column, select
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from starlette.datastructures import QueryParams
 
+from intake_service.app import create_app
+from intake_service.domain import auth
 from intake_service.domain.listing import ListQuery, Sort, parse_list_query
 from intake_service.store.postgres import engine as engine_module
-from intake_service.store.postgres.engine import is_unavailable
+from intake_service.store.postgres.engine import driver_fetch, is_unavailable
 from intake_service.store.postgres.experiments import ExperimentRepository, row_fields
 
-from support import app_state, create_experiment, exp_url, ok
+from support import app_state, asgi_client, create_experiment, create_key, exp_url, ok
 
 TERMINATE_OTHERS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
@@ -136,3 +139,51 @@ async def test_a_first_page_that_is_not_full_needs_no_count(app, client, base) -
         event.remove(engine.sync_engine.pool, "checkout", watch)
         for connection in watched:
             connection.remove_query_logger(log)
+
+
+async def test_an_authenticated_read_holds_one_connection(settings, client, base, workspace) -> None:
+    # The API key is looked up on the session's connection; the read's driver statements run on that
+    # same connection, not on a second one taken from the pool for the same request.
+    await create_experiment(client, base, "e")
+    token = await create_key(settings.database_url, f"reader-{workspace}", [auth.READ], [workspace])
+    application = create_app(settings.model_copy(update={"auth": "api-key"}))
+    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+        pool = (await app_state(manager.app)).sessionmaker.kw["bind"].sync_engine.pool
+        out, most_out = 0, 0
+
+        def taken(*_: Any) -> None:
+            nonlocal out, most_out
+            out += 1
+            most_out = max(most_out, out)
+
+        def returned(*_: Any) -> None:
+            nonlocal out
+            out -= 1
+
+        event.listen(pool, "checkout", taken)
+        event.listen(pool, "checkin", returned)
+        try:
+            for url in (exp_url(base, "e"), f"{base}/experiments"):
+                most_out = 0
+                assert (await http.get(url, headers={"X-API-Key": token})).status_code == 200
+                assert most_out == 1, url
+        finally:
+            event.remove(pool, "checkout", taken)
+            event.remove(pool, "checkin", returned)
+
+
+async def test_a_cancelled_driver_read_does_not_return_a_busy_connection(app) -> None:
+    # A client that leaves cancels its read; the connection goes back to the pool with the statement
+    # still running on the server. asyncpg asks the server to cancel it, and the next statement on
+    # that connection waits for that rather than failing with "another operation is in progress".
+    engine = (await app_state(app)).sessionmaker.kw["bind"]
+    sleep = select(func.pg_sleep(bindparam("seconds", type_=Float)))
+    read = asyncio.create_task(driver_fetch(engine, "test.sleep", lambda: sleep, {"seconds": 5.0}))
+    await asyncio.sleep(0.3)
+    read.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await read
+    # The pool is LIFO: the next reads take the connection the cancelled read used, if it went back.
+    one = select(literal_column("1").label("one"))
+    for _ in range(3):
+        assert await driver_fetch(engine, "test.one", lambda: one, {}) == [{"one": 1}]

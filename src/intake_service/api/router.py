@@ -134,7 +134,9 @@ class FirstSegmentDispatch:
         if len(self.router.routes) != self.sorted_routes:
             self._sorted()
         scope.setdefault("router", self.router)
-        segment = scope["path"].split("/", 2)[1]
+        # "*" (OPTIONS * HTTP/1.1) and "" have no first segment: no route takes them.
+        parts = scope["path"].split("/", 2)
+        segment = parts[1] if len(parts) > 1 else ""
         await self.by_segment.get(segment, self.elsewhere).app(scope, receive, send)
 
 

@@ -95,8 +95,14 @@ def _in_range(moment: datetime | None, index: int, field: str) -> None:
         )
 
 
-# A batch's sessions mostly repeat the same few score names: each is checked once.
-_name_problem = functools.lru_cache(maxsize=1024)(text_problem)
+# A batch's sessions mostly repeat the same few score names: each is checked once. Only short names
+# are kept, so that the cache cannot hold 1,024 names of a megabyte each.
+_short_name_problem = functools.lru_cache(maxsize=1024)(text_problem)
+CACHED_NAME_LENGTH = 256
+
+
+def _name_problem(name: str) -> str | None:
+    return _short_name_problem(name) if len(name) <= CACHED_NAME_LENGTH else text_problem(name)
 
 
 def check_session(session: SessionInput | FastSession, index: int) -> SessionRecord:

@@ -96,7 +96,9 @@ def _order_by(column: Any, descending: bool, pinned_first: bool) -> list[Any]:
 
 # Built once: a statement built per call costs its construction and its cache key on every request.
 _LIVE_WHERE = (
-    Experiment.workspace == bindparam("workspace"), Experiment.name == bindparam("name"), ~Experiment.is_deleted
+    Experiment.workspace == bindparam("workspace"),
+    Experiment.name == bindparam("name"),
+    ~Experiment.is_deleted,
 )
 _LIVE = select(Experiment).where(*_LIVE_WHERE)
 _LIVE_FOR_UPDATE = _LIVE.with_for_update()
@@ -121,7 +123,12 @@ class ExperimentRepository:
         """The rows of `build()` as dicts. A filter's values are in the statement itself, so a filtered
         statement is not one compilation per shape (`key`) and goes through the session."""
         if self.driver is not None and not filtered:
-            return await driver_fetch(self.driver, key, build, params)
+            # The connection the session took for the API key's lookup, if it took one: a request
+            # holds one connection, not two (a pool of n then serves n requests at once, not n/2).
+            held = None
+            if self.session.in_transaction():
+                held = await (await self.session.connection()).get_raw_connection()
+            return await driver_fetch(self.driver, key, build, params, held)
         return [dict(row) for row in (await self.session.execute(build(), params)).mappings()]
 
     async def insert(
