@@ -1,6 +1,6 @@
 """What start-up builds and loads: each route once per mount (sharing adapters and signatures), and no
 library the first requests do not need (pandas through chDB's ArrowTable, PyJWT's OpenSSL without a
-JWT, Jinja2 without a page)."""
+JWT, Jinja2 without a page, pydantic.v1 without a v1 model)."""
 
 import inspect
 import subprocess
@@ -11,6 +11,7 @@ from typing import Annotated
 import fastapi.routing
 import pytest
 from annotated_types import Ge
+from fastapi.exceptions import PydanticV1NotSupportedError
 from fastapi.routing import APIRoute, iter_route_contexts
 from fastapi.utils import create_model_field
 from pydantic.fields import FieldInfo
@@ -25,7 +26,7 @@ from intake_service.store.clickhouse.executor import ChdbExecutor
 executor = ChdbExecutor(pathlib.Path(tempfile.mkdtemp()))
 assert executor.query("SELECT 1 AS one") == [{"one": 1}]
 executor.close()
-print(" ".join(name for name in ("pandas", "jwt", "cryptography", "jinja2") if name in sys.modules))
+print(" ".join(name for name in ("pandas", "jwt", "cryptography", "jinja2", "pydantic.v1") if name in sys.modules))
 """
 
 
@@ -87,7 +88,19 @@ def test_route_builds_read_each_signature_once(monkeypatch: pytest.MonkeyPatch) 
     assert 0 < len(reads) < 30
 
 
-def test_neither_pandas_nor_openssl_nor_jinja_is_loaded_by_the_app_or_a_chdb_query() -> None:
+def test_a_pydantic_v1_model_is_still_refused() -> None:
+    from pydantic import v1
+
+    class Old(v1.BaseModel):
+        x: int
+
+    with pytest.raises(PydanticV1NotSupportedError):
+        create_model_field("f", Old)
+    with pytest.raises(PydanticV1NotSupportedError):
+        create_model_field("f", list[Old])
+
+
+def test_neither_pandas_nor_openssl_nor_jinja_nor_pydantic_v1_is_loaded_by_the_app_or_a_chdb_query() -> None:
     loaded = subprocess.run(
         [sys.executable, "-c", LOADED_AFTER_A_QUERY], capture_output=True, text=True, check=True, timeout=120
     ).stdout.split()

@@ -4,10 +4,13 @@
 import re
 from typing import Any
 
+import fastapi.routing
+import pytest
 from asgi_lifespan import LifespanManager
 from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Match
 
+from intake_service.api.route_paths import served_routes
 from intake_service.api.router import FirstSegmentDispatch
 from intake_service.app import create_app
 
@@ -53,6 +56,39 @@ def test_every_path_meets_the_route_the_whole_route_list_gives_it(settings) -> N
             assert first_match(routes, path, method) == first_match(app.router.routes, path, method), (path, method)
             checked += 1
     assert checked > 1000
+
+
+async def test_the_first_request_builds_only_the_routes_that_may_take_its_path(
+    settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # FastAPI builds an included router's routes when the router is first iterated; sorting them by
+    # first segment would build all of both mounts' (~120) at the first request of all.
+    app = create_app(settings)
+    builds = []
+    populate = fastapi.routing._populate_api_route_state
+
+    def counting(*args: object, **kwargs: object) -> None:
+        builds.append(args[1])
+        populate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fastapi.routing, "_populate_api_route_state", counting)
+    async with LifespanManager(app) as manager, asgi_client(manager.app) as http:
+        assert (await http.get("/health/live")).status_code == 200
+        assert 0 < len(builds) < 20
+        assert not any(path.startswith(("/apis", "/nemo-0.4", "/api/")) for path in builds)
+        assert (await http.get("/apis/intake/v2/workspaces/w/experiments")).status_code == 200
+        assert any(path.startswith("/apis") for path in builds)
+        assert not any(path.startswith("/nemo-0.4") for path in builds)
+    assert len(list(iter_route_contexts(app.routes))) > 100
+    assert len(builds) > 100
+
+
+def test_routes_read_unbuilt_are_the_routes_built(settings) -> None:
+    app = create_app(settings)
+    unbuilt = [(r.path, r.methods, r.path_regex) for r in served_routes(app.router.routes)]
+    built = [(r.path, r.methods, r.path_regex) for r in iter_route_contexts(app.router.routes)]
+    assert len(built) > 100
+    assert unbuilt == built
 
 
 async def test_a_route_added_after_the_first_request_is_served(settings) -> None:

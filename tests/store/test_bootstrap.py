@@ -39,6 +39,31 @@ def test_a_database_at_head_is_upgraded_without_alembic_and_one_behind_with_it(s
     assert asyncio.run(_execute(url, "SELECT version_num FROM alembic_version")) == [(head_revision(),)]
 
 
+def test_a_new_database_goes_to_alembic_without_the_revision_query(settings, monkeypatch) -> None:
+    from intake_service.store.postgres import migrate
+
+    database = f"new_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_execute(settings.database_url, f"CREATE DATABASE {database}", autocommit=True))
+    url = settings.database_url.replace("/postgres?", f"/{database}?")
+
+    async def no_query(_: str) -> None:
+        raise AssertionError("the revision of a new database was read")
+
+    monkeypatch.setattr(migrate, "_current_revision", no_query)
+    upgrade_postgres(url, new_database=True)
+    assert asyncio.run(_execute(url, "SELECT version_num FROM alembic_version")) == [(head_revision(),)]
+
+
+def test_what_the_migration_needs_is_loaded_ahead() -> None:
+    check = (
+        "import sys; from intake_service.store.postgres.migrate import load_migration; load_migration({}); "
+        "print('asyncpg' in sys.modules, 'alembic.command' in sys.modules)"
+    )
+    for new, loaded in ((False, "True False"), (True, "True True")):
+        result = subprocess.run([sys.executable, "-c", check.format(new)], capture_output=True, text=True, check=True)
+        assert result.stdout.strip() == loaded, result.stderr
+
+
 def test_initdb_flushes_with_syncfs() -> None:
     calls = []
     _initdb_with_syncfs(lambda args, **options: calls.append((args, options)) or "")(["-U", "postgres"], pgdata="p")

@@ -15,15 +15,18 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 
+from intake_service.api.route_paths import served_routes
+
 
 def _fixed_routes(app: FastAPI) -> dict[str, tuple[re.Pattern[str], set[str]]]:
     """Paths with fewer parameters than a template that also matches them (/evaluations/pivot and
     /evaluations/{name}): path → (its pattern, its methods). Gathered once."""
     found: dict[str, tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "fixed_routes", None)
     if found is None:
+        # Read without building the routes (api/route_paths.py): this runs at the first request.
         routes = [
             (r.path, r.path_regex, r.methods)
-            for r in iter_route_contexts(app.router.routes)
+            for r in served_routes(app.router.routes)
             if r.methods and r.path is not None and r.path_regex is not None
         ]
         found = {}

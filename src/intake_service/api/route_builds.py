@@ -12,9 +12,14 @@ attributes and its config, and only reads it afterwards: fields whose inputs are
 adapter FastAPI built for the first of them (a field with an input that cannot be compared,
 unhashable, gets its own, as before). A callable's typed signature is read once. Nothing is
 installed on a FastAPI that does not build routes this way.
+
+FastAPI also imports pydantic.v1 (a second pydantic, ~11 ms of the start-up's CPU) at the first route
+only to refuse v1 models; no v1 model class or instance exists before pydantic.v1 is imported, so the
+check is made once it is.
 """
 
 import importlib
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -81,6 +86,21 @@ def _share_signatures(dependencies: Any) -> None:
     dependencies.get_typed_signature = once
 
 
+def _v1_once_loaded(check: Callable[[Any], bool]) -> Callable[[Any], bool]:
+    def checked(value: Any) -> bool:
+        return "pydantic.v1" in sys.modules and check(value)
+
+    return checked
+
+
+def _check_v1_once_loaded(shared: Any, encoders: Any) -> None:
+    # annotation_is_pydantic_v1 (route builds) calls the class check through shared's globals; the
+    # encoder imported the instance check by name.
+    shared.is_pydantic_v1_model_class = _v1_once_loaded(shared.is_pydantic_v1_model_class)
+    shared.is_pydantic_v1_model_instance = _v1_once_loaded(shared.is_pydantic_v1_model_instance)
+    encoders.is_pydantic_v1_model_instance = _v1_once_loaded(encoders.is_pydantic_v1_model_instance)
+
+
 def install() -> None:
     """From now on, route builds share adapters and signatures (before the routers are declared)."""
     global _installed
@@ -88,10 +108,15 @@ def install() -> None:
         v2 = importlib.import_module("fastapi._compat.v2")
         dependencies = importlib.import_module("fastapi.dependencies.utils")
         model_field, asdict, _ = v2.ModelField, v2.asdict, dependencies.get_typed_signature
+        shared = importlib.import_module("fastapi._compat.shared")
+        encoders = importlib.import_module("fastapi.encoders")
+        _ = shared.is_pydantic_v1_model_class, shared.is_pydantic_v1_model_instance
+        _ = encoders.is_pydantic_v1_model_instance
     except (ImportError, AttributeError):
         return
     if _installed:
         return
     _share_adapters(model_field, asdict)
     _share_signatures(dependencies)
+    _check_v1_once_loaded(shared, encoders)
     _installed = True

@@ -2,7 +2,6 @@
 /nemo-0.4 (SDKs 0.4.0 and later), both on the same stores; admin keys; the ML-workbench API."""
 
 from fastapi import APIRouter, Depends, FastAPI
-from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
@@ -24,6 +23,7 @@ from intake_service.api import (
 )
 from intake_service.api.deps import authorize_workspace, single_valued_query
 from intake_service.api.responses import AUTH_ERRORS
+from intake_service.api.route_paths import served_routes
 
 INTAKE_V2_BASE = "/apis/intake/v2/workspaces/{workspace}"
 NEMO_04 = "/nemo-0.4"
@@ -87,10 +87,11 @@ def include_api(app: FastAPI) -> None:
 
 def _first_segments(route: BaseRoute) -> set[str] | None:
     """The first path segments of the route's paths (every route of an included router), or None
-    when one of them is a parameter, which any first segment may match."""
+    when one of them is a parameter, which any first segment may match. Read without building the
+    routes: each included router is built when a request first reaches it."""
     segments = set()
-    for context in iter_route_contexts([route]):
-        first = (context.path or "").split("/", 2)[1:2] or [""]
+    for served in served_routes([route]):
+        first = (served.path or "").split("/", 2)[1:2] or [""]
         if "{" in first[0]:
             return None
         segments.add(first[0])

@@ -164,19 +164,24 @@ def prepared_stores(
     While PostgreSQL starts and ClickHouse is opened and migrated, `meanwhile` runs (the server
     imports its app there). The ClickHouse connection stays open until exit, so the app's own
     connections find chDB's engine loaded rather than loading it again."""
+    # Read before initdb may start. Were it wrong (another process made the cluster meanwhile),
+    # Alembic, which reads the database's revision itself, would find nothing to do.
+    new_database = settings.embedded_postgres and not (settings.data_dir / "postgres" / "PG_VERSION").exists()
     with (
         exclusive_data_dir(settings.data_dir),
         _started_postgres(settings, progress) as started,
         _opened_clickhouse(settings, progress) as opened,
     ):
-        from intake_service.store.postgres.migrate import upgrade_postgres
+        from intake_service.store.postgres.migrate import load_migration, upgrade_postgres
 
         if meanwhile is not None:
             meanwhile()
+        # initdb takes 0.5-2 s; what the migration imports loads while it runs (or while chDB migrates).
+        load_migration(new_database)
         executor = opened()
         ready = started()
         assert ready.database_url is not None
         progress("Migrating PostgreSQL…")
-        upgrade_postgres(ready.database_url)
+        upgrade_postgres(ready.database_url, new_database)
         with _running(ready, executor):
             yield ready
