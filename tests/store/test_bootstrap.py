@@ -54,6 +54,21 @@ def test_a_new_database_goes_to_alembic_without_the_revision_query(settings, mon
     assert asyncio.run(_execute(url, "SELECT version_num FROM alembic_version")) == [(head_revision(),)]
 
 
+def test_only_a_start_on_a_new_data_directory_loads_alembic(tmp_path: Path) -> None:
+    # prepared_stores tells a new database by the PG_VERSION initdb writes: were it looking in the
+    # wrong place, every start would load Alembic (~0.4 s) and still work.
+    start = (
+        "import pathlib, sys; from intake_service.embedded.bootstrap import prepared_stores; "
+        "from intake_service.settings import Settings; "
+        f"settings = Settings(data_dir=pathlib.Path({str(tmp_path)!r}), database_url=None, clickhouse_url=None); "
+        "ready = prepared_stores(settings); ready.__enter__(); loaded = 'alembic.command' in sys.modules; "
+        "ready.__exit__(None, None, None); print(loaded)"
+    )
+    for loaded in ("True", "False"):  # the first start makes the database, the second finds it
+        result = subprocess.run([sys.executable, "-c", start], capture_output=True, text=True, timeout=120)
+        assert result.stdout.strip().splitlines()[-1:] == [loaded], result.stderr[-2000:]
+
+
 def test_what_the_migration_needs_is_loaded_ahead() -> None:
     check = (
         "import sys; from intake_service.store.postgres.migrate import load_migration; load_migration({}); "
