@@ -179,3 +179,29 @@ async def test_a_key_used_within_the_interval_sends_no_update(settings, client, 
             assert await updates_of_a_read() == 0
         finally:
             event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_read_looks_its_key_up_on_the_driver(settings, client, base, workspace) -> None:
+    # Outside the session: a read whose key needs no touch sends nothing through SQLAlchemy at all.
+    await create_experiment(client, base, "e")
+    token = await create_key(settings.database_url, f"driver-{workspace}", [auth.READ], [workspace])
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    application = create_app(settings.model_copy(update={"auth": "api-key"}))
+    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+        engine = (await app_state(manager.app)).sessionmaker.kw["bind"]
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            # The first use sends only the key's touch; the next reads send nothing.
+            for url, sent in ((exp_url(base, "e"), ["UPDATE"]), (exp_url(base, "e"), []), (f"{base}/experiments", [])):
+                statements.clear()
+                ok(await http.get(url, headers={"X-API-Key": token}))
+                assert [statement.split()[0] for statement in statements] == sent, statements
+            statements.clear()
+            assert (await http.get(exp_url(base, "e"), headers={"X-API-Key": token + "x"})).status_code == 401
+            assert statements == []
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)

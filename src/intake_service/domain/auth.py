@@ -75,7 +75,7 @@ async def authenticate(repo: ApiKeyRepository, token: str | None) -> Principal:
     if not token:
         raise Unauthenticated("An API key is required: send it as X-API-Key or Authorization: Bearer.")
     key_id = key_id_of(token)
-    row = await repo.get(key_id) if key_id else None
+    row = await repo.lookup(key_id) if key_id else None
     # compare_digest runs even for an unknown id, so timing says nothing about which part failed.
     expected = row.secret_hash if row else hash_secret("")
     if not hmac.compare_digest(expected, hash_secret(token)) or row is None:

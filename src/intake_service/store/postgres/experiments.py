@@ -124,7 +124,7 @@ class ExperimentRepository:
         """The rows of `build()` as dicts. A filter's values are in the statement itself, so a filtered
         statement is not one compilation per shape (`key`) and goes through the session."""
         if self.driver is not None and not filtered:
-            # The connection the session took for the API key's lookup, if it took one: a request
+            # The connection the session took to record the API key's use, if it took one: a request
             # holds one connection, not two (a pool of n then serves n requests at once, not n/2).
             held = None
             if self.session.in_transaction():
