@@ -20,6 +20,8 @@ bench/results/alone.json and alone.md.
 --reads-only measures only the floor and the three reads. --against OTHER/src (implies --reads-only)
 starts a second server from that source tree, seeds it the same, and times both in alternation, ten
 requests at a time, so a shared machine's load falls on both alike; alone_ab.json and alone_ab.md.
+With --api-key, both serve with --auth api-key and every request carries a key (as any deployment
+beyond loopback does). The CPU figures are the server process's: its PostgreSQL is not its child.
 """
 
 import argparse
@@ -39,7 +41,7 @@ import httpx
 import orjson
 import psutil
 from bench_rollups import session_batch
-from common import cpu_seconds, launch, load_average, percentile, source_trees
+from common import cpu_seconds, create_key, launch, load_average, percentile, source_trees
 
 ALONE, BOARD = "apis/intake/v2/workspaces/alone", "apis/intake/v2/workspaces/board"
 JSON_HEADER = {"content-type": "application/json"}
@@ -114,21 +116,21 @@ def measure(url: str, args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def measure_ab(servers: dict[str, tuple[str, int]], args: argparse.Namespace) -> dict[str, Any]:
+def measure_ab(servers: dict[str, tuple[str, int, dict[str, str]]], args: argparse.Namespace) -> dict[str, Any]:
     """The reads of each server, in alternation ten requests at a time, each over its own keep-alive
     connection; beside the wall times, the server's CPU per request (it moves far less with the load
     of a shared machine)."""
-    clients = {tree: httpx.Client(timeout=120) for tree in servers}
+    clients = {tree: httpx.Client(timeout=120, headers=headers) for tree, (_, _, headers) in servers.items()}
     try:
-        for tree, (url, _) in servers.items():
+        for tree, (url, _, _) in servers.items():
             seed(clients[tree], url, args)
-        calls = {tree: reads(clients[tree], url, args.experiments) for tree, (url, _) in servers.items()}
+        calls = {tree: reads(clients[tree], url, args.experiments) for tree, (url, _, _) in servers.items()}
         result: dict[str, dict[str, Any]] = {tree: {} for tree in servers}
         for key in calls["this"]:
             samples: dict[str, list[float]] = {tree: [] for tree in servers}
             cpu = dict.fromkeys(servers, 0.0)
             for block in range(0, args.rounds, 10):
-                for tree, (_, pid) in servers.items():
+                for tree, (_, pid, _) in servers.items():
                     began = cpu_seconds(pid)
                     samples[tree] += timed(min(10, args.rounds - block), partial(_shifted, calls[tree][key], block))
                     cpu[tree] += cpu_seconds(pid) - began
@@ -194,6 +196,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=200, help="requests timed per measure [200]")
     parser.add_argument("--reads-only", action="store_true", help="only the floor and the three reads")
     parser.add_argument("--against", type=Path, help="another source tree (its src/) measured in alternation")
+    parser.add_argument("--api-key", action="store_true", help="with --against: --auth api-key, requests with a key")
     parser.add_argument("--results", type=Path, default=Path(__file__).parent / "results")
     args = parser.parse_args()
     command = "python bench/bench_alone.py " + " ".join(sys.argv[1:])
@@ -232,10 +235,13 @@ def against(args: argparse.Namespace, command: str) -> int:
         servers = {}
         for tree, src in trees.items():
             data_dir = stack.enter_context(tempfile.TemporaryDirectory(prefix=f"intake-alone-{tree}-"))
-            server, url, _ = launch(data_dir, src)
+            headers, serve_args = {}, ()
+            if args.api_key:
+                headers, serve_args = {"X-API-Key": create_key(data_dir, src)}, ("--auth", "api-key")
+            server, url, _ = launch(data_dir, src, serve_args=serve_args)
             stack.callback(server.wait, timeout=60)
             stack.callback(server.terminate)
-            servers[tree] = (url, server.pid)
+            servers[tree] = (url, server.pid, headers)
         result = {"trees": {tree: str(src) for tree, src in trees.items()}, **measure_ab(servers, args)}
     result["load_average"] = load_average()
     (args.results / "alone_ab.json").write_text(json.dumps({"command": command, **result}, indent=2) + "\n")

@@ -2,6 +2,7 @@
 as `common`)."""
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -67,20 +68,25 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-def launch(
-    data_dir: str, src: Path | None = None, stdout: int | None = subprocess.DEVNULL
-) -> tuple[subprocess.Popen[bytes], str, float]:
-    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), started from
-    `src` when given (another source tree, first on PYTHONPATH): the process, its URL and its seconds
-    from launch to /health/ready."""
-    url = f"http://127.0.0.1:{free_port()}"
+def _environment(src: Path | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INTAKE_", "DATABASE_URL", "CLICKHOUSE_URL"))}
     if src is not None:
         env["PYTHONPATH"] = str(src)
+    return env
+
+
+def launch(
+    data_dir: str, src: Path | None = None, stdout: int | None = subprocess.DEVNULL, serve_args: tuple[str, ...] = ()
+) -> tuple[subprocess.Popen[bytes], str, float]:
+    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), started from
+    `src` when given (another source tree, first on PYTHONPATH), `serve_args` added: the process, its
+    URL and its seconds from launch to /health/ready."""
+    url = f"http://127.0.0.1:{free_port()}"
+    env = _environment(src)
     began = time.perf_counter()
     server = subprocess.Popen(
         [sys.executable, "-m", "intake_service", "serve", "--port", url.rsplit(":", 1)[1], "--data-dir", data_dir,
-         "--log-level", "warning"],
+         "--log-level", "warning", *serve_args],
         stdout=stdout, stderr=stdout, env=env,
     )  # fmt: skip
     while True:
@@ -92,6 +98,19 @@ def launch(
         except httpx.TransportError:
             pass
         time.sleep(0.05)
+
+
+def create_key(data_dir: str, src: Path | None = None) -> str:
+    """The secret of a new API key (intake read and write, every workspace) in `data_dir`'s stores,
+    made by `intake-service keys create` from `src` (before the server starts)."""
+    printed = subprocess.run(
+        [sys.executable, "-m", "intake_service", "keys", "create", "bench", "--scope", "intake:read",
+         "--scope", "intake:write", "--data-dir", data_dir],
+        env=_environment(src), capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    found = re.search(r"isk_\S+", printed)
+    assert found, printed
+    return found.group(0)
 
 
 def source_trees(against: Path | None) -> dict[str, Path]:

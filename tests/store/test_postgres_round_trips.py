@@ -5,14 +5,20 @@ connection sat idle."""
 import asyncio
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import event, text
+from asgi_lifespan import LifespanManager
+from sqlalchemy import event, func, text, update
 
+from intake_service.app import create_app
+from intake_service.domain import auth
 from intake_service.store.postgres import engine as engine_module
+from intake_service.store.postgres.engine import run_in_transaction
 from intake_service.store.postgres.experiments import ExperimentRepository
+from intake_service.store.postgres.tables import ApiKey
 
-from support import app_state, create_experiment, exp_url, ingest_ok, ok
+from support import app_state, asgi_client, create_experiment, create_key, exp_url, ingest_ok, ok
 
 
 async def logged() -> None:
@@ -137,3 +143,65 @@ async def test_the_lock_statement_turns_the_flush_off_for_its_transaction_only(a
         assert await session.scalar(text("SHOW synchronous_commit")) == "off"
         await session.commit()
         assert await session.scalar(text("SHOW synchronous_commit")) == "on"  # the next transaction's
+
+
+async def test_a_key_used_within_the_interval_sends_no_update(settings, client, base, workspace) -> None:
+    # touch's UPDATE changes nothing while the key's last use is recent; the row the key's lookup
+    # just read says so, and the request sends no UPDATE. After the interval it is sent again.
+    await create_experiment(client, base, "e")
+    name = f"toucher-{workspace}"
+    token = await create_key(settings.database_url, name, [auth.READ], [workspace])
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement.split()[0])
+
+    async def updates_of_a_read() -> int:
+        statements.clear()
+        ok(await http.get(exp_url(base, "e"), headers={"X-API-Key": token}))
+        return statements.count("UPDATE")
+
+    async def used_long_ago(session: Any) -> None:
+        await session.execute(
+            update(ApiKey).where(ApiKey.name == name).values(last_used_at=func.now() - timedelta(minutes=2))
+        )
+
+    application = create_app(settings.model_copy(update={"auth": "api-key"}))
+    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+        engine = (await app_state(manager.app)).sessionmaker.kw["bind"]
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            assert await updates_of_a_read() == 1  # never used
+            assert await updates_of_a_read() == 0
+            assert await updates_of_a_read() == 0
+            await run_in_transaction(settings.database_url, used_long_ago)
+            assert await updates_of_a_read() == 1
+            assert await updates_of_a_read() == 0
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)
+
+
+async def test_a_read_looks_its_key_up_on_the_driver(settings, client, base, workspace) -> None:
+    # Outside the session: a read whose key needs no touch sends nothing through SQLAlchemy at all.
+    await create_experiment(client, base, "e")
+    token = await create_key(settings.database_url, f"driver-{workspace}", [auth.READ], [workspace])
+    statements: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        statements.append(statement)
+
+    application = create_app(settings.model_copy(update={"auth": "api-key"}))
+    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+        engine = (await app_state(manager.app)).sessionmaker.kw["bind"]
+        event.listen(engine.sync_engine, "before_cursor_execute", record)
+        try:
+            # The first use sends only the key's touch; the next reads send nothing.
+            for url, sent in ((exp_url(base, "e"), ["UPDATE"]), (exp_url(base, "e"), []), (f"{base}/experiments", [])):
+                statements.clear()
+                ok(await http.get(url, headers={"X-API-Key": token}))
+                assert [statement.split()[0] for statement in statements] == sent, statements
+            statements.clear()
+            assert (await http.get(exp_url(base, "e"), headers={"X-API-Key": token + "x"})).status_code == 401
+            assert statements == []
+        finally:
+            event.remove(engine.sync_engine, "before_cursor_execute", record)

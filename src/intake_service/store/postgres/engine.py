@@ -125,7 +125,7 @@ async def driver_fetch(
     """The rows of a statement (see driver_sql) as dicts in column order, run on a pooled connection's
     driver outside any transaction, as a read's statements are (reader_of): the Session, Connection
     and ORM layers it skips cost about 0.6 ms of CPU per statement, most of a GET of one experiment.
-    `held` is a connection the caller's session already holds (an API key was looked up on it): the
+    `held` is a connection the caller's session already holds (an API key's last use was recorded on it): the
     read runs there rather than taking a second connection from the pool for the same request.
     A connection found lost is dropped from the pool, and the read is a 503."""
     sql, names = driver_sql(key, build)

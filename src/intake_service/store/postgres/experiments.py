@@ -15,6 +15,7 @@ from sqlalchemy import (
     bindparam,
     func,
     nulls_last,
+    or_,
     select,
     update,
 )
@@ -123,7 +124,7 @@ class ExperimentRepository:
         """The rows of `build()` as dicts. A filter's values are in the statement itself, so a filtered
         statement is not one compilation per shape (`key`) and goes through the session."""
         if self.driver is not None and not filtered:
-            # The connection the session took for the API key's lookup, if it took one: a request
+            # The connection the session took to record the API key's use, if it took one: a request
             # holds one connection, not two (a pool of n then serves n requests at once, not n/2).
             held = None
             if self.session.in_transaction():
@@ -280,6 +281,33 @@ class ExperimentRepository:
         """One page of the list (RESPONSE_COLUMNS); `only_valued` cuts the list down to the experiments
         `metric` lists and also answers how many rows that shorter list has (else 0): the first rows
         of a rollup sort, without sending every value along."""
+        rows = await self._page_rows(workspace, query, rollups, metric, only_valued=only_valued)
+        listed = [row.pop("listed") for row in rows][:1] if only_valued else []
+        return rows, listed[0] if listed else 0
+
+    async def valued_page_counted(
+        self, workspace: str, query: ListQuery, metric: MetricValues
+    ) -> tuple[list[dict[str, Any]], int, int | None]:
+        """page(only_valued=True) of an unfiltered list given its metric's whole column, whose shorter
+        list also keeps every pinned experiment (pinned_first), and how many rows the whole list has:
+        the count in the page's statement, one round trip instead of two. The total is None when the
+        page is empty (no row carries it)."""
+        rows = await self._page_rows(workspace, query, None, metric, only_valued=True, counted=True)
+        listed, total = (rows[0]["listed"], rows[0]["total"]) if rows else (0, None)
+        for row in rows:
+            del row["listed"], row["total"]
+        return rows, listed, total
+
+    async def _page_rows(
+        self,
+        workspace: str,
+        query: ListQuery,
+        rollups: RollupLeaves | None,
+        metric: MetricValues | None,
+        *,
+        only_valued: bool,
+        counted: bool = False,
+    ) -> list[dict[str, Any]]:
         params: dict[str, Any] = {"workspace": workspace, "offset": query.offset, "limit": query.page_size}
         if metric is not None:
             params["ids"], params["values"], params["missing"] = metric
@@ -292,8 +320,17 @@ class ExperimentRepository:
             else:
                 ids = bindparam("ids", type_=ARRAY(String))
                 if only_valued:
-                    where.append(Experiment.id == any_(ids))
+                    valued = Experiment.id == any_(ids)
+                    if counted and query.pinned_first:
+                        # The whole column is sent: a pinned experiment not in it has no value, as it
+                        # would have had among page()'s pinned extras.
+                        valued = or_(valued, Experiment.pinned_at.is_not(None))
+                    where.append(valued)
                     columns.append(func.count().over().label("listed"))
+                if counted:
+                    # Its own FROM (not correlated with the page's): evaluated once, as the count was.
+                    everything = select(func.count()).select_from(Experiment).where(*self._where(query, rollups))
+                    columns.append(everything.correlate(None).scalar_subquery().label("total"))
                 joined = (
                     func.unnest(ids, bindparam("values", type_=ARRAY(Float)))
                     .table_valued("id", "value")
@@ -311,10 +348,8 @@ class ExperimentRepository:
             )
 
         sort = query.sort.field if metric is None else ("metric", metric[2] is None)
-        key = ("experiments.page", sort, query.sort.descending, query.pinned_first, only_valued)
-        rows = await self._read(key, build, params, filtered=query.filter is not None)
-        listed = [row.pop("listed") for row in rows][:1] if only_valued else []
-        return rows, listed[0] if listed else 0
+        key = ("experiments.page", sort, query.sort.descending, query.pinned_first, only_valued, counted)
+        return await self._read(key, build, params, filtered=query.filter is not None)
 
     async def get_many(self, ids: Sequence[str]) -> dict[str, Experiment]:
         rows = await self.session.scalars(select(Experiment).where(Experiment.id.in_(ids)))
