@@ -21,7 +21,7 @@ bench/results/alone.json and alone.md.
 starts a second server from that source tree, seeds it the same, and times both in alternation, ten
 requests at a time, so a shared machine's load falls on both alike; alone_ab.json and alone_ab.md.
 With --api-key, both serve with --auth api-key and every request carries a key (as any deployment
-beyond loopback does). The CPU figures are the server process's: its PostgreSQL is not its child.
+beyond loopback does). The CPU figures are the server's, its embedded PostgreSQL's included.
 """
 
 import argparse

@@ -53,19 +53,32 @@ def percentile(samples: list[float], q: float) -> float:
     return ordered[low] + (ordered[high] - ordered[low]) * (index - low)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process and its descendants alive now (the service and its parse
-    worker; not the embedded PostgreSQL, which runs detached). Unlike wall time, it barely moves with
-    what else the machine runs, so it compares two builds on a shared machine."""
+def cpu_by_process(pid: int) -> dict[int, float]:
+    """User and system CPU time, by pid, of a service and its descendants alive now (its parse worker)
+    and of the embedded PostgreSQL serving its --data-dir: pg_ctl starts the postmaster detached (its
+    parent is init), so it is found by its data directory, and its backends as its children."""
     root = psutil.Process(pid)
-    total = 0.0
-    for process in (root, *root.children(recursive=True)):
+    processes = [root, *root.children(recursive=True)]
+    command = root.cmdline()
+    if "--data-dir" in command:
+        pgdata = str(Path(command[command.index("--data-dir") + 1]).resolve() / "postgres")
+        for found in psutil.process_iter(["name", "cmdline"]):
+            if found.info["name"] == "postgres" and pgdata in " ".join(found.info["cmdline"] or []):
+                processes += [found, *found.children(recursive=True)]
+    seconds = {}
+    for process in processes:
         try:
             times = process.cpu_times()
         except psutil.NoSuchProcess:
             continue
-        total += times.user + times.system
-    return total
+        seconds[process.pid] = times.user + times.system
+    return seconds
+
+
+def cpu_seconds(pid: int) -> float:
+    """The total of cpu_by_process. Unlike wall time, it barely moves with what else the machine runs,
+    so it compares two builds on a shared machine."""
+    return sum(cpu_by_process(pid).values())
 
 
 def _environment(src: Path | None) -> dict[str, str]:

@@ -34,8 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-import psutil
-from common import free_port, percentile
+from common import cpu_by_process, free_port, percentile
 
 WORKSPACE = "load"
 BASE = f"/apis/intake/v2/workspaces/{WORKSPACE}"
@@ -153,19 +152,6 @@ def profiler(args: argparse.Namespace, pid: int) -> subprocess.Popen[bytes] | No
     return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def cpu_seconds(pid: int) -> dict[int, float]:
-    """User + system CPU of the server and its processes (the embedded PostgreSQL's), by pid."""
-    seconds = {}
-    server = psutil.Process(pid)
-    for process in [server, *server.children(recursive=True)]:
-        try:
-            times = process.cpu_times()
-        except psutil.NoSuchProcess:
-            continue
-        seconds[process.pid] = times.user + times.system
-    return seconds
-
-
 def profile_summary(path: Path, top: int = 25) -> str:
     """The functions holding the most samples, by their own time and with their callees."""
     own: Counter[str] = Counter()
@@ -193,14 +179,14 @@ async def run(url: str, args: argparse.Namespace, server_pid: int) -> dict[str, 
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         state = await seed(http, args.experiments, args.seed_sessions, random.Random(0))
         sampling = profiler(args, server_pid)
-        cpu_before = cpu_seconds(server_pid)
+        cpu_before = cpu_by_process(server_pid)
         started = time.monotonic()
         deadline = started + args.duration
         await asyncio.gather(
             *(worker(http, state, deadline, args.max_requests, seed, args.batch) for seed in range(args.concurrency))
         )
         elapsed = time.monotonic() - started
-        cpu_after = cpu_seconds(server_pid)
+        cpu_after = cpu_by_process(server_pid)
         if sampling is not None:
             sampling.wait(timeout=60)
 
