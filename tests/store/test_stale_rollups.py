@@ -5,6 +5,8 @@ import asyncio
 import random
 from typing import Any
 
+import pytest
+
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import stale_rollups
@@ -218,3 +220,37 @@ async def test_a_row_read_while_another_row_changes_is_kept_in_memory() -> None:
     await kept.read("w", ["f"], fetching(["f"]))
     await kept.read("w", ["f"], fetching([]))
     assert reads == [["e"], ["f"], ["f"]]  # read again: it changed while it was read
+
+
+@pytest.mark.parametrize("reader", ["metric column", "rows"])
+async def test_every_read_sees_every_session_acknowledged_before_it_under_concurrent_ingests(
+    client, base, app, workspace, reader
+) -> None:
+    """Ingests and reads (of a kept metric column, of rows), interleaved: a read answers every session
+    acknowledged before it began (and may answer later ones); once all are done, it is exact."""
+    telemetry = await app_telemetry(app)
+    experiments = [await create_experiment(client, base) for _ in range(4)]
+    acknowledged = {experiment["id"]: 0 for experiment in experiments}
+    path = RollupPath("run_count")
+
+    async def run_counts() -> dict[str, float]:
+        if reader == "rows":
+            rows = await telemetry.rollups(workspace, list(acknowledged))
+            return {e: rollups["run_count"] for e, rollups in rows.items() if rollups["run_count"]}
+        return (await telemetry.metric_values(workspace, path)).by_id
+
+    await run_counts()  # kept from here on
+    rng = random.Random(4)
+
+    async def ingest_then_read(task: int) -> None:
+        for round_ in range(5):
+            experiment = rng.choice(experiments)
+            await ingest_ok(client, base, experiment["name"], sessions(f"t{task}-{round_}", 1 + task % 3))
+            acknowledged[experiment["id"]] += 1 + task % 3
+            before = dict(acknowledged)
+            counts = await run_counts()
+            assert all(counts.get(e, 0) >= count for e, count in before.items()), (before, counts)
+
+    await asyncio.gather(*(ingest_then_read(task) for task in range(8)))
+    counts = await run_counts()
+    assert {e: v for e, v in counts.items() if e in acknowledged} == {e: c for e, c in acknowledged.items() if c}

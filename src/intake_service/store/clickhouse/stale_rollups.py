@@ -251,21 +251,22 @@ class StaleRollups:
         is stale again: its reader takes it anew)."""
         marked = self._stale.get(workspace, {})
         taken: dict[str, bool] = {}
-        tasks = set()
+        # Each experiment's row comes from the computation it is taken by now: another one this read
+        # waits for may hold an older row of it (taken before a later mark).
+        by: dict[str, asyncio.Task[dict[str, Rollups]]] = {}
         for experiment_id in experiment_ids:
             if experiment_id in marked:
                 taken[experiment_id] = marked.pop(experiment_id)
             elif (task := self._computing.get((workspace, experiment_id))) is not None:
-                tasks.add(task)
+                by[experiment_id] = task
         if taken:
             task = asyncio.ensure_future(self._compute(workspace, taken, self._changes[workspace]))
             for experiment_id in taken:
                 self._computing[(workspace, experiment_id)] = task
-            tasks.add(task)
-        found: dict[str, Rollups] = {}
-        for task in tasks:
-            found.update(await asyncio.shield(task))
-        return {experiment_id: found[experiment_id] for experiment_id in experiment_ids if experiment_id in found}
+                if experiment_id in experiment_ids:
+                    by[experiment_id] = task
+        results = {task: await asyncio.shield(task) for task in set(by.values())}
+        return {e: results[task][e] for e, task in by.items() if e in results[task]}
 
     async def _compute(self, workspace: str, taken: dict[str, bool], seen: int) -> dict[str, Rollups]:
         """Compute the rows taken when the workspace's _changes was `seen`; keep and store those not
