@@ -131,41 +131,53 @@ class StaleRollups:
         if not self.deferred:
             await self.refresh(workspace)
             return await fetch(None)
-        await self._computed(workspace, self._unsettled(workspace))
-        changes = self._changes[workspace]
         cached = self._columns.get((workspace, key))
-        if cached is not None and cached[0] == changes:
-            self._columns.move_to_end((workspace, key))
-            hit: Column = cached[1]
-            return hit
-        if cached is not None and cached[0] >= self._unlisted[workspace]:
-            since = [e for e, change in self._changed[workspace].items() if change > cached[0]]
-            part = await self._part(workspace, since, fetch, from_rows) if since else None
-            column = cached[1] if part is None else cached[1].patched(since, part)
-        else:
+        if cached is None or cached[0] < self._unlisted[workspace]:
+            await self._computed(workspace, self._unsettled(workspace))
+            changes = self._changes[workspace]
             await self.refresh(workspace)
             column = await fetch(None)
-        if changes == self._changes[workspace]:
+            if changes == self._changes[workspace]:
+                self._keep(workspace, key, changes, column)
+            return column
+        # The column as of now: the rows that changed since it was kept, each fresh as of now. A row in
+        # memory is (a mark drops it at once); a stale one is computed, one being computed is waited
+        # for (it was taken after its last mark). Marks that land meanwhile are of writes answered
+        # after this read began: the next read patches those, this one does not wait for them.
+        changes = self._changes[workspace]
+        if cached[0] == changes:
+            self._keep(workspace, key, changes, cached[1])
+            hit: Column = cached[1]
+            return hit
+        since = [e for e, change in self._changed[workspace].items() if change > cached[0]]
+        unsettled = set(self._unsettled(workspace))
+        rows: dict[str, Rollups | None] = {}
+        for experiment_id in since:
+            if experiment_id not in unsettled and (row_key := (workspace, experiment_id, "")) in self._cached:
+                rows[experiment_id] = self._cached[row_key]
+        if from_rows is None:
+            await self.refresh(workspace)
+            column = cached[1].patched(since, await fetch(since))
+        else:
+            rows.update(await self._computed(workspace, [e for e in since if e in unsettled]))
+            column = cached[1].patched(list(rows), from_rows({e: r for e, r in rows.items() if r is not None}))
+            # Rows neither in memory nor computed (pushed out of memory, an experiment that may have
+            # lost its last session): read from the table.
+            if unread := [e for e in since if e not in rows]:
+                await self.refresh(workspace, unread)
+                column = column.patched(unread, await fetch(unread))
+        self._keep(workspace, key, changes, column)
+        return column
+
+    def _keep(self, workspace: str, key: Hashable, changes: int, column: Any) -> None:
+        """Keep the column as of the workspace's _changes `changes` (every row that changed after is
+        listed in _changed: the next read patches it), unless one as of a later count is kept."""
+        kept = self._columns.get((workspace, key))
+        if kept is None or kept[0] <= changes:
             self._columns[(workspace, key)] = (changes, column)
             self._columns.move_to_end((workspace, key))
             if len(self._columns) > COLUMNS_CACHED:
                 self._columns.popitem(last=False)
-        return column
-
-    async def _part(
-        self,
-        workspace: str,
-        experiment_ids: list[str],
-        fetch: Callable[[list[str] | None], Awaitable[Column]],
-        from_rows: Callable[[dict[str, Rollups]], Column] | None,
-    ) -> Column:
-        """A column's part for these experiments: from their rows in memory (none stale: all were just
-        computed), else read from the table once the rows are stored."""
-        keys = [(workspace, experiment_id, "") for experiment_id in experiment_ids]
-        if from_rows is not None and all(key in self._cached for key in keys):
-            return from_rows({key[1]: rollups for key in keys if (rollups := self._cached[key]) is not None})
-        await self.refresh(workspace)
-        return await fetch(experiment_ids)
 
     def forget(self, workspace: str, experiment_ids: list[str]) -> None:
         """Drop these rows from memory (call on the event loop, after they changed or will change)."""
