@@ -254,3 +254,25 @@ async def test_every_read_sees_every_session_acknowledged_before_it_under_concur
     await asyncio.gather(*(ingest_then_read(task) for task in range(8)))
     counts = await run_counts()
     assert {e: v for e, v in counts.items() if e in acknowledged} == {e: c for e, c in acknowledged.items() if c}
+
+
+async def test_a_read_computes_the_workspaces_other_stale_rows_in_the_same_statement(
+    client, base, app, workspace, monkeypatch
+) -> None:
+    telemetry = await app_telemetry(app)
+    names = [(await create_experiment(client, base))["name"] for _ in range(3)]
+    for name in names:
+        await ingest_ok(client, base, name, sessions(name, 2))
+    statements: list[list[str]] = []
+    compute_rows = telemetry.stale._compute_rows
+
+    def counted(workspace: str, taken: dict[str, bool], with_results: bool) -> Any:
+        statements.append(sorted(taken))
+        return compute_rows(workspace, taken, with_results)
+
+    monkeypatch.setattr(telemetry.stale, "_compute_rows", counted)
+    assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [2, 2, 2]
+    assert len(statements) == 1 and len(statements[0]) == 3  # the first read took all three
+    await ingest_ok(client, base, names[1], sessions("more", 3))
+    assert (await get_experiment(client, base, names[1]))["run_count"] == 5
+    assert len(statements) == 2

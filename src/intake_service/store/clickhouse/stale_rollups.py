@@ -25,6 +25,7 @@ import asyncio
 import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
+from itertools import islice
 from typing import Any, Protocol, Self, TypeVar
 
 import orjson
@@ -53,6 +54,8 @@ COLUMNS_CACHED = 8
 KINDS = ("", "evaluation")
 # Changed experiments a cached column is patched for; after more changes, it is read whole again.
 PATCHED = 1_000
+# Stale rows a computation takes at most, those its reader needs first, in one statement.
+WIDEN = 32
 
 
 class StaleRollups:
@@ -258,9 +261,10 @@ class StaleRollups:
             marked[experiment_id] = marked.get(experiment_id, False) or may_be_empty
 
     async def _computed(self, workspace: str, experiment_ids: list[str]) -> dict[str, Rollups]:
-        """The rollups of the stale experiments among these that have sessions, computed now, or by a
-        computation under way that took them after their last mark (an experiment marked again since
-        is stale again: its reader takes it anew)."""
+        """The rollups of the stale experiments among these that have sessions, computed now (with up to
+        WIDEN other stale ones of the workspace, kept in memory), or by a computation under way that
+        took them after their last mark (an experiment marked again since is stale again: its reader
+        takes it anew)."""
         marked = self._stale.get(workspace, {})
         taken: dict[str, bool] = {}
         # Each experiment's row comes from the computation it is taken by now: another one this read
@@ -272,6 +276,15 @@ class StaleRollups:
             elif (task := self._computing.get((workspace, experiment_id))) is not None:
                 by[experiment_id] = task
         if taken:
+            # The workspace's other stale rows go along: one statement costs about as much for 1 as for
+            # 20 experiments (~9 ms, mostly planning), and their next readers find them computed. Not
+            # those that may have lost their last session, which cost statements of their own.
+            room = WIDEN - len(taken)
+            for experiment_id in [e for e, may_be_empty in islice(marked.items(), 2 * WIDEN) if not may_be_empty]:
+                if room <= 0:
+                    break
+                taken[experiment_id] = marked.pop(experiment_id)
+                room -= 1
             task = asyncio.ensure_future(self._compute(workspace, taken, self._changes[workspace]))
             for experiment_id in taken:
                 self._computing[(workspace, experiment_id)] = task
