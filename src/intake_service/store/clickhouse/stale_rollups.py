@@ -3,7 +3,8 @@ it, not on every ingest. An ingest marks its experiments stale after its insert 
 answers; a read of rollups first computes the stale ones it reads, so a burst of 1,000 ingests into
 one experiment costs one recompute and every read still sees every acknowledged session.
 
-A read of rows computes them with a SELECT (typed as the table stores them) and answers from that;
+A read of rows computes them with a SELECT of their aggregates, assembled in Python into the rows
+as the table's read back (rollups.computed_row), and answers from that;
 the rows are stored afterwards, several at a time, in one JSONEachRow INSERT, off the read's path. A
 read from the table (a metric column, a page past the rows kept in memory) waits for those to be
 stored first. Concurrent readers of a row being computed wait for that computation, not for another.
@@ -84,7 +85,6 @@ class StaleRollups:
         # of computed rows.
         self._computing: dict[tuple[str, str], asyncio.Task[dict[str, Rollups]]] = {}
         self._writer = RollupWriter(self._insert)
-        self._types: dict[str, str] | None = None  # experiment_rollups' column types, read once
 
     async def read(
         self,
@@ -332,9 +332,7 @@ class StaleRollups:
         emptied = {experiment_id: True for experiment_id, may_be_empty in taken.items() if may_be_empty}
         if emptied:
             self._rewrite(workspace, emptied)
-        if self._types is None:
-            self._types = {row["name"]: row["type"] for row in self._executor.query(rollup_sql.COLUMN_TYPES)}
-        sql = rollup_sql.computing_sql(self._types, with_results)
+        sql = rollup_sql.computing_sql(with_results)
         experiment_ids = sorted(e for e in taken if e not in emptied)
         computed: dict[str, tuple[Rollups, bytes | None]] = {}
         for start in range(0, len(experiment_ids), rollup_sql.BATCH):
@@ -342,7 +340,7 @@ class StaleRollups:
             columns = self._executor.query_columns(sql, params)
             inexact: dict[str, bool] = {}
             for values in zip(*columns.values(), strict=True):
-                raw = dict(zip(columns, values, strict=True))
+                raw = rollup_sql.computed_row(dict(zip(columns, values, strict=True)))
                 row = {name: clean_value(value) for name, value in raw.items()}
                 stored = orjson.dumps(rollup_sql.stored_row(row)) if _finite(raw) else None
                 computed[row["experiment_id"]] = (rollup_sql.to_rollups(row), stored)
