@@ -276,3 +276,39 @@ async def test_a_read_computes_the_workspaces_other_stale_rows_in_the_same_state
     await ingest_ok(client, base, names[1], sessions("more", 3))
     assert (await get_experiment(client, base, names[1]))["run_count"] == 5
     assert len(statements) == 2
+
+
+async def test_a_row_marked_while_a_read_waits_for_another_is_answered_from_memory(
+    client, base, app, workspace, monkeypatch
+) -> None:
+    """A read takes the rows it finds in memory before it waits for the computation of the others: an
+    ingest that lands meanwhile was answered after the read began, so the read neither waits for the
+    writer's INSERT nor reads the table for it; the next read sees it."""
+    telemetry = await app_telemetry(app)
+    names = [(await create_experiment(client, base))["name"] for _ in range(2)]
+    for name in names:
+        await ingest_ok(client, base, name, sessions(name, 2))
+    assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [2, 2]
+    ids = [(await get_experiment(client, base, name))["id"] for name in names]
+    reads: list[list[str]] = []
+
+    async def fetch(experiment_ids: list[str]) -> dict[str, Any]:
+        reads.append(experiment_ids)
+        return await telemetry.rollups(workspace, experiment_ids)
+
+    computing = telemetry.stale._compute
+    landed: list[str] = []
+
+    async def an_ingest_lands_meanwhile(*args: Any) -> Any:
+        found = await computing(*args)
+        if not landed:
+            landed.append(names[1])
+            await ingest_ok(client, base, names[1], sessions("late", 3))
+        return found
+
+    monkeypatch.setattr(telemetry.stale, "_compute", an_ingest_lands_meanwhile)
+    await ingest_ok(client, base, names[0], sessions("more", 1))
+    rollups = await telemetry.stale.read(workspace, ids, fetch)
+    assert landed and [rollups[i]["run_count"] for i in ids] == [3, 2]
+    assert reads == []
+    assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [3, 5]

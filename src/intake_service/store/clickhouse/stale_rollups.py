@@ -100,16 +100,25 @@ class StaleRollups:
         if not self.deferred:
             await self.refresh(workspace, experiment_ids)
             return await fetch(experiment_ids)
-        found = {} if kind else await self._computed(workspace, experiment_ids)
-        missing = []
+        # The rows in memory now, before any wait: each is fresh as of now (a mark drops it at once).
+        # A mark that lands while this read waits for a computation is of a write answered after it
+        # began, which it need not see: no read from the table for it.
+        unsettled = set() if kind else set(self._unsettled(workspace))
+        found: dict[str, Rollups] = {}
+        missing, computing = [], []
         for experiment_id in experiment_ids:
             key = (workspace, experiment_id, kind)
-            if experiment_id in found:
-                continue
-            if key not in self._cached:
+            if experiment_id in unsettled:
+                computing.append(experiment_id)
+            elif key not in self._cached:
                 missing.append(experiment_id)
             elif (rollups := self._cached[key]) is not None:
                 found[experiment_id] = rollups
+        if computing:
+            computed = await self._computed(workspace, computing)
+            found.update(computed)
+            # Computed without a row (no sessions left): as stored, from the table.
+            missing += [experiment_id for experiment_id in computing if experiment_id not in computed]
         if missing:
             if not kind:
                 await self._stored(workspace, missing)
