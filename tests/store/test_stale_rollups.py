@@ -5,6 +5,8 @@ import asyncio
 import random
 from typing import Any
 
+import pytest
+
 from intake_service.domain.rollup_metrics import RollupPath
 from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import stale_rollups
@@ -218,3 +220,95 @@ async def test_a_row_read_while_another_row_changes_is_kept_in_memory() -> None:
     await kept.read("w", ["f"], fetching(["f"]))
     await kept.read("w", ["f"], fetching([]))
     assert reads == [["e"], ["f"], ["f"]]  # read again: it changed while it was read
+
+
+@pytest.mark.parametrize("reader", ["metric column", "rows"])
+async def test_every_read_sees_every_session_acknowledged_before_it_under_concurrent_ingests(
+    client, base, app, workspace, reader
+) -> None:
+    """Ingests and reads (of a kept metric column, of rows), interleaved: a read answers every session
+    acknowledged before it began (and may answer later ones); once all are done, it is exact."""
+    telemetry = await app_telemetry(app)
+    experiments = [await create_experiment(client, base) for _ in range(4)]
+    acknowledged = {experiment["id"]: 0 for experiment in experiments}
+    path = RollupPath("run_count")
+
+    async def run_counts() -> dict[str, float]:
+        if reader == "rows":
+            rows = await telemetry.rollups(workspace, list(acknowledged))
+            return {e: rollups["run_count"] for e, rollups in rows.items() if rollups["run_count"]}
+        return (await telemetry.metric_values(workspace, path)).by_id
+
+    await run_counts()  # kept from here on
+    rng = random.Random(4)
+
+    async def ingest_then_read(task: int) -> None:
+        for round_ in range(5):
+            experiment = rng.choice(experiments)
+            await ingest_ok(client, base, experiment["name"], sessions(f"t{task}-{round_}", 1 + task % 3))
+            acknowledged[experiment["id"]] += 1 + task % 3
+            before = dict(acknowledged)
+            counts = await run_counts()
+            assert all(counts.get(e, 0) >= count for e, count in before.items()), (before, counts)
+
+    await asyncio.gather(*(ingest_then_read(task) for task in range(8)))
+    counts = await run_counts()
+    assert {e: v for e, v in counts.items() if e in acknowledged} == {e: c for e, c in acknowledged.items() if c}
+
+
+async def test_a_read_computes_the_workspaces_other_stale_rows_in_the_same_statement(
+    client, base, app, workspace, monkeypatch
+) -> None:
+    telemetry = await app_telemetry(app)
+    names = [(await create_experiment(client, base))["name"] for _ in range(3)]
+    for name in names:
+        await ingest_ok(client, base, name, sessions(name, 2))
+    statements: list[list[str]] = []
+    compute_rows = telemetry.stale._compute_rows
+
+    def counted(workspace: str, taken: dict[str, bool], with_results: bool) -> Any:
+        statements.append(sorted(taken))
+        return compute_rows(workspace, taken, with_results)
+
+    monkeypatch.setattr(telemetry.stale, "_compute_rows", counted)
+    assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [2, 2, 2]
+    assert len(statements) == 1 and len(statements[0]) == 3  # the first read took all three
+    await ingest_ok(client, base, names[1], sessions("more", 3))
+    assert (await get_experiment(client, base, names[1]))["run_count"] == 5
+    assert len(statements) == 2
+
+
+async def test_a_row_marked_while_a_read_waits_for_another_is_answered_from_memory(
+    client, base, app, workspace, monkeypatch
+) -> None:
+    """A read takes the rows it finds in memory before it waits for the computation of the others: an
+    ingest that lands meanwhile was answered after the read began, so the read neither waits for the
+    writer's INSERT nor reads the table for it; the next read sees it."""
+    telemetry = await app_telemetry(app)
+    names = [(await create_experiment(client, base))["name"] for _ in range(2)]
+    for name in names:
+        await ingest_ok(client, base, name, sessions(name, 2))
+    assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [2, 2]
+    ids = [(await get_experiment(client, base, name))["id"] for name in names]
+    reads: list[list[str]] = []
+
+    async def fetch(experiment_ids: list[str]) -> dict[str, Any]:
+        reads.append(experiment_ids)
+        return await telemetry.rollups(workspace, experiment_ids)
+
+    computing = telemetry.stale._compute
+    landed: list[str] = []
+
+    async def an_ingest_lands_meanwhile(*args: Any) -> Any:
+        found = await computing(*args)
+        if not landed:
+            landed.append(names[1])
+            await ingest_ok(client, base, names[1], sessions("late", 3))
+        return found
+
+    monkeypatch.setattr(telemetry.stale, "_compute", an_ingest_lands_meanwhile)
+    await ingest_ok(client, base, names[0], sessions("more", 1))
+    rollups = await telemetry.stale.read(workspace, ids, fetch)
+    assert landed and [rollups[i]["run_count"] for i in ids] == [3, 2]
+    assert reads == []
+    assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [3, 5]

@@ -11,7 +11,7 @@ at import, from the registry; values always travel as parameters.
 
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -92,31 +92,27 @@ _SESSIONS_WITH_RESULTS = f"""
         GROUP BY experiment_id, session_id"""
 
 
-def _rollups_select(source: str, types: Mapping[str, str] | None = None) -> str:
-    """One scan over the experiments' sessions; -Map combinators give per-evaluator statistics.
-    Without `types`, the rows an INSERT stores; with the table's column types, the same rows as a
-    read of them would return (each value cast to its column's type, computed_at as text)."""
+def _rollups_select(source: str) -> str:
+    """One scan over the experiments' sessions; -Map combinators give per-evaluator statistics."""
     parts = [_aggregates(metric) for metric in METRICS]
-    aggregates = [aggregate for metric_aggregates, _ in parts for aggregate in metric_aggregates]
-    values = [
-        f"{value if types is None else f'CAST({value}, {_quoted(types[metric.column])})'} AS {metric.column}"
-        for metric, (_, value) in zip(METRICS, parts, strict=True)
-    ]
-    labels = [f"arraySort(groupUniqArrayIf({label}, {label} != '')) AS {label}s" for label in LABELS]
-    computed_at = "now64(9)" if types is None else "toString(now64(9, 'UTC'))"
+    values = [f"{value} AS {metric.column}" for metric, (_, value) in zip(METRICS, parts, strict=True)]
     return f"""
 WITH scoped AS ({_SCOPED})
-SELECT workspace, experiment_id, {", ".join(values)}, {", ".join(LABEL_COLUMNS)}, {computed_at} AS computed_at
-FROM (
-    SELECT {{workspace:String}} AS workspace, experiment_id, {", ".join([*aggregates, *labels])}
-    FROM ({source})
-    GROUP BY experiment_id
-)
+SELECT workspace, experiment_id, {", ".join(values)}, {", ".join(LABEL_COLUMNS)}, now64(9) AS computed_at
+FROM ({_aggregates_select(source)})
 """
 
 
-def _quoted(text: str) -> str:
-    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+def _aggregates_select(source: str, *more: str) -> str:
+    """Each experiment's aggregates (which `_aggregates` assembles into its stored values), its labels
+    and `more` columns, from `scoped`."""
+    aggregates = [aggregate for metric in METRICS for aggregate in _aggregates(metric)[0]]
+    labels = [f"arraySort(groupUniqArrayIf({label}, {label} != '')) AS {label}s" for label in LABELS]
+    return f"""
+    SELECT {{workspace:String}} AS workspace, experiment_id, {", ".join([*aggregates, *labels, *more])}
+    FROM ({source})
+    GROUP BY experiment_id
+"""
 
 
 def _recompute(source: str) -> str:
@@ -129,15 +125,61 @@ def _recompute(source: str) -> str:
 RECOMPUTE_ROLLUPS = _recompute(_SESSIONS)
 RECOMPUTE_ROLLUPS_WITH_RESULTS = _recompute(_SESSIONS_WITH_RESULTS)
 HAS_EVALUATOR_RESULTS = ANY_ROW.format(table="evaluator_results")
-COLUMN_TYPES = """
-SELECT name, type FROM system.columns WHERE database = currentDatabase() AND table = 'experiment_rollups'
-"""
 
 
-def computing_sql(types: Mapping[str, str], with_results: bool) -> str:
-    """The rollup rows of {experiment_ids} that have sessions, read instead of stored: each row as a
-    read of the stored row would return it, and as `stored_row` writes it (see stale_rollups.py)."""
-    return _rollups_select(_SESSIONS_WITH_RESULTS if with_results else _SESSIONS, types)
+def computing_sql(with_results: bool) -> str:
+    """The aggregates of {experiment_ids} that have sessions, read instead of stored: `computed_row`
+    assembles each into its row as a read of the stored row returns it (see stale_rollups.py), where
+    a statement that assembled them cost a third more (~3.5 ms, planning its casts and lambdas).
+    On one thread: it runs in the embedded chDB only, on the cores the requests share, where handing
+    a scan of some thousand sessions between threads cost more CPU than it saved (a third at 50
+    experiments: bench/load.py's 16,000 sessions, 23 → 15.5 ms)."""
+    computed_at = "toString(now64(9, 'UTC')) AS computed_at"  # as a read of the stored row returns it
+    source = _SESSIONS_WITH_RESULTS if with_results else _SESSIONS
+    return f"WITH scoped AS ({_SCOPED}){_aggregates_select(source, computed_at)}SETTINGS max_threads = 1\n"
+
+
+def computed_row(aggregates: Mapping[str, Any]) -> dict[str, Any]:
+    """A row of `computing_sql` as a read of the stored row returns it (before clean_value): each
+    metric's value assembled from its aggregates as `_aggregates`' expression does in SQL, where a
+    key missing from a Map and an index past an Array's end give their type's default."""
+    row = {name: aggregates[name] for name in ("workspace", "experiment_id")}
+    for metric in METRICS:
+        column = metric.column
+        if not metric.stats:
+            row[column] = aggregates[column]
+        elif not metric.per_key:
+            row[column] = _assembled(metric, aggregates.__getitem__)
+        else:
+            maps = {name: dict(value or []) for name, value in aggregates.items() if name.startswith(f"{column}_")}
+            keys = [key for key, _ in aggregates[f"{column}_count"] or []]
+            row[column] = [(key, _assembled(metric, _of_key(maps, key))) for key in keys]
+    for name in (*LABEL_COLUMNS, "computed_at"):
+        row[name] = aggregates[name]
+    return row
+
+
+def _of_key(maps: dict[str, dict[str, Any]], key: str) -> Callable[[str], Any]:
+    """name → `name[key]` of these Maps; a missing key gives the default of the Map's value type."""
+
+    def value(name: str) -> Any:
+        return maps[name].get(key, [] if name.endswith("_q") else 0 if name.endswith("_count") else 0.0)
+
+    return value
+
+
+def _assembled(metric: RollupMetric, aggregate: Callable[[str], Any]) -> dict[str, Any]:
+    """tuple(...) of `_aggregates` as a named tuple reads: each stat from its aggregate."""
+    quantiles = [stat for stat in metric.stats if stat in QUANTILES]
+    levels = aggregate(f"{metric.column}_q") if quantiles else []
+    value = {}
+    for stat in metric.stats:
+        if stat in QUANTILES:
+            at = quantiles.index(stat)
+            value[stat] = levels[at] if at < len(levels) else 0.0
+        else:
+            value[stat] = aggregate(f"{metric.column}_{stat}")
+    return value
 
 
 # An experiment that lost its last session gets the row of "no sessions": every column's default

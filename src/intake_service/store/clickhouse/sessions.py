@@ -117,9 +117,12 @@ _SESSION_WHERE = """
     AND ({status:Nullable(String)} IS NULL OR status = {status:Nullable(String)})
 """
 COUNT_SESSIONS = f"SELECT count() AS total FROM sessions FINAL WHERE {_SESSION_WHERE}"
+# A page and, in each of its rows, how many sessions the filter selects: one statement, where a count
+# apart cost a second of about 3 ms (the window counts the rows FINAL and WHERE leave, as COUNT_SESSIONS).
 _LIST_SESSIONS = f"""
-SELECT session_id, test_case_id, started_at, ended_at, latency_ms, status, model_name, agent_name,
-       agent_version, input_tokens, output_tokens, cached_tokens, cost_usd, input, output, scores
+SELECT count() OVER () AS total, session_id, test_case_id, started_at, ended_at, latency_ms, status,
+       model_name, agent_name, agent_version, input_tokens, output_tokens, cached_tokens, cost_usd, input, output,
+       scores
 FROM sessions FINAL
 WHERE {_SESSION_WHERE}
 ORDER BY {{order}}, session_id

@@ -129,13 +129,16 @@ class TelemetryStore:
             "test_case_id": test_case_id,
             "status": status,
         }
-        total = int((await self._ch.query(session_sql.COUNT_SESSIONS, where))[0]["total"])
-        if offset >= total:
-            # A page past the end is empty; skipping the read also keeps a huge offset out of UInt64.
-            return [], total
+        # The page carries the count; a page past the end has no row to carry it (an offset beyond
+        # UInt64 is past every end, and is not sent).
         rows = await self._ch.query(
             session_sql.list_sessions_sql(order), {**where, "limit": limit, "offset": offset}
-        )
+        ) if offset < 2**64 else []  # fmt: skip
+        if not rows:
+            return [], int((await self._ch.query(session_sql.COUNT_SESSIONS, where))[0]["total"])
+        total = int(rows[0]["total"])
+        for row in rows:
+            del row["total"]
         external = await self._ch.query(
             session_sql.SESSION_EXTERNAL_SCORES,
             {"workspace": workspace, "experiment_id": experiment_id, "session_ids": [r["session_id"] for r in rows]},
