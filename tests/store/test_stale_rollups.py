@@ -3,6 +3,7 @@
 
 import asyncio
 import random
+import threading
 from typing import Any
 
 import pytest
@@ -256,11 +257,12 @@ async def test_every_read_sees_every_session_acknowledged_before_it_under_concur
     assert {e: v for e, v in counts.items() if e in acknowledged} == {e: c for e, c in acknowledged.items() if c}
 
 
-async def test_a_read_computes_the_workspaces_other_stale_rows_in_the_same_statement(
+async def test_a_read_computes_the_workspaces_other_stale_rows_beside_its_own(
     client, base, app, workspace, monkeypatch
 ) -> None:
     telemetry = await app_telemetry(app)
     names = [(await create_experiment(client, base))["name"] for _ in range(3)]
+    ids = [(await get_experiment(client, base, name))["id"] for name in names]
     for name in names:
         await ingest_ok(client, base, name, sessions(name, 2))
     statements: list[list[str]] = []
@@ -272,10 +274,39 @@ async def test_a_read_computes_the_workspaces_other_stale_rows_in_the_same_state
 
     monkeypatch.setattr(telemetry.stale, "_compute_rows", counted)
     assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [2, 2, 2]
-    assert len(statements) == 1 and len(statements[0]) == 3  # the first read took all three
+    # The first read's own row, then the two others in one statement of their own.
+    assert sorted(statements) == sorted([[ids[0]], sorted(ids[1:])])
     await ingest_ok(client, base, names[1], sessions("more", 3))
     assert (await get_experiment(client, base, names[1]))["run_count"] == 5
-    assert len(statements) == 2
+    assert len(statements) == 3
+
+
+async def test_a_read_neither_waits_for_nor_fails_with_the_others_computed_beside_it(
+    client, base, app, workspace, monkeypatch, caplog
+) -> None:
+    telemetry = await app_telemetry(app)
+    names = [(await create_experiment(client, base))["name"] for _ in range(2)]
+    ids = [(await get_experiment(client, base, name))["id"] for name in names]
+    for name in names:
+        await ingest_ok(client, base, name, sessions(name, 2))
+    released = threading.Event()
+    compute_rows = telemetry.stale._compute_rows
+
+    def others_hang_then_fail(workspace: str, taken: dict[str, bool], with_results: bool) -> Any:
+        if ids[1] in taken:
+            assert released.wait(10)
+            raise RuntimeError("the others' statement failed")
+        return compute_rows(workspace, taken, with_results)
+
+    monkeypatch.setattr(telemetry.stale, "_compute_rows", others_hang_then_fail)
+    # Answered while the other experiment's statement still hangs.
+    assert (await asyncio.wait_for(get_experiment(client, base, names[0]), 5))["run_count"] == 2
+    released.set()
+    await telemetry.stale.settle()
+    assert "beside a read failed" in caplog.text
+    monkeypatch.setattr(telemetry.stale, "_compute_rows", compute_rows)
+    # Its failure marked it stale again: its next reader computes it.
+    assert (await get_experiment(client, base, names[1]))["run_count"] == 2
 
 
 async def test_a_row_marked_while_a_read_waits_for_another_is_answered_from_memory(

@@ -23,6 +23,7 @@ the next start (embedded/bootstrap.py); a clean shutdown stores them first (`flu
 """
 
 import asyncio
+import logging
 import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
@@ -38,6 +39,7 @@ from intake_service.store.clickhouse.presence import Presence
 from intake_service.store.clickhouse.rollup_writer import RollupWriter
 
 Rollups = dict[str, Any]
+logger = logging.getLogger(__name__)
 
 
 class Patchable(Protocol):
@@ -55,7 +57,7 @@ COLUMNS_CACHED = 8
 KINDS = ("", "evaluation")
 # Changed experiments a cached column is patched for; after more changes, it is read whole again.
 PATCHED = 1_000
-# Stale rows a computation takes at most, those its reader needs first, in one statement.
+# Other stale rows of the workspace a read starts computing beside its own, in one statement.
 WIDEN = 32
 
 
@@ -103,12 +105,11 @@ class StaleRollups:
         # The rows in memory now, before any wait: each is fresh as of now (a mark drops it at once).
         # A mark that lands while this read waits for a computation is of a write answered after it
         # began, which it need not see: no read from the table for it.
-        unsettled = set() if kind else set(self._unsettled(workspace))
         found: dict[str, Rollups] = {}
         missing, computing = [], []
         for experiment_id in experiment_ids:
             key = (workspace, experiment_id, kind)
-            if experiment_id in unsettled:
+            if not kind and self._is_unsettled(workspace, experiment_id):
                 computing.append(experiment_id)
             elif key not in self._cached:
                 missing.append(experiment_id)
@@ -162,7 +163,7 @@ class StaleRollups:
             hit: Column = cached[1]
             return hit
         since = [e for e, change in self._changed[workspace].items() if change > cached[0]]
-        unsettled = set(self._unsettled(workspace))
+        unsettled = {e for e in since if self._is_unsettled(workspace, e)}
         rows: dict[str, Rollups | None] = {}
         for experiment_id in since:
             if experiment_id not in unsettled and (row_key := (workspace, experiment_id, "")) in self._cached:
@@ -249,7 +250,9 @@ class StaleRollups:
                 self.forget(workspace, list(taken))
 
     async def settle(self) -> None:
-        """Let a write under way finish (at shutdown, before `flush`)."""
+        """Let computations and a write under way finish (at shutdown, before `flush`); a failed
+        computation has marked its rows stale again, which `flush` rewrites."""
+        await asyncio.gather(*set(self._computing.values()), return_exceptions=True)
         await self._writer.settle()
 
     def flush(self) -> None:
@@ -264,16 +267,19 @@ class StaleRollups:
         computing = [e for (w, e) in self._computing if w == workspace]
         return [*self._stale.get(workspace, {}), *computing]
 
+    def _is_unsettled(self, workspace: str, experiment_id: str) -> bool:
+        return experiment_id in self._stale.get(workspace, {}) or (workspace, experiment_id) in self._computing
+
     def _mark_again(self, workspace: str, taken: dict[str, bool]) -> None:
         marked = self._stale[workspace]
         for experiment_id, may_be_empty in taken.items():
             marked[experiment_id] = marked.get(experiment_id, False) or may_be_empty
 
     async def _computed(self, workspace: str, experiment_ids: list[str]) -> dict[str, Rollups]:
-        """The rollups of the stale experiments among these that have sessions, computed now (with up to
-        WIDEN other stale ones of the workspace, kept in memory), or by a computation under way that
-        took them after their last mark (an experiment marked again since is stale again: its reader
-        takes it anew)."""
+        """The rollups of the stale experiments among these that have sessions, computed now, or by a
+        computation under way that took them after their last mark (an experiment marked again since is
+        stale again: its reader takes it anew). Up to WIDEN other stale ones of the workspace are
+        computed beside, in a statement of their own that this read does not wait for."""
         marked = self._stale.get(workspace, {})
         taken: dict[str, bool] = {}
         # Each experiment's row comes from the computation it is taken by now: another one this read
@@ -285,22 +291,23 @@ class StaleRollups:
             elif (task := self._computing.get((workspace, experiment_id))) is not None:
                 by[experiment_id] = task
         if taken:
-            # The workspace's other stale rows go along: one statement costs about as much for 1 as for
-            # 20 experiments (~9 ms, mostly planning), and their next readers find them computed. Not
+            task = self._start(workspace, taken)
+            by.update(dict.fromkeys(taken, task))
+            # The workspace's other stale rows go too, in one statement (it costs about as much for 1 as
+            # for 20 experiments, ~9 ms, mostly planning), so their next readers find them computed.
+            # Apart from this read's: a large experiment among them neither delays it nor fails it. Not
             # those that may have lost their last session, which cost statements of their own.
-            room = WIDEN - len(taken)
-            for experiment_id in [e for e, may_be_empty in islice(marked.items(), 2 * WIDEN) if not may_be_empty]:
-                if room <= 0:
-                    break
-                taken[experiment_id] = marked.pop(experiment_id)
-                room -= 1
-            task = asyncio.ensure_future(self._compute(workspace, taken, self._changes[workspace]))
-            for experiment_id in taken:
-                self._computing[(workspace, experiment_id)] = task
-                if experiment_id in experiment_ids:
-                    by[experiment_id] = task
+            others = [e for e, may_be_empty in islice(marked.items(), 2 * WIDEN) if not may_be_empty][:WIDEN]
+            if others:
+                self._start(workspace, {e: marked.pop(e) for e in others}).add_done_callback(_retrieved)
         results = {task: await asyncio.shield(task) for task in set(by.values())}
         return {e: results[task][e] for e, task in by.items() if e in results[task]}
+
+    def _start(self, workspace: str, taken: dict[str, bool]) -> asyncio.Task[dict[str, Rollups]]:
+        task = asyncio.ensure_future(self._compute(workspace, taken, self._changes[workspace]))
+        for experiment_id in taken:
+            self._computing[(workspace, experiment_id)] = task
+        return task
 
     async def _compute(self, workspace: str, taken: dict[str, bool], seen: int) -> dict[str, Rollups]:
         """Compute the rows taken when the workspace's _changes was `seen`; keep and store those not
@@ -388,6 +395,13 @@ class StaleRollups:
             batch = experiment_ids[start : start + rollup_sql.BATCH]
             rollup_sql.recompute(self._executor, workspace, batch)
             rollup_sql.reset_empty(self._executor, workspace, [e for e in batch if taken[e]])
+
+
+def _retrieved(task: asyncio.Task[Any]) -> None:
+    """A computation no reader waits for: a failure has marked its rows stale again, for their next
+    reader; it is logged here, as no reader reports it."""
+    if not task.cancelled() and (exc := task.exception()) is not None:
+        logger.warning("Computing stale rollup rows beside a read failed: %r", exc)
 
 
 def _finite(value: Any) -> bool:
