@@ -9,6 +9,7 @@ every read correct before background merges have collapsed replaced rows. The te
 at import, from the registry; values always travel as parameters.
 """
 
+import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -325,6 +326,17 @@ class MetricColumn:
             return self.ids[start:], self.values[start:], start == 0
         end = bisect_right(self.values, self.values[count - 1])
         return self.ids[:end], self.values[:end], end == len(self.ids)
+
+
+def json_exact(value: Any) -> bool:
+    """Whether every float in a row (nested in tuples, maps and arrays) is finite: JSON has no NaN."""
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, dict):
+        return all(json_exact(v) for v in value.values())
+    if isinstance(value, list | tuple):
+        return all(json_exact(v) for v in value)
+    return True
 
 
 def stored_row(row: dict[str, Any]) -> dict[str, Any]:

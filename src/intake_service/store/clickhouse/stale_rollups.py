@@ -24,7 +24,6 @@ the next start (embedded/bootstrap.py); a clean shutdown stores them first (`flu
 
 import asyncio
 import logging
-import math
 from collections import OrderedDict, defaultdict
 from collections.abc import Awaitable, Callable, Hashable
 from itertools import islice
@@ -358,7 +357,7 @@ class StaleRollups:
             for values in zip(*columns.values(), strict=True):
                 raw = rollup_sql.computed_row(dict(zip(columns, values, strict=True)))
                 row = {name: clean_value(value) for name, value in raw.items()}
-                stored = orjson.dumps(rollup_sql.stored_row(row)) if _finite(raw) else None
+                stored = orjson.dumps(rollup_sql.stored_row(row)) if rollup_sql.json_exact(raw) else None
                 computed[row["experiment_id"]] = (rollup_sql.to_rollups(row), stored)
                 if stored is None:
                     inexact[row["experiment_id"]] = False
@@ -402,15 +401,3 @@ def _retrieved(task: asyncio.Task[Any]) -> None:
     reader; it is logged here, as no reader reports it."""
     if not task.cancelled() and (exc := task.exception()) is not None:
         logger.warning("Computing stale rollup rows beside a read failed: %r", exc)
-
-
-def _finite(value: Any) -> bool:
-    """Whether every float in a row (nested in tuples, maps and arrays) is finite: JSON has no NaN."""
-    if isinstance(value, float):
-        return math.isfinite(value)
-    if isinstance(value, dict):
-        return all(_finite(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(_finite(v) for v in value)
-    return True
-
