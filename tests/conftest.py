@@ -6,6 +6,7 @@ import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
+import fastapi.routing
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
@@ -66,3 +67,18 @@ def serve() -> Iterator[Callable[..., Server]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def route_builds(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The path of every route FastAPI builds from now on, one entry a build (its internals: the
+    tests of lazy and shared route builds guard them)."""
+    builds: list[str] = []
+    populate = fastapi.routing._populate_api_route_state
+
+    def counting(*args: object, **kwargs: object) -> None:
+        builds.append(args[1])  # type: ignore[arg-type]
+        populate(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(fastapi.routing, "_populate_api_route_state", counting)
+    return builds
