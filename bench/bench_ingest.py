@@ -16,7 +16,8 @@ Beside each rate: the server's CPU time per 1,000 sessions (bench/common.cpu_sec
 two builds on a shared machine where the rates swing with the load.
 At the end each experiment's sessions are counted through the API (the session list's total and
 the experiment's run_count): every acknowledged session must be there (zero lost), else the script
-exits non-zero. Writes bench/results/ingest.json and ingest.md (and ingest_profile_*.md with --py-spy).
+exits non-zero. Writes bench/results/ingest.json and ingest.md (and, with --py-spy, ingest_profile_*.md of
+the timed requests alone).
 """
 
 import argparse
@@ -33,7 +34,7 @@ from typing import Any
 
 import httpx
 from bench_rollups import session_batch
-from common import cpu_seconds, load_average, percentile, serve
+from common import cpu_seconds, load_average, percentile, profiled, serve
 from load import profile_summary
 
 JSON = {"content-type": "application/json"}
@@ -77,7 +78,7 @@ def bulk(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
         local.http.post(f"{base}/experiments/e{e}/sessions", content=body, headers=JSON).raise_for_status()
 
     began, cpu = time.perf_counter(), cpu_seconds(pid)
-    with ThreadPoolExecutor(args.threads) as pool:
+    with profiled(pid, args.py_spy, args.results / "ingest_profile_bulk.txt"), ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(send, bodies))
     seconds, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
     for http in clients:
@@ -99,7 +100,7 @@ def small(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     bodies = [session_batch(k, 100, rng) for k in range(count + args.rounds)]  # ids s-<k>-<i>: all distinct
     samples: list[float] = []
     cpu = cpu_seconds(pid)
-    with httpx.Client(timeout=120) as http:
+    with profiled(pid, args.py_spy, args.results / "ingest_profile_small.txt"), httpx.Client(timeout=120) as http:
         for k, body in enumerate(bodies):
             began = time.perf_counter()
             http.post(f"{base}/experiments/e{k % count}/sessions", content=body, headers=JSON).raise_for_status()
@@ -163,11 +164,10 @@ def main() -> int:
     for name, run in parts.items():
         if args.part not in (name, "all"):
             continue
-        profile = args.results / f"ingest_profile_{name}.txt"
-        with tempfile.TemporaryDirectory(prefix="intake-ingest-") as data_dir:
-            with serve(data_dir, args.py_spy, profile) as server:
-                result[name] = run(f"{server.url}/apis/intake/v2/workspaces/bench", server.pid, args)
+        with tempfile.TemporaryDirectory(prefix="intake-ingest-") as data_dir, serve(data_dir) as server:
+            result[name] = run(f"{server.url}/apis/intake/v2/workspaces/bench", server.pid, args)
         if args.py_spy is not None:
+            profile = args.results / f"ingest_profile_{name}.txt"
             (args.results / f"ingest_profile_{name}.md").write_text(profile_summary(profile))
     (args.results / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.results / "ingest.md").write_text(markdown(result))

@@ -23,7 +23,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-from common import cpu_seconds, load_average, serve
+from common import cpu_seconds, load_average, profiled, serve
 from load import profile_summary
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 from opentelemetry.proto.common.v1.common_pb2 import AnyValue, KeyValue
@@ -99,7 +99,7 @@ def main() -> int:
     bodies = [encode_request(n, args.traces, args.spans, rng) for n in range(args.requests)]
     load = load_average()
     profile = args.results / "otlp_profile.txt"
-    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir, args.py_spy, profile) as server:
+    with tempfile.TemporaryDirectory() as data_dir, serve(data_dir) as server:
         base = f"{server.url}/apis/intake/v2/workspaces/bench"
         with httpx.Client(timeout=120) as client:
             assert client.post(f"{base}/experiments", json={"name": "bench", "dataset_name": "d"}).status_code == 201
@@ -114,7 +114,7 @@ def main() -> int:
             assert response.status_code == 200 and response.json() == {"errors": []}, response.text
 
         began, cpu = time.perf_counter(), cpu_seconds(server.pid)
-        with ThreadPoolExecutor(args.threads) as pool:
+        with profiled(server.pid, args.py_spy, profile), ThreadPoolExecutor(args.threads) as pool:
             list(pool.map(send, bodies))
         elapsed, cpu = time.perf_counter() - began, cpu_seconds(server.pid) - cpu
         with httpx.Client(timeout=120) as client:

@@ -141,22 +141,30 @@ class Served:
 
 
 @contextmanager
-def serve(data_dir: str, py_spy: Path | None = None, profile: Path | None = None) -> Iterator[Served]:
-    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), ready.
-    With `py_spy`, the server is profiled (every thread, raw stacks to `profile`) until it stops."""
+def serve(data_dir: str) -> Iterator[Served]:
+    """`intake-service serve` on a free loopback port with `data_dir` (embedded stores), ready."""
     server, url, _ = launch(data_dir, stdout=None)
-    sampling = None
     try:
-        if py_spy is not None:
-            sampling = subprocess.Popen(
-                [str(py_spy), "record", "--pid", str(server.pid), "--rate", "50", "--format", "raw",
-                 "--nonblocking", "-o", str(profile)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
         yield Served(url, server.pid)
     finally:
-        if sampling is not None:
-            sampling.send_signal(signal.SIGINT)  # py-spy writes its stacks on SIGINT
-            sampling.wait(timeout=60)
         server.terminate()
         server.wait(timeout=60)
+
+
+@contextmanager
+def profiled(pid: int, py_spy: Path | None, profile: Path) -> Iterator[None]:
+    """With `py_spy`, the server is profiled (every thread, raw stacks to `profile`) for the block
+    only: the timed requests, not the setup or the count of what was stored afterwards."""
+    if py_spy is None:
+        yield
+        return
+    sampling = subprocess.Popen(
+        [str(py_spy), "record", "--pid", str(pid), "--rate", "50", "--format", "raw", "--nonblocking",
+         "-o", str(profile)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield
+    finally:
+        sampling.send_signal(signal.SIGINT)  # py-spy writes its stacks on SIGINT
+        sampling.wait(timeout=60)
