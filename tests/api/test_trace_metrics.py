@@ -93,6 +93,25 @@ async def test_total_is_one_row_without_a_start(client, base, traces):
     assert answer["data"] == [expected_point(["t1", "t2", "t3"])]
 
 
+async def test_costs_add_in_sorted_order(client, base):
+    # Stored in the order 0.3, 0.2, 0.1 (one part, sorted by span id), which ClickHouse's sum() adds
+    # as it reads them (0.6); added in sorted order they make 0.6000000000000001, the same whatever
+    # order parts and threads deliver them in. A CI run once read 0.013000000000000001 against 0.013.
+    costs = {"a": 0.3, "b": 0.2, "c": 0.1}
+    root = {"span_id": "root", "trace_id": "t-sum", "started_at": "2026-01-05T09:00:00Z"}
+    spans = [root] + [
+        {"span_id": span_id, "trace_id": "t-sum", "parent_span_id": "root", "started_at": "2026-01-05T09:00:00Z",
+         "attributes": {"gen_ai.usage.cost": cost}}
+        for span_id, cost in costs.items()
+    ]  # fmt: skip
+    ok(await client.post(f"{base}/ingest/spans", json={"source": "importer", "spans": spans}), 201)
+    in_order = sum(sorted(costs.values()))
+    assert in_order != 0.3 + 0.2 + 0.1
+    assert ok(await client.get(f"{base}/traces/t-sum"))["cost_usd"] == in_order
+    [point] = (await metrics(client, base, bucket="total", **SINCE))["data"]
+    assert (point["cost_usd"]["sum"], point["cost_usd"]["mean"]) == (in_order, in_order)
+
+
 @pytest.mark.parametrize(
     ("bucket", "timezone", "starts"),
     [
