@@ -9,6 +9,8 @@ evaluation gets a value for every evaluator scored in it. Quantiles are exact (`
 element of the set), as NeMo's server takes them.
 """
 
+from collections.abc import Callable
+
 QUANTILES = {"median": "0.5", "p90": "0.9", "p95": "0.95", "p99": "0.99"}
 STAT_NAMES = ("sum", "mean", *QUANTILES, "count")
 
@@ -26,26 +28,31 @@ def ordered_mean(value: str, condition: str = "1") -> str:
     return f"arrayAvg(arraySort(groupArrayIf({value}, {condition})))"
 
 
+def of_present(aggregate: Callable[[str, str], str], value: str) -> str:
+    """`aggregate(value, condition)` over the group's rows that have `value`; null, as sum and avg
+    answer, when none has it."""
+    present = f"isNotNull({value})"
+    return f"if(countIf({present}) = 0, NULL, {aggregate(value, present)})"
+
+
+def _quantile(level: str) -> Callable[[str, str], str]:
+    return lambda value, condition: f"quantileExactIf({level})({value}, {condition})"
+
+
 def _stats(value: str, prefix: str) -> str:
     """sum/mean/quantiles/count of `value` over its non-null rows; null (count 0) when there are none."""
-    present = f"isNotNull({value})"
-    guard = f"countIf({present}) = 0"
     columns = [
-        f"if({guard}, NULL, {ordered_sum(value, present)}) AS {prefix}_sum",
-        f"if({guard}, NULL, {ordered_mean(value, present)}) AS {prefix}_mean",
-        *(
-            f"if({guard}, NULL, quantileExactIf({level})({value}, {present})) AS {prefix}_{name}"
-            for name, level in QUANTILES.items()
-        ),
-        f"countIf({present}) AS {prefix}_count",
+        f"{of_present(ordered_sum, value)} AS {prefix}_sum",
+        f"{of_present(ordered_mean, value)} AS {prefix}_mean",
+        *(f"{of_present(_quantile(level), value)} AS {prefix}_{name}" for name, level in QUANTILES.items()),
+        f"countIf(isNotNull({value})) AS {prefix}_count",
     ]
     return ",\n    ".join(columns)
 
 
 def _mean_if_any(value: str) -> str:
     """The mean over the sessions that have `value`, null when none has; named `case_<value>`."""
-    present = f"isNotNull({value})"
-    return f"if(countIf({present}) = 0, NULL, {ordered_mean(value, present)}) AS case_{value}"
+    return f"{of_present(ordered_mean, value)} AS case_{value}"
 
 
 _SCOPED = """

@@ -12,7 +12,7 @@ arrive as a parameter array aligned with `experiment_ids`. Expressions come from
 here, never from the request's text.
 """
 
-from intake_service.store.clickhouse.evaluation_rollups import _stats, ordered_mean, ordered_sum
+from intake_service.store.clickhouse.evaluation_rollups import _stats, of_present, ordered_mean, ordered_sum
 
 SESSION_DIMENSIONS = {"agent_name": "agent_name", "agent_version": "agent_version", "model": "model_name"}
 # An evaluation's value of the dimension: the element of {<side>_values} at the evaluation's index.
@@ -26,7 +26,7 @@ VALUES = {
     "tokens": "s.tokens",
     "evaluator": "ev.value",
 }
-_MEAN_OF_PRESENT = f"if(countIf(isNotNull(value)) = 0, NULL, {ordered_mean('value', 'isNotNull(value)')})"
+_MEAN_OF_PRESENT = of_present(ordered_mean, "value")
 _EVALUATOR_UNIT = f"if(any(scored), {ordered_sum('ifNull(value, 0)')} / count(), NULL)"
 
 _PIVOT = """

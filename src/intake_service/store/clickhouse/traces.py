@@ -4,21 +4,13 @@ Root fields (name, status, window, tags, input/output, agent) come from the earl
 and counts are summed over every span of the trace, and its models and providers are those any span names.
 """
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from intake_service.store.clickhouse.evaluation_rollups import ordered_mean, ordered_sum
+from intake_service.store.clickhouse.evaluation_rollups import of_present, ordered_mean, ordered_sum
 from intake_service.store.clickhouse.executor import AsyncExecutor, Row
 from intake_service.store.clickhouse.paged import read_page
 from intake_service.store.clickhouse.spans import SPAN_KINDS, SPAN_VIEW
-
-
-def _of_present(aggregate: Callable[[str, str], str], column: str) -> str:
-    """`aggregate` over the group's rows that have `column`, added in sorted order (one answer for
-    one set of rows); null, as sum and avg answer, when none has it."""
-    present = f"isNotNull({column})"
-    return f"if(countIf({present}) = 0, NULL, {aggregate(column, present)})"
-
 
 _TRACE_ROWS = f"""
 SELECT id, root.1 AS root_span_id, root.2 AS session_id, root.3 AS name, root.4 AS status,
@@ -38,7 +30,7 @@ FROM (
            sum(cached_tokens) AS sum_cached,
            if(countIf(input_tokens IS NOT NULL OR output_tokens IS NOT NULL) = 0, NULL,
               sum(coalesce(input_tokens, 0) + coalesce(output_tokens, 0))) AS sum_total,
-           {_of_present(ordered_sum, "cost_usd")} AS sum_cost,
+           {of_present(ordered_sum, "cost_usd")} AS sum_cost,
            count() AS span_count,
            countIf(status = 'error') AS error_count,
            arraySort(groupUniqArrayIf(assumeNotNull(model_name), notEmpty(ifNull(model_name, '')))) AS models,
@@ -84,17 +76,16 @@ BUCKETS = {
     "month": "toDateTime(toStartOfMonth(started_at, {timezone:String}), {timezone:String})",
 }
 SUMMED = ("input_tokens", "output_tokens", "cached_tokens", "total_tokens", "cost_usd")
-
-
+# Sums and means add in sorted order (evaluation_rollups.ordered_sum): one answer for one set of traces.
 _SUMMED_COLUMNS = ",\n       ".join(
-    f"{_of_present(ordered_sum, c)} AS {c}_sum, {_of_present(ordered_mean, c)} AS {c}_mean, "
+    f"{of_present(ordered_sum, c)} AS {c}_sum, {of_present(ordered_mean, c)} AS {c}_mean, "
     f"quantiles(0.9, 0.99)({c}) AS {c}_quantiles"
     for c in SUMMED
 )
 _TRACE_METRICS = f"""
 SELECT toUnixTimestamp({{bucket}}) AS bucket_epoch, count() AS run_count, countIf(status = 'error') AS failed_run_count,
        {_SUMMED_COLUMNS},
-       {_of_present(ordered_mean, "duration_ms")} AS latency_ms_mean,
+       {of_present(ordered_mean, "duration_ms")} AS latency_ms_mean,
        quantiles(0.5, 0.9, 0.95, 0.99)(duration_ms) AS latency_ms_quantiles
 FROM ({_TRACE_ROWS}) WHERE {_TRACE_WHERE}
 GROUP BY bucket_epoch ORDER BY bucket_epoch
