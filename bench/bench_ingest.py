@@ -46,6 +46,11 @@ def create(base: str, count: int) -> None:
             http.post(f"{base}/experiments", json={"name": f"e{e}", "dataset_name": "d"}).raise_for_status()
 
 
+def profile_of(args: argparse.Namespace, part: str) -> Path:
+    """Where --py-spy writes the raw stacks of a part's timed requests."""
+    return args.results / f"ingest_profile_{part}.txt"
+
+
 def lost_sessions(base: str, expected: dict[str, int]) -> dict[str, Any]:
     """Each experiment's stored sessions against the acknowledged ones: the list's total and run_count."""
     listed = counted = 0
@@ -78,7 +83,7 @@ def bulk(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
         local.http.post(f"{base}/experiments/e{e}/sessions", content=body, headers=JSON).raise_for_status()
 
     began, cpu = time.perf_counter(), cpu_seconds(pid)
-    with profiled(pid, args.py_spy, args.results / "ingest_profile_bulk.txt"), ThreadPoolExecutor(args.threads) as pool:
+    with profiled(pid, args.py_spy, profile_of(args, "bulk")), ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(send, bodies))
     seconds, cpu = time.perf_counter() - began, cpu_seconds(pid) - cpu
     for http in clients:
@@ -100,7 +105,7 @@ def small(base: str, pid: int, args: argparse.Namespace) -> dict[str, Any]:
     bodies = [session_batch(k, 100, rng) for k in range(count + args.rounds)]  # ids s-<k>-<i>: all distinct
     samples: list[float] = []
     cpu = cpu_seconds(pid)
-    with profiled(pid, args.py_spy, args.results / "ingest_profile_small.txt"), httpx.Client(timeout=120) as http:
+    with profiled(pid, args.py_spy, profile_of(args, "small")), httpx.Client(timeout=120) as http:
         for k, body in enumerate(bodies):
             began = time.perf_counter()
             http.post(f"{base}/experiments/e{k % count}/sessions", content=body, headers=JSON).raise_for_status()
@@ -167,8 +172,7 @@ def main() -> int:
         with tempfile.TemporaryDirectory(prefix="intake-ingest-") as data_dir, serve(data_dir) as server:
             result[name] = run(f"{server.url}/apis/intake/v2/workspaces/bench", server.pid, args)
         if args.py_spy is not None:
-            profile = args.results / f"ingest_profile_{name}.txt"
-            (args.results / f"ingest_profile_{name}.md").write_text(profile_summary(profile))
+            profile_of(args, name).with_suffix(".md").write_text(profile_summary(profile_of(args, name)))
     (args.results / "ingest.json").write_text(json.dumps(result, indent=2) + "\n")
     (args.results / "ingest.md").write_text(markdown(result))
     print(markdown(result))

@@ -34,7 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from common import cpu_by_process, free_port, percentile
+from common import cpu_by_process, free_port, percentile, profiled
 
 WORKSPACE = "load"
 BASE = f"/apis/intake/v2/workspaces/{WORKSPACE}"
@@ -143,15 +143,6 @@ async def seed(http: httpx.AsyncClient, experiments: int, sessions: int, rng: ra
     return state
 
 
-def profiler(args: argparse.Namespace, pid: int) -> subprocess.Popen[bytes] | None:
-    """py-spy sampling the server (every thread, chDB's included) for the duration of the load."""
-    if args.py_spy is None:
-        return None
-    command = [str(args.py_spy), "record", "--pid", str(pid), "--duration", str(int(args.duration)), "--rate", "50",
-               "--format", "raw", "--nonblocking", "-o", str(args.results / "load_profile.txt")]  # fmt: skip
-    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-
-
 def profile_summary(path: Path, top: int = 25) -> str:
     """The functions holding the most samples, by their own time and with their callees."""
     own: Counter[str] = Counter()
@@ -178,17 +169,18 @@ async def run(url: str, args: argparse.Namespace, server_pid: int) -> dict[str, 
     limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
     async with httpx.AsyncClient(base_url=url, timeout=60, limits=limits) as http:
         state = await seed(http, args.experiments, args.seed_sessions, random.Random(0))
-        sampling = profiler(args, server_pid)
-        cpu_before = cpu_by_process(server_pid)
-        started = time.monotonic()
-        deadline = started + args.duration
-        await asyncio.gather(
-            *(worker(http, state, deadline, args.max_requests, seed, args.batch) for seed in range(args.concurrency))
-        )
-        elapsed = time.monotonic() - started
-        cpu_after = cpu_by_process(server_pid)
-        if sampling is not None:
-            sampling.wait(timeout=60)
+        with profiled(server_pid, args.py_spy, args.results / "load_profile.txt"):
+            cpu_before = cpu_by_process(server_pid)
+            started = time.monotonic()
+            deadline = started + args.duration
+            await asyncio.gather(
+                *(
+                    worker(http, state, deadline, args.max_requests, seed, args.batch)
+                    for seed in range(args.concurrency)
+                )
+            )
+            elapsed = time.monotonic() - started
+            cpu_after = cpu_by_process(server_pid)
 
         # Count afterwards: every acknowledged session listed; rollups agree with the sessions.
         lost, stored, run_count_mismatches = 0, 0, []
