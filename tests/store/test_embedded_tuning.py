@@ -19,7 +19,7 @@ async def test_no_table_of_the_embedded_store_builds_column_statistics(app) -> N
         assert "materialize_statistics_on_merge = 0" in table["engine_full"], table
 
 
-async def test_sessions_and_spans_merge_parts_of_ten_times_the_largest(app) -> None:
+async def test_only_sessions_and_spans_merge_less_often(app) -> None:
     tables = {table["name"]: table["engine_full"] for table in (await app_telemetry(app)).executor.query(MERGE_TREES)}
     for name, engine in tables.items():
         assert ("merge_selector_base = 10" in engine) == (name in ("sessions", "spans")), (name, engine)
