@@ -1,10 +1,11 @@
 """Start to ready, several rounds: an empty data directory, the same directory full, and after a kill.
 
-    python bench/bench_start.py [--rounds 5] [--against /path/to/other/checkout/src]
+    python bench/bench_start.py [--rounds 5] [--workspaces 1] [--against /path/to/other/checkout/src]
 
 Each round starts `intake-service serve` on a fresh data directory and times launch to the first
-200 of /health/ready (empty), seeds --experiments experiments of 100 sessions, stops it (SIGTERM)
-and times a start on the now full directory (full), then kills that server (SIGKILL) and times the
+200 of /health/ready (empty), seeds --experiments experiments of 100 sessions (spread over
+--workspaces workspaces, their rollup rows left stale), times its stop from SIGTERM to exit (which
+stores those rows), then times a start on the now full directory (full), then kills that server (SIGKILL) and times the
 start that repairs after it (after kill). The times at which the server printed its start-up steps
 are kept too. With --against, every round runs that source tree (its `src`, put first on
 PYTHONPATH) right after this one, so both are measured back to back under the same load. Writes
@@ -75,34 +76,38 @@ class Run:
                 pass
             time.sleep(0.02)
 
-    def stop(self, sig: int = signal.SIGTERM) -> None:
+    def stop(self, sig: int = signal.SIGTERM) -> float:
+        """Seconds from the signal to the process's exit."""
+        began = time.perf_counter()
         self.process.send_signal(sig)
         self.process.wait(timeout=60)
+        return time.perf_counter() - began
 
 
-def seed(url: str, experiments: int) -> None:
+def seed(url: str, experiments: int, workspaces: int) -> None:
     rng = random.Random(7)
-    base = f"{url}/apis/intake/v2/workspaces/start"
     with httpx.Client(timeout=120) as http:
         for e in range(experiments):
+            base = f"{url}/apis/intake/v2/workspaces/start-{e % workspaces}"
             http.post(f"{base}/experiments", json={"name": f"e{e}", "dataset_name": "d"}).raise_for_status()
             body = session_batch(e, 100, rng)
             http.post(f"{base}/experiments/e{e}/sessions", content=body,
                       headers={"content-type": "application/json"}).raise_for_status()  # fmt: skip
 
 
-def one_round(src: Path, experiments: int) -> dict[str, Any]:
+def one_round(src: Path, experiments: int, workspaces: int) -> dict[str, Any]:
     data_dir = tempfile.mkdtemp(prefix="intake-start-")
     try:
         empty = Run(src, data_dir)
-        seed(empty.url, experiments)
-        empty.stop()
+        seed(empty.url, experiments, workspaces)
+        stop_s = empty.stop()
         full = Run(src, data_dir)
         full.stop(signal.SIGKILL)
         after_kill = Run(src, data_dir)
         after_kill.stop()
-        return {name: {"ready_s": round(run.ready_s, 3), "cpu_s": round(run.cpu_s, 3), "steps_s": run.steps}
+        runs = {name: {"ready_s": round(run.ready_s, 3), "cpu_s": round(run.cpu_s, 3), "steps_s": run.steps}
                 for name, run in (("empty", empty), ("full", full), ("after_kill", after_kill))}  # fmt: skip
+        return {**runs, "stop_s": round(stop_s, 3)}
     finally:
         # A killed server leaves its PostgreSQL running: the last start adopted and stopped it.
         shutil.rmtree(data_dir, ignore_errors=True)
@@ -115,6 +120,8 @@ def summary(rounds: list[dict[str, Any]]) -> dict[str, dict[str, float]]:
         cpu = [r[name]["cpu_s"] for r in rounds]
         out[name] = {"min": round(min(times), 2), "median": round(statistics.median(times), 2),
                      "cpu_median": round(statistics.median(cpu), 2)}  # fmt: skip
+    stops = [r["stop_s"] for r in rounds]
+    out["stop"] = {"min": round(min(stops), 2), "median": round(statistics.median(stops), 2)}
     return out
 
 
@@ -128,6 +135,8 @@ def markdown(result: dict[str, Any]) -> str:
                         ("after_kill", "after SIGKILL (repair)")):  # fmt: skip
         cells = ["{min} / {median} s ({cpu_median} s)".format(**result["trees"][t]["summary"][name]) for t in trees]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    cells = ["{min} / {median} s".format(**result["trees"][t]["summary"]["stop"]) for t in trees]
+    lines.append(f"| SIGTERM to exit, {result['workspaces']} workspace(s) stale | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -135,6 +144,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="rounds per source tree [5]")
     parser.add_argument("--experiments", type=int, default=20, help="experiments of 100 sessions seeded [20]")
+    parser.add_argument("--workspaces", type=int, default=1, help="workspaces the experiments are spread over [1]")
     parser.add_argument("--against", type=Path, help="another source tree (its src/) measured in alternation")
     parser.add_argument("--results", type=Path, default=HERE / "results")
     args = parser.parse_args()
@@ -143,10 +153,12 @@ def main() -> int:
     rounds: dict[str, list[dict[str, Any]]] = {name: [] for name in trees}
     for i in range(args.rounds):
         for name, src in trees.items():
-            rounds[name].append(one_round(src, args.experiments))
-            print(name, i, {k: (v["ready_s"], v["cpu_s"]) for k, v in rounds[name][-1].items()}, flush=True)
+            rounds[name].append(one_round(src, args.experiments, args.workspaces))
+            *starts, stop_s = rounds[name][-1].values()
+            print(name, i, [(start["ready_s"], start["cpu_s"]) for start in starts], stop_s, flush=True)
     result = {
         "command": "python bench/bench_start.py " + " ".join(sys.argv[1:]),
+        "workspaces": args.workspaces,
         "load_before": load_before,
         "load_after": load_average(),
         "trees": {name: {"src": str(trees[name]), "summary": summary(r), "rounds": r} for name, r in rounds.items()},

@@ -9,13 +9,12 @@ from pathlib import Path
 import fastapi.routing
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from intake_service.app import create_app
 from intake_service.embedded.bootstrap import prepared_stores
 from intake_service.settings import Settings
 
-from support import Server, asgi_client, workspace_base
+from support import Server, asgi_client, running, workspace_base
 
 
 @pytest.fixture(scope="session")
@@ -33,7 +32,7 @@ def settings(data_dir: Path) -> Iterator[Settings]:
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[object]:
     application = create_app(settings)
-    async with LifespanManager(application) as manager:
+    async with running(application) as manager:
         yield manager.app
 
 

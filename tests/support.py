@@ -195,10 +195,17 @@ async def asgi_client(app: Any, **options: Any) -> AsyncIterator[httpx.AsyncClie
         yield http
 
 
+def running(app: Any) -> LifespanManager:
+    """`async with running(app) as manager:` the app's lifespan around a block. Its end stores every
+    stale rollup row (stale_rollups.flush): after a suite's thousands of workspaces that took longer
+    than asgi_lifespan's default of 5 s on a slow CI run, which failed the run."""
+    return LifespanManager(app, startup_timeout=STARTUP_TIMEOUT_S, shutdown_timeout=STOP_TIMEOUT_S)
+
+
 @asynccontextmanager
 async def client_for(settings: Settings, **changes: Any) -> AsyncIterator[httpx.AsyncClient]:
     """A client of a new app on the same stores built with changed settings (auth, limits, URLs)."""
-    async with LifespanManager(create_app(settings.model_copy(update=changes))) as manager:
+    async with running(create_app(settings.model_copy(update=changes))) as manager:
         async with asgi_client(manager.app) as http:
             yield http
 

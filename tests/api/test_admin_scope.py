@@ -9,12 +9,13 @@ from collections.abc import AsyncIterator
 import httpx
 import jwt
 import pytest
-from asgi_lifespan import LifespanManager
 
 from intake_service.app import create_app
 from intake_service.domain import auth
 from intake_service.store.postgres.api_keys import ApiKeyRepository
 from intake_service.store.postgres.engine import run_in_transaction
+
+from support import running
 
 ADMIN_KEYS = "/apis/intake/v2/admin/keys"
 SECRET = "admin-scope-secret-of-at-least-32-bytes"
@@ -36,7 +37,7 @@ def jwt_headers(scopes: list[str], workspaces: object = None, subject: str = "sv
 @pytest.fixture(scope="module")
 async def http(settings) -> AsyncIterator[httpx.AsyncClient]:
     application = create_app(settings.model_copy(update={"auth": "api-key", "jwt_secret": SECRET}))
-    async with LifespanManager(application) as manager:
+    async with running(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client

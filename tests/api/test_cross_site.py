@@ -8,9 +8,10 @@ from urllib.parse import quote
 
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 
 from intake_service.app import create_app
+
+from support import running
 
 T = "2026-01-01T00:00:00Z"
 SESSIONS = '{"sessions": [{"session_id": "s1", "started_at": "2026-01-01T00:00:00Z"}]}'
@@ -59,7 +60,7 @@ async def test_cross_site_writes_every_route_with_a_body_refuses_a_simple_one(cl
 async def on_all_interfaces(settings) -> AsyncIterator[httpx.AsyncClient]:
     """Auth off, bound to every interface (serve --insecure-no-auth)."""
     application = create_app(settings.model_copy(update={"host": "0.0.0.0"}))
-    async with LifespanManager(application) as manager:
+    async with running(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://box.lan:8080") as http:
             yield http
@@ -100,7 +101,7 @@ async def test_the_services_own_origin_passes_when_bound_beyond_loopback(on_all_
 
 async def test_with_auth_on_the_origin_is_left_to_the_key(settings) -> None:
     application = create_app(settings.model_copy(update={"auth": "api-key"}))
-    async with LifespanManager(application) as manager:
+    async with running(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             response = await http.get("/apis/intake/v2/workspaces/w/experiments", headers={"Origin": "https://x.example"})

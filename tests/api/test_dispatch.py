@@ -4,7 +4,6 @@
 import re
 from typing import Any
 
-from asgi_lifespan import LifespanManager
 from fastapi.routing import iter_route_contexts
 from starlette.routing import BaseRoute, Match
 
@@ -12,7 +11,7 @@ from intake_service.api.route_paths import served_routes
 from intake_service.api.router import FirstSegmentDispatch
 from intake_service.app import create_app
 
-from support import asgi_client
+from support import asgi_client, running
 
 METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 
@@ -63,7 +62,7 @@ async def test_the_first_request_builds_only_the_routes_that_may_take_its_path(
     # first segment would build all of both mounts' (~120) at the first request of all.
     app = create_app(settings)
     route_builds.clear()  # the builds made as the routes were declared
-    async with LifespanManager(app) as manager, asgi_client(manager.app) as http:
+    async with running(app) as manager, asgi_client(manager.app) as http:
         assert (await http.get("/health/live")).status_code == 200
         assert 0 < len(route_builds) < 20
         assert not any(path.startswith(("/apis", "/nemo-0.4", "/api/")) for path in route_builds)
@@ -84,7 +83,7 @@ def test_routes_read_unbuilt_are_the_routes_built(settings) -> None:
 
 async def test_a_route_added_after_the_first_request_is_served(settings) -> None:
     app = create_app(settings)
-    async with LifespanManager(app) as manager, asgi_client(manager.app) as http:
+    async with running(app) as manager, asgi_client(manager.app) as http:
         assert (await http.get("/health/live")).status_code == 200
 
         @app.get("/added-later")
@@ -97,7 +96,7 @@ async def test_a_route_added_after_the_first_request_is_served(settings) -> None
 async def test_a_path_without_a_first_segment_is_a_404(settings) -> None:
     # "OPTIONS * HTTP/1.1" reaches the app with the path "*"; no route takes it.
     app = create_app(settings)
-    async with LifespanManager(app) as manager:
+    async with running(app) as manager:
         sent: list[dict[str, Any]] = []
 
         async def receive() -> dict[str, Any]:

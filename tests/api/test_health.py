@@ -5,13 +5,12 @@ from contextlib import asynccontextmanager
 from types import SimpleNamespace
 
 import httpx
-from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 
 from intake_service.api import health
 
-from support import asgi_client
+from support import asgi_client, running
 
 
 class TestLive:
@@ -38,7 +37,7 @@ class TestReady:
 
         application = FastAPI(lifespan=lifespan)
         application.include_router(health.router)
-        async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+        async with running(application) as manager, asgi_client(manager.app) as http:
             response = await http.get("/health/ready")
         assert response.status_code == 503
         assert response.json() == {"detail": "Metadata store unavailable."}

@@ -4,10 +4,11 @@ labels, and /metrics can require a key."""
 import re
 
 import httpx
-from asgi_lifespan import LifespanManager
 
 from intake_service.app import create_app
 from intake_service.settings import Settings
+
+from support import running
 
 
 async def test_unbounded_metric_labels_invented_methods_are_counted_as_other(client: httpx.AsyncClient, base) -> None:
@@ -30,7 +31,7 @@ async def test_unbounded_metric_labels_invented_methods_are_counted_as_other(cli
 
 async def test_unbounded_metric_labels_metrics_key_guards_the_scrape(settings: Settings) -> None:
     application = create_app(settings.model_copy(update={"metrics_key": "scrape-secret"}))
-    async with LifespanManager(application) as manager:
+    async with running(application) as manager:
         transport = httpx.ASGITransport(app=manager.app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
             missing = await http.get("/metrics")

@@ -4,13 +4,12 @@
 import uuid
 
 import httpx
-from asgi_lifespan import LifespanManager
 from fastapi import HTTPException
 from prometheus_client.parser import text_string_to_metric_families
 
 from intake_service.app import create_app
 
-from support import asgi_client, client_for
+from support import asgi_client, client_for, running
 
 
 async def store_errors(http: httpx.AsyncClient) -> dict[str, float]:
@@ -56,6 +55,6 @@ async def test_a_503_that_no_store_raised_counts_as_unknown(settings) -> None:
     async def unavailable() -> None:
         raise HTTPException(503, "Telemetry store unavailable.")
 
-    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+    async with running(application) as manager, asgi_client(manager.app) as http:
         assert (await http.get("/__test_unavailable")).status_code == 503
         assert await store_errors(http) == {"unknown": 1}

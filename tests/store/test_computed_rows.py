@@ -4,6 +4,7 @@ in SQL) stores, read back: the same rollups in every response, the same values i
 
 import asyncio
 import random
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
@@ -38,6 +39,10 @@ def odd_sessions(rng: random.Random, prefix: str, count: int, shape: int) -> lis
     return sessions
 
 
+def sorted_rows(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return sorted(rows, key=lambda row: row["experiment_id"])
+
+
 async def test_computed_rows_are_the_rows_the_recompute_statement_stores(client, base, app, workspace) -> None:
     telemetry = await app_telemetry(app)
     rng = random.Random(12)
@@ -57,15 +62,17 @@ async def test_computed_rows_are_the_rows_the_recompute_statement_stores(client,
         # deliver them, which can change the last digit.
         statement = rollup_sql.RECOMPUTE_ROLLUPS_WITH_RESULTS if with_results else rollup_sql.RECOMPUTE_ROLLUPS
         await asyncio.to_thread(telemetry.executor.command, statement + "SETTINGS max_threads = 1", params)
-        for raw in await asyncio.to_thread(telemetry.executor.query, STORED, params):
+        by_statement = await asyncio.to_thread(telemetry.executor.query, STORED, params)
+        for raw in by_statement:
             row = {name: clean_value(value) for name, value in raw.items()}
             rollups, stored = computed[row["experiment_id"]]
             assert rollups == rollup_sql.to_rollups(row)
-            if row["cost"]["count"] == 0:  # no costs: NaN quantiles, which the statement stores
-                assert stored is None
-                continue
-            assert stored is not None
-            written = orjson.loads(stored)
-            assert written.pop("computed_at")
-            assert written == orjson.loads(orjson.dumps(rollup_sql.stored_row(row)))
+        # The computed rows stored (a later version) read back as the statement's, bit for bit: NaN
+        # (no costs: quantiles over no values) and every float's last digit.
+        later = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        rows = b"\n".join(orjson.dumps({**orjson.loads(row), "computed_at": later}) for _, row in computed.values())
+        await asyncio.to_thread(telemetry.executor.insert_json, "experiment_rollups", rows)
+        by_computation = await asyncio.to_thread(telemetry.executor.query, STORED, params)
+        assert any(row["cost"]["count"] == 0 for row in by_statement)
+        assert repr(sorted_rows(by_computation)) == repr(sorted_rows(by_statement))
         assert sorted(computed) == sorted(ids)

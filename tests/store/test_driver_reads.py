@@ -8,7 +8,6 @@ from typing import Any
 import asyncpg
 import httpx
 import pytest
-from asgi_lifespan import LifespanManager
 from sqlalchemy import Float, bindparam, event, func, literal_column, select
 from sqlalchemy.dialects.postgresql.asyncpg import AsyncAdapt_asyncpg_dbapi
 from starlette.datastructures import QueryParams
@@ -20,7 +19,7 @@ from intake_service.store.postgres import engine as engine_module
 from intake_service.store.postgres.engine import driver_fetch, is_unavailable
 from intake_service.store.postgres.experiments import ExperimentRepository, row_fields
 
-from support import app_state, asgi_client, create_experiment, create_key, exp_url, ok
+from support import app_state, asgi_client, create_experiment, create_key, exp_url, ok, running
 
 TERMINATE_OTHERS = (
     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() "
@@ -147,7 +146,7 @@ async def test_an_authenticated_read_holds_one_connection(settings, client, base
     await create_experiment(client, base, "e")
     token = await create_key(settings.database_url, f"reader-{workspace}", [auth.READ], [workspace])
     application = create_app(settings.model_copy(update={"auth": "api-key"}))
-    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+    async with running(application) as manager, asgi_client(manager.app) as http:
         pool = (await app_state(manager.app)).sessionmaker.kw["bind"].sync_engine.pool
         out, most_out = 0, 0
 

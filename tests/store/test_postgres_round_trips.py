@@ -8,7 +8,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from asgi_lifespan import LifespanManager
 from sqlalchemy import event, func, text, update
 
 from intake_service.app import create_app
@@ -18,7 +17,7 @@ from intake_service.store.postgres.engine import run_in_transaction
 from intake_service.store.postgres.experiments import ExperimentRepository
 from intake_service.store.postgres.tables import ApiKey
 
-from support import app_state, asgi_client, create_experiment, create_key, exp_url, ingest_ok, ok
+from support import app_state, asgi_client, create_experiment, create_key, exp_url, ingest_ok, ok, running
 
 
 async def logged() -> None:
@@ -167,7 +166,7 @@ async def test_a_key_used_within_the_interval_sends_no_update(settings, client, 
         )
 
     application = create_app(settings.model_copy(update={"auth": "api-key"}))
-    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+    async with running(application) as manager, asgi_client(manager.app) as http:
         engine = (await app_state(manager.app)).sessionmaker.kw["bind"]
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         try:
@@ -191,7 +190,7 @@ async def test_a_read_looks_its_key_up_on_the_driver(settings, client, base, wor
         statements.append(statement)
 
     application = create_app(settings.model_copy(update={"auth": "api-key"}))
-    async with LifespanManager(application) as manager, asgi_client(manager.app) as http:
+    async with running(application) as manager, asgi_client(manager.app) as http:
         engine = (await app_state(manager.app)).sessionmaker.kw["bind"]
         event.listen(engine.sync_engine, "before_cursor_execute", record)
         try:

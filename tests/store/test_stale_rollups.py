@@ -4,6 +4,7 @@
 import asyncio
 import random
 import threading
+import uuid
 from typing import Any
 
 import pytest
@@ -13,7 +14,16 @@ from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse import stale_rollups
 from intake_service.store.clickhouse.stale_rollups import StaleRollups
 
-from support import app_telemetry, create_experiment, get_experiment, ingest_ok, ok, post_result_ok
+from support import (
+    app_telemetry,
+    client_for,
+    create_experiment,
+    get_experiment,
+    ingest_ok,
+    ok,
+    post_result_ok,
+    workspace_base,
+)
 
 ONE_EXPERIMENT = "workspace = {workspace:String} AND experiment_id = {experiment_id:String}"
 ROWS = "SELECT run_count, computed_at FROM experiment_rollups WHERE " + ONE_EXPERIMENT + " ORDER BY computed_at"
@@ -103,9 +113,11 @@ async def test_a_metric_sort_sees_the_last_ingest(client, base) -> None:
 async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, app, workspace) -> None:
     experiment = await create_experiment(client, base)
     name = experiment["name"]
-    executor = (await app_telemetry(app)).executor
+    telemetry = await app_telemetry(app)
+    executor = telemetry.executor
     await ingest_ok(client, base, name, sessions("first", 4))
     assert (await get_experiment(client, base, name))["run_count"] == 4
+    await telemetry.stale.refresh(workspace)  # stored off the read's path
 
     # The row gone from ClickHouse (only this process writes it): the read does not ask again.
     params = {"workspace": workspace, "experiment_id": experiment["id"]}
@@ -114,6 +126,7 @@ async def test_a_read_row_is_served_from_memory_until_an_ingest(client, base, ap
 
     await ingest_ok(client, base, name, sessions("second", 2))
     assert (await get_experiment(client, base, name))["run_count"] == 6
+    await telemetry.stale.refresh(workspace)
     assert [
         row["run_count"] for row in executor.query(ROWS, {"workspace": workspace, "experiment_id": experiment["id"]})
     ] == [6]
@@ -343,3 +356,35 @@ async def test_a_row_marked_while_a_read_waits_for_another_is_answered_from_memo
     assert landed and [rollups[i]["run_count"] for i in ids] == [3, 2]
     assert reads == []
     assert [(await get_experiment(client, base, name))["run_count"] for name in names] == [3, 5]
+
+
+async def test_a_clean_stop_stores_every_stale_row_as_a_recompute_writes_it(settings, app, monkeypatch) -> None:
+    """At shutdown the rows ingests left stale, in every workspace, are computed and stored (settle):
+    the recompute statements of `flush` find nothing left, and each stored row is the recompute's."""
+    executor = (await app_telemetry(app)).executor
+    recompute = rollup_sql.recompute
+    rewritten: list[str] = []
+
+    def recording(executor: Any, workspace: str, experiment_ids: list[str]) -> None:
+        rewritten.append(workspace)
+        recompute(executor, workspace, experiment_ids)
+
+    monkeypatch.setattr(rollup_sql, "recompute", recording)
+    stale: dict[str, str] = {}  # workspace → its experiment's id
+    async with client_for(settings) as http:
+        for count in (3, 7):
+            workspace = f"ws-stop-{uuid.uuid4().hex[:10]}"
+            experiment = await create_experiment(http, workspace_base(workspace))
+            await ingest_ok(http, workspace_base(workspace), experiment["name"], sessions(workspace, count))
+            stale[workspace] = experiment["id"]
+    assert rewritten == []
+
+    def stored(workspace: str, experiment_id: str) -> list[dict[str, Any]]:
+        sql = f"SELECT * EXCEPT computed_at FROM experiment_rollups FINAL WHERE {ONE_EXPERIMENT}"
+        return executor.query(sql, {"workspace": workspace, "experiment_id": experiment_id})
+
+    at_stop = {workspace: stored(workspace, experiment_id) for workspace, experiment_id in stale.items()}
+    assert [[row["run_count"] for row in rows] for rows in at_stop.values()] == [[3], [7]]
+    for workspace, experiment_id in stale.items():
+        recompute(executor, workspace, [experiment_id])
+        assert stored(workspace, experiment_id) == at_stop[workspace]

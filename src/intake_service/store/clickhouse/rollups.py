@@ -328,19 +328,24 @@ class MetricColumn:
         return self.ids[:end], self.values[:end], end == len(self.ids)
 
 
-def json_exact(value: Any) -> bool:
-    """Whether every float in a row (nested in tuples, maps and arrays) is finite: JSON has no NaN."""
+def json_ready(value: Any) -> Any:
+    """A value of a computed row as JSONEachRow carries it exactly: JSON has no NaN or infinity (an
+    aggregate over no values), which ClickHouse reads quoted ("nan", "inf", "-inf"); a Map, which
+    arrives from Arrow as pairs, as an object."""
     if isinstance(value, float):
-        return math.isfinite(value)
+        return value if math.isfinite(value) else str(value)
+    if isinstance(value, list):
+        if value and isinstance(value[0], tuple) and len(value[0]) == 2:
+            return {k: json_ready(v) for k, v in value}
+        return [json_ready(v) for v in value]
     if isinstance(value, dict):
-        return all(json_exact(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return all(json_exact(v) for v in value)
-    return True
+        return {k: json_ready(v) for k, v in value.items()}
+    return value
 
 
 def stored_row(row: dict[str, Any]) -> dict[str, Any]:
-    """A row read (its values cleaned) as JSONEachRow writes it: an empty Map arrives as an empty list."""
+    """A row read (its values cleaned or made json_ready) as JSONEachRow writes it: an empty Map
+    arrives as an empty list."""
     return {**row, **{metric.column: row[metric.column] or {} for metric in METRICS if metric.per_key}}
 
 
