@@ -1,5 +1,5 @@
-"""Rollups in ClickHouse: the SQL of `experiment_rollups` (recompute, reset, recompute all, the
-computing SELECT whose rows stale_rollups.py stores later) and its reads, generated from the metric
+"""Rollups in ClickHouse: the SQL of `experiment_rollups` (recompute, reset, the computing SELECT
+whose rows stale_rollups.py and `recompute_all` store) and its reads, generated from the metric
 registry (domain/rollup_metrics.py).
 
 Statistics are exact: quantileExactInclusive interpolates linearly between closest ranks, the
@@ -12,13 +12,15 @@ at import, from the registry; values always travel as parameters.
 import math
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
 
+import orjson
+
 from intake_service.domain.rollup_metrics import LABELS, METRIC_BY_NAME, METRICS, RollupMetric, RollupPath
-from intake_service.store.clickhouse.executor import Executor
+from intake_service.store.clickhouse.executor import Executor, clean_value
 from intake_service.store.clickhouse.presence import ANY_ROW
 
 BATCH = 500
@@ -132,7 +134,7 @@ def computing_sql(with_results: bool) -> str:
     """The aggregates of {experiment_ids} that have sessions, read instead of stored: `computed_row`
     assembles each into its row as a read of the stored row returns it (see stale_rollups.py), where
     a statement that assembled them cost a third more (~3.5 ms, planning its casts and lambdas).
-    On one thread: it runs in the embedded chDB only, on the cores the requests share, where handing
+    On one thread: reads run it in the embedded chDB only, on the cores the requests share, where handing
     a scan of some thousand sessions between threads cost more CPU than it saved (a third at 50
     experiments: bench/load.py's 16,000 sessions, 23 → 15.5 ms)."""
     computed_at = "toString(now64(9, 'UTC')) AS computed_at"  # as a read of the stored row returns it
@@ -231,16 +233,41 @@ def reset_empty(executor: Executor, workspace: str, experiment_ids: list[str]) -
 
 def recompute_all(executor: Executor, workspace: str | None = None) -> int:
     """Rewrite the rollup row of every experiment (of `workspace`, or of all) that has sessions, and
-    reset the rows of experiments that have none left; returns how many experiments were recomputed."""
+    reset the rows of experiments that have none left; returns how many experiments were recomputed.
+    The rows are computed as a read computes them (`computed_rows`) and stored several workspaces at
+    a time: half the cost of a recompute statement per workspace (the repair after a kill)."""
     targets: dict[str, list[str]] = defaultdict(list)
     for row in executor.query(ROLLUP_TARGETS, {"workspace": workspace}):
         targets[row["workspace"]].append(row["experiment_id"])
+    unstored: list[bytes] = []
     for target_workspace, experiment_ids in targets.items():
-        for start in range(0, len(experiment_ids), BATCH):
-            batch = experiment_ids[start : start + BATCH]
-            recompute(executor, target_workspace, batch)
-            reset_empty(executor, target_workspace, batch)
+        has_results = bool(executor.query(HAS_EVALUATOR_RESULTS, {"workspace": target_workspace})[0]["n"])
+        computed = set()
+        for row, stored in computed_rows(executor, target_workspace, experiment_ids, has_results):
+            computed.add(row["experiment_id"])
+            unstored.append(stored)
+        reset_empty(executor, target_workspace, [e for e in experiment_ids if e not in computed])
+        if len(unstored) >= BATCH:
+            executor.insert_json("experiment_rollups", b"\n".join(unstored))
+            unstored.clear()
+    if unstored:
+        executor.insert_json("experiment_rollups", b"\n".join(unstored))
     return sum(len(ids) for ids in targets.values())
+
+
+def computed_rows(
+    executor: Executor, workspace: str, experiment_ids: list[str], with_results: bool
+) -> Iterator[tuple[dict[str, Any], bytes]]:
+    """The rows of these experiments that have sessions, computed (`computing_sql`): each as a read
+    of the stored row returns it (its values cleaned) and as JSONEachRow stores it."""
+    sql = computing_sql(with_results)
+    for start in range(0, len(experiment_ids), BATCH):
+        params = {"workspace": workspace, "experiment_ids": experiment_ids[start : start + BATCH]}
+        columns = executor.query_columns(sql, params)
+        for values in zip(*columns.values(), strict=True):
+            raw = computed_row(dict(zip(columns, values, strict=True)))
+            stored = stored_row({name: json_ready(value) for name, value in raw.items()})
+            yield {name: clean_value(value) for name, value in raw.items()}, orjson.dumps(stored)
 
 
 def _metric_values_sql(metric: RollupMetric, some: bool) -> str:

@@ -19,7 +19,8 @@ Marks, cached and unstored rows live in this process, which is right only while 
 only writer: the embedded chDB is (one process per data directory). With a ClickHouse server, several
 processes may serve the same store, so each ingest refreshes at once, as before. A process killed
 with marks or rows pending leaves stale rows behind, which the unclean-shutdown repair recomputes on
-the next start (embedded/bootstrap.py); a clean shutdown stores them first (`flush`).
+the next start (embedded/bootstrap.py); a clean shutdown computes and stores them first (`settle`;
+`flush` rewrites any a failure left).
 """
 
 import asyncio
@@ -29,11 +30,9 @@ from collections.abc import Awaitable, Callable, Hashable
 from itertools import islice
 from typing import Any, Protocol, Self, TypeVar
 
-import orjson
-
 from intake_service.errors import TelemetryUnavailable
 from intake_service.store.clickhouse import rollups as rollup_sql
-from intake_service.store.clickhouse.executor import Executor, clean_value
+from intake_service.store.clickhouse.executor import Executor
 from intake_service.store.clickhouse.presence import Presence
 from intake_service.store.clickhouse.rollup_writer import RollupWriter
 
@@ -351,18 +350,11 @@ class StaleRollups:
         emptied = {experiment_id: True for experiment_id, may_be_empty in taken.items() if may_be_empty}
         if emptied:
             self._rewrite(workspace, emptied)
-        sql = rollup_sql.computing_sql(with_results)
         experiment_ids = sorted(e for e in taken if e not in emptied)
-        computed: dict[str, tuple[Rollups, bytes]] = {}
-        for start in range(0, len(experiment_ids), rollup_sql.BATCH):
-            params = {"workspace": workspace, "experiment_ids": experiment_ids[start : start + rollup_sql.BATCH]}
-            columns = self._executor.query_columns(sql, params)
-            for values in zip(*columns.values(), strict=True):
-                raw = rollup_sql.computed_row(dict(zip(columns, values, strict=True)))
-                row = {name: clean_value(value) for name, value in raw.items()}
-                stored = rollup_sql.stored_row({name: rollup_sql.json_ready(value) for name, value in raw.items()})
-                computed[row["experiment_id"]] = (rollup_sql.to_rollups(row), orjson.dumps(stored))
-        return computed
+        return {
+            row["experiment_id"]: (rollup_sql.to_rollups(row), stored)
+            for row, stored in rollup_sql.computed_rows(self._executor, workspace, experiment_ids, with_results)
+        }
 
     async def _stored(self, workspace: str, experiment_ids: list[str] | None = None) -> None:
         """Wait until the rows computed for these experiments (None: the workspace's) are stored."""
