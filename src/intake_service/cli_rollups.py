@@ -19,15 +19,15 @@ def recompute(
     Run it after a migration that changes the rollups' shape; stop the server first if ClickHouse is embedded.
     """
     from intake_service.cli import _settings  # imported here: cli.py imports this module
-    from intake_service.store.clickhouse import rollups
     from intake_service.store.clickhouse.executor import create_executor
+    from intake_service.store.clickhouse.repair import recompute_all_rollups
     from intake_service.store.clickhouse.telemetry import migrate_telemetry
 
     settings = _settings(data_dir=data_dir, clickhouse_url=clickhouse_url)
     migrate_telemetry(settings)
     executor = create_executor(settings.clickhouse_url, settings.data_dir)
     try:
-        count = rollups.recompute_all(executor, workspace)
+        count = recompute_all_rollups(executor, workspace)
     finally:
         executor.close()
     typer.echo(f"Recomputed the rollups of {count} experiment(s).")

@@ -10,8 +10,8 @@ from test_rollups import assert_rollups, expected_rollups
 from typer.testing import CliRunner
 
 from intake_service.cli import app as cli
-from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
+from intake_service.store.clickhouse.repair import recompute_all_rollups
 
 from support import app_telemetry, client_for, create_experiment, get_experiment, ingest_ok, post_result_ok
 
@@ -99,7 +99,7 @@ async def test_recompute_skips_span_sessions_bound_to_no_experiment(workspace, s
             "VALUES ({workspace:String}, '', 'unbound', now64(6), '{}', 1)",
             {"workspace": workspace},
         )
-        assert rollup_sql.recompute_all(executor, workspace) == 0
+        assert recompute_all_rollups(executor, workspace) == 0
         rows = executor.query("SELECT experiment_id FROM experiment_rollups WHERE workspace = {workspace:String}",
                               {"workspace": workspace})  # fmt: skip
     finally:

@@ -15,8 +15,26 @@ so a concurrent rewrite may be newer and still not include it), so after an uncl
 experiment that has sessions or a non-empty rollup row is recomputed from the sessions, in batches.
 """
 
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+
 from intake_service.store.clickhouse import rollups
 from intake_service.store.clickhouse.executor import Executor
+
+# Workspaces `recompute_all_rollups` computes side by side, each on a connection of its own: 200 of
+# them took 3.2 s on one thread, 2.1 s on two and 1.7 s on four (2 cores, embedded).
+RECOMPUTE_THREADS = 4
+
+# Every experiment with sessions or a non-empty rollup row ('' is a span session bound to none).
+ROLLUP_TARGETS = """
+SELECT DISTINCT workspace, experiment_id FROM (
+    SELECT workspace, experiment_id FROM sessions
+    UNION ALL
+    SELECT workspace, experiment_id FROM experiment_rollups FINAL WHERE run_count > 0
+)
+WHERE experiment_id != '' AND ({workspace:Nullable(String)} IS NULL OR workspace = {workspace:Nullable(String)})
+ORDER BY workspace, experiment_id
+"""
 
 # Per span set: its newest span's version, and the experiment tag of its earliest tagged root (the
 # binding an ingest would have written, for a set that has no binding row). A session row is
@@ -43,6 +61,32 @@ SETTINGS join_use_nulls = 0
 """
 
 
-def recompute_all_rollups(executor: Executor) -> int:
-    """Every experiment's rollup row, rewritten from its sessions; returns how many were recomputed."""
-    return rollups.recompute_all(executor)
+def recompute_all_rollups(executor: Executor, workspace: str | None = None) -> int:
+    """Rewrite the rollup row of every experiment (of `workspace`, or of all) that has sessions, and
+    reset the rows of experiments that have none left; returns how many experiments were recomputed.
+    The rows are computed as a read computes them (`rollups.computed_rows`), RECOMPUTE_THREADS
+    workspaces at a time, and stored several workspaces per INSERT, not by a recompute statement
+    per workspace (twice the cost of a computation) one after another."""
+    targets: dict[str, list[str]] = defaultdict(list)
+    for row in executor.query(ROLLUP_TARGETS, {"workspace": workspace}):
+        targets[row["workspace"]].append(row["experiment_id"])
+    unstored: list[bytes] = []
+    with ThreadPoolExecutor(RECOMPUTE_THREADS, thread_name_prefix="recompute") as pool:
+        for rows in pool.map(lambda target: _recomputed(executor, *target), targets.items()):
+            unstored += rows
+            if len(unstored) >= rollups.BATCH:
+                executor.insert_json("experiment_rollups", b"\n".join(unstored))
+                unstored.clear()
+    if unstored:
+        executor.insert_json("experiment_rollups", b"\n".join(unstored))
+    return sum(len(ids) for ids in targets.values())
+
+
+def _recomputed(executor: Executor, workspace: str, experiment_ids: list[str]) -> list[bytes]:
+    """The rows of the workspace's experiments that have sessions, as JSONEachRow; the others' rows
+    are reset now."""
+    has_results = bool(executor.query(rollups.HAS_EVALUATOR_RESULTS, {"workspace": workspace})[0]["n"])
+    computed = rollups.computed_rows(executor, workspace, experiment_ids, has_results)
+    rows = {row["experiment_id"]: stored for row, stored in computed}
+    rollups.reset_empty(executor, workspace, [e for e in experiment_ids if e not in rows])
+    return list(rows.values())

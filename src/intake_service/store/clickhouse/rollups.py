@@ -1,5 +1,5 @@
 """Rollups in ClickHouse: the SQL of `experiment_rollups` (recompute, reset, the computing SELECT
-whose rows stale_rollups.py and `recompute_all` store) and its reads, generated from the metric
+whose rows stale_rollups.py and repair.py store) and its reads, generated from the metric
 registry (domain/rollup_metrics.py).
 
 Statistics are exact: quantileExactInclusive interpolates linearly between closest ranks, the
@@ -11,7 +11,6 @@ at import, from the registry; values always travel as parameters.
 
 import math
 from bisect import bisect_left, bisect_right
-from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
@@ -197,17 +196,6 @@ WHERE experiment_id NOT IN (
 )
 """
 
-# Every experiment with sessions or a non-empty rollup row ('' is a span session bound to none).
-ROLLUP_TARGETS = """
-SELECT DISTINCT workspace, experiment_id FROM (
-    SELECT workspace, experiment_id FROM sessions
-    UNION ALL
-    SELECT workspace, experiment_id FROM experiment_rollups FINAL WHERE run_count > 0
-)
-WHERE experiment_id != '' AND ({workspace:Nullable(String)} IS NULL OR workspace = {workspace:Nullable(String)})
-ORDER BY workspace, experiment_id
-"""
-
 READ_ROLLUPS = f"""
 SELECT experiment_id, {", ".join(ROLLUP_COLUMNS)}
 FROM experiment_rollups FINAL
@@ -229,30 +217,6 @@ def reset_empty(executor: Executor, workspace: str, experiment_ids: list[str]) -
     """Give the experiments among these that have no sessions left the rollups of none."""
     if experiment_ids:
         executor.command(RESET_EMPTY_ROLLUPS, {"workspace": workspace, "experiment_ids": experiment_ids})
-
-
-def recompute_all(executor: Executor, workspace: str | None = None) -> int:
-    """Rewrite the rollup row of every experiment (of `workspace`, or of all) that has sessions, and
-    reset the rows of experiments that have none left; returns how many experiments were recomputed.
-    The rows are computed as a read computes them (`computed_rows`) and stored several workspaces at
-    a time: half the cost of a recompute statement per workspace (the repair after a kill)."""
-    targets: dict[str, list[str]] = defaultdict(list)
-    for row in executor.query(ROLLUP_TARGETS, {"workspace": workspace}):
-        targets[row["workspace"]].append(row["experiment_id"])
-    unstored: list[bytes] = []
-    for target_workspace, experiment_ids in targets.items():
-        has_results = bool(executor.query(HAS_EVALUATOR_RESULTS, {"workspace": target_workspace})[0]["n"])
-        computed = set()
-        for row, stored in computed_rows(executor, target_workspace, experiment_ids, has_results):
-            computed.add(row["experiment_id"])
-            unstored.append(stored)
-        reset_empty(executor, target_workspace, [e for e in experiment_ids if e not in computed])
-        if len(unstored) >= BATCH:
-            executor.insert_json("experiment_rollups", b"\n".join(unstored))
-            unstored.clear()
-    if unstored:
-        executor.insert_json("experiment_rollups", b"\n".join(unstored))
-    return sum(len(ids) for ids in targets.values())
 
 
 def computed_rows(
