@@ -10,6 +10,7 @@ from test_rollups import assert_rollups, expected_rollups
 from typer.testing import CliRunner
 
 from intake_service.cli import app as cli
+from intake_service.store.clickhouse import rollups as rollup_sql
 from intake_service.store.clickhouse.executor import create_executor
 from intake_service.store.clickhouse.repair import recompute_all_rollups
 
@@ -38,7 +39,9 @@ def run_recompute(settings, *args: str) -> str:
     return outcome.output
 
 
-async def test_recompute_rebuilds_deleted_and_overwritten_rows(app, client, base, workspace, settings) -> None:
+async def test_recompute_rebuilds_deleted_and_overwritten_rows(
+    app, client, base, workspace, settings, monkeypatch
+) -> None:
     other_workspace = f"ws-{uuid.uuid4().hex[:12]}"
     other_base = base.replace(workspace, other_workspace)
     scored, plain, emptied = [await create_experiment(client, base) for _ in range(3)]
@@ -77,13 +80,16 @@ async def test_recompute_rebuilds_deleted_and_overwritten_rows(app, client, base
         assert (await get_experiment(fresh, base, plain["name"]))["cost_usd"] is None
         assert (await get_experiment(fresh, other_base, other["name"]))["run_count"] == 999
 
-    # scored and plain have sessions; emptied has none but a non-empty row, which is reset.
+    # scored and plain have sessions; emptied has none but a non-empty row, which is reset. One row
+    # per statement and per INSERT: every batch boundary is crossed.
+    monkeypatch.setattr(rollup_sql, "BATCH", 1)
     assert run_recompute(settings, "--workspace", workspace).strip() == "Recomputed the rollups of 3 experiment(s)."
     async with client_for(settings) as fresh:
         assert {name: await get_experiment(fresh, base, name) for name in names} == before
         # another workspace: untouched
         assert (await get_experiment(fresh, other_base, other["name"]))["run_count"] == 999
 
+    monkeypatch.undo()
     assert run_recompute(settings).startswith("Recomputed the rollups of ")
     async with client_for(settings) as fresh:
         assert await get_experiment(fresh, other_base, other["name"]) == other_before

@@ -15,8 +15,10 @@ so a concurrent rewrite may be newer and still not include it), so after an uncl
 experiment that has sessions or a non-empty rollup row is recomputed from the sessions, in batches.
 """
 
+import threading
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 
 from intake_service.store.clickhouse import rollups
 from intake_service.store.clickhouse.executor import Executor
@@ -65,28 +67,47 @@ def recompute_all_rollups(executor: Executor, workspace: str | None = None) -> i
     """Rewrite the rollup row of every experiment (of `workspace`, or of all) that has sessions, and
     reset the rows of experiments that have none left; returns how many experiments were recomputed.
     The rows are computed as a read computes them (`rollups.computed_rows`), RECOMPUTE_THREADS
-    workspaces at a time, and stored several workspaces per INSERT, not by a recompute statement
-    per workspace (twice the cost of a computation) one after another."""
+    workspaces at a time, and stored BATCH rows per INSERT, across workspaces, not by a recompute
+    statement per workspace (twice the cost of a computation) one after another."""
     targets: dict[str, list[str]] = defaultdict(list)
     for row in executor.query(ROLLUP_TARGETS, {"workspace": workspace}):
         targets[row["workspace"]].append(row["experiment_id"])
-    unstored: list[bytes] = []
+    unstored = _Unstored(executor)
     with ThreadPoolExecutor(RECOMPUTE_THREADS, thread_name_prefix="recompute") as pool:
-        for rows in pool.map(lambda target: _recomputed(executor, *target), targets.items()):
-            unstored += rows
-            if len(unstored) >= rollups.BATCH:
-                executor.insert_json("experiment_rollups", b"\n".join(unstored))
-                unstored.clear()
-    if unstored:
-        executor.insert_json("experiment_rollups", b"\n".join(unstored))
+        # list(): a failure in any workspace fails the repair (its marks stay for the next start).
+        list(pool.map(partial(_recompute, executor, unstored=unstored), targets.keys(), targets.values()))
+    unstored.flush()
     return sum(len(ids) for ids in targets.values())
 
 
-def _recomputed(executor: Executor, workspace: str, experiment_ids: list[str]) -> list[bytes]:
-    """The rows of the workspace's experiments that have sessions, as JSONEachRow; the others' rows
-    are reset now."""
+def _recompute(executor: Executor, workspace: str, experiment_ids: list[str], unstored: "_Unstored") -> None:
+    """Compute the rows of the workspace's experiments that have sessions and reset the others'."""
     has_results = bool(executor.query(rollups.HAS_EVALUATOR_RESULTS, {"workspace": workspace})[0]["n"])
-    computed = rollups.computed_rows(executor, workspace, experiment_ids, has_results)
-    rows = {row["experiment_id"]: stored for row, stored in computed}
-    rollups.reset_empty(executor, workspace, [e for e in experiment_ids if e not in rows])
-    return list(rows.values())
+    computed = set()
+    for row, stored in rollups.computed_rows(executor, workspace, experiment_ids, has_results):
+        computed.add(row["experiment_id"])
+        unstored.add(stored)
+    rollups.reset_empty(executor, workspace, [e for e in experiment_ids if e not in computed])
+
+
+class _Unstored:
+    """Computed rows as JSONEachRow, stored BATCH at a time by the thread that fills a batch: memory
+    holds a batch, not a workspace of 100,000 rows."""
+
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
+        self._rows: list[bytes] = []
+        self._lock = threading.Lock()
+
+    def add(self, row: bytes) -> None:
+        with self._lock:
+            self._rows.append(row)
+            if len(self._rows) < rollups.BATCH:
+                return
+            batch, self._rows = self._rows, []
+        self._executor.insert_json("experiment_rollups", b"\n".join(batch))
+
+    def flush(self) -> None:
+        if self._rows:
+            self._executor.insert_json("experiment_rollups", b"\n".join(self._rows))
+            self._rows = []

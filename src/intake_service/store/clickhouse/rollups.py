@@ -133,8 +133,8 @@ def computing_sql(with_results: bool) -> str:
     """The aggregates of {experiment_ids} that have sessions, read instead of stored: `computed_row`
     assembles each into its row as a read of the stored row returns it (see stale_rollups.py), where
     a statement that assembled them cost a third more (~3.5 ms, planning its casts and lambdas).
-    On one thread: reads run it in the embedded chDB only, on the cores the requests share, where handing
-    a scan of some thousand sessions between threads cost more CPU than it saved (a third at 50
+    On one thread: in the embedded chDB it runs on the cores the requests share, where handing a
+    scan of some thousand sessions between threads cost more CPU than it saved (a third at 50
     experiments: bench/load.py's 16,000 sessions, 23 → 15.5 ms)."""
     computed_at = "toString(now64(9, 'UTC')) AS computed_at"  # as a read of the stored row returns it
     source = _SESSIONS_WITH_RESULTS if with_results else _SESSIONS

@@ -346,7 +346,7 @@ class StaleRollups:
         self, workspace: str, taken: dict[str, bool], with_results: bool
     ) -> dict[str, tuple[Rollups, bytes]]:
         """experiment id → its rollups and its row as JSONEachRow. Rows that may reset (an experiment
-        that lost its last session, rare) are stored by the reset statement at once."""
+        that lost its last session, rare) are rewritten by the statements at once."""
         emptied = {experiment_id: True for experiment_id, may_be_empty in taken.items() if may_be_empty}
         if emptied:
             self._rewrite(workspace, emptied)
