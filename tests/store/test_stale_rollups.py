@@ -359,8 +359,9 @@ async def test_a_row_marked_while_a_read_waits_for_another_is_answered_from_memo
 
 
 async def test_a_clean_stop_stores_every_stale_row_as_a_recompute_writes_it(settings, app, monkeypatch) -> None:
-    """At shutdown the rows ingests left stale, in every workspace, are computed and stored (settle):
-    the recompute statements of `flush` find nothing left, and each stored row is the recompute's."""
+    """At shutdown the rows ingests left stale, in every workspace, are computed and stored (settle),
+    in parts of BATCH rows (here 2), one part at a time: the recompute statements of `flush` find
+    nothing left, and each stored row is the recompute's."""
     executor = (await app_telemetry(app)).executor
     recompute = rollup_sql.recompute
     rewritten: list[str] = []
@@ -370,21 +371,26 @@ async def test_a_clean_stop_stores_every_stale_row_as_a_recompute_writes_it(sett
         recompute(executor, workspace, experiment_ids)
 
     monkeypatch.setattr(rollup_sql, "recompute", recording)
-    stale: dict[str, str] = {}  # workspace → its experiment's id
+    monkeypatch.setattr(rollup_sql, "BATCH", 2)
+    monkeypatch.setattr(stale_rollups, "SETTLING", 1)
+    counts: dict[tuple[str, str], int] = {}  # (workspace, experiment id) → its sessions
     async with client_for(settings) as http:
-        for count in (3, 7):
+        for experiments in (3, 1):
             workspace = f"ws-stop-{uuid.uuid4().hex[:10]}"
-            experiment = await create_experiment(http, workspace_base(workspace))
-            await ingest_ok(http, workspace_base(workspace), experiment["name"], sessions(workspace, count))
-            stale[workspace] = experiment["id"]
+            for count in range(1, experiments + 1):
+                experiment = await create_experiment(http, workspace_base(workspace))
+                await ingest_ok(http, workspace_base(workspace), experiment["name"], sessions(workspace, count))
+                counts[(workspace, experiment["id"])] = count
     assert rewritten == []
 
     def stored(workspace: str, experiment_id: str) -> list[dict[str, Any]]:
         sql = f"SELECT * EXCEPT computed_at FROM experiment_rollups FINAL WHERE {ONE_EXPERIMENT}"
         return executor.query(sql, {"workspace": workspace, "experiment_id": experiment_id})
 
-    at_stop = {workspace: stored(workspace, experiment_id) for workspace, experiment_id in stale.items()}
-    assert [[row["run_count"] for row in rows] for rows in at_stop.values()] == [[3], [7]]
-    for workspace, experiment_id in stale.items():
+    at_stop = {key: stored(*key) for key in counts}
+    assert {key: [row["run_count"] for row in rows] for key, rows in at_stop.items()} == {
+        key: [count] for key, count in counts.items()
+    }
+    for (workspace, experiment_id), rows in at_stop.items():
         recompute(executor, workspace, [experiment_id])
-        assert stored(workspace, experiment_id) == at_stop[workspace]
+        assert stored(workspace, experiment_id) == rows
