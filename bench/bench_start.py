@@ -8,8 +8,9 @@ Each round starts `intake-service serve` on a fresh data directory and times lau
 stores those rows), times a start on the now full directory (full), then kills that server
 (SIGKILL) and times the start that repairs after it (after kill). The times at which the server
 printed its start-up steps are kept too. With --against, every round runs that source tree (its
-`src`, put first on PYTHONPATH) right after this one, so both are measured back to back under the same load. Writes
-bench/results/start.json and start.md with min and median per measure, and the load average.
+`src`, put first on PYTHONPATH) right after this one, so both are measured back to back under the
+same load. Writes bench/results/start.json and start.md with min and median per measure, and the
+load average.
 """
 
 import argparse
