@@ -256,20 +256,19 @@ class StaleRollups:
         BATCH or so, so memory holds a few batches, not a large workspace. A failed computation has
         marked its rows stale again, which `flush` rewrites."""
         await asyncio.gather(*set(self._computing.values()), return_exceptions=True)
-        parts = [
-            (workspace, experiment_ids[start : start + rollup_sql.BATCH])
-            for workspace, experiment_ids in ((w, list(marked)) for w, marked in self._stale.items())
-            for start in range(0, len(experiment_ids), rollup_sql.BATCH)
-        ]
+        parts: list[tuple[str, list[str]]] = []
+        for workspace, marked in self._stale.items():
+            ids = list(marked)
+            parts += [(workspace, ids[i : i + rollup_sql.BATCH]) for i in range(0, len(ids), rollup_sql.BATCH)]
         unwritten = 0
         for start in range(0, len(parts), SETTLING):
             computations = []
             for workspace, experiment_ids in parts[start : start + SETTLING]:
                 marked = self._stale[workspace]
                 # Popped only now: a part not begun stays marked, for `flush`, if this is cut short.
-                taken = {e: marked.pop(e) for e in experiment_ids if e in marked}
-                computations.append(self._start(workspace, taken))
-                unwritten += len(taken)
+                if taken := {e: marked.pop(e) for e in experiment_ids if e in marked}:
+                    computations.append(self._start(workspace, taken))
+                    unwritten += len(taken)
             await asyncio.gather(*computations, return_exceptions=True)
             if unwritten >= rollup_sql.BATCH:
                 await self._writer.settle()
