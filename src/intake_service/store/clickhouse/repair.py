@@ -82,7 +82,7 @@ def recompute_all_rollups(executor: Executor, workspace: str | None = None) -> i
 
 def _recompute(executor: Executor, workspace: str, experiment_ids: list[str], unstored: "_Unstored") -> None:
     """Compute the rows of the workspace's experiments that have sessions and reset the others'."""
-    has_results = bool(executor.query(rollups.HAS_EVALUATOR_RESULTS, {"workspace": workspace})[0]["n"])
+    has_results = rollups.has_evaluator_results(executor, workspace)
     computed = set()
     for row, stored in rollups.computed_rows(executor, workspace, experiment_ids, has_results):
         computed.add(row["experiment_id"])
