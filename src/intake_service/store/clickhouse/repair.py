@@ -105,9 +105,9 @@ class _Unstored:
             if len(self._rows) < rollups.BATCH:
                 return
             batch, self._rows = self._rows, []
-        self._executor.insert_json("experiment_rollups", b"\n".join(batch))
+        rollups.insert_rows(self._executor, batch)
 
     def flush(self) -> None:
         if self._rows:
-            self._executor.insert_json("experiment_rollups", b"\n".join(self._rows))
+            rollups.insert_rows(self._executor, self._rows)
             self._rows = []

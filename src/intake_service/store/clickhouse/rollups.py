@@ -11,7 +11,7 @@ at import, from the registry; values always travel as parameters.
 
 import math
 from bisect import bisect_left, bisect_right
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Any
@@ -321,6 +321,11 @@ class MetricColumn:
             return self.ids[start:], self.values[start:], start == 0
         end = bisect_right(self.values, self.values[count - 1])
         return self.ids[:end], self.values[:end], end == len(self.ids)
+
+
+def insert_rows(executor: Executor, rows: Iterable[bytes]) -> None:
+    """Store rows of `computed_rows` (JSONEachRow) in one INSERT."""
+    executor.insert_json("experiment_rollups", b"\n".join(rows))
 
 
 def json_ready(value: Any) -> Any:

@@ -382,9 +382,8 @@ class StaleRollups:
         await self._writer.stored(workspace, wanted)
 
     def _insert(self, batch: dict[str, dict[str, bytes]]) -> None:
-        rows = b"\n".join(row for rows in batch.values() for row in rows.values())
         try:
-            self._executor.insert_json("experiment_rollups", rows)
+            rollup_sql.insert_rows(self._executor, (row for rows in batch.values() for row in rows.values()))
         except TelemetryUnavailable:
             # Refused (logged): the statement rewrites the rows from their sessions; if ClickHouse is
             # down, that fails too and the rows wait for the next attempt.
